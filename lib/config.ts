@@ -167,7 +167,7 @@ export function loadConfig(raw: RawConfig, env: { hasSshAgent: boolean } = { has
     const hostsRaw = raw.hosts === undefined ? DEFAULT_HOSTS : json(raw, "hosts");
     const hosts = parseHosts(hostsRaw, new Set(Object.keys(raw)), env);
 
-    return {
+    const config: StackConfig = {
         domain,
         www: bool(raw, "www", DEFAULTS.www),
         publicIp,
@@ -180,6 +180,23 @@ export function loadConfig(raw: RawConfig, env: { hasSshAgent: boolean } = { has
         monitoring: bool(raw, "monitoring", DEFAULTS.monitoring),
         backups: bool(raw, "backups", DEFAULTS.backups),
     };
+    refuseUnbuilt(config);
+    return config;
+}
+
+/**
+ * Improvements the design lists that this version does not provision yet. They are refused, never silently
+ * ignored: a stack that asks for a firewall and gets none would be worse than an error.
+ */
+function refuseUnbuilt(c: StackConfig): void {
+    const later = "is not provisioned by this version yet; the policy pack reports its absence";
+    if (c.firewall) throw new ConfigError("firewall", true, `the firewall ${later}`);
+    if (c.tls !== "none") throw new ConfigError("tls", c.tls, `HTTPS ${later}`);
+    if (c.monitoring) throw new ConfigError("monitoring", true, `monitoring ${later}`);
+    if (c.backups) throw new ConfigError("backups", true, `backups ${later}`);
+    c.hosts.forEach((h, i) => {
+        if (h.roles.includes("lb")) throw new ConfigError(`hosts[${i}].roles`, h.roles, `the load balancer ${later}`);
+    });
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ export const FACTS_SCHEMA = "seed-web.facts/v1";
 /** Resource type of the remote commands that carry facts. */
 export const REMOTE_COMMAND_TYPE = "command:remote:Command";
 
-export type StepName = "base" | "php" | "nginx" | "database" | "app" | "smoke" | "firewall";
+export type StepName = "base" | "php" | "nginx" | "database" | "app" | "smoke" | "firewall" | "lb" | "monitoring" | "backup";
 
 interface FactsCommon<S extends StepName> {
     schema: typeof FACTS_SCHEMA;
@@ -80,7 +80,41 @@ export interface FirewallFacts extends FactsCommon<"firewall"> {
     rules: FirewallRule[];
 }
 
-export type StepFacts = BaseFacts | PhpFacts | NginxFacts | DatabaseFacts | AppFacts | SmokeFacts | FirewallFacts;
+export interface LbFacts extends FactsCommon<"lb"> {
+    engine: "haproxy";
+    /** Backend web hosts, by host name. */
+    backends: string[];
+    httpPort: number;
+    tls: TlsMode;
+    httpsPort?: number;
+    redirectHttp: boolean;
+}
+
+export interface MonitoringFacts extends FactsCommon<"monitoring"> {
+    exporter: "prometheus-node-exporter";
+    port: number;
+    /** Addresses / CIDRs allowed to scrape. */
+    allowFrom: string[];
+}
+
+export interface BackupFacts extends FactsCommon<"backup"> {
+    /** systemd OnCalendar / cron schedule of the database dump. */
+    schedule: string;
+    /** Dumps kept. */
+    retention: number;
+}
+
+export type StepFacts =
+    | BaseFacts
+    | PhpFacts
+    | NginxFacts
+    | DatabaseFacts
+    | AppFacts
+    | SmokeFacts
+    | FirewallFacts
+    | LbFacts
+    | MonitoringFacts
+    | BackupFacts;
 
 /** The facts carried by a remote command's inputs, or undefined when the command carries none (or not yet known). */
 export function factsOf(props: Record<string, unknown> | undefined): StepFacts | undefined {

@@ -1,0 +1,45 @@
+// The program, independent of where its config comes from: config → topology → components → outputs.
+// index.ts feeds it the stack's config; tests and the offline audit feed it a config of their own.
+
+import * as pulumi from "@pulumi/pulumi";
+import { loadConfig, RawConfig } from "./config";
+import { buildTopology, zoneFile } from "./topology";
+import { WebStack } from "../components/webstack";
+
+export interface ProgramInputs {
+    /** Config values of the project's namespace, keys without the "seed-web:" prefix. */
+    raw: RawConfig;
+    /** A secret config value, by key. */
+    secret(key: string): pulumi.Output<string>;
+    /** The SSH agent socket (SSH_AUTH_SOCK), if any. */
+    sshAgentSocket?: string;
+}
+
+export function deployStack(inputs: ProgramInputs, opts?: pulumi.ComponentResourceOptions) {
+    // Validation first: a bad value throws here, before any resource is registered.
+    const config = loadConfig(inputs.raw, { hasSshAgent: !!inputs.sshAgentSocket });
+    const topology = buildTopology(config);
+
+    const stack = new WebStack(
+        "seed-web",
+        { topology, privateKey: inputs.secret, agentSocketPath: inputs.sshAgentSocket },
+        opts,
+    );
+
+    return {
+        siteUrl: topology.siteUrl,
+        domain: topology.domain,
+        publicIp: topology.publicIp,
+        dnsRecords: topology.dns,
+        zoneFile: zoneFile(topology.dns),
+        entryPoints: topology.entryPoints,
+        hosts: stack.hosts.map((h) => ({
+            name: h.node.name,
+            roles: h.node.roles,
+            kind: h.node.connection.type,
+            privateAddress: h.node.privateAddress,
+            endpoint: h.endpoint,
+        })),
+        smoke: stack.smokeChecks.map((s) => s.command.stdout),
+    };
+}

@@ -1,0 +1,33 @@
+// backups-enabled: the database host dumps the database on a schedule.
+
+import { stackPolicy } from "../lib/define";
+import { PolicyMetadata, SWITCH } from "../lib/metadata";
+
+export const backupsEnabledMetadata: PolicyMetadata = {
+    name: "backups-enabled",
+    severity: "high",
+    defaultLevel: "advisory",
+    designIssue: "Single Point of Failure: losing the one server loses all application data (no backups)",
+    improvement: "Add monitoring and backup systems",
+    remediationSteps:
+        "Run `pulumi config set seed-web:backups true`: the database host then dumps the database on a schedule " +
+        "and keeps the latest dumps.",
+    fix: "`seed-web:backups true`",
+};
+
+export const backupsEnabled = stackPolicy<Record<string, never>>({
+    metadata: backupsEnabledMetadata,
+    description: "The database host backs the database up on a schedule.",
+    what: "backups",
+    settings: {},
+    check({ model, undecided, report }) {
+        undecided.check("the db role", () => {
+            for (const host of model.hostsWithRole("db")) {
+                undecided.check(host, () => {
+                    if (model.step(host, "backup")) return;
+                    report(`the database on ${host} is not backed up: losing ${host} loses all data. Fix: ${SWITCH.backups}.`, model.urn(host, "database"));
+                });
+            }
+        });
+    },
+});

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Step "base": check the OS, wait for cloud-init, refresh apt lists when stale, install curl + ca-certificates.
+# Settings: LEMP_APT_MAX_AGE (seconds, default 3600); LEMP_OS_RELEASE (default /etc/os-release, for tests).
+set -euo pipefail
+if ! declare -F lemp_init >/dev/null; then
+  # shellcheck source-path=SCRIPTDIR source=lib.sh
+  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+fi
+lemp_init base
+
+lemp_os   # first: anything but Ubuntu 22.04 / Debian 12 stops here with exit code 3
+lemp_fact os "$LEMP_OS_ID-$LEMP_OS_VERSION"
+lemp_fact init "$(lemp_has_systemd && echo systemd || echo none)"
+
+if command -v cloud-init >/dev/null 2>&1; then
+  lemp_log "waiting for cloud-init to finish"
+  # exit 2 = finished with recoverable errors: not ours to judge, the apt steps below will tell
+  cloud-init status --wait >/dev/null 2>&1 || lemp_log "warning: cloud-init status exited $?"
+fi
+
+lemp_apt_update_if_stale
+lemp_apt_install curl ca-certificates
+lemp_fact mem_mb "$(lemp_mem_mb)"
+lemp_finish

@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# Shared functions of the provisioning steps. The program sends this file followed by a step's script as one
+# `bash -c` command; run by hand, a step sources this file from its own directory. See README.md.
+#
+# Conventions: human messages go to stderr as "[lemp:<step>] ...", each change as "[lemp:<step>] changed: <what>";
+# facts go to stdout as key=value; lemp_finish prints "changed=N" as the last line of stdout.
+# The LEMP_* variables set here are read by the step scripts (shellcheck sees one file at a time):
+# shellcheck disable=SC2034
+set -euo pipefail
+
+LEMP_STEP=${LEMP_STEP:-lemp}
+LEMP_CHANGED=0
+LEMP_WROTE=0      # set by lemp_write_file: 1 when it wrote, 0 when the file was already right
+LEMP_STARTED=0    # set by lemp_service_enable_start: 1 when it started the service
+LEMP_STATE_DIR=/var/lib/seed-web
+
+lemp_log() { printf '[lemp:%s] %s\n' "$LEMP_STEP" "$*" >&2; }
+lemp_die() {   # [code] message
+  local code=1
+  if [[ ${1:-} =~ ^[0-9]+$ ]] && [ $# -gt 1 ]; then code=$1; shift; fi
+  lemp_log "error: $*"
+  exit "$code"
+}
+lemp_changed() { LEMP_CHANGED=$((LEMP_CHANGED + 1)); lemp_log "changed: $*"; }
+lemp_fact() { printf '%s=%s\n' "$1" "$2"; }
+lemp_finish() { printf 'changed=%s\n' "$LEMP_CHANGED"; }
+
+lemp_init() {   # step name
+  LEMP_STEP=$1
+  umask 022
+  export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}"
+  export LC_ALL=C
+  [ "$(id -u)" -eq 0 ] || lemp_die "must run as root (use sudo)"
+  trap 'lemp_log "error: failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+}
+
+# --- operating system ------------------------------------------------------------------------------------------
+lemp_os_field() {   # KEY FILE: a value from os-release (read, not sourced), quotes removed
+  sed -n "s/^$1=//p" "$2" | head -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/"
+}
+
+# The one place where Ubuntu 22.04 (the target) and Debian 12 (the test hosts) differ.
+lemp_os() {
+  local release=${LEMP_OS_RELEASE:-/etc/os-release} id version pretty
+  [ -r "$release" ] || lemp_die 3 "unsupported OS: cannot read $release; expected Ubuntu 22.04 or Debian 12"
+  id=$(lemp_os_field ID "$release")
+  version=$(lemp_os_field VERSION_ID "$release")
+  pretty=$(lemp_os_field PRETTY_NAME "$release")
+  pretty=${pretty:-$id $version}
+  case "$id-$version" in
+    ubuntu-22.04)
+      LEMP_PHP_VERSION=8.1
+      LEMP_DB_ENGINE=mysql
+      LEMP_DB_PACKAGE=mysql-server
+      LEMP_DB_SERVICE=mysql
+      LEMP_DB_CONF_DIR=/etc/mysql/mysql.conf.d
+      ;;
+    debian-12)
+      LEMP_PHP_VERSION=8.2
+      LEMP_DB_ENGINE=mariadb
+      LEMP_DB_PACKAGE=mariadb-server
+      LEMP_DB_SERVICE=mariadb
+      LEMP_DB_CONF_DIR=/etc/mysql/mariadb.conf.d
+      ;;
+    *) lemp_die 3 "unsupported OS: $pretty; expected Ubuntu 22.04 or Debian 12" ;;
+  esac
+  LEMP_OS_ID=$id
+  LEMP_OS_VERSION=$version
+  LEMP_PHP_FPM_SERVICE=php$LEMP_PHP_VERSION-fpm
+  LEMP_PHP_SOCKET=/run/php/php$LEMP_PHP_VERSION-fpm.sock
+  LEMP_DB_SOCKET=/run/mysqld/mysqld.sock
+}
+
+# Memory in MB: MemTotal, or the cgroup (container) limit when that is lower.
+lemp_mem_mb() {
+  local mb limit
+  mb=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
+  limit=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || true)
+  if [[ $limit =~ ^[0-9]+$ ]] && [ $((limit / 1048576)) -lt "$mb" ]; then mb=$((limit / 1048576)); fi
+  echo "$mb"
+}
+
+lemp_clamp() { local v=$1; [ "$v" -lt "$2" ] && v=$2; [ "$v" -gt "$3" ] && v=$3; echo "$v"; }
+
+# --- apt -------------------------------------------------------------------------------------------------------
+LEMP_APT=(apt-get -q -y -o DPkg::Lock::Timeout=300)
+
+lemp_apt_lists_age() {   # seconds since our last successful apt-get update; huge when unknown or lists are absent
+  local stamp=$LEMP_STATE_DIR/apt-update.stamp now
+  now=$(date +%s)
+  if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null || [ ! -f "$stamp" ]; then echo 999999999; return; fi
+  echo $((now - $(stat -c %Y "$stamp")))
+}
+
+lemp_apt_update_if_stale() {
+  local max=${LEMP_APT_MAX_AGE:-3600} age
+  [[ $max =~ ^[0-9]+$ ]] || lemp_die "LEMP_APT_MAX_AGE must be a number of seconds, not '$max'"
+  age=$(lemp_apt_lists_age)
+  if [ "$age" -lt "$max" ]; then return 0; fi
+  lemp_log "apt-get update (package lists older than ${max}s or absent)"
+  DEBIAN_FRONTEND=noninteractive "${LEMP_APT[@]}" update >&2
+  install -d -m 0700 "$LEMP_STATE_DIR"
+  touch "$LEMP_STATE_DIR/apt-update.stamp"
+  lemp_changed "apt package lists updated"
+}
+
+lemp_pkg_installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
+
+lemp_apt_install() {   # packages...: installs those not installed yet
+  local p missing=()
+  for p in "$@"; do lemp_pkg_installed "$p" || missing+=("$p"); done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  lemp_apt_update_if_stale
+  lemp_log "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive "${LEMP_APT[@]}" --no-install-recommends install "${missing[@]}" >&2
+  lemp_changed "installed ${missing[*]}"
+}
+
+# --- files -----------------------------------------------------------------------------------------------------
+# lemp_write_file PATH MODE OWNER:GROUP  < content
+# Writes only when content, mode or owner differ (atomically, through a temp file in the same directory).
+# Sets LEMP_WROTE=1 when it changed something, else 0. Feed it with a heredoc or a redirect, never from a pipe
+# (a pipe runs it in a subshell, and its change count and LEMP_WROTE would be lost).
+lemp_write_file() {
+  local path=$1 mode=$2 owner=$3 dir tmp
+  dir=$(dirname "$path")
+  [ -d "$dir" ] || lemp_die "directory $dir does not exist (for $path)"
+  tmp=$(umask 077 && mktemp "$dir/.lemp.XXXXXX")
+  cat >"$tmp"
+  LEMP_WROTE=0
+  if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s "$tmp" "$path"; then
+    rm -f "$tmp"
+    if [ "$(stat -c '%a %U:%G' "$path")" != "${mode#0} $owner" ]; then
+      chown "$owner" "$path"
+      chmod "$mode" "$path"
+      LEMP_WROTE=1
+      lemp_changed "$path mode/owner set to $mode $owner"
+    fi
+    return 0
+  fi
+  chown "$owner" "$tmp"
+  chmod "$mode" "$tmp"
+  mv -f "$tmp" "$path"
+  LEMP_WROTE=1
+  lemp_changed "wrote $path"
+}
+
+lemp_mkdir() {   # PATH MODE OWNER:GROUP
+  local path=$1 mode=$2 owner=$3
+  if [ ! -d "$path" ]; then
+    install -d -m "$mode" -o "${owner%%:*}" -g "${owner##*:}" "$path"
+    lemp_changed "created directory $path"
+  elif [ "$(stat -c '%a %U:%G' "$path")" != "${mode#0} $owner" ]; then
+    chown "$owner" "$path"
+    chmod "$mode" "$path"
+    lemp_changed "$path mode/owner set to $mode $owner"
+  fi
+}
+
+lemp_symlink() {   # TARGET LINK
+  if [ -L "$2" ] && [ "$(readlink "$2")" = "$1" ]; then return 0; fi
+  ln -sfn "$1" "$2"
+  lemp_changed "linked $2 -> $1"
+}
+
+lemp_remove() {   # PATH (file or symlink)
+  if [ -e "$1" ] || [ -L "$1" ]; then
+    rm -f "$1"
+    lemp_changed "removed $1"
+  fi
+}
+
+# --- services --------------------------------------------------------------------------------------------------
+# systemd when it runs as init (servers, test hosts), else the `service` command (containers, INIT=simple hosts).
+lemp_has_systemd() { [ -d /run/systemd/system ]; }
+
+lemp_service_running() {
+  if lemp_has_systemd; then systemctl is-active --quiet "$1"; else service "$1" status >/dev/null 2>&1; fi
+}
+
+lemp_service_enable_start() {   # NAME: enable (systemd) and start when not running; no-op otherwise
+  local name=$1
+  LEMP_STARTED=0
+  if lemp_has_systemd; then
+    if ! systemctl is-enabled --quiet "$name" 2>/dev/null; then
+      systemctl enable --quiet "$name"
+      lemp_changed "enabled $name"
+    fi
+  fi
+  if ! lemp_service_running "$name"; then
+    if lemp_has_systemd; then systemctl start "$name"; else service "$name" start >&2; fi
+    LEMP_STARTED=1
+    lemp_changed "started $name"
+  fi
+}
+
+lemp_service_reload() {   # NAME: reload a running service, start a stopped one
+  if ! lemp_service_running "$1"; then lemp_service_enable_start "$1"; return 0; fi
+  if lemp_has_systemd; then systemctl reload "$1"; else service "$1" reload >&2; fi
+  lemp_changed "reloaded $1"
+}
+
+lemp_service_restart() {   # NAME: restart a running service, start a stopped one
+  if ! lemp_service_running "$1"; then lemp_service_enable_start "$1"; return 0; fi
+  if lemp_has_systemd; then systemctl restart "$1"; else service "$1" restart >&2; fi
+  lemp_changed "restarted $1"
+}
+
+# --- input -----------------------------------------------------------------------------------------------------
+# lemp_read_secret VAR: first line of stdin into VAR (never echoed); refuses an empty one.
+lemp_read_secret() {
+  local _line=""
+  IFS= read -r _line || true
+  _line=${_line%$'\r'}
+  [ -n "$_line" ] || lemp_die "expected a non-empty password on the first line of standard input"
+  printf -v "$1" '%s' "$_line"
+}
+
+lemp_require() {   # NAME REGEX DESCRIPTION: the variable must be set and match
+  local value=${!1:-}
+  [[ $value =~ $2 ]] || lemp_die "$1 must be $3 (got '${value}')"
+}
+
+# --- SQL quoting -----------------------------------------------------------------------------------------------
+lemp_sql_str() {   # a MySQL string literal: ' doubled, \ escaped
+  local s=$1
+  s=${s//\\/\\\\}
+  s=${s//\'/\'\'}
+  printf "'%s'" "$s"
+}
+lemp_sql_ident() {   # a MySQL identifier: ` doubled
+  local q='`'
+  printf '%s%s%s' "$q" "${1//$q/$q$q}" "$q"
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Step "php": PHP-FPM + the MySQL extension for the OS's PHP version, www pool sized from memory.
+# Settings: LEMP_PHP_MAX_CHILDREN ("auto", the default, or a number 1-1000).
+set -euo pipefail
+if ! declare -F lemp_init >/dev/null; then
+  # shellcheck source-path=SCRIPTDIR source=lib.sh
+  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+fi
+lemp_init php
+lemp_os
+
+max_children=${LEMP_PHP_MAX_CHILDREN:-auto}
+if [ "$max_children" = auto ]; then
+  # Sizing rule: half of the memory for PHP, about 40 MB per worker, at least 2 and at most 32 workers:
+  #   max_children = clamp(MemTotal_MB * 0.5 / 40, 2, 32)   (MemTotal, or the container's memory limit if lower)
+  max_children=$(lemp_clamp $(($(lemp_mem_mb) / 80)) 2 32)
+else
+  lemp_require LEMP_PHP_MAX_CHILDREN '^([1-9][0-9]{0,2}|1000)$' '"auto" or a number from 1 to 1000'
+fi
+# Spare servers follow: min = max/4 (at least 1), max = max/2 (at least min), start = between the two.
+min_spare=$(( max_children / 4 > 1 ? max_children / 4 : 1 ))
+max_spare=$(( max_children / 2 > min_spare ? max_children / 2 : min_spare ))
+start_servers=$(( (min_spare + max_spare) / 2 ))
+
+V=$LEMP_PHP_VERSION
+lemp_apt_install "php$V-fpm" "php$V-mysql"
+
+pool=/etc/php/$V/fpm/pool.d/www.conf
+[ -f "$pool" ] || lemp_die "$pool not found after installing php$V-fpm"
+# Set each key on its first uncommented line (dropping duplicates), append the ones that are missing.
+awk -v kv="pm=dynamic;pm.max_children=$max_children;pm.start_servers=$start_servers;pm.min_spare_servers=$min_spare;pm.max_spare_servers=$max_spare" '
+  BEGIN { n = split(kv, pairs, ";"); for (i = 1; i <= n; i++) { split(pairs[i], p, "="); val[p[1]] = p[2]; order[i] = p[1] } }
+  {
+    line = $0; key = line; sub(/[ \t]*=.*/, "", key); sub(/^[ \t]+/, "", key)
+    if (line ~ /^[ \t]*[a-z._]+[ \t]*=/ && (key in val)) {
+      if (!(key in done)) { print key " = " val[key]; done[key] = 1 }
+      next
+    }
+    print
+  }
+  END { for (i = 1; i <= n; i++) if (!(order[i] in done)) print order[i] " = " val[order[i]] }
+' "$pool" >"$pool.lemp-new"
+lemp_write_file "$pool" 0644 root:root <"$pool.lemp-new"   # not in a pipe: lemp_write_file counts in this shell
+rm -f "$pool.lemp-new"
+pool_changed=$LEMP_WROTE
+
+php-fpm"$V" -t >/dev/null 2>&1 || { php-fpm"$V" -t >&2 || true; lemp_die "php-fpm$V configuration test failed"; }
+lemp_service_enable_start "$LEMP_PHP_FPM_SERVICE"
+if [ "$pool_changed" = 1 ] && [ "$LEMP_STARTED" = 0 ]; then lemp_service_restart "$LEMP_PHP_FPM_SERVICE"; fi
+
+lemp_fact php_version "$V"
+lemp_fact php_socket "$LEMP_PHP_SOCKET"
+lemp_fact php_max_children "$max_children"
+lemp_finish

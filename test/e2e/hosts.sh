@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# Real SSH test hosts for the end-to-end tests: a Debian 12 (bookworm) root filesystem per host, booted in its own
+# network namespace (address on the private bridge br-lemp, 10.200.0.0/24) and its own PID/mount/UTS/IPC/cgroup
+# namespaces, with systemd as PID 1, a real sshd and key authentication as root.
+# Adopted from a tested reference script; owned by this project (nothing here reads outside the repo but $STATE/$CACHE).
+#
+#   hosts.sh deps                 # apt-get install what the runner needs (debootstrap, socat, shellcheck, clients...)
+#   hosts.sh net-up               # bridge br-lemp 10.200.0.1/24 + relay to the runner's Debian mirror
+#   hosts.sh up    NAME IP        # e.g. up t1 10.200.0.2 (builds or unpacks the rootfs if needed, reuses an existing one)
+#   hosts.sh stop  NAME           # power off, keep the rootfs (alias: down)
+#   hosts.sh start NAME           # boot again on the address of the last "up" (services come back)
+#   hosts.sh ssh   NAME|IP [CMD...]   # ssh as root with the test key
+#   hosts.sh destroy NAME         # stop + remove the host's rootfs
+#   hosts.sh net-down             # stop the relay, delete the bridge
+#   hosts.sh clean                # remove leftovers of a crashed run: lemp-* namespaces, bridge, relay, rootfs dirs
+#
+# INIT=simple boots a bash reaper as PID 1 instead of systemd (like a container: services go through
+# "service X start"; installed nginx/php-fpm/mysql/mariadb are started at boot, like docker/entrypoint.sh does).
+# The INIT of a host is remembered, so stop/start/down use the mode the host was booted with.
+#
+# Traffic: the hosts have no route off the bridge and no DNS. Their /etc/hosts points the Debian mirror at the
+# bridge address, where a socat relay forwards port 80 to that mirror: the only traffic that leaves the runner.
+set -euo pipefail
+
+STATE=${STATE:-/tmp/lemp-targets}                               # rootfs per host, key, pids, logs
+CACHE=${CACHE:-/var/cache/lemp-target/bookworm-sd.tar.zst}      # rootfs tarball, outside the repo
+# The hosts use the runner's own Debian mirror, read from its apt sources (deb822 or one-line format).
+SOURCES=${SOURCES:-$(ls /etc/apt/sources.list.d/debian.sources 2>/dev/null || echo /etc/apt/sources.list)}
+BR=br-lemp
+BR_IP=10.200.0.1
+PREFIX=24
+KEY=$STATE/id_ed25519
+SSH_OPTS=(-i "$KEY" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+  -o LogLevel=ERROR -o ConnectTimeout=3)
+
+log() { printf '[hosts] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+mirror_urls() {
+  sed -n -e 's/^URIs:[[:space:]]*//p' \
+    -e 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]\+\).*/\2/p' "$SOURCES" |
+    tr ' ' '\n' | grep -E '^https?://'
+}
+mirror() {
+  if [ -n "${MIRROR:-}" ]; then printf '%s\n' "$MIRROR"; else mirror_urls | grep -v -- '-security' | head -n 1; fi
+}
+mirror_host() { mirror | sed -E 's#^[a-z]+://([^/:]+).*#\1#'; }
+
+valid_name() { [[ $1 =~ ^[a-z0-9][a-z0-9-]{0,10}$ ]] || die "bad host name '$1' (a-z0-9-, at most 11 chars)"; }
+valid_ip() { [[ $1 =~ ^10\.200\.0\.([2-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-4])$ ]] || die "address '$1' not in 10.200.0.2-254"; }
+
+deps() {
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    debootstrap openssh-client iproute2 socat zstd ca-certificates curl default-mysql-client shellcheck
+}
+
+relay_pid() {   # PID of a live relay, from the pid file or from the listener on BR_IP:80 (a crashed run's leftover)
+  local pid=""
+  if [ -f "$STATE/socat.pid" ]; then pid=$(cat "$STATE/socat.pid"); fi
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = socat ]; then echo "$pid"; return 0; fi
+  pid=$(ss -Htlnp "src $BR_IP and sport = :80" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2)
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = socat ]; then echo "$pid"; return 0; fi
+  return 1
+}
+
+net_up() {
+  mkdir -p "$STATE"
+  [ -f "$KEY" ] || ssh-keygen -q -t ed25519 -N '' -C lemp-e2e -f "$KEY"
+  if ! ip link show "$BR" >/dev/null 2>&1; then
+    ip link add "$BR" type bridge
+    ip addr add "$BR_IP/$PREFIX" dev "$BR"
+    ip link set "$BR" up
+  fi
+  if ! relay_pid >/dev/null; then
+    local host
+    host=$(mirror_host)
+    [ -n "$host" ] || die "no Debian mirror found in $SOURCES"
+    socat "TCP-LISTEN:80,bind=$BR_IP,reuseaddr,fork" "TCP:$host:80" </dev/null >"$STATE/socat.log" 2>&1 &
+    echo $! >"$STATE/socat.pid"
+  fi
+}
+
+net_down() {
+  local pid
+  if pid=$(relay_pid); then kill "$pid" 2>/dev/null || true; fi
+  rm -f "$STATE/socat.pid"
+  ip link del "$BR" 2>/dev/null || true
+}
+
+make_rootfs() {   # $1 = dir
+  local R=$1
+  mkdir -p "$R"
+  if [ -f "$CACHE" ]; then
+    log "extracting cached rootfs $CACHE"
+    tar -C "$R" --numeric-owner --zstd -xpf "$CACHE"
+  else
+    log "debootstrap bookworm (about 45 s)"
+    if ! debootstrap --variant=minbase --include=openssh-server,systemd,systemd-sysv,dbus \
+      bookworm "$R" "$(mirror)" >"$R.debootstrap.log" 2>&1; then
+      tail -20 "$R.debootstrap.log" >&2
+      return 1
+    fi
+    rm -f "$R"/var/cache/apt/archives/*.deb
+    if [ -n "$CACHE" ] && mkdir -p "$(dirname "$CACHE")" 2>/dev/null; then
+      if tar -C "$R" --numeric-owner --exclude='./var/lib/apt/lists/*' -cpf - . |
+        zstd -q -T0 -3 -o "$CACHE.tmp" -f; then
+        mv "$CACHE.tmp" "$CACHE"
+      else
+        rm -f "$CACHE.tmp"
+      fi
+    fi
+  fi
+  rm -f "$R"/etc/ssh/ssh_host_*
+  chroot "$R" ssh-keygen -q -A                     # unique host keys per host
+}
+
+configure_rootfs() {   # $1 = dir, $2 = name, $3 = ip  (every boot: the address may differ from the last one)
+  local R=$1 NAME=$2 IP=$3 host
+  host=$(mirror_host)
+  install -d -m 700 "$R/root/.ssh"
+  install -m 600 "$KEY.pub" "$R/root/.ssh/authorized_keys"
+  echo "$NAME" >"$R/etc/hostname"
+  cat >"$R/etc/hosts" <<EOF
+127.0.0.1 localhost
+::1 localhost ip6-localhost ip6-loopback
+$IP $NAME
+# the runner's Debian mirror, through the relay on the bridge address
+$BR_IP $host
+EOF
+  # the runner's own apt sources (same mirror host, same suites)
+  rm -f "$R/etc/apt/sources.list"
+  mkdir -p "$R/etc/apt/sources.list.d"
+  if [ "${SOURCES##*.}" = sources ]; then
+    cp "$SOURCES" "$R/etc/apt/sources.list.d/debian.sources"
+  else
+    grep -F "$host" "$SOURCES" >"$R/etc/apt/sources.list"
+  fi
+  : >"$R/etc/resolv.conf"                          # no DNS: lookups fail at once instead of timing out
+  echo 'LANG=C.UTF-8' >"$R/etc/default/locale"
+  printf 'PermitRootLogin prohibit-password\nPasswordAuthentication no\nUseDNS no\n' \
+    >"$R/etc/ssh/sshd_config.d/ci.conf"
+}
+
+# PID 1 programs, run by the boot shell below with $R set (single quotes on purpose: expanded there, not here).
+# shellcheck disable=SC2016
+PID1_SYSTEMD='exec chroot "$R" /lib/systemd/systemd --log-target=console'
+# shellcheck disable=SC2016
+PID1_SIMPLE='exec chroot "$R" /bin/bash -c "
+  service ssh start
+  for s in mariadb mysql /etc/init.d/php*-fpm nginx; do s=\${s##*/}; [ -x /etc/init.d/\$s ] && service \$s start; done
+  while :; do sleep 3600 & wait \$!; done"'
+
+# The boot shell: runs inside the new namespaces, mounts what the host needs, then execs PID 1.
+# shellcheck disable=SC2016
+BOOT='
+  hostname "$NAME"
+  mount --bind "$R" "$R"
+  mount -t proc proc "$R/proc"
+  mount --bind "$R/proc/sys" "$R/proc/sys"; mount -o remount,bind,ro "$R/proc/sys"              # runner-wide: ro
+  mount --bind "$R/proc/sys/net" "$R/proc/sys/net"; mount -o remount,bind,rw "$R/proc/sys/net"  # per-netns: rw
+  mount -t sysfs -o ro sysfs "$R/sys"
+  mount -t cgroup2 cgroup2 "$R/sys/fs/cgroup"
+  mount -t tmpfs -o mode=755,size=256m tmpfs "$R/run"
+  mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"
+  mount -t tmpfs -o mode=755,size=1m tmpfs "$R/dev"
+  for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
+    IFS=: read -r n ma mi <<<"$d"; mknod -m 666 "$R/dev/$n" c "$ma" "$mi"; done
+  mkdir -m 755 "$R/dev/pts"; mkdir -m 1777 "$R/dev/shm"
+  mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts "$R/dev/pts"
+  mount -t tmpfs -o mode=1777 tmpfs "$R/dev/shm"
+  ln -s pts/ptmx "$R/dev/ptmx"; ln -s /proc/self/fd "$R/dev/fd"
+  ln -s /proc/self/fd/0 "$R/dev/stdin"; ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
+  mkdir -p "$R/run/sshd" "$R/run/lock"
+'
+
+up() {   # $1 = name, $2 = ip
+  [ $# -eq 2 ] || die "usage: up NAME IP"
+  local NAME=$1 IP=$2 init=${INIT:-systemd}
+  valid_name "$NAME"
+  valid_ip "$IP"
+  local R=$STATE/$NAME/rootfs NS=lemp-$NAME VH=vl-$NAME
+  case "$init" in systemd | simple) ;; *) die "INIT must be systemd or simple, not '$init'" ;; esac
+  if ip netns list | grep -qw "$NS"; then die "$NAME is already up (netns $NS exists); stop it first"; fi
+  net_up
+  if [ ! -x "$R/usr/sbin/sshd" ]; then make_rootfs "$R"; else log "reusing rootfs $R"; fi
+  configure_rootfs "$R" "$NAME" "$IP"
+  echo "$IP" >"$STATE/$NAME/ip"
+  echo "$init" >"$STATE/$NAME/init"
+  ip netns add "$NS"
+  ip link add "$VH" type veth peer name eth0 netns "$NS"
+  ip link set "$VH" master "$BR" up
+  ip -n "$NS" link set lo up
+  ip -n "$NS" addr add "$IP/$PREFIX" dev eth0
+  ip -n "$NS" link set eth0 up
+  local pid1=$PID1_SYSTEMD
+  [ "$init" = systemd ] || pid1=$PID1_SIMPLE
+  # unshare --kill-child: SIGKILL to unshare => SIGKILL to the host's PID 1 => the whole PID namespace dies
+  ip netns exec "$NS" unshare --pid --fork --mount --uts --ipc --cgroup --propagation private --kill-child \
+    env -i R="$R" NAME="$NAME" container=other PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=dumb \
+    /bin/bash -euc "$BOOT$pid1" </dev/null >"$STATE/$NAME.console.log" 2>&1 &
+  echo $! >"$STATE/$NAME.pid"
+  local _
+  for _ in $(seq 1 150); do
+    if ssh "${SSH_OPTS[@]}" "root@$IP" true 2>/dev/null; then log "$NAME up at $IP (init=$init)"; return 0; fi
+    sleep 0.2
+  done
+  log "$NAME did not come up"
+  cat "$STATE/$NAME.console.log" >&2
+  return 1
+}
+
+kill_netns() {   # $1 = netns: SIGKILL every process left inside it (by PID, nothing else), then delete it
+  local ns=$1 _ left=()
+  for _ in $(seq 1 50); do
+    mapfile -t left < <(ip netns pids "$ns" 2>/dev/null || true)
+    [ ${#left[@]} -eq 0 ] && break
+    kill -KILL "${left[@]}" 2>/dev/null || true
+    sleep 0.1
+  done
+  ip netns del "$ns" 2>/dev/null || true          # removes the veth pair too
+}
+
+down() {   # $1 = name; keeps $STATE/NAME/rootfs
+  [ $# -eq 1 ] || die "usage: down NAME"
+  local NAME=$1 NS=lemp-$1 IP init _
+  valid_name "$NAME"
+  init=$(cat "$STATE/$NAME/init" 2>/dev/null || echo "${INIT:-systemd}")
+  IP=$(ip -n "$NS" -4 -o addr show dev eth0 2>/dev/null | awk '{print $4}' | cut -d/ -f1) || true
+  if [ -n "${IP:-}" ]; then                        # graceful: let services stop (systemd) / stop them (simple)
+    if [ "$init" = systemd ]; then
+      ssh "${SSH_OPTS[@]}" "root@$IP" 'systemctl poweroff' 2>/dev/null || true
+      for _ in $(seq 1 100); do [ -z "$(ip netns pids "$NS" 2>/dev/null)" ] && break; sleep 0.1; done
+    else
+      # shellcheck disable=SC2016
+      ssh "${SSH_OPTS[@]}" "root@$IP" \
+        'for s in nginx /etc/init.d/php*-fpm mariadb mysql; do s=${s##*/}; [ -x /etc/init.d/$s ] && service $s stop; done' \
+        >/dev/null 2>&1 || true
+    fi
+  fi
+  if [ -f "$STATE/$NAME.pid" ]; then kill -KILL "$(cat "$STATE/$NAME.pid")" 2>/dev/null || true; fi
+  rm -f "$STATE/$NAME.pid"
+  kill_netns "$NS"
+  log "$NAME down"
+}
+
+start() {   # $1 = name: boot again with the address and init of the last "up"
+  [ $# -eq 1 ] || die "usage: start NAME"
+  local ip
+  ip=$(cat "$STATE/$1/ip" 2>/dev/null) || die "$1 has never been up (no $STATE/$1/ip)"
+  INIT=$(cat "$STATE/$1/init" 2>/dev/null || echo "${INIT:-systemd}") up "$1" "$ip"
+}
+
+destroy() {   # $1 = name
+  [ $# -eq 1 ] || die "usage: destroy NAME"
+  valid_name "$1"
+  down "$1"
+  remove_host_dir "$STATE/$1"
+}
+
+remove_host_dir() {   # refuse to remove a rootfs that still has something mounted in it
+  local d=$1
+  [ -d "$d" ] || return 0
+  if grep -qF " $d/" /proc/self/mountinfo; then die "$d still has mounts; not removing it"; fi
+  rm -rf --one-file-system "$d"
+  rm -f "$d.console.log"
+}
+
+clean() {
+  local ns d
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^lemp-' || true); do
+    log "killing what is left in netns $ns"
+    kill_netns "$ns"
+  done
+  rm -f "$STATE"/*.pid
+  net_down
+  if [ -d "$STATE" ]; then
+    for d in "$STATE"/*/; do
+      d=${d%/}
+      [ -d "$d/rootfs" ] || continue
+      log "removing $d"
+      remove_host_dir "$d"
+    done
+  fi
+  log "clean"
+}
+
+ssh_to() {   # $1 = name or ip, rest = command
+  [ $# -ge 1 ] || die "usage: ssh NAME|IP [CMD...]"
+  local target=$1 ip
+  shift
+  if [[ $target =~ ^[0-9.]+$ ]]; then ip=$target; else ip=$(cat "$STATE/$target/ip" 2>/dev/null) || die "unknown host $target"; fi
+  valid_ip "$ip"
+  exec ssh "${SSH_OPTS[@]}" "root@$ip" "$@"
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  deps) deps ;;
+  net-up) net_up ;;
+  net-down) net_down ;;
+  up) up "$@" ;;
+  down | stop) down "$@" ;;
+  start) start "$@" ;;
+  destroy) destroy "$@" ;;
+  clean) clean ;;
+  ssh) ssh_to "$@" ;;
+  *)
+    echo "usage: $0 deps|net-up|net-down|up NAME IP|stop NAME|start NAME|down NAME|destroy NAME|ssh NAME|IP [CMD]|clean" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,50 @@
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { buildCommand, scriptSha256, scriptText, SCRIPTS_DIR, shQuote } from "../../lib/steps";
+
+const nasty = ["plain", "", "it's", "a b\tc\nd", "$(touch /tmp/pwned)", "`id`", "\\'\"", "'; rm -rf / #", "ünïcödé ✓"];
+
+describe("steps: from scripts to command text", () => {
+    it("quotes any string as one shell word (checked by a real shell)", () => {
+        for (const s of nasty) {
+            const out = execFileSync("sh", ["-c", `printf %s ${shQuote(s)}`], { encoding: "utf8" });
+            assert.strictEqual(out, s);
+        }
+        assert.throws(() => shQuote("a\0b"), /NUL/);
+    });
+
+    it("hands settings to the script as LEMP_* variables, whatever they hold (run by sh like sshd does)", () => {
+        const env = Object.fromEntries(nasty.map((v, i) => [`LEMP_V${i}`, v]));
+        const script = 'for i in 0 1 2 3 4 5 6 7 8; do eval "printf \'%s\\0\' \\"\\$LEMP_V$i\\""; done; printf %s "$0"';
+        const out = execFileSync("sh", ["-c", buildCommand("nginx", env, "root", script)], { encoding: "utf8" });
+        const parts = out.split("\0");
+        assert.deepStrictEqual(parts.slice(0, nasty.length), nasty);
+        assert.strictEqual(parts[nasty.length], "lemp-nginx");
+    });
+
+    it("goes through sudo -n for a non-root user, and refuses a malformed setting name", () => {
+        assert.match(buildCommand("base", { LEMP_A: "1" }, "ubuntu", "true"), /^sudo -n env LEMP_A='1' bash -c 'true' lemp-base$/);
+        assert.match(buildCommand("base", { LEMP_A: "1" }, "root", "true"), /^LEMP_A='1' bash -c 'true' lemp-base$/);
+        assert.throws(() => buildCommand("base", { "LEMP_A;id": "1" }, "root", "true"), /LEMP_A;id/);
+        assert.throws(() => buildCommand("base", { PATH: "/tmp" }, "root", "true"), /PATH/);
+    });
+
+    it("sends lib.sh then the step's script, and hashes exactly that", () => {
+        const text = scriptText("nginx");
+        const lib = fs.readFileSync(path.join(SCRIPTS_DIR, "lib.sh"), "utf8");
+        const nginx = fs.readFileSync(path.join(SCRIPTS_DIR, "nginx.sh"), "utf8");
+        assert.strictEqual(text, `${lib}\n${nginx}`);
+        assert.match(scriptSha256("nginx"), /^[0-9a-f]{64}$/);
+        assert.notStrictEqual(scriptSha256("nginx"), scriptSha256("php"));
+    });
+
+    it("every step script is real bash that parses, with set -euo pipefail", () => {
+        for (const step of ["base", "php", "nginx", "database", "app", "smoke"] as const) {
+            execFileSync("bash", ["-n", "-c", scriptText(step)]);
+            const own = fs.readFileSync(path.join(SCRIPTS_DIR, `${step}.sh`), "utf8");
+            assert.match(own, /^set -euo pipefail$/m, `${step}.sh`);
+        }
+    });
+});

@@ -1,0 +1,246 @@
+// Run the real program under Pulumi mocks and capture every resource it registers: type, name, URN, inputs (secrets
+// still wrapped as the engine would see them), parent and explicit dependencies, plus the stack outputs.
+// Used by the unit tests, the offline policy audit and the end-to-end suite (which runs the captured commands).
+
+import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "crypto";
+import { RawConfig } from "../lib/config";
+import { deployStack } from "../lib/program";
+import { REMOTE_COMMAND_TYPE, factsOf, StepFacts } from "../lib/facts";
+
+/** The engine's marker for a secret value: { [SIG_KEY]: SECRET_SIG, value }. */
+export const SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface CapturedResource {
+    type: string;
+    name: string;
+    urn: string;
+    custom: boolean;
+    /** Inputs as registered; secret values stay wrapped (see isSecretValue / reveal). */
+    inputs: Record<string, unknown>;
+    /** Outputs the (mock) provider returned. */
+    state: Record<string, unknown>;
+    parent?: string;
+    /** URNs of the explicit dependencies (dependsOn). */
+    dependsOn: string[];
+    /** Outputs the program asks the engine to keep secret. */
+    additionalSecretOutputs: string[];
+}
+
+export interface Capture {
+    resources: CapturedResource[];
+    /** Stack outputs, resolved; `secretOutputs` names the ones that are secret. */
+    outputs: Record<string, unknown>;
+    secretOutputs: string[];
+    /** The values the mocks generated as secrets (passwords, keys): none may appear outside a secret. */
+    generatedSecrets: string[];
+}
+
+export interface CaptureOptions {
+    raw: RawConfig;
+    /** Secret config values by key (e.g. sshPrivateKey). */
+    secrets?: Record<string, string>;
+    stack?: string;
+    sshAgentSocket?: string;
+    preview?: boolean;
+}
+
+export function isSecretValue(v: unknown): v is { value: unknown } {
+    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** The value with every secret wrapper removed. */
+export function reveal(v: unknown): unknown {
+    if (isSecretValue(v)) return reveal(v.value);
+    if (Array.isArray(v)) return v.map(reveal);
+    if (typeof v === "object" && v !== null) {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
+    }
+    return v;
+}
+
+const OPENSSH_KEY_HEADER = "-----BEGIN OPENSSH PRIVATE KEY-----";
+
+export async function captureProgram(options: CaptureOptions): Promise<Capture> {
+    const stack = options.stack ?? "test";
+    const generatedSecrets: string[] = [];
+    const registered = new Map<string, { type: string; name: string; custom: boolean; inputs: Record<string, unknown>; state: Record<string, unknown> }>();
+
+    pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                const state: Record<string, unknown> = { ...args.inputs };
+                if (args.type === "random:index/randomPassword:RandomPassword") {
+                    const length = Number(args.inputs.length ?? 32);
+                    const value = crypto.randomBytes(length).toString("base64").replace(/[^A-Za-z0-9]/g, "x").slice(0, length);
+                    generatedSecrets.push(value);
+                    state.result = value;
+                } else if (args.type === "command:local:Command") {
+                    const body = crypto.randomBytes(48).toString("base64");
+                    const key = `${OPENSSH_KEY_HEADER}\n${body}\n-----END OPENSSH PRIVATE KEY-----`;
+                    generatedSecrets.push(body);
+                    state.stdout = `${key}\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockPublicKey seed-web-docker\n`;
+                    state.stderr = "";
+                } else if (args.type === REMOTE_COMMAND_TYPE) {
+                    state.stdout = "changed=0";
+                    state.stderr = "";
+                } else if (args.type === "docker:index/image:Image") {
+                    state.repoDigest = "";
+                }
+                registered.set(`${args.type}::${args.name}`, {
+                    type: args.type,
+                    name: args.name,
+                    custom: args.custom ?? true,
+                    inputs: args.inputs,
+                    state,
+                });
+                return { id: args.custom === false ? undefined : `${args.name}-id`, state };
+            },
+            call(args: pulumi.runtime.MockCallArgs) {
+                return args.inputs;
+            },
+        },
+        "seed-web",
+        stack,
+        options.preview ?? false,
+    );
+
+    const created: {
+        resource: pulumi.Resource;
+        type: string;
+        name: string;
+        parent?: pulumi.Resource;
+        dependsOn: pulumi.Resource[];
+        additionalSecretOutputs: string[];
+    }[] = [];
+    const record: pulumi.ResourceTransformation = (args) => {
+        const deps = args.opts.dependsOn;
+        const list = deps === undefined ? [] : Array.isArray(deps) ? deps : [deps];
+        created.push({
+            resource: args.resource,
+            type: args.type,
+            name: args.name,
+            parent: args.opts.parent,
+            // dependsOn here is always a list of resources (never an Output) in this program.
+            dependsOn: list as pulumi.Resource[],
+            additionalSecretOutputs: (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [],
+        });
+        return undefined;
+    };
+
+    const secrets = options.secrets ?? {};
+    const out = deployStack(
+        {
+            // Like the engine's config map, which holds the secret keys too (decrypted).
+            raw: { ...options.raw, ...secrets },
+            secret: (key) => {
+                const v = secrets[key] ?? options.raw[key];
+                if (v === undefined) throw new Error(`missing required secret configuration variable '${key}'`);
+                return pulumi.secret(v);
+            },
+            sshAgentSocket: options.sshAgentSocket,
+        },
+        { transformations: [record] },
+    );
+    // The root component is created with the transformation, not through it.
+    created.unshift({
+        resource: undefined as unknown as pulumi.Resource,
+        type: "seed-web:index:WebStack",
+        name: "seed-web",
+        dependsOn: [],
+        additionalSecretOutputs: [],
+    });
+
+    const urnOf = new Map<pulumi.Resource, string>();
+    await Promise.all(
+        created
+            .filter((c) => c.resource)
+            .map(async (c) => urnOf.set(c.resource, await promiseOf(c.resource.urn))),
+    );
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs: string[] = [];
+    for (const [key, value] of Object.entries(out)) {
+        const o = pulumi.output(value);
+        outputs[key] = await promiseOf(o);
+        if (await (o as unknown as { isSecret: Promise<boolean> }).isSecret) secretOutputs.push(key);
+    }
+
+    const resources: CapturedResource[] = [];
+    for (const c of created) {
+        const r = registered.get(`${c.type}::${c.name}`);
+        if (!r) continue;
+        resources.push({
+            type: r.type,
+            name: r.name,
+            urn: c.resource ? urnOf.get(c.resource)! : `urn:pulumi:${stack}::seed-web::${c.type}::${c.name}`,
+            custom: r.custom,
+            inputs: r.inputs,
+            state: r.state,
+            parent: c.parent ? urnOf.get(c.parent) : undefined,
+            dependsOn: c.dependsOn.map((d) => urnOf.get(d)).filter((u): u is string => !!u),
+            additionalSecretOutputs: c.additionalSecretOutputs,
+        });
+    }
+    for (const s of Object.values(secrets)) generatedSecrets.push(s);
+    return { resources, outputs, secretOutputs, generatedSecrets };
+}
+
+function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
+
+/** A remote command as the end-to-end suite runs it. */
+export interface PlannedCommand {
+    name: string;
+    urn: string;
+    facts: StepFacts;
+    host: string;
+    port: number;
+    user: string;
+    create: string;
+    stdin?: string;
+    /** Names of the remote commands that must run first (directly, or through a component they depend on). */
+    after: string[];
+}
+
+/** The remote commands of a capture, in an order that respects their dependencies. */
+export function plannedCommands(capture: Capture): PlannedCommand[] {
+    const byUrn = new Map(capture.resources.map((r) => [r.urn, r]));
+    const commands = capture.resources.filter((r) => r.type === REMOTE_COMMAND_TYPE);
+    const commandUrns = new Set(commands.map((c) => c.urn));
+    // A dependency on a component means a dependency on every command below it.
+    const below = (urn: string): string[] =>
+        capture.resources.filter((r) => r.parent === urn).flatMap((r) => (commandUrns.has(r.urn) ? [r.urn] : below(r.urn)));
+    const planned = commands.map((c): PlannedCommand => {
+        const inputs = reveal(c.inputs) as Record<string, unknown>;
+        const conn = inputs.connection as { host: string; port?: number; user?: string };
+        const facts = factsOf(inputs);
+        if (!facts) throw new Error(`remote command ${c.name} carries no facts`);
+        const after = new Set<string>();
+        for (const d of c.dependsOn) {
+            for (const u of commandUrns.has(d) ? [d] : below(d)) after.add(byUrn.get(u)!.name);
+        }
+        return {
+            name: c.name,
+            urn: c.urn,
+            facts,
+            host: conn.host,
+            port: conn.port ?? 22,
+            user: conn.user ?? "root",
+            create: String(inputs.create),
+            stdin: inputs.stdin === undefined ? undefined : String(inputs.stdin),
+            after: [...after],
+        };
+    });
+    // Topological order, stable in registration order.
+    const done = new Set<string>();
+    const ordered: PlannedCommand[] = [];
+    while (ordered.length < planned.length) {
+        const next = planned.find((p) => !done.has(p.name) && p.after.every((a) => done.has(a)));
+        if (!next) throw new Error(`dependency cycle among ${planned.filter((p) => !done.has(p.name)).map((p) => p.name).join(", ")}`);
+        done.add(next.name);
+        ordered.push(next);
+    }
+    return ordered;
+}
