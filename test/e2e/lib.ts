@@ -1,0 +1,217 @@
+// The end-to-end harness: real Debian 12 test hosts (hosts.sh), the program's own remote commands captured under
+// mocks, run over real ssh in dependency order, and checks from outside the hosts.
+
+import { execFile, execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as path from "path";
+import { Role } from "../../lib/config";
+import { Capture, captureProgram, PlannedCommand, plannedCommands } from "../../tools/capture";
+
+export const HOSTS_SH = path.join(__dirname, "hosts.sh");
+export const STATE = process.env.STATE ?? "/tmp/lemp-targets";
+export const KEY = path.join(STATE, "id_ed25519");
+
+export interface TestHost {
+    name: string;
+    ip: string;
+    roles: Role[];
+    init?: "systemd" | "simple";
+}
+
+/** Run hosts.sh (as root); its log goes to the test output on failure. */
+export function hosts(args: string[], init: "systemd" | "simple" = "systemd"): string {
+    try {
+        return execFileSync("bash", [HOSTS_SH, ...args], {
+            encoding: "utf8",
+            env: { ...process.env, STATE, INIT: init },
+            stdio: ["ignore", "pipe", "pipe"],
+            timeout: 300_000,
+        });
+    } catch (e) {
+        const err = e as { stderr?: string; stdout?: string; message: string };
+        throw new Error(`hosts.sh ${args.join(" ")} failed: ${err.message}\n${err.stderr ?? ""}${err.stdout ?? ""}`);
+    }
+}
+
+export function bootHosts(list: TestHost[]): void {
+    hosts(["net-up"]);
+    for (const h of list) hosts(["up", h.name, h.ip], h.init ?? "systemd");
+}
+
+export function destroyHosts(list: TestHost[]): void {
+    for (const h of list) hosts(["destroy", h.name], h.init ?? "systemd");
+}
+
+/** The stack config that points the program at the test hosts (ssh hosts, root, the test key). */
+export function stackFor(list: TestHost[], extra: Record<string, string> = {}) {
+    return {
+        raw: {
+            hosts: JSON.stringify(list.map((h) => ({ name: h.name, roles: h.roles, connection: { type: "ssh", address: h.ip } }))),
+            ...extra,
+        },
+        secrets: { sshPrivateKey: fs.readFileSync(KEY, "utf8") },
+    };
+}
+
+/** What the real program would run against those hosts. */
+export async function planFor(list: TestHost[], extra: Record<string, string> = {}): Promise<{ capture: Capture; plan: PlannedCommand[] }> {
+    const capture = await captureProgram(stackFor(list, extra));
+    return { capture, plan: plannedCommands(capture) };
+}
+
+export const SSH_OPTS = [
+    "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+    "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
+];
+
+export interface RunResult {
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+    ms: number;
+}
+
+/** One command over real ssh, the way @pulumi/command's remote.Command runs it: command text + stdin. */
+export function sshRun(
+    target: { host: string; port: number; user: string },
+    command: string,
+    options: { stdin?: string; key?: string; killAfterMs?: number; timeoutMs?: number } = {},
+): Promise<RunResult> {
+    const started = Date.now();
+    return new Promise((resolve) => {
+        const child = spawn(
+            "ssh",
+            ["-i", options.key ?? KEY, ...SSH_OPTS, "-p", String(target.port), `${target.user}@${target.host}`, command],
+            { stdio: ["pipe", "pipe", "pipe"] },
+        );
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        child.stdin.end(options.stdin ?? "");
+        const timers = [
+            options.killAfterMs !== undefined ? setTimeout(() => child.kill("SIGKILL"), options.killAfterMs) : undefined,
+            setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 600_000),
+        ];
+        child.on("close", (code, signal) => {
+            timers.forEach((t) => t && clearTimeout(t));
+            resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
+        });
+    });
+}
+
+export interface StepRun extends RunResult {
+    name: string;
+    changed: number;
+}
+
+export class StepFailed extends Error {
+    constructor(
+        readonly step: string,
+        readonly result: RunResult,
+    ) {
+        super(`step ${step} failed (exit ${result.code ?? result.signal}): ${result.stderr.trim().split("\n").slice(-8).join("\n")}`);
+    }
+}
+
+/** The `changed=N` a script prints last. */
+export function changedCount(stdout: string): number {
+    const m = /(?:^|\n)changed=(\d+)\s*$/.exec(stdout);
+    if (!m) throw new Error(`no changed=N line at the end of the output: ${JSON.stringify(stdout.slice(-200))}`);
+    return Number(m[1]);
+}
+
+/** Apply a plan: each command once its dependencies succeeded, those ready at the same time in parallel. */
+export async function apply(plan: PlannedCommand[], only?: (p: PlannedCommand) => boolean): Promise<StepRun[]> {
+    const runs: StepRun[] = [];
+    const done = new Set<string>();
+    const todo = plan.filter((p) => !only || only(p));
+    const skipped = new Set(plan.filter((p) => !todo.includes(p)).map((p) => p.name));
+    while (todo.length > 0) {
+        const ready = todo.filter((p) => p.after.every((a) => done.has(a) || skipped.has(a)));
+        if (ready.length === 0) throw new Error(`nothing ready among ${todo.map((p) => p.name).join(", ")}`);
+        const results = await Promise.all(
+            ready.map(async (p) => {
+                const r = await sshRun(p, p.create, { stdin: p.stdin });
+                if (r.code !== 0) throw new StepFailed(p.name, r);
+                return { name: p.name, ...r, changed: changedCount(r.stdout) };
+            }),
+        );
+        for (const r of results) {
+            runs.push(r);
+            done.add(r.name);
+            todo.splice(todo.findIndex((p) => p.name === r.name), 1);
+        }
+    }
+    return runs;
+}
+
+/** A root shell command on a test host, for inspection. */
+export async function onHost(ip: string, command: string): Promise<string> {
+    const r = await sshRun({ host: ip, port: 22, user: "root" }, command, { timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(`on ${ip}: ${command}: exit ${r.code}: ${r.stderr}`);
+    return r.stdout;
+}
+
+export interface HttpAnswer {
+    status: number;
+    headers: http.IncomingHttpHeaders;
+    body: string;
+}
+
+/** GET from outside the host, by its address, with the site's Host header. */
+export function httpGet(ip: string, urlPath: string, hostHeader: string, port = 80): Promise<HttpAnswer> {
+    return new Promise((resolve, reject) => {
+        const req = http.get({ host: ip, port, path: urlPath, headers: { Host: hostHeader }, timeout: 10_000 }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (d) => (body += d));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        });
+        req.on("timeout", () => req.destroy(new Error(`GET http://${ip}:${port}${urlPath}: timed out`)));
+        req.on("error", reject);
+    });
+}
+
+/** Poll until the page answers 200 with `marker` (after a reload the first answer can come from an old worker). */
+export async function waitForPage(ip: string, urlPath: string, hostHeader: string, marker: string, ms = 15_000): Promise<HttpAnswer> {
+    const until = Date.now() + ms;
+    let last: HttpAnswer | Error | undefined;
+    while (Date.now() < until) {
+        try {
+            last = await httpGet(ip, urlPath, hostHeader);
+            if (last.status === 200 && last.body.includes(marker)) return last;
+        } catch (e) {
+            last = e as Error;
+        }
+        await new Promise((r) => setTimeout(r, 300));
+    }
+    throw new Error(`http://${ip}${urlPath} (Host: ${hostHeader}) did not show ${marker}: ${last instanceof Error ? last.message : `${last?.status} ${last?.body.slice(0, 300)}`}`);
+}
+
+/** The first packet a TCP server sends (MySQL greets first: protocol version 10, then its version string). */
+export function tcpGreeting(ip: string, port: number, ms = 5_000): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+        const s = net.connect({ host: ip, port, timeout: ms });
+        let data = Buffer.alloc(0);
+        s.on("data", (d) => {
+            data = Buffer.concat([data, d]);
+            if (data.length >= 5) {
+                s.destroy();
+                resolve(data);
+            }
+        });
+        s.on("timeout", () => s.destroy(new Error(`${ip}:${port}: no greeting within ${ms} ms`)));
+        s.on("error", reject);
+        s.on("close", () => reject(new Error(`${ip}:${port}: closed without a greeting`)));
+    });
+}
+
+export function sh(cmd: string, args: string[]): Promise<string> {
+    return new Promise((resolve, reject) =>
+        execFile(cmd, args, { encoding: "utf8" }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd}: ${stderr || err.message}`)) : resolve(stdout))),
+    );
+}

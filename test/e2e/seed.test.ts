@@ -1,0 +1,193 @@
+// The seed design on real hosts: the program's own commands, run over ssh, build a working LEMP server; checked
+// from outside through the host's address; applied again they change nothing; cut in the middle they converge.
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PlannedCommand } from "../../tools/capture";
+import { apply, bootHosts, destroyHosts, hosts, httpGet, onHost, planFor, sshRun, StepFailed, StepRun, tcpGreeting, TestHost, waitForPage } from "./lib";
+
+const SITE = "foobar.com";
+const WWW = "www.foobar.com";
+
+/** What "changes nothing" means, read on the host: packages, config and content files, apt lists, services. */
+const FINGERPRINT = String.raw`
+set -eu
+echo "dpkg $(md5sum < /var/lib/dpkg/status) $(wc -l < /var/log/dpkg.log)"
+echo "lists $(stat -c '%n %Y' /var/lib/apt/lists/*_InRelease 2>/dev/null | md5sum)"
+echo "files $(find /etc/nginx /etc/php /etc/mysql /var/www /etc/seed-web /var/lib/seed-web -xdev \( -type f -o -type l \) -printf '%p %T@ %m %u %s\n' 2>/dev/null | sort | md5sum)"
+for s in nginx php8.2-fpm mariadb; do
+  if [ -d /run/systemd/system ]; then echo "svc $s $(systemctl show -p MainPID -p ExecMainStartTimestamp --value "$s" | tr '\n' ' ')"
+  else echo "svc $s $(pgrep -o -f "^($s|nginx: master|php-fpm: master|/usr/sbin/mariadbd)" | tr '\n' ' ')"; fi
+done
+echo "nginx-workers $(pgrep -f 'nginx: worker' | sort | tr '\n' ' ')"
+`;
+
+function stepTimes(runs: StepRun[]): string {
+    return runs.map((r) => `${r.name} ${(r.ms / 1000).toFixed(1)}s changed=${r.changed}`).join(", ");
+}
+
+describe("e2e: the seed design on a Debian 12 host with systemd", function () {
+    const host: TestHost = { name: "seed", ip: "10.200.0.2", roles: ["web", "app", "db"] };
+    let plan: PlannedCommand[];
+    let first: StepRun[];
+
+    before(async () => {
+        bootHosts([host]);
+        ({ plan } = await planFor([host]));
+        first = await apply(plan);
+        console.log(`      first apply: ${stepTimes(first)}`);
+    });
+    after(() => destroyHosts([host]));
+
+    it("ran exactly the program's commands, each on its host, and each made changes", () => {
+        assert.deepStrictEqual(first.map((r) => r.name).sort(), plan.map((p) => p.name).sort());
+        assert.deepStrictEqual(plan.map((p) => p.name).sort(), ["seed-app", "seed-base", "seed-database", "seed-nginx", "seed-php", "seed-smoke"]);
+        for (const r of first) if (r.name !== "seed-smoke") assert.ok(r.changed > 0, `${r.name} changed nothing on a fresh host`);
+        assert.ok(plan.every((p) => p.host === host.ip && p.user === "root"));
+    });
+
+    it("serves the static page from outside, for the domain and www", async () => {
+        for (const name of [SITE, WWW]) {
+            const page = await waitForPage(host.ip, "/", name, "seed-web:static");
+            assert.strictEqual(page.status, 200);
+            assert.ok(page.body.includes(SITE));
+        }
+    });
+
+    it("serves the PHP page through PHP-FPM with a row read from MySQL", async () => {
+        const page = await waitForPage(host.ip, "/index.php", WWW, "seed-web:php");
+        assert.ok(page.body.includes("Hello from MySQL"), page.body.slice(0, 500));
+        assert.ok(page.body.includes("fpm-fcgi"), "SAPI is PHP-FPM");
+        assert.match(page.body, /Nginx.*PHP-FPM.*MySQL/s);
+        assert.ok(!/server: nginx\//i.test(JSON.stringify(page.headers)), "nginx version hidden");
+    });
+
+    it("exposes MySQL on 3306 to the outside, as the seed design documents", async () => {
+        const greeting = await tcpGreeting(host.ip, 3306);
+        assert.strictEqual(greeting[4], 10, "MySQL protocol 10 greeting");
+    });
+
+    it("secured the database like mysql_secure_installation: no anonymous user, no test db, no remote root", async () => {
+        const out = await onHost(
+            host.ip,
+            `mysql -N -e "SELECT CONCAT('anon=',COUNT(*)) FROM mysql.user WHERE user=''; ` +
+                `SELECT CONCAT('remote_root=',COUNT(*)) FROM mysql.user WHERE user='root' AND host NOT IN ('localhost','127.0.0.1','::1'); ` +
+                `SELECT CONCAT('testdb=',COUNT(*)) FROM information_schema.schemata WHERE schema_name='test'; ` +
+                `SELECT CONCAT('app=',COUNT(*)) FROM mysql.user WHERE user='app' AND host='localhost';"`,
+        );
+        assert.deepStrictEqual(out.trim().split("\n"), ["anon=0", "remote_root=0", "testdb=0", "app=1"]);
+    });
+
+    it("keeps the secret off the host's command lines and logs", async () => {
+        const secret = plan.find((p) => p.name === "seed-database")!.stdin!.trim();
+        assert.ok(secret.length >= 32);
+        const hits = await onHost(host.ip, `grep -rlF -- ${JSON.stringify(secret)} /var/log /root /etc/nginx /var/www 2>/dev/null || true`);
+        assert.strictEqual(hits.trim(), "");
+    });
+
+    it("a second apply succeeds and changes nothing: no package, file, apt list or service touched", async () => {
+        const before = await onHost(host.ip, FINGERPRINT);
+        const second = await apply(plan);
+        console.log(`      second apply: ${stepTimes(second)} — total ${(second.reduce((s, r) => s + r.ms, 0) / 1000).toFixed(1)}s`);
+        assert.deepStrictEqual(second.filter((r) => r.changed !== 0).map((r) => `${r.name} changed=${r.changed}`), []);
+        const after = await onHost(host.ip, FINGERPRINT);
+        assert.strictEqual(after, before);
+    });
+
+    it("changing one setting re-runs only the database step, and it applies the change", async () => {
+        const { plan: changed } = await planFor([host], { dbBindAddress: "127.0.0.1" });
+        const differ = changed.filter((p) => plan.find((q) => q.name === p.name)?.create !== p.create).map((p) => p.name);
+        assert.deepStrictEqual(differ, ["seed-database"]);
+        const runs = await apply(changed, (p) => differ.includes(p.name));
+        assert.ok(runs[0].changed > 0);
+        await assert.rejects(tcpGreeting(host.ip, 3306), /ECONNREFUSED|closed/);
+        await apply(plan, (p) => p.name === "seed-database"); // back to the seed design
+        assert.strictEqual((await tcpGreeting(host.ip, 3306))[4], 10);
+    });
+
+    it("services are enabled: a stop and start of the host brings the site back", async () => {
+        hosts(["stop", host.name]);
+        await assert.rejects(httpGet(host.ip, "/", SITE));
+        hosts(["start", host.name]);
+        const page = await waitForPage(host.ip, "/index.php", WWW, "Hello from MySQL", 30_000);
+        assert.strictEqual(page.status, 200);
+    });
+});
+
+describe("e2e: a host without systemd (like the Docker host of the dev stack)", function () {
+    const host: TestHost = { name: "plain", ip: "10.200.0.3", roles: ["web", "app", "db"], init: "simple" };
+    let plan: PlannedCommand[];
+
+    before(async () => {
+        bootHosts([host]);
+        ({ plan } = await planFor([host]));
+    });
+    after(() => destroyHosts([host]));
+
+    it("provisions the same stack, and the pages answer from outside", async () => {
+        const runs = await apply(plan);
+        console.log(`      apply without systemd: ${stepTimes(runs)}`);
+        assert.strictEqual(await onHost(host.ip, "test -d /run/systemd/system && echo systemd || echo none"), "none\n");
+        await waitForPage(host.ip, "/", SITE, "seed-web:static");
+        await waitForPage(host.ip, "/index.php", WWW, "Hello from MySQL");
+    });
+
+    it("a second apply changes nothing", async () => {
+        const second = await apply(plan);
+        assert.deepStrictEqual(second.filter((r) => r.changed !== 0).map((r) => r.name), []);
+    });
+
+    it("a host that is not Ubuntu 22.04 or Debian 12 stops at the first step with a clear error", async () => {
+        const base = plan.find((p) => p.name === "plain-base")!;
+        await onHost(host.ip, "mv /etc/os-release /root/os-release.saved && printf 'NAME=\"Ubuntu\"\\nID=ubuntu\\nVERSION_ID=\"20.04\"\\nPRETTY_NAME=\"Ubuntu 20.04.6 LTS\"\\n' > /etc/os-release");
+        try {
+            const r = await sshRun(base, base.create);
+            assert.strictEqual(r.code, 3, r.stderr);
+            assert.match(r.stderr, /unsupported OS: Ubuntu 20\.04\.6 LTS; expected Ubuntu 22\.04 or Debian 12/);
+        } finally {
+            await onHost(host.ip, "rm -f /etc/os-release && mv /root/os-release.saved /etc/os-release");
+        }
+    });
+});
+
+describe("e2e: faults", function () {
+    const host: TestHost = { name: "fault", ip: "10.200.0.4", roles: ["web", "app", "db"] };
+    let plan: PlannedCommand[];
+
+    before(async () => {
+        bootHosts([host]);
+        ({ plan } = await planFor([host]));
+    });
+    after(() => destroyHosts([host]));
+
+    it("an SSH session cut in the middle of the database step: applying again converges to a working stack", async () => {
+        await apply(plan, (p) => ["fault-base", "fault-php", "fault-nginx"].includes(p.name));
+        const db = plan.find((p) => p.name === "fault-database")!;
+        // Cut the connection while the database server is being installed and configured.
+        const cut = await sshRun(db, db.create, { stdin: db.stdin, killAfterMs: 6_000 });
+        assert.strictEqual(cut.signal, "SIGKILL", `the step finished before the cut (${cut.ms} ms): cut earlier`);
+        // The remote side may still be running (sshd lets it finish or kills it): wait until no step script runs.
+        await onHost(host.ip, "for i in $(seq 1 120); do pgrep -f lemp-database >/dev/null || exit 0; sleep 1; done; exit 1");
+        const runs = await apply(plan);
+        assert.deepStrictEqual(runs.map((r) => r.name).sort(), plan.map((p) => p.name).sort());
+        await waitForPage(host.ip, "/index.php", WWW, "Hello from MySQL");
+    });
+
+    it("bad hosts get clear errors: a wrong key, an address where no host answers", async () => {
+        const base = plan.find((p) => p.name === "fault-base")!;
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-key-"));
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "k")]);
+        const wrong = await sshRun(base, base.create, { key: path.join(dir, "k") });
+        fs.rmSync(dir, { recursive: true });
+        assert.strictEqual(wrong.code, 255);
+        assert.match(wrong.stderr, /Permission denied \(publickey/);
+
+        hosts(["stop", host.name]); // its address now has nobody behind it
+        const gone = await sshRun(base, base.create);
+        assert.strictEqual(gone.code, 255);
+        assert.match(gone.stderr, /10\.200\.0\.4.*(No route to host|timed out|Connection refused)/);
+        await assert.rejects(apply([base]), (e: unknown) => e instanceof StepFailed && /fault-base failed/.test(e.message));
+    });
+});
