@@ -32,7 +32,8 @@ buffer_pool=$(lemp_clamp $((mem / 4)) 64 4096)         # InnoDB buffer pool: 25%
 max_connections=$(lemp_clamp $((mem / 32)) 50 500)     # about one connection per 32 MB, 50 .. 500
 perf_schema=""
 if [ "$LEMP_DB_ENGINE" = mysql ] && [ "$mem" -lt 2048 ]; then
-  perf_schema="performance_schema = OFF   # saves ~200 MB below 2 GB of memory"
+  perf_schema="# below 2 GB of memory: saves about 200 MB
+performance_schema = OFF"
 fi
 conf=$LEMP_DB_CONF_DIR/99-seed-web.cnf
 lemp_write_file "$conf" 0644 root:root <<CNF
