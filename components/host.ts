@@ -79,7 +79,7 @@ export class Host extends pulumi.ComponentResource {
     /** Login user: commands go through `sudo -n` unless it is root. */
     readonly user: string;
     /** Where the program reaches the host (address or localhost) and its published ports, for the outputs. */
-    readonly endpoint: pulumi.Output<{ address: string; sshPort: number; httpPort: number; httpsPort: number }>;
+    readonly endpoint: pulumi.Output<{ address: string; sshPort: number; httpPort?: number; httpsPort?: number }>;
     readonly container?: docker.Container;
     /** What must exist before a command can reach the host (the container, for a Docker host). */
     readonly ready: pulumi.Resource[] = [];
@@ -104,14 +104,15 @@ export class Host extends pulumi.ComponentResource {
             const platform = args.platform;
             if (!platform) throw new Error(`host ${name}: a docker host needs the Docker platform`);
             this.user = "root";
-            const ports: docker.types.input.ContainerPort[] = [
-                { internal: 22, external: spec.sshPort, ip: spec.bindAddress, protocol: "tcp" },
-                { internal: 80, external: spec.httpPort, ip: spec.bindAddress, protocol: "tcp" },
-                { internal: 443, external: spec.httpsPort, ip: spec.bindAddress, protocol: "tcp" },
+            const publish: [number, number | undefined][] = [
+                [22, spec.sshPort],
+                [80, spec.httpPort],
+                [443, spec.httpsPort],
+                [3306, spec.dbPort],
             ];
-            if (spec.dbPort !== undefined) {
-                ports.push({ internal: 3306, external: spec.dbPort, ip: spec.bindAddress, protocol: "tcp" });
-            }
+            const ports: docker.types.input.ContainerPort[] = publish
+                .filter((p): p is [number, number] => p[1] !== undefined)
+                .map(([internal, external]) => ({ internal, external, ip: spec.bindAddress, protocol: "tcp" }));
             this.container = new docker.Container(
                 name,
                 {
@@ -122,6 +123,8 @@ export class Host extends pulumi.ComponentResource {
                     ports,
                     networksAdvanced: [{ name: platform.network.name, ipv4Address: args.node.privateAddress }],
                     restart: "unless-stopped",
+                    // ufw manages the container's own iptables rules.
+                    ...(args.node.firewall ? { capabilities: { adds: ["NET_ADMIN"] } } : {}),
                 },
                 { parent: this, dependsOn: [platform.image] },
             );

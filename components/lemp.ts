@@ -1,100 +1,197 @@
-// The LEMP stack on one host, one component per service, each a remote command running its script.
-// Order (explicit dependencies): base → php → nginx → app → smoke, and base → database → app.
+// The services on a host, one component per service, each a remote command running its script from scripts/.
+// A component turns its part of the topology into typed facts (recorded in the command's triggers) and the LEMP_*
+// settings its script reads. The order between them is set by components/webstack.ts.
 
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { Role } from "../lib/config";
-import { FACTS_SCHEMA, StepName, AppFacts, BaseFacts, DatabaseFacts, NginxFacts, PhpFacts, SmokeFacts } from "../lib/facts";
-import { DatabasePlan, WebPlan } from "../lib/topology";
+import {
+    AppFacts,
+    BackupFacts,
+    BaseFacts,
+    CertbotFacts,
+    DatabaseFacts,
+    FACTS_SCHEMA,
+    FirewallFacts,
+    LbFacts,
+    MonitoringFacts,
+    NginxFacts,
+    PhpFacts,
+    SmokeFacts,
+    StepFacts,
+    StepName,
+} from "../lib/facts";
+import { BackupPlan, CertbotPlan, DatabasePlan, FirewallPlan, LbPlan, MonitoringPlan, TlsPlan, WebPlan } from "../lib/topology";
 import { Host } from "./host";
 import { remoteStep } from "./step";
 
-function common<S extends StepName>(host: Host, step: S): { schema: typeof FACTS_SCHEMA; step: S; host: string; roles: Role[] } {
+type Common<S extends StepName> = { schema: typeof FACTS_SCHEMA; step: S; host: string; roles: Role[] };
+
+function common<S extends StepName>(host: Host, step: S): Common<S> {
     return { schema: FACTS_SCHEMA, step, host: host.node.name, roles: [...host.node.roles] };
 }
 
-/** Operating system check (Ubuntu 22.04 or Debian 12), cloud-init and apt lock wait, package lists, curl. */
-export class BaseSystem extends pulumi.ComponentResource {
-    readonly facts: BaseFacts;
+interface StepOptions {
+    after?: pulumi.Resource[];
+    secrets?: pulumi.Input<string>[];
+    extraTriggers?: unknown[];
+}
+
+/** A component that runs one script on one host. */
+abstract class HostStep<F extends StepFacts> extends pulumi.ComponentResource {
+    readonly facts: F;
     readonly command: command.remote.Command;
+
+    protected constructor(
+        type: string,
+        name: string,
+        host: Host,
+        facts: F,
+        env: Record<string, string>,
+        step: StepOptions,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
+        super(type, name, {}, opts);
+        this.facts = facts;
+        this.command = remoteStep(
+            name,
+            { host, script: facts.step, facts, env, secrets: step.secrets, extraTriggers: step.extraTriggers, dependsOn: step.after },
+            this,
+        );
+        // Outputs of a step that handles secrets stay out of the component's outputs.
+        this.registerOutputs(step.secrets ? { facts } : { facts, report: this.command.stdout });
+    }
+}
+
+const list = (xs: readonly (string | number)[]) => xs.join(" ");
+
+function tlsEnv(tls: TlsPlan): Record<string, string> {
+    return {
+        LEMP_TLS: tls.mode,
+        LEMP_HTTPS_PORT: String(tls.httpsPort),
+        LEMP_REDIRECT_HTTP: tls.redirectHttp ? "1" : "0",
+        LEMP_HSTS_MAX_AGE: String(tls.hstsMaxAge),
+    };
+}
+
+/** Operating system check (Ubuntu 22.04 or Debian 12), cloud-init and apt lock wait, package lists, curl. */
+export class BaseSystem extends HostStep<BaseFacts> {
     constructor(name: string, args: { host: Host }, opts?: pulumi.ComponentResourceOptions) {
-        super("seed-web:lemp:BaseSystem", name, {}, opts);
-        const { host } = args;
-        this.facts = {
-            ...common(host, "base"),
-            provider: host.node.connection.type,
-            privateAddress: host.node.privateAddress,
+        const facts: BaseFacts = {
+            ...common(args.host, "base"),
+            provider: args.host.node.connection.type,
+            privateAddress: args.host.node.privateAddress,
         };
-        this.command = remoteStep(`${name}`, { host, script: "base", facts: this.facts, env: { LEMP_APT_MAX_AGE: "3600" } }, this);
-        this.registerOutputs({ facts: this.facts, report: this.command.stdout });
+        super("seed-web:lemp:BaseSystem", name, args.host, facts, { LEMP_APT_MAX_AGE: "3600" }, {}, opts);
+    }
+}
+
+/** ufw: inbound denied by default, the topology's rules allowed (SSH always, so the program keeps its way in). */
+export class Firewall extends HostStep<FirewallFacts> {
+    constructor(name: string, args: { host: Host; plan: FirewallPlan; after: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
+        const facts: FirewallFacts = { ...common(args.host, "firewall"), engine: "ufw", defaultInbound: "deny", rules: args.plan.rules };
+        const rules = args.plan.rules.map((r) => `${r.port}/${r.proto}:${r.from}`);
+        super("seed-web:lemp:Firewall", name, args.host, facts, { LEMP_FW_RULES: list(rules) }, { after: args.after }, opts);
     }
 }
 
 /** PHP-FPM, the version the distribution ships, its workers sized from the host's memory. */
-export class PhpFpm extends pulumi.ComponentResource {
-    readonly facts: PhpFacts;
-    readonly command: command.remote.Command;
+export class PhpFpm extends HostStep<PhpFacts> {
     constructor(name: string, args: { host: Host; after: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
-        super("seed-web:lemp:PhpFpm", name, {}, opts);
-        this.facts = { ...common(args.host, "php"), maxChildren: "auto" };
-        this.command = remoteStep(
-            name,
-            { host: args.host, script: "php", facts: this.facts, env: { LEMP_PHP_MAX_CHILDREN: String(this.facts.maxChildren) }, dependsOn: args.after },
-            this,
-        );
-        this.registerOutputs({ facts: this.facts, report: this.command.stdout });
+        const facts: PhpFacts = { ...common(args.host, "php"), maxChildren: "auto" };
+        super("seed-web:lemp:PhpFpm", name, args.host, facts, { LEMP_PHP_MAX_CHILDREN: String(facts.maxChildren) }, { after: args.after }, opts);
     }
 }
 
-/** Nginx: the site for the domain (and www), its document root and static page; PHP handed to PHP-FPM. */
-export class WebServer extends pulumi.ComponentResource {
-    readonly facts: NginxFacts;
-    readonly command: command.remote.Command;
+/** Nginx: the site for the domain (and www), its document root and static page, PHP handed to PHP-FPM, TLS. */
+export class WebServer extends HostStep<NginxFacts> {
     constructor(name: string, args: { host: Host; web: WebPlan; after: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
-        super("seed-web:lemp:WebServer", name, {}, opts);
         const { web } = args;
-        this.facts = {
+        const facts: NginxFacts = {
             ...common(args.host, "nginx"),
             serverNames: web.serverNames,
             docRoot: web.docRoot,
             httpPort: 80,
-            tls: web.tls,
-            ...(web.tls === "none" ? {} : { httpsPort: 443 }),
-            redirectHttp: web.redirectHttp,
+            tls: web.tls.mode,
+            ...(web.tls.mode === "none" ? {} : { httpsPort: web.tls.httpsPort }),
+            redirectHttp: web.tls.redirectHttp,
+            hstsMaxAge: web.tls.hstsMaxAge,
             php: true,
+            trustedProxies: web.trustedProxies,
+            statusAllow: web.statusAllow,
         };
-        this.command = remoteStep(
-            name,
-            {
-                host: args.host,
-                script: "nginx",
-                facts: this.facts,
-                env: {
-                    LEMP_SERVER_NAMES: web.serverNames.join(" "),
-                    LEMP_DOC_ROOT: web.docRoot,
-                    LEMP_HTTP_PORT: String(this.facts.httpPort),
-                    LEMP_PHP: this.facts.php ? "1" : "0",
-                },
-                dependsOn: args.after,
-            },
-            this,
-        );
-        this.registerOutputs({ facts: this.facts, report: this.command.stdout });
+        const env = {
+            LEMP_SERVER_NAMES: list(web.serverNames),
+            LEMP_DOC_ROOT: web.docRoot,
+            LEMP_HTTP_PORT: String(facts.httpPort),
+            LEMP_PHP: "1",
+            ...tlsEnv(web.tls),
+            LEMP_TRUSTED_PROXIES: list(web.trustedProxies),
+            LEMP_STATUS_ALLOW: list(web.statusAllow),
+        };
+        super("seed-web:lemp:WebServer", name, args.host, facts, env, { after: args.after }, opts);
     }
 }
 
-/** MySQL (Ubuntu) or MariaDB (Debian), secured like mysql_secure_installation, with the application's database and user. */
-export class Database extends pulumi.ComponentResource {
-    readonly facts: DatabaseFacts;
-    readonly command: command.remote.Command;
+/** HAProxy in front of the web hosts: round robin, health checks, TLS terminated here. */
+export class LoadBalancer extends HostStep<LbFacts> {
+    constructor(name: string, args: { host: Host; lb: LbPlan; after: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
+        const { lb } = args;
+        const facts: LbFacts = {
+            ...common(args.host, "lb"),
+            engine: "haproxy",
+            backends: lb.backends.map((b) => b.name),
+            algorithm: "roundrobin",
+            healthCheck: lb.healthCheck,
+            httpPort: 80,
+            tls: lb.tls.mode,
+            ...(lb.tls.mode === "none" ? {} : { httpsPort: lb.tls.httpsPort }),
+            redirectHttp: lb.tls.redirectHttp,
+            hstsMaxAge: lb.tls.hstsMaxAge,
+        };
+        const env = {
+            LEMP_LB_BACKENDS: list(lb.backends.map((b) => `${b.name}=${b.address}:${b.port}`)),
+            LEMP_SERVER_NAMES: list(lb.serverNames),
+            LEMP_HTTP_PORT: String(facts.httpPort),
+            LEMP_HEALTH_PATH: lb.healthCheck,
+            ...tlsEnv(lb.tls),
+        };
+        // Backend addresses are part of the settings (a host's address change re-runs the step).
+        super("seed-web:lemp:LoadBalancer", name, args.host, facts, env, { after: args.after, extraTriggers: [lb.backends] }, opts);
+    }
+}
+
+/** Let's Encrypt through certbot (HTTP-01), with a renewal timer and a hook that reloads the server. */
+export class Certificate extends HostStep<CertbotFacts> {
+    constructor(name: string, args: { host: Host; plan: CertbotPlan; after: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
+        const { plan } = args;
+        const facts: CertbotFacts = { ...common(args.host, "certbot"), serverNames: plan.serverNames, email: plan.email, server: plan.server, mode: plan.mode };
+        const env = {
+            LEMP_SERVER_NAMES: list(plan.serverNames),
+            LEMP_ACME_EMAIL: plan.email,
+            LEMP_ACME_SERVER: plan.server,
+            LEMP_ACME_MODE: plan.mode,
+        };
+        super("seed-web:lemp:Certificate", name, args.host, facts, env, { after: args.after }, opts);
+    }
+}
+
+/** MySQL (Ubuntu) or MariaDB (Debian), secured like mysql_secure_installation, the application's database and user;
+ * as a primary or a replica when there are several database hosts. */
+export class Database extends HostStep<DatabaseFacts> {
     constructor(
         name: string,
-        args: { host: Host; plan: DatabasePlan; appPassword: pulumi.Output<string>; after: pulumi.Resource[] },
+        args: {
+            host: Host;
+            plan: DatabasePlan;
+            appPassword: pulumi.Output<string>;
+            replicationPassword?: pulumi.Output<string>;
+            after: pulumi.Resource[];
+        },
         opts?: pulumi.ComponentResourceOptions,
     ) {
-        super("seed-web:lemp:Database", name, {}, opts);
         const { plan } = args;
-        this.facts = {
+        const facts: DatabaseFacts = {
             ...common(args.host, "database"),
             engine: "auto",
             bindAddress: plan.bindAddress,
@@ -102,41 +199,44 @@ export class Database extends pulumi.ComponentResource {
             name: plan.name,
             user: plan.user,
             clientHosts: plan.clientHosts,
-        };
-        this.command = remoteStep(
-            name,
-            {
-                host: args.host,
-                script: "database",
-                facts: this.facts,
-                env: {
-                    LEMP_DB_BIND: plan.bindAddress,
-                    LEMP_DB_PORT: String(plan.port),
-                    LEMP_DB_NAME: plan.name,
-                    LEMP_DB_USER: plan.user,
-                    LEMP_DB_CLIENT_HOSTS: plan.clientHosts.join(" "),
-                },
-                secrets: [args.appPassword],
-                dependsOn: args.after,
+            replication: {
+                role: plan.role,
+                serverId: plan.serverId,
+                ...(plan.primary ? { primary: plan.primary.name } : {}),
+                ...(plan.role === "primary" ? { replicas: plan.replicas.map((r) => r.name) } : {}),
             },
-            this,
-        );
-        this.registerOutputs({ facts: this.facts });
+        };
+        const env: Record<string, string> = {
+            LEMP_DB_BIND: plan.bindAddress,
+            LEMP_DB_PORT: String(plan.port),
+            LEMP_DB_NAME: plan.name,
+            LEMP_DB_USER: plan.user,
+            LEMP_DB_CLIENT_HOSTS: list(plan.clientHosts),
+            LEMP_DB_ROLE: plan.role,
+            LEMP_DB_SERVER_ID: String(plan.serverId),
+        };
+        if (plan.role === "primary") env.LEMP_DB_REPLICA_HOSTS = list(plan.replicas.map((r) => r.address));
+        if (plan.primary) {
+            env.LEMP_DB_PRIMARY_HOST = plan.primary.address;
+            env.LEMP_DB_PRIMARY_PORT = String(plan.port);
+        }
+        if (plan.role !== "standalone" && !args.replicationPassword) {
+            throw new Error(`${name}: a ${plan.role} database needs the replication password`);
+        }
+        const secrets = plan.role === "standalone" ? [args.appPassword] : [args.appPassword, args.replicationPassword!];
+        super("seed-web:lemp:Database", name, args.host, facts, env, { after: args.after, secrets }, opts);
     }
 }
 
 /** The application: a PHP page that reads a row from the database and shows the request flow. */
-export class Site extends pulumi.ComponentResource {
-    readonly facts: AppFacts;
-    readonly command: command.remote.Command;
+export class Site extends HostStep<AppFacts> {
     constructor(
         name: string,
         args: { host: Host; web: WebPlan; appPassword: pulumi.Output<string>; after: pulumi.Resource[] },
         opts?: pulumi.ComponentResourceOptions,
     ) {
-        super("seed-web:lemp:Site", name, {}, opts);
         const { web } = args;
-        this.facts = {
+        const facts: AppFacts = {
             ...common(args.host, "app"),
             docRoot: web.docRoot,
             dbHost: web.db.host,
@@ -144,52 +244,52 @@ export class Site extends pulumi.ComponentResource {
             dbName: web.db.name,
             dbUser: web.db.user,
         };
-        this.command = remoteStep(
-            name,
-            {
-                host: args.host,
-                script: "app",
-                facts: this.facts,
-                env: {
-                    LEMP_DOC_ROOT: web.docRoot,
-                    LEMP_DB_HOST: web.db.host,
-                    LEMP_DB_PORT: String(web.db.port),
-                    LEMP_DB_NAME: web.db.name,
-                    LEMP_DB_USER: web.db.user,
-                },
-                secrets: [args.appPassword],
-                dependsOn: args.after,
-            },
-            this,
-        );
-        this.registerOutputs({ facts: this.facts });
+        const env = {
+            LEMP_DOC_ROOT: web.docRoot,
+            LEMP_DB_HOST: web.db.host,
+            LEMP_DB_PORT: String(web.db.port),
+            LEMP_DB_NAME: web.db.name,
+            LEMP_DB_USER: web.db.user,
+        };
+        super("seed-web:lemp:Site", name, args.host, facts, env, { after: args.after, secrets: [args.appPassword] }, opts);
     }
 }
 
-/** The last step on a web host: the static and the PHP page must answer on the host, or the deployment fails. */
-export class SmokeCheck extends pulumi.ComponentResource {
-    readonly facts: SmokeFacts;
-    readonly command: command.remote.Command;
+/** The last step on a web host or the load balancer: the static and the PHP page must answer (over HTTPS too, and
+ * plain HTTP must redirect, when TLS is on), or the deployment fails. Re-runs whenever anything it checks changed. */
+export class SmokeCheck extends HostStep<SmokeFacts> {
     constructor(
         name: string,
-        args: { host: Host; web: WebPlan; checks: unknown[]; after: pulumi.Resource[] },
+        args: { host: Host; serverNames: string[]; tls: TlsPlan; checks: unknown[]; after: pulumi.Resource[] },
         opts?: pulumi.ComponentResourceOptions,
     ) {
-        super("seed-web:lemp:SmokeCheck", name, {}, opts);
-        this.facts = { ...common(args.host, "smoke"), serverName: args.web.serverNames[0], paths: ["/", "/index.php"] };
-        this.command = remoteStep(
-            name,
-            {
-                host: args.host,
-                script: "smoke",
-                facts: this.facts,
-                env: { LEMP_SERVER_NAME: this.facts.serverName, LEMP_HTTP_PORT: "80" },
-                // Re-check whenever anything it checks was changed.
-                extraTriggers: args.checks,
-                dependsOn: args.after,
-            },
-            this,
-        );
-        this.registerOutputs({ facts: this.facts, report: this.command.stdout });
+        const facts: SmokeFacts = { ...common(args.host, "smoke"), serverName: args.serverNames[0], paths: ["/", "/index.php"] };
+        const env = { LEMP_SERVER_NAME: facts.serverName, LEMP_HTTP_PORT: "80", ...tlsEnv(args.tls) };
+        super("seed-web:lemp:SmokeCheck", name, args.host, facts, env, { after: args.after, extraTriggers: args.checks }, opts);
+    }
+}
+
+/** Prometheus node exporter from the distribution's packages; the firewall lets only the allowed addresses in. */
+export class Monitoring extends HostStep<MonitoringFacts> {
+    constructor(name: string, args: { host: Host; plan: MonitoringPlan; after: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
+        const { plan } = args;
+        const facts: MonitoringFacts = { ...common(args.host, "monitoring"), exporter: "prometheus-node-exporter", port: plan.port, allowFrom: plan.allowFrom };
+        const env = { LEMP_MON_LISTEN: plan.listen, LEMP_MON_PORT: String(plan.port) };
+        super("seed-web:lemp:Monitoring", name, args.host, facts, env, { after: args.after }, opts);
+    }
+}
+
+/** Daily database dumps with rotation, and a restore command. */
+export class Backup extends HostStep<BackupFacts> {
+    constructor(name: string, args: { host: Host; plan: BackupPlan; after: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
+        const { plan } = args;
+        const facts: BackupFacts = { ...common(args.host, "backup"), database: plan.database, time: plan.time, retention: plan.retention, directory: plan.directory };
+        const env = {
+            LEMP_DB_NAME: plan.database,
+            LEMP_BACKUP_TIME: plan.time,
+            LEMP_BACKUP_RETENTION: String(plan.retention),
+            LEMP_BACKUP_DIR: plan.directory,
+        };
+        super("seed-web:lemp:Backup", name, args.host, facts, env, { after: args.after }, opts);
     }
 }

@@ -36,8 +36,9 @@ export interface DockerHostSpec {
     /** Address on the Docker machine the published ports bind to. */
     bindAddress: string;
     sshPort: number;
-    httpPort: number;
-    httpsPort: number;
+    /** Published HTTP/HTTPS ports; the entry point gets 8080/8443 by default, other hosts publish none. */
+    httpPort?: number;
+    httpsPort?: number;
     /** Publish the database port too (the seed design exposes it); undefined = not published. */
     dbPort?: number;
 }
@@ -55,18 +56,25 @@ export interface StackConfig {
     publicIp: string;
     hosts: HostSpec[];
     firewall: boolean;
-    /** Ports the firewall opens to everybody. */
+    /** Extra ports the firewall opens to everybody on every host (SSH, HTTP and HTTPS are opened by role). */
     firewallAllowPorts: number[];
     tls: TlsMode;
     acmeEmail?: string;
+    acmeServer: string;
+    hstsMaxAge: number;
     db: {
+        /** An address, or "auto": loopback when nothing else needs to reach it, else the host's private address. */
         bindAddress: string;
         port: number;
         name: string;
         user: string;
     };
     monitoring: boolean;
+    /** Addresses / CIDRs allowed to scrape the node exporter and read the status pages. */
+    monitoringAllowFrom: string[];
     backups: boolean;
+    backupTime: string;
+    backupRetention: number;
 }
 
 /** A config error: always names the key and the value that was refused. */
@@ -93,15 +101,20 @@ export const DEFAULTS = {
     www: true,
     publicIp: "8.8.8.8",
     firewall: false,
-    firewallAllowPorts: [22, 80, 443],
+    firewallAllowPorts: [] as number[],
     tls: "none" as TlsMode,
     acmeEmail: "",
+    acmeServer: "https://acme-v02.api.letsencrypt.org/directory",
+    hstsMaxAge: 31536000,
     dbBindAddress: "0.0.0.0",
     dbPort: 3306,
     dbName: "app",
     dbUser: "app",
     monitoring: false,
+    monitoringAllowFrom: [] as string[],
     backups: false,
+    backupTime: "03:15",
+    backupRetention: 7,
 };
 
 /** The seed design's one host: a local Docker container holding every role but the load balancer. */
@@ -156,9 +169,20 @@ export function loadConfig(raw: RawConfig, env: { hasSshAgent: boolean } = { has
         throw new ConfigError("acmeEmail", acmeEmail, "required when tls is letsencrypt (Let's Encrypt account e-mail)");
     }
     const dbBindAddress = str(raw, "dbBindAddress", DEFAULTS.dbBindAddress);
-    if (net.isIP(dbBindAddress) === 0) {
-        throw new ConfigError("dbBindAddress", dbBindAddress, "expected an IP address such as 127.0.0.1 or 0.0.0.0");
+    if (dbBindAddress !== "auto" && net.isIP(dbBindAddress) === 0) {
+        throw new ConfigError("dbBindAddress", dbBindAddress, "expected an IP address such as 127.0.0.1 or 0.0.0.0, or auto");
     }
+    const acmeServer = str(raw, "acmeServer", DEFAULTS.acmeServer);
+    if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(acmeServer)) {
+        throw new ConfigError("acmeServer", acmeServer, "expected the https:// URL of an ACME directory");
+    }
+    const hstsMaxAge = integer(raw, "hstsMaxAge", DEFAULTS.hstsMaxAge, 0, 63072000);
+    const backupTime = str(raw, "backupTime", DEFAULTS.backupTime);
+    if (!/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(backupTime)) {
+        throw new ConfigError("backupTime", backupTime, "expected a daily time HH:MM, e.g. 03:15");
+    }
+    const backupRetention = integer(raw, "backupRetention", DEFAULTS.backupRetention, 1, 365);
+    const monitoringAllowFrom = addressList(raw, "monitoringAllowFrom", DEFAULTS.monitoringAllowFrom);
     const dbPort = port(raw, "dbPort", DEFAULTS.dbPort);
     const dbName = identifier(raw, "dbName", DEFAULTS.dbName);
     const dbUser = identifier(raw, "dbUser", DEFAULTS.dbUser);
@@ -176,27 +200,33 @@ export function loadConfig(raw: RawConfig, env: { hasSshAgent: boolean } = { has
         firewallAllowPorts,
         tls: tls as TlsMode,
         acmeEmail: acmeEmail === "" ? undefined : acmeEmail,
+        acmeServer,
+        hstsMaxAge,
         db: { bindAddress: dbBindAddress, port: dbPort, name: dbName, user: dbUser },
         monitoring: bool(raw, "monitoring", DEFAULTS.monitoring),
+        monitoringAllowFrom,
         backups: bool(raw, "backups", DEFAULTS.backups),
+        backupTime,
+        backupRetention,
     };
-    refuseUnbuilt(config);
+    checkDatabaseReach(config);
     return config;
 }
 
-/**
- * Improvements the design lists that this version does not provision yet. They are refused, never silently
- * ignored: a stack that asks for a firewall and gets none would be worse than an error.
- */
-function refuseUnbuilt(c: StackConfig): void {
-    const later = "is not provisioned by this version yet; the policy pack reports its absence";
-    if (c.firewall) throw new ConfigError("firewall", true, `the firewall ${later}`);
-    if (c.tls !== "none") throw new ConfigError("tls", c.tls, `HTTPS ${later}`);
-    if (c.monitoring) throw new ConfigError("monitoring", true, `monitoring ${later}`);
-    if (c.backups) throw new ConfigError("backups", true, `backups ${later}`);
-    c.hosts.forEach((h, i) => {
-        if (h.roles.includes("lb")) throw new ConfigError(`hosts[${i}].roles`, h.roles, `the load balancer ${later}`);
-    });
+/** A database that other hosts must reach cannot listen on loopback only. */
+function checkDatabaseReach(c: StackConfig): void {
+    const bind = c.db.bindAddress;
+    if (bind === "auto" || !(bind.startsWith("127.") || bind === "::1")) return;
+    const db = c.hosts.filter((h) => h.roles.includes("db"));
+    const remoteApps = c.hosts.filter((h) => h.roles.includes("app") && h !== db[0]);
+    if (remoteApps.length > 0 || db.length > 1) {
+        throw new ConfigError(
+            "dbBindAddress",
+            bind,
+            `${[...remoteApps, ...db.slice(1)].map((h) => h.name).join(", ")} must reach the database on ${db[0].name}: ` +
+                "bind it to its private address (or use auto)",
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -224,9 +254,6 @@ function parseHosts(value: unknown, configKeys: Set<string>, env: { hasSshAgent:
     if (holders("db").length === 0) {
         throw new ConfigError("hosts", hosts.map((h) => h.name), "no host has the db role");
     }
-    if (holders("db").length > 1) {
-        throw new ConfigError("hosts", holders("db").map((h) => h.name), "only one host may have the db role");
-    }
     if (holders("lb").length > 1) {
         throw new ConfigError("hosts", holders("lb").map((h) => h.name), "only one host may have the lb role");
     }
@@ -249,6 +276,14 @@ function parseHosts(value: unknown, configKeys: Set<string>, env: { hasSshAgent:
             throw new ConfigError(`hosts[${i}].roles`, h.roles, "the lb role needs a host of its own (both use ports 80 and 443)");
         }
     });
+    // The entry point (the load balancer, else the web hosts) publishes HTTP and HTTPS by default; others publish none.
+    const entry = holders("lb").length > 0 ? holders("lb") : holders("web");
+    for (const h of entry) {
+        if (h.connection.type === "docker") {
+            h.connection.httpPort ??= 8080;
+            h.connection.httpsPort ??= 8443;
+        }
+    }
     const docker = hosts.filter((h) => h.connection.type === "docker");
     const published = new Map<string, string>();
     for (const h of docker) {
@@ -338,8 +373,8 @@ function parseHost(value: unknown, at: string, configKeys: Set<string>, env: { h
             type: "docker",
             bindAddress,
             sshPort: portValue(c.sshPort ?? 2222, `${cat}.sshPort`),
-            httpPort: portValue(c.httpPort ?? 8080, `${cat}.httpPort`),
-            httpsPort: portValue(c.httpsPort ?? 8443, `${cat}.httpsPort`),
+            httpPort: c.httpPort === undefined ? undefined : portValue(c.httpPort, `${cat}.httpPort`),
+            httpsPort: c.httpsPort === undefined ? undefined : portValue(c.httpsPort, `${cat}.httpsPort`),
             dbPort: c.dbPort === undefined ? undefined : portValue(c.dbPort, `${cat}.dbPort`),
         };
     } else {
@@ -388,6 +423,36 @@ function portList(raw: RawConfig, key: string, fallback: number[]): number[] {
     const v = json(raw, key);
     if (!Array.isArray(v)) throw new ConfigError(key, v, "expected a list of TCP ports");
     return v.map((p, i) => portValue(p, `${key}[${i}]`));
+}
+
+function integer(raw: RawConfig, key: string, fallback: number, min: number, max: number): number {
+    const v = raw[key];
+    if (v === undefined) return fallback;
+    const n = /^-?\d+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(key, v, `expected an integer from ${min} to ${max}`);
+    return n;
+}
+
+function addressList(raw: RawConfig, key: string, fallback: string[]): string[] {
+    if (raw[key] === undefined) return fallback;
+    const v = json(raw, key);
+    if (!Array.isArray(v)) throw new ConfigError(key, v, "expected a list of IP addresses or CIDR ranges");
+    return v.map((a, i) => {
+        if (typeof a !== "string" || !isAddressOrCidr(a)) {
+            throw new ConfigError(`${key}[${i}]`, a, "expected an IPv4/IPv6 address or a CIDR range such as 10.0.0.0/24");
+        }
+        return a;
+    });
+}
+
+export function isAddressOrCidr(v: string): boolean {
+    const [addr, bits, ...rest] = v.split("/");
+    if (rest.length > 0) return false;
+    const family = net.isIP(addr);
+    if (family === 0) return false;
+    if (bits === undefined) return true;
+    const n = /^\d+$/.test(bits) ? Number(bits) : NaN;
+    return n >= 0 && n <= (family === 4 ? 32 : 128);
 }
 
 function identifier(raw: RawConfig, key: string, fallback: string): string {

@@ -11,7 +11,20 @@ export const FACTS_SCHEMA = "seed-web.facts/v1";
 /** Resource type of the remote commands that carry facts. */
 export const REMOTE_COMMAND_TYPE = "command:remote:Command";
 
-export type StepName = "base" | "php" | "nginx" | "database" | "app" | "smoke" | "firewall" | "lb" | "monitoring" | "backup";
+export const STEP_NAMES = [
+    "base",
+    "firewall",
+    "php",
+    "nginx",
+    "database",
+    "app",
+    "lb",
+    "certbot",
+    "smoke",
+    "monitoring",
+    "backup",
+] as const;
+export type StepName = (typeof STEP_NAMES)[number];
 
 interface FactsCommon<S extends StepName> {
     schema: typeof FACTS_SCHEMA;
@@ -41,7 +54,13 @@ export interface NginxFacts extends FactsCommon<"nginx"> {
     httpsPort?: number;
     /** Plain HTTP answered with a redirect to HTTPS. */
     redirectHttp: boolean;
+    /** Strict-Transport-Security max-age in seconds; 0 = no header. */
+    hstsMaxAge: number;
     php: boolean;
+    /** Load balancer addresses whose X-Forwarded-For is trusted (empty when the host is an entry point). */
+    trustedProxies: string[];
+    /** Addresses allowed to read the Nginx and PHP-FPM status pages (port 8081); empty = no status server. */
+    statusAllow: string[];
 }
 
 export interface DatabaseFacts extends FactsCommon<"database"> {
@@ -52,6 +71,13 @@ export interface DatabaseFacts extends FactsCommon<"database"> {
     user: string;
     /** Hosts (MySQL host patterns) the application user may connect from. */
     clientHosts: string[];
+    replication: {
+        role: "standalone" | "primary" | "replica";
+        serverId: number;
+        /** Replica: the primary's host name. Primary: the replicas' host names. */
+        primary?: string;
+        replicas?: string[];
+    };
 }
 
 export interface AppFacts extends FactsCommon<"app"> {
@@ -84,10 +110,22 @@ export interface LbFacts extends FactsCommon<"lb"> {
     engine: "haproxy";
     /** Backend web hosts, by host name. */
     backends: string[];
+    algorithm: "roundrobin";
+    healthCheck: string;
     httpPort: number;
     tls: TlsMode;
     httpsPort?: number;
     redirectHttp: boolean;
+    hstsMaxAge: number;
+}
+
+export interface CertbotFacts extends FactsCommon<"certbot"> {
+    serverNames: string[];
+    email: string;
+    /** ACME directory URL. */
+    server: string;
+    /** webroot (Nginx serves the challenge) or haproxy (HAProxy routes it to certbot on 127.0.0.1:8888). */
+    mode: "webroot" | "haproxy";
 }
 
 export interface MonitoringFacts extends FactsCommon<"monitoring"> {
@@ -98,10 +136,12 @@ export interface MonitoringFacts extends FactsCommon<"monitoring"> {
 }
 
 export interface BackupFacts extends FactsCommon<"backup"> {
-    /** systemd OnCalendar / cron schedule of the database dump. */
-    schedule: string;
+    database: string;
+    /** Daily, at this time (HH:MM, the host's clock). */
+    time: string;
     /** Dumps kept. */
     retention: number;
+    directory: string;
 }
 
 export type StepFacts =
@@ -113,6 +153,7 @@ export type StepFacts =
     | SmokeFacts
     | FirewallFacts
     | LbFacts
+    | CertbotFacts
     | MonitoringFacts
     | BackupFacts;
 

@@ -6,11 +6,12 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { StepName } from "./facts";
 
 export const SCRIPTS_DIR = path.join(__dirname, "..", "scripts");
 
-/** Steps that have a script of their own in scripts/. */
-export type ScriptName = "base" | "php" | "nginx" | "database" | "app" | "smoke" | "firewall";
+/** Every step has a script of its own in scripts/<step>.sh. */
+export type ScriptName = StepName;
 
 const cache = new Map<string, string>();
 

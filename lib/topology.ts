@@ -1,7 +1,8 @@
 // The topology model: from validated config to hosts with roles and what each must run.
 //
 // One server holding web, app and db is the simple case of the same model that describes a load balancer in front
-// of several web hosts and a database host of its own; nothing below special-cases the seed design.
+// of several web hosts, a database primary with replicas, firewalls between them; nothing below special-cases the
+// seed design.
 
 import { HostConnectionSpec, Role, StackConfig, TlsMode } from "./config";
 import { FirewallRule } from "./facts";
@@ -13,6 +14,13 @@ export interface DnsRecord {
     ttl: number;
 }
 
+export interface TlsPlan {
+    mode: TlsMode;
+    httpsPort: number;
+    redirectHttp: boolean;
+    hstsMaxAge: number;
+}
+
 export interface DatabasePlan {
     bindAddress: string;
     port: number;
@@ -20,15 +28,52 @@ export interface DatabasePlan {
     user: string;
     /** MySQL host patterns the application user may connect from. */
     clientHosts: string[];
+    role: "standalone" | "primary" | "replica";
+    serverId: number;
+    /** Replica: the primary. */
+    primary?: { name: string; address: string };
+    /** Primary: its replicas. */
+    replicas: { name: string; address: string }[];
 }
 
 export interface WebPlan {
     serverNames: string[];
     docRoot: string;
-    tls: TlsMode;
-    redirectHttp: boolean;
+    /** TLS served by this host (none behind a load balancer: TLS ends there). */
+    tls: TlsPlan;
+    /** The load balancer's address, when behind one. */
+    trustedProxies: string[];
+    /** Who may read the status pages (monitoring); empty = no status server. */
+    statusAllow: string[];
     /** Where PHP reaches MySQL from this host. */
     db: { host: string; port: number; name: string; user: string };
+}
+
+export interface LbPlan {
+    serverNames: string[];
+    backends: { name: string; address: string; port: number }[];
+    healthCheck: string;
+    tls: TlsPlan;
+}
+
+export interface CertbotPlan {
+    serverNames: string[];
+    email: string;
+    server: string;
+    mode: "webroot" | "haproxy";
+}
+
+export interface MonitoringPlan {
+    listen: string;
+    port: number;
+    allowFrom: string[];
+}
+
+export interface BackupPlan {
+    database: string;
+    time: string;
+    retention: number;
+    directory: string;
 }
 
 export interface FirewallPlan {
@@ -42,8 +87,12 @@ export interface HostNode {
     /** Address the other hosts use to reach this one. */
     privateAddress: string;
     web?: WebPlan;
+    lb?: LbPlan;
+    certbot?: CertbotPlan;
     database?: DatabasePlan;
     firewall?: FirewallPlan;
+    monitoring?: MonitoringPlan;
+    backup?: BackupPlan;
 }
 
 export interface Topology {
@@ -55,6 +104,8 @@ export interface Topology {
     hosts: HostNode[];
     /** The hosts that receive the public traffic: the load balancer, else every web host. */
     entryPoints: string[];
+    tls: TlsMode;
+    firewall: boolean;
     monitoring: boolean;
     backups: boolean;
 }
@@ -65,70 +116,126 @@ export function dockerAddress(index: number): string {
     return `172.30.88.${10 + index}`;
 }
 
+export const NODE_EXPORTER_PORT = 9100;
+export const STATUS_PORT = 8081;
+export const BACKUP_DIR = "/var/backups/seed-web";
+
 export function buildTopology(cfg: StackConfig): Topology {
     const serverNames = cfg.www ? [cfg.domain, `www.${cfg.domain}`] : [cfg.domain];
     const docRoot = `/var/www/${cfg.domain}`;
-    const addressOf = (i: number) => {
-        const c = cfg.hosts[i].connection;
-        return c.type === "ssh" ? c.privateAddress : dockerAddress(i);
+    const address = new Map(
+        cfg.hosts.map((h, i) => [h, h.connection.type === "ssh" ? h.connection.privateAddress : dockerAddress(i)]),
+    );
+    const withRole = (role: Role) => cfg.hosts.filter((h) => h.roles.includes(role));
+    const [lb] = withRole("lb");
+    const webHosts = withRole("web");
+    const appHosts = withRole("app");
+    const [primary, ...replicas] = withRole("db");
+    const entry = lb ? [lb] : webHosts;
+
+    const tlsAtEntry: TlsPlan = {
+        mode: cfg.tls,
+        httpsPort: 443,
+        redirectHttp: cfg.tls !== "none",
+        hstsMaxAge: cfg.tls === "none" ? 0 : cfg.hstsMaxAge,
     };
-    const dbIndex = cfg.hosts.findIndex((h) => h.roles.includes("db"));
-    const dbHost = cfg.hosts[dbIndex];
-    const appHosts = cfg.hosts.map((h, i) => ({ h, i })).filter(({ h }) => h.roles.includes("app"));
-    const lb = cfg.hosts.find((h) => h.roles.includes("lb"));
-    const webHosts = cfg.hosts.filter((h) => h.roles.includes("web"));
+    const plainHttp: TlsPlan = { mode: "none", httpsPort: 443, redirectHttp: false, hstsMaxAge: 0 };
+    const clientHosts = appHosts.map((h) => (h === primary ? "localhost" : address.get(h)!));
+    const monitoringAllow = cfg.monitoring ? cfg.monitoringAllowFrom : [];
 
-    const clientHosts = appHosts.map(({ h, i }) => (h === dbHost ? "localhost" : addressOf(i)));
+    const bindFor = (h: (typeof cfg.hosts)[number]): string => {
+        if (cfg.db.bindAddress !== "auto") return cfg.db.bindAddress;
+        // Loopback when only this host uses it; its private address when app hosts or replicas connect.
+        const alone = h === primary && replicas.length === 0 && appHosts.every((a) => a === primary);
+        return alone ? "127.0.0.1" : address.get(h)!;
+    };
 
-    const hosts: HostNode[] = cfg.hosts.map((h, i) => {
-        const node: HostNode = { name: h.name, roles: [...h.roles], connection: h.connection, privateAddress: addressOf(i) };
+    const hosts: HostNode[] = cfg.hosts.map((h) => {
+        const node: HostNode = { name: h.name, roles: [...h.roles], connection: h.connection, privateAddress: address.get(h)! };
+        const rules: FirewallRule[] = [];
+        const allow = (port: number, from: string[] | "any") => {
+            for (const f of from === "any" ? ["any"] : from) {
+                if (!rules.some((r) => r.port === port && r.from === f)) rules.push({ port, proto: "tcp", from: f });
+            }
+        };
+        allow(h.connection.type === "ssh" ? h.connection.port : 22, "any");
+
         if (h.roles.includes("web")) {
             node.web = {
                 serverNames,
                 docRoot,
-                // Behind a load balancer TLS terminates there; the web hosts speak plain HTTP to it.
-                tls: lb ? "none" : cfg.tls,
-                redirectHttp: !lb && cfg.tls !== "none",
+                tls: lb ? plainHttp : tlsAtEntry,
+                trustedProxies: lb ? [address.get(lb)!] : [],
+                statusAllow: monitoringAllow,
                 db: {
-                    host: h === dbHost ? "localhost" : addressOf(dbIndex),
+                    host: h === primary ? "localhost" : address.get(primary)!,
                     port: cfg.db.port,
                     name: cfg.db.name,
                     user: cfg.db.user,
                 },
             };
+            if (lb) {
+                allow(80, [address.get(lb)!]);
+            }
+            if (cfg.monitoring) allow(STATUS_PORT, monitoringAllow);
         }
-        if (h === dbHost) {
+        if (h === lb) {
+            node.lb = {
+                serverNames,
+                backends: webHosts.map((w) => ({ name: w.name, address: address.get(w)!, port: 80 })),
+                healthCheck: "/",
+                tls: tlsAtEntry,
+            };
+        }
+        if (entry.includes(h)) {
+            allow(80, "any");
+            if (cfg.tls !== "none") allow(443, "any");
+            if (cfg.tls === "letsencrypt") {
+                node.certbot = { serverNames, email: cfg.acmeEmail!, server: cfg.acmeServer, mode: h === lb ? "haproxy" : "webroot" };
+            }
+        }
+        if (h.roles.includes("db")) {
+            const isPrimary = h === primary;
             node.database = {
-                bindAddress: cfg.db.bindAddress,
+                bindAddress: bindFor(h),
                 port: cfg.db.port,
                 name: cfg.db.name,
                 user: cfg.db.user,
                 clientHosts,
+                role: replicas.length === 0 ? "standalone" : isPrimary ? "primary" : "replica",
+                serverId: withRole("db").indexOf(h) + 1,
+                primary: isPrimary ? undefined : { name: primary.name, address: address.get(primary)! },
+                replicas: isPrimary ? replicas.map((r) => ({ name: r.name, address: address.get(r)! })) : [],
             };
-        }
-        if (cfg.firewall) {
-            const rules: FirewallRule[] = cfg.firewallAllowPorts.map((port) => ({ port, proto: "tcp", from: "any" }));
-            if (h === dbHost) {
-                for (const client of clientHosts) {
-                    if (client !== "localhost") rules.push({ port: cfg.db.port, proto: "tcp", from: client });
-                }
+            const remoteClients = clientHosts.filter((c) => c !== "localhost");
+            allow(cfg.db.port, isPrimary ? [...remoteClients, ...replicas.map((r) => address.get(r)!)] : remoteClients);
+            if (isPrimary && cfg.backups) {
+                node.backup = { database: cfg.db.name, time: cfg.backupTime, retention: cfg.backupRetention, directory: BACKUP_DIR };
             }
-            node.firewall = { rules };
         }
+        if (cfg.monitoring) {
+            node.monitoring = { listen: "0.0.0.0", port: NODE_EXPORTER_PORT, allowFrom: monitoringAllow };
+            allow(NODE_EXPORTER_PORT, monitoringAllow);
+        }
+        for (const p of cfg.firewallAllowPorts) allow(p, "any");
+        if (cfg.firewall) node.firewall = { rules };
         return node;
     });
 
+    const scheme = cfg.tls === "none" ? "http" : "https";
     return {
         domain: cfg.domain,
         serverNames,
         publicIp: cfg.publicIp,
-        siteUrl: `${cfg.tls === "none" ? "http" : "https"}://${serverNames[serverNames.length - 1]}/`,
+        siteUrl: `${scheme}://${serverNames[serverNames.length - 1]}/`,
         dns: [
             { name: `${cfg.domain}.`, type: "A", value: cfg.publicIp, ttl: 3600 },
             ...(cfg.www ? [{ name: `www.${cfg.domain}.`, type: "CNAME" as const, value: `${cfg.domain}.`, ttl: 3600 }] : []),
         ],
         hosts,
-        entryPoints: lb ? [lb.name] : webHosts.map((h) => h.name),
+        entryPoints: entry.map((h) => h.name),
+        tls: cfg.tls,
+        firewall: cfg.firewall,
         monitoring: cfg.monitoring,
         backups: cfg.backups,
     };

@@ -63,16 +63,41 @@ describe("config", () => {
         assert.deepStrictEqual(c.firewallAllowPorts, [22, 443]);
     });
 
-    describe("refuses the improvements this version does not provision yet, instead of ignoring them", () => {
-        const lbHosts = hosts([
+    it("reads the improvements: firewall, TLS, monitoring, backups, a load balancer and a replica", () => {
+        const list = [
             { name: "lb-01", roles: ["lb"], connection: { type: "ssh", address: "10.0.0.2" } },
-            { name: "web-01", roles: ["web", "app", "db"], connection: { type: "ssh", address: "10.0.0.3" } },
-        ]);
-        it("firewall", () => refuses({ firewall: "true" }, "firewall", "true"));
-        it("tls", () => refuses({ tls: "self-signed" }, "tls", "self-signed"));
-        it("monitoring", () => refuses({ monitoring: "true" }, "monitoring", "true"));
-        it("backups", () => refuses({ backups: "true" }, "backups", "true"));
-        it("a load balancer host", () => refuses({ hosts: lbHosts, sshPrivateKey: "K" }, "hosts[0].roles", "lb"));
+            { name: "web-01", roles: ["web", "app"], connection: { type: "ssh", address: "10.0.0.3" } },
+            { name: "web-02", roles: ["web", "app"], connection: { type: "ssh", address: "10.0.0.4" } },
+            { name: "db-01", roles: ["db"], connection: { type: "ssh", address: "10.0.0.5" } },
+            { name: "db-02", roles: ["db"], connection: { type: "ssh", address: "10.0.0.6" } },
+        ];
+        const c = loadConfig({
+            hosts: hosts(list),
+            sshPrivateKey: "K",
+            firewall: "true",
+            tls: "letsencrypt",
+            acmeEmail: "ops@foobar.com",
+            monitoring: "true",
+            monitoringAllowFrom: '["10.0.0.0/24", "192.0.2.7"]',
+            backups: "true",
+            backupTime: "04:30",
+            backupRetention: "14",
+            dbBindAddress: "auto",
+        });
+        assert.deepStrictEqual([c.firewall, c.tls, c.acmeEmail, c.monitoring, c.backups], [true, "letsencrypt", "ops@foobar.com", true, true]);
+        assert.deepStrictEqual(c.monitoringAllowFrom, ["10.0.0.0/24", "192.0.2.7"]);
+        assert.deepStrictEqual([c.backupTime, c.backupRetention, c.db.bindAddress], ["04:30", 14, "auto"]);
+        assert.deepStrictEqual(c.hosts.map((h) => h.name), ["lb-01", "web-01", "web-02", "db-01", "db-02"]);
+    });
+
+    it("publishes HTTP and HTTPS only for the entry point of a Docker topology", () => {
+        const list = [
+            { name: "lb-01", roles: ["lb"], connection: { type: "docker", sshPort: 2220 } },
+            { name: "web-01", roles: ["web", "app", "db"], connection: { type: "docker", sshPort: 2221 } },
+        ];
+        const [lb, web] = loadConfig({ hosts: hosts(list) }).hosts.map((h) => h.connection);
+        assert.deepStrictEqual([lb.type === "docker" && lb.httpPort, lb.type === "docker" && lb.httpsPort], [8080, 8443]);
+        assert.deepStrictEqual([web.type === "docker" && web.httpPort, web.type === "docker" && web.httpsPort], [undefined, undefined]);
     });
 
     describe("refuses bad input, naming the key and the value", () => {
@@ -133,6 +158,16 @@ describe("config", () => {
             ],
             ["a bad docker bind address", { hosts: hosts([{ ...sshHost(), connection: { type: "docker", bindAddress: "lo" } }]) }, "hosts[0].connection.bindAddress", "lo"],
             ["a bad firewall port list", { firewallAllowPorts: "[22, 80, 99999]" }, "firewallAllowPorts[2]", "99999"],
+            ["a loopback database that other hosts must reach",
+                { hosts: hosts([{ ...sshHost(), roles: ["web", "app"] }, { ...sshHost(), name: "db-01", roles: ["db"] }]), sshPrivateKey: "K", dbBindAddress: "127.0.0.1" },
+                "dbBindAddress", "127.0.0.1"],
+            ["a backup time that is not HH:MM", { backupTime: "3am" }, "backupTime", "3am"],
+            ["a backup retention of zero", { backupRetention: "0" }, "backupRetention", "0"],
+            ["a monitoring source that is not an address", { monitoringAllowFrom: '["10.0.0.0/33"]' }, "monitoringAllowFrom[0]", "10.0.0.0/33"],
+            ["a negative HSTS max-age", { hstsMaxAge: "-1" }, "hstsMaxAge", "-1"],
+            ["a plain-HTTP ACME server", { acmeServer: "http://acme.example/dir" }, "acmeServer", "http://acme.example/dir"],
+            ["two load balancers", { hosts: hosts([{ ...sshHost(), name: "lb-01", roles: ["lb"] }, { ...sshHost(), name: "lb-02", roles: ["lb"] }, sshHost()]), sshPrivateKey: "K" }, "hosts", "lb-02"],
+            ["a load balancer that is also a web host", { hosts: hosts([{ ...sshHost(), roles: ["lb", "web", "app", "db"] }]), sshPrivateKey: "K" }, "hosts[0].roles", "lb"],
         ];
         for (const [what, raw, key, value] of cases) {
             it(what, () => refuses(raw, key, value));

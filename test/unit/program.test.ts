@@ -120,6 +120,7 @@ describe("program (under mocks)", function () {
             assert.deepStrictEqual(db, {
                 schema: "seed-web.facts/v1", step: "database", host: "web-01", roles: ["web", "app", "db"],
                 engine: "auto", bindAddress: "0.0.0.0", port: 3306, name: "app", user: "app", clientHosts: ["localhost"],
+                replication: { role: "standalone", serverId: 1 },
             });
             const nginx = facts(byName(dev, "web-01-nginx"));
             assert.deepStrictEqual([nginx.step, (nginx as { tls: string }).tls], ["nginx", "none"]);

@@ -13,7 +13,12 @@ describe("topology", () => {
         assert.deepStrictEqual(h.web?.serverNames, ["foobar.com", "www.foobar.com"]);
         assert.strictEqual(h.web?.docRoot, "/var/www/foobar.com");
         assert.deepStrictEqual(h.web?.db, { host: "localhost", port: 3306, name: "app", user: "app" });
-        assert.deepStrictEqual(h.database, { bindAddress: "0.0.0.0", port: 3306, name: "app", user: "app", clientHosts: ["localhost"] });
+        assert.deepStrictEqual(h.database, {
+            bindAddress: "0.0.0.0", port: 3306, name: "app", user: "app", clientHosts: ["localhost"],
+            role: "standalone", serverId: 1, primary: undefined, replicas: [],
+        });
+        assert.deepStrictEqual(h.web?.tls, { mode: "none", httpsPort: 443, redirectHttp: false, hstsMaxAge: 0 });
+        assert.deepStrictEqual([h.lb, h.certbot, h.monitoring, h.backup], [undefined, undefined, undefined, undefined]);
         assert.strictEqual(h.firewall, undefined);
         assert.strictEqual(h.privateAddress, "172.30.88.10");
         assert.deepStrictEqual(t.entryPoints, ["web-01"]);
@@ -47,5 +52,82 @@ describe("topology", () => {
         assert.strictEqual(web.web?.db.host, "10.0.0.5");
         assert.deepStrictEqual(db.database?.clientHosts, ["10.0.0.3"]);
         assert.strictEqual(db.database?.bindAddress, "10.0.0.5");
+    });
+});
+
+describe("topology: the improvements", () => {
+    const distributed = () => {
+        const list = [
+            { name: "lb-01", roles: ["lb"], connection: { type: "ssh", address: "203.0.113.20", privateAddress: "10.0.0.10" } },
+            { name: "web-01", roles: ["web", "app"], connection: { type: "ssh", address: "203.0.113.21", privateAddress: "10.0.0.11" } },
+            { name: "web-02", roles: ["web", "app"], connection: { type: "ssh", address: "203.0.113.22", privateAddress: "10.0.0.12" } },
+            { name: "db-01", roles: ["db"], connection: { type: "ssh", address: "203.0.113.23", privateAddress: "10.0.0.13" } },
+            { name: "db-02", roles: ["db"], connection: { type: "ssh", address: "203.0.113.24", port: 2222, privateAddress: "10.0.0.14" } },
+        ];
+        return buildTopology(
+            loadConfig({
+                hosts: JSON.stringify(list),
+                sshPrivateKey: "K",
+                firewall: "true",
+                tls: "letsencrypt",
+                acmeEmail: "admin@foobar.com",
+                dbBindAddress: "auto",
+                monitoring: "true",
+                monitoringAllowFrom: '["10.0.0.50"]',
+                backups: "true",
+            }),
+        );
+    };
+    const host = (t: ReturnType<typeof buildTopology>, name: string) => t.hosts.find((h) => h.name === name)!;
+    const rules = (t: ReturnType<typeof buildTopology>, name: string) =>
+        host(t, name).firewall!.rules.map((r) => `${r.port}:${r.from}`).sort();
+
+    it("the load balancer is the entry point: round robin over the web hosts, TLS and the certificate there", () => {
+        const t = distributed();
+        assert.deepStrictEqual(t.entryPoints, ["lb-01"]);
+        assert.strictEqual(t.siteUrl, "https://www.foobar.com/");
+        const lb = host(t, "lb-01");
+        assert.deepStrictEqual(lb.lb?.backends, [
+            { name: "web-01", address: "10.0.0.11", port: 80 },
+            { name: "web-02", address: "10.0.0.12", port: 80 },
+        ]);
+        assert.deepStrictEqual(lb.lb?.tls, { mode: "letsencrypt", httpsPort: 443, redirectHttp: true, hstsMaxAge: 31536000 });
+        assert.deepStrictEqual(lb.certbot, { serverNames: ["foobar.com", "www.foobar.com"], email: "admin@foobar.com", server: "https://acme-v02.api.letsencrypt.org/directory", mode: "haproxy" });
+        for (const w of ["web-01", "web-02"]) {
+            assert.strictEqual(host(t, w).web?.tls.mode, "none", "TLS ends at the balancer");
+            assert.deepStrictEqual(host(t, w).web?.trustedProxies, ["10.0.0.10"]);
+            assert.strictEqual(host(t, w).certbot, undefined);
+            assert.strictEqual(host(t, w).web?.db.host, "10.0.0.13");
+        }
+    });
+
+    it("firewalls: SSH everywhere, the public ports on the balancer only, HTTP from the balancer, MySQL from the app hosts", () => {
+        const t = distributed();
+        assert.deepStrictEqual(rules(t, "lb-01"), ["22:any", "443:any", "80:any", "9100:10.0.0.50"]);
+        assert.deepStrictEqual(rules(t, "web-01"), ["22:any", "8081:10.0.0.50", "80:10.0.0.10", "9100:10.0.0.50"]);
+        assert.deepStrictEqual(rules(t, "db-01"), ["22:any", "3306:10.0.0.11", "3306:10.0.0.12", "3306:10.0.0.14", "9100:10.0.0.50"]);
+        assert.deepStrictEqual(rules(t, "db-02"), ["2222:any", "3306:10.0.0.11", "3306:10.0.0.12", "9100:10.0.0.50"]);
+    });
+
+    it("database: a primary and a replica on their private addresses; backups on the primary", () => {
+        const t = distributed();
+        const [p, r] = [host(t, "db-01").database!, host(t, "db-02").database!];
+        assert.deepStrictEqual([p.role, p.serverId, p.bindAddress, p.replicas], ["primary", 1, "10.0.0.13", [{ name: "db-02", address: "10.0.0.14" }]]);
+        assert.deepStrictEqual([r.role, r.serverId, r.bindAddress, r.primary], ["replica", 2, "10.0.0.14", { name: "db-01", address: "10.0.0.13" }]);
+        assert.deepStrictEqual(p.clientHosts, ["10.0.0.11", "10.0.0.12"]);
+        assert.deepStrictEqual(host(t, "db-01").backup, { database: "app", time: "03:15", retention: 7, directory: "/var/backups/seed-web" });
+        assert.strictEqual(host(t, "db-02").backup, undefined);
+    });
+
+    it("one hardened server: loopback database, TLS with redirect and HSTS, only SSH/HTTP/HTTPS open", () => {
+        const t = buildTopology(
+            loadConfig({ firewall: "true", tls: "self-signed", dbBindAddress: "auto", monitoring: "true", backups: "true" }),
+        );
+        const [h] = t.hosts;
+        assert.strictEqual(h.database?.bindAddress, "127.0.0.1");
+        assert.deepStrictEqual(h.web?.tls, { mode: "self-signed", httpsPort: 443, redirectHttp: true, hstsMaxAge: 31536000 });
+        assert.deepStrictEqual(h.firewall?.rules.map((r) => `${r.port}:${r.from}`).sort(), ["22:any", "443:any", "80:any"]);
+        assert.strictEqual(h.certbot, undefined);
+        assert.deepStrictEqual(h.monitoring, { listen: "0.0.0.0", port: 9100, allowFrom: [] });
     });
 });
