@@ -85,18 +85,19 @@ export const databaseNotExposed = stackPolicy<DatabaseNotExposedSettings>({
                     );
                     return;
                 }
-                const appAddresses = model.hostsWithRole("app").map((h) => {
-                    const base = model.step(h, "base");
-                    return base ? base.facts.privateAddress : h;
-                });
+                const addressOf = (h: string) => model.step(h, "base")?.facts.privateAddress ?? h;
+                const appAddresses = model.hostsWithRole("app").map(addressOf);
+                // Replication: a replica connects to its primary's MySQL port (and the primary's facts name it).
+                const rep = db.facts.replication;
+                const peerAddresses = [...(rep?.primary ? [rep.primary] : []), ...(rep?.replicas ?? [])].map(addressOf);
                 const strangers = rules
                     .map((r) => r.from)
-                    .filter((from) => !isLoopback(from) && !appAddresses.some((a) => isSingleHost(from, a)));
+                    .filter((from) => !isLoopback(from) && ![...appAddresses, ...peerAddresses].some((a) => isSingleHost(from, a)));
                 if (strangers.length > 0) {
                     report(
                         `MySQL on ${host} listens on ${bindAddress}:${port} and ${host}'s firewall lets ${list(strangers)} reach ` +
                             `${port}, which ${strangers.length > 1 ? "are not application hosts" : "is not an application host"} ` +
-                            `(${list(appAddresses) || "none"}). Fix: allow ${port} only from the application hosts ` +
+                            `(${list(appAddresses) || "none"}${peerAddresses.length ? `; replication peers: ${list(peerAddresses)}` : ""}). Fix: allow ${port} only from the application hosts ` +
                             `(the program's firewall rules do so with ${SWITCH.firewall}).`,
                         fw.urn,
                     );

@@ -101,6 +101,7 @@ export function factsFor(hosts: FakeHost[]): StepFacts[] {
                 name: "app",
                 user: "app",
                 clientHosts: h.db?.clientHosts ?? clientHosts,
+                replication: { role: "standalone", serverId: 1 },
             });
         }
         if (h.roles.includes("web")) {
@@ -115,7 +116,10 @@ export function factsFor(hosts: FakeHost[]): StepFacts[] {
                 tls,
                 ...(tls === "none" ? {} : { httpsPort: h.httpsPort ?? 443 }),
                 redirectHttp: h.redirectHttp ?? tls !== "none",
+                hstsMaxAge: 0,
                 php: true,
+                trustedProxies: [],
+                statusAllow: [],
             });
             push({
                 ...common,
@@ -135,16 +139,19 @@ export function factsFor(hosts: FakeHost[]): StepFacts[] {
                 step: "lb",
                 engine: "haproxy",
                 backends: h.lb.backends,
+                algorithm: "roundrobin",
+                healthCheck: "/",
                 httpPort: 80,
                 tls,
                 ...(tls === "none" ? {} : { httpsPort: h.lb.httpsPort ?? 443 }),
                 redirectHttp: h.lb.redirectHttp ?? tls !== "none",
+                hstsMaxAge: 0,
             });
         }
         if (h.monitoring) {
             push({ ...common, step: "monitoring", exporter: "prometheus-node-exporter", port: 9100, allowFrom: ["10.0.0.5"] });
         }
-        if (h.backup) push({ ...common, step: "backup", schedule: "daily", retention: 7 });
+        if (h.backup) push({ ...common, step: "backup", database: "app", time: "03:00", retention: 7, directory: "/var/backups/seed-web" });
     });
     return out;
 }

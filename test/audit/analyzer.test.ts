@@ -1,0 +1,171 @@
+// The real analyzer protocol: the pack started the way the Pulumi CLI starts it (`run-policy-pack <engine> <dir>` in
+// policy/, port on the first line of stdout), driven over gRPC like the engine drives it (GetAnalyzerInfo, Configure
+// with the reconciled config, Analyze per resource with its inputs, AnalyzeStack with every resource's outputs;
+// properties as google.protobuf.Struct, secrets in their wire form). Its verdicts must be the offline audit's.
+
+import * as assert from "assert";
+import { ChildProcess, spawn } from "child_process";
+import * as path from "path";
+import { PROJECT } from "../../lib/config";
+import { catalog, PACK_NAME, policies } from "../../policy/policies";
+import { captureProgram } from "../../tools/capture";
+import { readStackFile } from "../../tools/stack-config";
+import { AnalyzedResource, analyzedResources, evaluate, Violation } from "../../tools/audit/evaluate";
+import { readPolicyConfigFile, reconcilePolicyConfig, ReconciledConfig } from "../../tools/audit/policy-config";
+import { ROOT } from "./helpers";
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const PROTO = path.dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"));
+const pb = require(path.join(PROTO, "analyzer_pb"));
+const rpc = require(path.join(PROTO, "analyzer_grpc_pb"));
+// The very grpc-js and protobuf runtime the stubs were built against.
+const grpc = require(require.resolve("@grpc/grpc-js", { paths: [PROTO] })) as typeof import("@grpc/grpc-js");
+const { Struct } = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [PROTO] }));
+const { Empty } = require(require.resolve("google-protobuf/google/protobuf/empty_pb", { paths: [PROTO] }));
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const LEVEL_ENUM: Record<string, number> = { advisory: 0, mandatory: 1, disabled: 2, remediate: 3 };
+const LEVEL_NAME: Record<number, string> = { 0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate" };
+
+interface Diagnostic {
+    getPolicyname(): string;
+    getPolicypackname(): string;
+    getPolicypackversion(): string;
+    getEnforcementlevel(): number;
+    getUrn(): string;
+    getMessage(): string;
+}
+
+function call<T>(client: Record<string, unknown>, method: string, req: unknown): Promise<T> {
+    return new Promise((resolve, reject) =>
+        (client[method] as (r: unknown, cb: (e: Error | null, v: T) => void) => void).call(client, req, (e, v) => (e ? reject(e) : resolve(v))),
+    );
+}
+
+/** What the engine would send: JSON-shaped (Struct has no undefined), secrets as `{ <sig>: <secret sig>, value }`. */
+function struct(v: Record<string, unknown>) {
+    return Struct.fromJavaScript(JSON.parse(JSON.stringify(v)));
+}
+
+function options(r: AnalyzedResource) {
+    const o = new pb.AnalyzerResourceOptions();
+    o.setAdditionalsecretoutputsList(r.additionalSecretOutputs);
+    if (r.parent) o.setParent(r.parent);
+    return o;
+}
+
+function configureRequest(config: ReconciledConfig) {
+    const req = new pb.ConfigureAnalyzerRequest();
+    for (const [name, c] of Object.entries(config)) {
+        const pc = new pb.PolicyConfig();
+        pc.setEnforcementlevel(LEVEL_ENUM[c.enforcementLevel ?? "advisory"]);
+        pc.setProperties(Struct.fromJavaScript(c.properties));
+        req.getPolicyconfigMap().set(name, pc);
+    }
+    return req;
+}
+
+function key(policy: string, urn: string, level: string): string {
+    return `${policy} ${level} ${urn}`;
+}
+
+describe("the pack over the real analyzer protocol (run-policy-pack + gRPC)", function () {
+    this.timeout(30000);
+    let proc: ChildProcess | undefined;
+    let client: Record<string, unknown> & { close(): void };
+    let resources: AnalyzedResource[];
+    const stack = "dev";
+    const root = `urn:pulumi:${stack}::${PROJECT}::pulumi:pulumi:Stack::${PROJECT}-${stack}`;
+
+    before(async () => {
+        // No engine: run-policy-pack drops the engine address, and the pack never calls back (no logging); a closed
+        // port stands in for it.
+        proc = spawn(process.execPath, [path.join(ROOT, "node_modules/@pulumi/pulumi/cmd/run-policy-pack"), "127.0.0.1:1", "."], {
+            cwd: path.join(ROOT, "policy"),
+            env: { ...process.env, NODE_OPTIONS: "" },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        const capture = captureProgram({ raw: readStackFile(path.join(ROOT, "Pulumi.dev.yaml")).raw, stack });
+        let stderr = "";
+        proc.stderr!.on("data", (d) => (stderr += d));
+        const port = await new Promise<number>((resolve, reject) => {
+            let out = "";
+            proc!.stdout!.on("data", (d) => {
+                out += d;
+                const m = /^(\d+)\n/.exec(out);
+                if (m) resolve(Number(m[1]));
+            });
+            proc!.on("exit", (code) => reject(new Error(`run-policy-pack exited with ${code}: ${stderr}`)));
+        });
+        client = new rpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+        resources = analyzedResources(await capture, { stack, project: PROJECT });
+    });
+
+    after(() => {
+        client?.close();
+        if (proc && proc.exitCode === null) proc.kill("SIGTERM");
+    });
+
+    async function overGrpc(config: ReconciledConfig): Promise<string[]> {
+        await call(client, "configure", configureRequest(config));
+        const out: string[] = [];
+        const collect = (ds: Diagnostic[]) => {
+            for (const d of ds) {
+                assert.strictEqual(d.getPolicypackname(), PACK_NAME);
+                // The engine attaches a stack diagnostic without a URN to the root stack resource.
+                out.push(key(d.getPolicyname(), d.getUrn() || root, LEVEL_NAME[d.getEnforcementlevel()]));
+            }
+        };
+        for (const r of resources) {
+            const req = new pb.AnalyzeRequest();
+            req.setType(r.type);
+            req.setName(r.name);
+            req.setUrn(r.urn);
+            req.setProperties(struct(r.inputs));
+            req.setOptions(options(r));
+            collect((await call<{ getDiagnosticsList(): Diagnostic[] }>(client, "analyze", req)).getDiagnosticsList());
+        }
+        const sreq = new pb.AnalyzeStackRequest();
+        sreq.setResourcesList(resources.map((r) => {
+            const a = new pb.AnalyzerResource();
+            a.setType(r.type);
+            a.setName(r.name);
+            a.setUrn(r.urn);
+            a.setProperties(struct(r.outputs));
+            a.setOptions(options(r));
+            if (r.parent) a.setParent(r.parent);
+            a.setDependenciesList(r.dependencies);
+            return a;
+        }));
+        collect((await call<{ getDiagnosticsList(): Diagnostic[] }>(client, "analyzeStack", sreq)).getDiagnosticsList());
+        return out.sort();
+    }
+
+    async function offline(config: ReconciledConfig): Promise<string[]> {
+        const vs: Violation[] = await evaluate(resources, policies, config, { name: PACK_NAME, version: "0.1.0", enforcementLevel: "advisory" });
+        return vs.map((v) => key(v.policy, v.urn, v.level)).sort();
+    }
+
+    it("GetAnalyzerInfo, then the same verdicts as the offline audit, with the default and the example config", async () => {
+        const info = await call<{ getName(): string; getVersion(): string; getSupportsconfig(): boolean; getPoliciesList(): { getName(): string; getEnforcementlevel(): number }[] }>(
+            client, "getAnalyzerInfo", new Empty());
+        assert.strictEqual(info.getName(), PACK_NAME);
+        assert.strictEqual(info.getVersion(), "0.1.0");
+        assert.ok(info.getSupportsconfig());
+        assert.deepStrictEqual(
+            info.getPoliciesList().map((p) => `${p.getName()}:${LEVEL_NAME[p.getEnforcementlevel()]}`),
+            catalog.map((c) => `${c.policy.name}:${c.policy.enforcementLevel}`),
+        );
+
+        const defaults = reconcilePolicyConfig(policies, {});
+        const grpcDefault = await overGrpc(defaults);
+        assert.deepStrictEqual(grpcDefault, await offline(defaults));
+        assert.strictEqual(grpcDefault.filter((k) => k.includes(" mandatory ")).length, 3);
+        assert.strictEqual(grpcDefault.length, 10);
+
+        const example = reconcilePolicyConfig(policies, readPolicyConfigFile(path.join(ROOT, "policy", "policy-config.example.json")));
+        const grpcExample = await overGrpc(example);
+        assert.deepStrictEqual(grpcExample, await offline(example));
+        assert.notDeepStrictEqual(grpcExample, grpcDefault);
+    });
+});

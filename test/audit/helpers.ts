@@ -1,0 +1,65 @@
+// Shared by the audit tests: run the audit CLI as a child process, write temporary stack and policy config files.
+
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+export const ROOT = path.join(__dirname, "..", "..");
+export const AUDIT = path.join(ROOT, "tools", "audit.ts");
+
+export interface CliRun {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+/** `node -r ts-node/register/transpile-only tools/audit.ts ...args` (what `npm run audit --` runs), from the project root. */
+export function runCli(args: string[]): Promise<CliRun> {
+    return new Promise((resolve, reject) => {
+        const p = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", AUDIT, ...args], {
+            cwd: ROOT,
+            env: { ...process.env, NODE_OPTIONS: "" },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        p.stdout.on("data", (d) => (stdout += d));
+        p.stderr.on("data", (d) => (stderr += d));
+        p.on("error", reject);
+        p.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+}
+
+let tmp: string | undefined;
+
+/** A file in a per-process temporary directory. */
+export function tmpFile(name: string, text: string): string {
+    tmp ??= fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-audit-"));
+    const f = path.join(tmp, name);
+    fs.writeFileSync(f, text);
+    return f;
+}
+
+export function devStackText(): string {
+    return fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
+}
+
+/** Violations as "policy:level", sorted. */
+export function summary(vs: readonly { policy: string; level: string }[]): string[] {
+    return vs.map((v) => `${v.policy}:${v.level}`).sort();
+}
+
+/** The dev stack's verdicts (the seed design): the three mandatory issues and the single-server advisories. */
+export const DEV_VERDICTS = [
+    "app-db-separation:advisory",
+    "backups-enabled:advisory",
+    "database-not-exposed:mandatory",
+    "firewall-required:mandatory",
+    "horizontal-scaling:advisory",
+    "https-required:mandatory",
+    "monitoring-enabled:advisory",
+    "no-single-point-of-failure:advisory",
+    "no-single-point-of-failure:advisory",
+    "zero-downtime-maintenance:advisory",
+];

@@ -1,0 +1,258 @@
+// Offline policy audit: run the real program under Pulumi mocks with a stack's config, capture every resource it
+// registers, and evaluate the policy pack over them the way the engine does (tools/audit/evaluate.ts), without the
+// Pulumi CLI, a backend or any host.
+//
+//   npm run audit -- --stack dev                      (reads Pulumi.dev.yaml)
+//   npm run audit -- --config path/to/Pulumi.x.yaml   (any stack file; the stack name comes from the file name)
+//   options: --policy-pack-config FILE   the CLI's policy config format (levels, settings, "all")
+//            --format text|json|sarif    text = the CLI's "Policies:" section (default)
+//            --output FILE               write the report there instead of stdout
+//            --preview                   evaluate as during `pulumi preview` (computed outputs unknown)
+//
+// Exit codes: 0 no mandatory violation, 5 mandatory violation(s) (the CLI's policy-violation code), 2 bad input
+// (arguments, stack file, program config, policy config), 1 anything else.
+
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { parse as parseYaml } from "yaml";
+import { ConfigError, PROJECT } from "../lib/config";
+import { catalog, isStackPolicy, PACK_ENFORCEMENT_LEVEL, PACK_NAME, policies } from "../policy/policies";
+import { SettingsError } from "../policy/lib/settings";
+import { Capture, captureProgram, isSecretValue } from "./capture";
+import { readStackFile, PROJECT_DIR } from "./stack-config";
+import { analyzedResources, evaluate, PackIdentity, PolicyRunError } from "./audit/evaluate";
+import { PolicyConfigError, readPolicyConfigFile, reconcilePolicyConfig, ReconciledConfig } from "./audit/policy-config";
+import { AuditResult, counts, formatText, maskSecrets, toJson, toSarif } from "./audit/report";
+
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+export const EXIT_BAD_INPUT = 2;
+export const EXIT_POLICY_VIOLATION = 5;
+
+export const POLICY_DIR = path.join(PROJECT_DIR, "policy");
+
+export type Format = "text" | "json" | "sarif";
+
+export interface AuditOptions {
+    /** Stack file to read. */
+    configFile: string;
+    /** Stack name (URNs); default: from the file name Pulumi.<stack>.yaml. */
+    stack?: string;
+    policyConfigFile?: string;
+    preview?: boolean;
+    /** Secret config values the stack file holds encrypted (default: a placeholder, never printed). */
+    secrets?: Record<string, string>;
+    /** Keep stack traces during the capture (slow on large stacks; for debugging the program). */
+    stackTraces?: boolean;
+    /** Called with the capture (tests). */
+    inspect?(capture: Capture): void;
+}
+
+/** Bad input: printed as is, exit code 2. */
+export class AuditInputError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "AuditInputError";
+    }
+}
+
+/** The pack's name (policy/policies: PACK_NAME, what policy/index.ts serves) and version (policy/package.json). */
+export function packIdentity(): PackIdentity & { path: string } {
+    const pkg = JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "package.json"), "utf8")) as { version?: string };
+    if (!pkg.version) throw new Error("policy/package.json has no version (the analyzer server requires one)");
+    const manifest = parseYaml(fs.readFileSync(path.join(POLICY_DIR, "PulumiPolicy.yaml"), "utf8")) as { version?: string; name?: string } | null;
+    if (manifest?.version && String(manifest.version) !== pkg.version) {
+        process.emitWarning(`policy/PulumiPolicy.yaml says version ${manifest.version}, policy/package.json ${pkg.version}; using the latter (the server does)`);
+    }
+    const rel = path.relative(process.cwd(), POLICY_DIR) || ".";
+    return { name: PACK_NAME, version: pkg.version, enforcementLevel: PACK_ENFORCEMENT_LEVEL, path: rel };
+}
+
+export function stackNameOf(file: string): string | undefined {
+    return /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file))?.[1];
+}
+
+/** Every string held in a secret (inputs and stack outputs) plus the secrets the mocks generated. */
+function secretStrings(c: Capture): string[] {
+    const out = [...c.generatedSecrets];
+    const walk = (v: unknown, secret: boolean) => {
+        if (isSecretValue(v)) return walk(v.value, true);
+        if (typeof v === "string") {
+            if (secret && v.length >= 16) out.push(v);
+        } else if (Array.isArray(v)) v.forEach((x) => walk(x, secret));
+        else if (typeof v === "object" && v !== null) Object.values(v).forEach((x) => walk(x, secret));
+    };
+    for (const r of c.resources) {
+        walk(r.inputs, false);
+        walk(r.state, false);
+        for (const k of r.additionalSecretOutputs) walk(r.state[k], true);
+    }
+    for (const k of c.secretOutputs) walk(c.outputs[k], true);
+    return out;
+}
+
+export async function runAudit(o: AuditOptions): Promise<AuditResult> {
+    const stack = o.stack ?? stackNameOf(o.configFile);
+    if (!stack) throw new AuditInputError(`cannot tell the stack name from ${o.configFile} (expected Pulumi.<stack>.yaml): add --stack NAME`);
+    let stackFileText: string;
+    try {
+        stackFileText = fs.readFileSync(o.configFile, "utf8");
+    } catch (e) {
+        throw new AuditInputError(`cannot read stack config ${o.configFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    let file;
+    try {
+        file = readStackFile(o.configFile);
+    } catch (e) {
+        throw new AuditInputError((e as Error).message);
+    }
+    const pack = packIdentity();
+    let config: ReconciledConfig;
+    try {
+        config = reconcilePolicyConfig(policies, o.policyConfigFile ? readPolicyConfigFile(o.policyConfigFile) : {}, o.policyConfigFile);
+    } catch (e) {
+        if (e instanceof PolicyConfigError) throw new AuditInputError(e.message);
+        throw e;
+    }
+    // Encrypted values cannot be read offline; the program only passes them on as secrets, so a placeholder will do.
+    const secrets: Record<string, string> = {};
+    for (const k of file.secureKeys) secrets[k] = o.secrets?.[k] ?? `(secure value of ${k}, not decrypted by the audit)`;
+    let capture: Capture;
+    try {
+        // Hosts that use the SSH agent need one to exist (lib/config.ts); nothing connects, so any socket path will do.
+        const sshAgentSocket = process.env.SSH_AUTH_SOCK || "/nonexistent/ssh-agent.sock";
+        // @pulumi/pulumi records `new Error().stack` for every promise it makes (runtime/debuggable.ts), and ts-node's
+        // source-map-support maps every frame of it: most of the capture's time on a large stack. No stack traces
+        // during the capture (a ConfigError keeps its message; the audit prints messages, not stacks).
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = o.stackTraces ? limit : 0;
+        try {
+            capture = await captureProgram({ raw: file.raw, secrets, stack, preview: o.preview ?? false, sshAgentSocket });
+        } finally {
+            Error.stackTraceLimit = limit;
+        }
+    } catch (e) {
+        if (e instanceof ConfigError) throw new AuditInputError(`${o.configFile}: ${e.message}`);
+        throw e;
+    }
+    o.inspect?.(capture);
+    const resources = analyzedResources(capture, { stack, project: PROJECT, preview: o.preview });
+    let violations;
+    try {
+        violations = await evaluate(resources, policies, config, pack);
+    } catch (e) {
+        const cause = e instanceof PolicyRunError ? e.cause : e;
+        if (cause instanceof SettingsError) throw new AuditInputError(cause.message);
+        throw e;
+    }
+    const secretValues = secretStrings(capture);
+    const projectRel = path.relative(PROJECT_DIR, path.resolve(o.configFile));
+    return {
+        stack,
+        stackFile: (projectRel.startsWith("..") || path.isAbsolute(projectRel) ? path.resolve(o.configFile) : projectRel).split(path.sep).join("/"),
+        stackFileText,
+        preview: o.preview ?? false,
+        pack: { name: pack.name, version: pack.version, path: pack.path },
+        policies: catalog.map(({ policy: p, metadata }) => ({
+            name: p.name,
+            description: p.description,
+            level: config[p.name]?.enforcementLevel ?? p.enforcementLevel ?? pack.enforcementLevel,
+            severity: p.severity,
+            kind: isStackPolicy(p) ? ("stack" as const) : ("resource" as const),
+            metadata,
+        })),
+        resourceCount: resources.length,
+        violations: violations.map((v) => ({ ...v, message: maskSecrets(v.message, secretValues), description: maskSecrets(v.description, secretValues) })),
+        policyConfigFile: o.policyConfigFile,
+    };
+}
+
+export function render(r: AuditResult, format: Format): string {
+    switch (format) {
+        case "json":
+            return JSON.stringify(toJson(r), null, 2) + "\n";
+        case "sarif":
+            return JSON.stringify(toSarif(r), null, 2) + "\n";
+        default:
+            return formatText(r);
+    }
+}
+
+export function exitCodeOf(r: AuditResult): number {
+    return counts(r.violations).mandatory > 0 ? EXIT_POLICY_VIOLATION : EXIT_OK;
+}
+
+const USAGE = `usage: npm run audit -- (--stack NAME | --config FILE) [--policy-pack-config FILE] [--format text|json|sarif]
+                      [--output FILE] [--preview]
+  --stack NAME               audit Pulumi.NAME.yaml of the project
+  --config FILE              audit any stack file (stack name from Pulumi.<stack>.yaml, or give --stack too)
+  --policy-pack-config FILE  policy levels and settings, the CLI's --policy-pack-config format
+  --format                   text (the CLI's "Policies:" section; default), json, sarif (SARIF 2.1.0)
+  --output FILE              write the report to FILE instead of stdout
+  --preview                  evaluate as during a preview (computed outputs unknown)
+exit codes: 0 no mandatory violation, 5 mandatory violation(s), 2 bad input, 1 other error`;
+
+export async function main(argv: string[]): Promise<number> {
+    let args;
+    try {
+        args = parseArgs({
+            args: argv,
+            strict: true,
+            allowPositionals: false,
+            options: {
+                stack: { type: "string" },
+                config: { type: "string" },
+                "policy-pack-config": { type: "string" },
+                format: { type: "string", default: "text" },
+                output: { type: "string" },
+                preview: { type: "boolean", default: false },
+                help: { type: "boolean", short: "h", default: false },
+            },
+        }).values;
+    } catch (e) {
+        process.stderr.write(`error: ${(e as Error).message}\n${USAGE}\n`);
+        return EXIT_BAD_INPUT;
+    }
+    if (args.help) {
+        process.stdout.write(USAGE + "\n");
+        return EXIT_OK;
+    }
+    const fail = (message: string, code = EXIT_BAD_INPUT) => {
+        process.stderr.write(`error: ${message}\n`);
+        return code;
+    };
+    const format = args.format as string;
+    if (!["text", "json", "sarif"].includes(format)) return fail(`--format must be text, json or sarif, not ${JSON.stringify(format)}`);
+    if (!args.stack && !args.config) return fail(`give --stack NAME or --config FILE\n${USAGE}`);
+    if (args.stack !== undefined && !/^[A-Za-z0-9_.-]+$/.test(args.stack)) return fail(`invalid stack name ${JSON.stringify(args.stack)}`);
+    const configFile = args.config ?? path.join(PROJECT_DIR, `Pulumi.${args.stack}.yaml`);
+    try {
+        const result = await runAudit({
+            configFile,
+            stack: args.stack,
+            policyConfigFile: args["policy-pack-config"],
+            preview: args.preview,
+        });
+        const text = render(result, format as Format);
+        if (args.output) fs.writeFileSync(args.output, text);
+        else process.stdout.write(text);
+        return exitCodeOf(result);
+    } catch (e) {
+        if (e instanceof AuditInputError) return fail(e.message);
+        return fail(`${(e as Error).stack ?? String(e)}`, EXIT_ERROR);
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => {
+            // Flush stdout before exiting (a pipe may still hold the report).
+            process.stdout.write("", () => process.exit(code));
+        },
+        (e) => {
+            process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
+            process.exit(EXIT_ERROR);
+        },
+    );
+}
