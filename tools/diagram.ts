@@ -1,0 +1,159 @@
+// Mermaid diagrams of a stack, generated from the same topology model the program deploys, with the audit's
+// violations marked on the hosts they concern.
+//   npm run diagram -- --stack dev            → docs/dev.md
+//   npm run diagram -- --config FILE [--out F]
+//   npm run diagram -- --all                  → every shipped stack (Pulumi.*.yaml)
+import * as fs from "fs";
+import * as path from "path";
+import { loadConfig, RawConfig } from "../lib/config";
+import { STEP_NAMES } from "../lib/facts";
+import { buildTopology, HostNode, NODE_EXPORTER_PORT, STATUS_PORT, Topology } from "../lib/topology";
+import { runAudit } from "./audit";
+import { PROJECT_DIR, readStackFile, stackFilePath } from "./stack-config";
+
+export interface MarkedViolation {
+    policy: string;
+    level: "advisory" | "mandatory";
+    /** The host the violation concerns; undefined = the whole stack. */
+    host?: string;
+}
+
+const STEP_SUFFIX = new RegExp(`-(${STEP_NAMES.join("|")})$`);
+
+/** The host a resource belongs to: commands are named <host>-<step>, containers <host>. */
+export function hostOfResource(resourceName: string, hosts: string[]): string | undefined {
+    const name = resourceName.replace(STEP_SUFFIX, "");
+    return hosts.includes(name) ? name : undefined;
+}
+
+const id = (name: string) => name.replace(/[^A-Za-z0-9]/g, "_");
+const q = (text: string) => `"${text.replace(/"/g, "#quot;")}"`;
+
+function services(h: HostNode): string[] {
+    const lines: string[] = [];
+    const n = id(h.name);
+    if (h.lb) {
+        const ports = h.lb.tls.mode === "none" ? ":80" : `:80 → 301, :443 TLS (${h.lb.tls.mode})`;
+        lines.push(`${n}_lb[${q(`HAProxy ${ports}<br/>round robin, health checks`)}]`);
+    }
+    if (h.web) {
+        const tls = h.web.tls.mode === "none" ? ":80" : `:80 → 301, :443 TLS (${h.web.tls.mode})`;
+        lines.push(`${n}_nginx[${q(`Nginx ${tls}<br/>static files`)}]`);
+        lines.push(`${n}_php[${q("PHP-FPM<br/>dynamic pages")}]`);
+        lines.push(`${n}_nginx -->|FastCGI socket| ${n}_php`);
+    }
+    if (h.database) {
+        const d = h.database;
+        const role = d.role === "standalone" ? "" : ` (${d.role})`;
+        lines.push(`${n}_db[(${q(`MySQL${role}<br/>${d.bindAddress}:${d.port}`)})]`);
+    }
+    if (h.monitoring) lines.push(`${n}_mon[${q(`node exporter :${NODE_EXPORTER_PORT}${h.web ? `<br/>status :${STATUS_PORT}` : ""}`)}]`);
+    if (h.backup) lines.push(`${n}_bak[${q(`daily dump ${h.backup.time}, keep ${h.backup.retention}`)}]`);
+    return lines;
+}
+
+export function renderDiagram(stack: string, t: Topology, violations: MarkedViolation[]): string {
+    const out: string[] = ["flowchart LR"];
+    out.push(`    user([${q("User's browser")}])`);
+    out.push(`    dns{{${q(t.dns.map((r) => `${r.name} ${r.type} ${r.value}`).join("<br/>"))}}}`);
+    out.push(`    user -->|${q(`resolves ${t.serverNames[t.serverNames.length - 1]}`)}| dns`);
+    for (const h of t.hosts) {
+        const fw = h.firewall
+            ? `firewall: ${h.firewall.rules.map((r) => `${r.port}${r.from === "any" ? "" : ` from ${r.from}`}`).join(", ")}`
+            : "no firewall";
+        out.push(`    subgraph ${id(h.name)}[${q(`${h.name} · ${h.roles.join(", ")} · ${fw}`)}]`);
+        for (const l of services(h)) out.push(`        ${l}`);
+        out.push("    end");
+    }
+    const scheme = t.tls === "none" ? "HTTP :80" : "HTTPS :443";
+    for (const name of t.entryPoints) {
+        const h = t.hosts.find((x) => x.name === name)!;
+        out.push(`    user -->|${q(`${scheme} to ${t.publicIp}`)}| ${id(name)}_${h.lb ? "lb" : "nginx"}`);
+    }
+    for (const h of t.hosts) {
+        if (h.lb) for (const b of h.lb.backends) out.push(`    ${id(h.name)}_lb -->|HTTP :80| ${id(b.name)}_nginx`);
+        if (h.web) {
+            const db = t.hosts.find((x) => x.database && x.database.role !== "replica")!;
+            out.push(`    ${id(h.name)}_php -->|${q(`SQL :${h.web.db.port}`)}| ${id(db.name)}_db`);
+        }
+        if (h.database?.primary) out.push(`    ${id(h.database.primary.name)}_db -.->|replication| ${id(h.name)}_db`);
+    }
+    // The audit's findings, on the host they concern (or the stack).
+    const byHost = new Map<string, MarkedViolation[]>();
+    for (const v of violations) byHost.set(v.host ?? "", [...(byHost.get(v.host ?? "") ?? []), v]);
+    for (const [host, vs] of [...byHost.entries()].sort()) {
+        const node = `audit_${host ? id(host) : "stack"}`;
+        const text = [...new Set(vs.map((v) => `${v.level === "mandatory" ? "✖" : "⚠"} ${v.policy} (${v.level})`))].join("<br/>");
+        const worst = vs.some((v) => v.level === "mandatory") ? "mandatory" : "advisory";
+        out.push(`    ${node}>${q(text)}]:::${worst}`);
+        if (host) out.push(`    ${node} -.- ${id(host)}`);
+    }
+    out.push("    classDef mandatory fill:#fdd,stroke:#c00,color:#600");
+    out.push("    classDef advisory fill:#ffe9b3,stroke:#b80,color:#530");
+    const counts = (level: string) => violations.filter((v) => v.level === level).length;
+    return [
+        `# Stack \`${stack}\``,
+        "",
+        `Generated by \`npm run diagram -- --stack ${stack}\` from the topology model and the offline policy audit; do not edit.`,
+        `Audit: ${counts("mandatory")} mandatory and ${counts("advisory")} advisory violations.`,
+        "",
+        "```mermaid",
+        ...out,
+        "```",
+        "",
+    ].join("\n");
+}
+
+/** The diagram of a stack file, with its audit. */
+export async function diagramFor(configFile: string, stack: string): Promise<string> {
+    const raw: RawConfig = readStackFile(configFile).raw;
+    const topology = buildTopology(loadConfig(raw, { hasSshAgent: true }));
+    const audit = await runAudit({ configFile, stack });
+    const hostNames = topology.hosts.map((h) => h.name);
+    const violations = audit.violations.map((v) => ({ policy: v.policy, level: v.level, host: hostOfResource(v.resourceName, hostNames) }));
+    return renderDiagram(stack, topology, violations);
+}
+
+export const SHIPPED_STACKS = ["dev", "hardened", "distributed"];
+export const DOCS_DIR = path.join(PROJECT_DIR, "docs");
+
+async function main(argv: string[]): Promise<number> {
+    const arg = (flag: string) => {
+        const i = argv.indexOf(flag);
+        return i >= 0 ? argv[i + 1] : undefined;
+    };
+    const jobs: { file: string; stack: string; out: string }[] = [];
+    if (argv.includes("--all")) {
+        for (const s of SHIPPED_STACKS) jobs.push({ file: stackFilePath(s), stack: s, out: path.join(DOCS_DIR, `${s}.md`) });
+    } else if (arg("--stack")) {
+        const s = arg("--stack")!;
+        jobs.push({ file: stackFilePath(s), stack: s, out: arg("--out") ?? path.join(DOCS_DIR, `${s}.md`) });
+    } else if (arg("--config")) {
+        const file = arg("--config")!;
+        const s = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file))?.[1] ?? "stack";
+        jobs.push({ file, stack: s, out: arg("--out") ?? path.join(DOCS_DIR, `${s}.md`) });
+    } else {
+        process.stderr.write("usage: npm run diagram -- --stack NAME | --config FILE [--out FILE] | --all\n");
+        return 2;
+    }
+    for (const j of jobs) {
+        if (!fs.existsSync(j.file)) {
+            process.stderr.write(`no stack file ${j.file}\n`);
+            return 2;
+        }
+        fs.mkdirSync(path.dirname(j.out), { recursive: true });
+        fs.writeFileSync(j.out, await diagramFor(j.file, j.stack));
+        process.stdout.write(`wrote ${path.relative(process.cwd(), j.out)}\n`);
+    }
+    return 0;
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (e) => {
+            process.stderr.write(`${e instanceof Error ? e.message : e}\n`);
+            process.exit(2);
+        },
+    );
+}
