@@ -3,6 +3,7 @@
 // settings its script reads. The order between them is set by components/webstack.ts.
 
 import * as command from "@pulumi/command";
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Role } from "../lib/config";
 import {
@@ -156,8 +157,8 @@ export class LoadBalancer extends HostStep<LbFacts> {
             LEMP_HEALTH_PATH: lb.healthCheck,
             ...tlsEnv(lb.tls),
         };
-        // Backend addresses are part of the settings (a host's address change re-runs the step).
-        super("seed-web:lemp:LoadBalancer", name, args.host, facts, env, { after: args.after, extraTriggers: [lb.backends] }, opts);
+        // The backends' addresses are in the command text: a changed address re-runs the step.
+        super("seed-web:lemp:LoadBalancer", name, args.host, facts, env, { after: args.after }, opts);
     }
 }
 
@@ -265,7 +266,9 @@ export class SmokeCheck extends HostStep<SmokeFacts> {
     ) {
         const facts: SmokeFacts = { ...common(args.host, "smoke"), serverName: args.serverNames[0], paths: ["/", "/index.php"] };
         const env = { LEMP_SERVER_NAME: facts.serverName, LEMP_HTTP_PORT: "80", ...tlsEnv(args.tls) };
-        super("seed-web:lemp:SmokeCheck", name, args.host, facts, env, { after: args.after, extraTriggers: args.checks }, opts);
+        // One digest of everything it checks: any change re-runs it, without repeating every step's facts here.
+        const digest = crypto.createHash("sha256").update(JSON.stringify(args.checks)).digest("hex");
+        super("seed-web:lemp:SmokeCheck", name, args.host, facts, env, { after: args.after, extraTriggers: [digest] }, opts);
     }
 }
 

@@ -70,24 +70,29 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
     pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
-                const state: Record<string, unknown> = { ...args.inputs };
+                // What the provider computes; the engine's outputs are the inputs plus these.
+                const computed: Record<string, unknown> = {};
                 if (args.type === "random:index/randomPassword:RandomPassword") {
                     const length = Number(args.inputs.length ?? 32);
                     const value = crypto.randomBytes(length).toString("base64").replace(/[^A-Za-z0-9]/g, "x").slice(0, length);
                     generatedSecrets.push(value);
-                    state.result = value;
+                    computed.result = value;
                 } else if (args.type === "command:local:Command") {
                     const body = crypto.randomBytes(48).toString("base64");
                     const key = `${OPENSSH_KEY_HEADER}\n${body}\n-----END OPENSSH PRIVATE KEY-----`;
                     generatedSecrets.push(body);
-                    state.stdout = `${key}\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockPublicKey seed-web-docker\n`;
-                    state.stderr = "";
+                    computed.stdout = `${key}\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockPublicKey seed-web-docker\n`;
+                    computed.stderr = "";
                 } else if (args.type === REMOTE_COMMAND_TYPE) {
-                    state.stdout = "changed=0";
-                    state.stderr = "";
+                    computed.stdout = "changed=0";
+                    computed.stderr = "";
                 } else if (args.type === "docker:index/image:Image") {
-                    state.repoDigest = "";
+                    computed.repoDigest = "";
+                    computed.imageName = args.inputs.imageName;
+                } else if (args.type === "docker:index/network:Network") {
+                    computed.name = args.inputs.name;
                 }
+                const state = { ...args.inputs, ...computed };
                 registered.set(`${args.type}::${args.name}`, {
                     type: args.type,
                     name: args.name,
@@ -95,7 +100,9 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
                     inputs: args.inputs,
                     state,
                 });
-                return { id: args.custom === false ? undefined : `${args.name}-id`, state };
+                // The program reads only computed outputs; handing the inputs back too would make the mock monitor
+                // keep a second copy of every input (most of the audit's memory on large topologies).
+                return { id: args.custom === false ? undefined : `${args.name}-id`, state: computed };
             },
             call(args: pulumi.runtime.MockCallArgs) {
                 return args.inputs;
