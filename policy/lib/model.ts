@@ -10,14 +10,12 @@
 
 import type { PolicyResource } from "@pulumi/policy";
 import type { Role } from "../../lib/config";
-import { factsOf, REMOTE_COMMAND_TYPE, StepFacts, StepName } from "../../lib/facts";
+import { factsOf, REMOTE_COMMAND_TYPE, STEP_NAMES, StepFacts, StepName } from "../../lib/facts";
 import { CannotDecideYet, isUnknownValueError, UnknownValueErrorLike } from "./unknown";
 
 export const DOCKER_CONTAINER_TYPE = "docker:index/container:Container";
 
-export const STEP_NAMES: readonly StepName[] = [
-    "base", "php", "nginx", "database", "app", "smoke", "firewall", "lb", "monitoring", "backup",
-];
+export { STEP_NAMES };
 
 export type FactsFor<S extends StepName> = Extract<StepFacts, { step: S }>;
 

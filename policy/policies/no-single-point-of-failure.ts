@@ -13,9 +13,9 @@ export const noSinglePointOfFailureMetadata: PolicyMetadata = {
     designIssue: "Single Point of Failure: the entire infrastructure relies on one server",
     improvement: "Implement redundancy for all components",
     remediationSteps:
-        "Give every role more than one host in seed-web:hosts: add web hosts (role web+app) behind the load " +
-        "balancer. The program accepts one lb host and one db host today: plan a second load balancer (floating IP " +
-        "or DNS failover) and a database replica, and keep seed-web:backups true meanwhile.",
+        "Give every role more than one host in seed-web:hosts: web hosts (roles web and app) behind the load " +
+        "balancer, a second host with the db role (a replica of the first). The program provisions one load " +
+        "balancer; a redundant pair needs a floating IP or DNS failover outside this program.",
     fix: "more hosts per role in `seed-web:hosts`",
 };
 
@@ -26,7 +26,7 @@ const GROUP: Record<RoleGroup, { label: string; roles: Role[]; fix: string }> = 
     lb: {
         label: "load balancer",
         roles: ["lb"],
-        fix: `a second load balancer in ${SWITCH.hosts} (with a floating IP or DNS failover; the program accepts one lb host today)`,
+        fix: `a redundant load balancer (a floating IP or DNS failover in front of two; this program provisions one)`,
     },
     web: {
         label: "web/app",
@@ -36,7 +36,7 @@ const GROUP: Record<RoleGroup, { label: string; roles: Role[]; fix: string }> = 
     db: {
         label: "database",
         roles: ["db"],
-        fix: `a database replica (the program accepts one db host today; keep ${SWITCH.backups} meanwhile)`,
+        fix: `a second host with role db in ${SWITCH.hosts} (it becomes a replica of the first)`,
     },
 };
 
