@@ -2,8 +2,16 @@
 # Step "database": MySQL (Ubuntu) or MariaDB (Debian), secured like mysql_secure_installation, with the
 # application's database, user and greetings table.
 # Settings: LEMP_DB_BIND (default 127.0.0.1), LEMP_DB_PORT (default 3306), LEMP_DB_NAME, LEMP_DB_USER,
-#           LEMP_DB_CLIENT_HOSTS (space-separated MySQL host patterns the user connects from, default localhost).
-# Stdin: the application user's password (first line). Root uses the unix socket (auth_socket / unix_socket).
+#           LEMP_DB_CLIENT_HOSTS (space-separated MySQL host patterns the user connects from, default localhost),
+#           LEMP_DB_ROLE (standalone = the default | primary | replica), LEMP_DB_SERVER_ID (a number >= 1; primary
+#           and replica), LEMP_DB_REPLICA_HOSTS (primary: the replicas' addresses, each gets the user "repl"),
+#           LEMP_DB_PRIMARY_HOST, LEMP_DB_PRIMARY_PORT (replica; port default 3306).
+# Stdin: the application user's password (first line); the replication password (second line, primary/replica).
+# Root uses the unix socket (auth_socket / unix_socket).
+# Replication: row-based binary log and GTIDs (MySQL: gtid_mode; MariaDB: always on). A replica whose application
+# database is absent gets an initial copy (mysqldump of that database with its GTID position, and the application
+# user's accounts as the primary has them), then replicates from there; it never creates the database or the user
+# itself: they arrive from the primary. It is read-only (MySQL: also super_read_only).
 set -euo pipefail
 if ! declare -F lemp_init >/dev/null; then
   # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -21,8 +29,30 @@ lemp_require LEMP_DB_NAME '^[A-Za-z0-9_]{1,64}$' 'a database name (letters, digi
 lemp_require LEMP_DB_USER '^[A-Za-z0-9_]{1,32}$' 'a user name (letters, digits, _; at most 32)'
 lemp_require LEMP_DB_CLIENT_HOSTS '^[A-Za-z0-9.%_:-]+( [A-Za-z0-9.%_:-]+)*$' 'space-separated MySQL host patterns'
 read -r -a client_hosts <<<"$LEMP_DB_CLIENT_HOSTS"
+LEMP_DB_ROLE=${LEMP_DB_ROLE:-standalone}
+LEMP_DB_PRIMARY_PORT=${LEMP_DB_PRIMARY_PORT:-3306}
+LEMP_DB_REPLICA_HOSTS=${LEMP_DB_REPLICA_HOSTS:-}
+LEMP_DB_PRIMARY_HOST=${LEMP_DB_PRIMARY_HOST:-}
+lemp_require LEMP_DB_ROLE '^(standalone|primary|replica)$' 'standalone, primary or replica'
+if [ "$LEMP_DB_ROLE" != standalone ]; then
+  lemp_require LEMP_DB_SERVER_ID '^[1-9][0-9]{0,9}$' 'a number >= 1'
+fi
+if [ "$LEMP_DB_ROLE" = primary ]; then
+  lemp_require LEMP_DB_REPLICA_HOSTS '^([A-Za-z0-9.%_:-]+( [A-Za-z0-9.%_:-]+)*)?$' 'space-separated replica addresses'
+fi
+if [ "$LEMP_DB_ROLE" = replica ]; then
+  lemp_require LEMP_DB_PRIMARY_HOST '^[A-Za-z0-9.:-]+$' 'the primary host name or address'
+  lemp_require LEMP_DB_PRIMARY_PORT '^[1-9][0-9]{0,4}$' 'a TCP port'
+fi
+read -r -a replica_hosts <<<"$LEMP_DB_REPLICA_HOSTS"
+if [ "$LEMP_DB_ROLE" = primary ] && [ ${#replica_hosts[@]} -gt 0 ] && [[ $LEMP_DB_BIND == 127.* || $LEMP_DB_BIND == ::1 ]]; then
+  lemp_log "warning: LEMP_DB_BIND=$LEMP_DB_BIND: the replicas cannot connect to this primary"
+fi
 password=""
 lemp_read_secret password
+repl_password=""
+if [ "$LEMP_DB_ROLE" != standalone ]; then lemp_read_secret repl_password; fi
+REPL_USER=repl
 
 lemp_apt_install "$LEMP_DB_PACKAGE"
 
@@ -35,6 +65,22 @@ if [ "$LEMP_DB_ENGINE" = mysql ] && [ "$mem" -lt 2048 ]; then
   perf_schema="# below 2 GB of memory: saves about 200 MB
 performance_schema = OFF"
 fi
+replication=""
+case "$LEMP_DB_ROLE" in
+  primary) replication="
+# replication: primary (row-based binary log, GTIDs)
+server_id = $LEMP_DB_SERVER_ID
+log_bin = mysql-bin
+binlog_format = ROW
+$LEMP_DB_BINLOG_EXPIRE_CNF${LEMP_DB_GTID_CNF:+
+$LEMP_DB_GTID_CNF}" ;;
+  replica) replication="
+# replication: replica of $LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT (read-only, GTIDs)
+server_id = $LEMP_DB_SERVER_ID
+relay_log = relay-bin
+$LEMP_DB_READ_ONLY_CNF${LEMP_DB_GTID_CNF:+
+$LEMP_DB_GTID_CNF}" ;;
+esac
 conf=$LEMP_DB_CONF_DIR/99-seed-web.cnf
 lemp_write_file "$conf" 0644 root:root <<CNF
 # Managed by seed-web (scripts/database.sh): changes here are overwritten.
@@ -46,7 +92,7 @@ innodb_buffer_pool_size = ${buffer_pool}M
 max_connections = $max_connections
 # clients are matched by address (the client hosts are IPs or localhost): no DNS lookups on connect
 skip-name-resolve
-$perf_schema
+$perf_schema$replication
 CNF
 conf_changed=$LEMP_WROTE
 
@@ -65,68 +111,190 @@ done
 s() { lemp_sql_str "$1"; }
 ident() { lemp_sql_ident "$1"; }
 
-# mysql_secure_installation: anonymous users, root away from this host, the test database
+# mysql_secure_installation: anonymous users, root away from this host, the test database. Local housekeeping:
+# kept out of the binary log (a replica replaying a DROP of what it never had would stop).
+local_q() { q "SET SESSION sql_log_bin = 0; $1"; }
 while IFS=$'\t' read -r u h; do
   [ -n "$h" ] || continue
-  q "DROP USER $(s "$u")@$(s "$h")"
+  local_q "DROP USER $(s "$u")@$(s "$h")"
   lemp_changed "dropped user '$u'@'$h'"
 done < <(q "SELECT User, Host FROM mysql.user WHERE User = '' OR (User = 'root' AND Host NOT IN ('localhost', '127.0.0.1', '::1'))")
 if [ -n "$(q "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'test'")" ]; then
-  q "DROP DATABASE $(ident test)"
+  local_q "DROP DATABASE $(ident test)"
   lemp_changed "dropped database test"
 fi
 if [ "$(q "SELECT COUNT(*) FROM mysql.db WHERE Db = 'test' OR Db LIKE 'test\\\\_%'")" != 0 ]; then
-  q "DELETE FROM mysql.db WHERE Db = 'test' OR Db LIKE 'test\\\\_%'; FLUSH PRIVILEGES"
+  local_q "DELETE FROM mysql.db WHERE Db = 'test' OR Db LIKE 'test\\\\_%'; FLUSH PRIVILEGES"
   lemp_changed "removed grants on the test database"
 fi
 
-# the application's database
+# IDENTIFIED ... BY for a user at HOST: over TCP (not localhost) MySQL 8 users get mysql_native_password
+auth_clause() { if [ "$1" = localhost ]; then echo 'IDENTIFIED BY'; else echo "$LEMP_DB_TCP_AUTH"; fi; }
 db=$(ident "$LEMP_DB_NAME")
-if [ -z "$(q "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = $(s "$LEMP_DB_NAME")")" ]; then
-  q "CREATE DATABASE $db CHARACTER SET utf8mb4"
-  lemp_changed "created database $LEMP_DB_NAME"
-fi
-
-# the application user at each client host; the password is set when the user is new or the password changed
-# (a sha256 of it is kept in a root-only file to know that without reading it back)
 lemp_mkdir "$LEMP_STATE_DIR" 0700 root:root
-hash=$(printf '%s' "$password" | sha256sum | cut -d' ' -f1)
-for h in "${client_hosts[@]}"; do
-  account="$(s "$LEMP_DB_USER")@$(s "$h")"
-  hash_file="$LEMP_STATE_DIR/db-user.$LEMP_DB_USER@$h.sha256"
-  if [ "$(q "SELECT COUNT(*) FROM mysql.user WHERE User = $(s "$LEMP_DB_USER") AND Host = $(s "$h")")" = 0 ]; then
-    printf 'CREATE USER %s IDENTIFIED BY %s;\n' "$account" "$(s "$password")" | sql
-    lemp_changed "created user '$LEMP_DB_USER'@'$h'"
-  elif [ "$(cat "$hash_file" 2>/dev/null || true)" != "$hash" ]; then
-    printf 'ALTER USER %s IDENTIFIED BY %s;\n' "$account" "$(s "$password")" | sql
-    lemp_changed "set the password of '$LEMP_DB_USER'@'$h'"
-  fi
-  if [ "$(cat "$hash_file" 2>/dev/null || true)" != "$hash" ]; then   # bookkeeping, not counted as a change
-    (umask 077 && printf '%s\n' "$hash" >"$hash_file")
-  fi
-  if [ "$(q "SELECT COUNT(*) FROM mysql.db WHERE Db = $(s "$LEMP_DB_NAME") AND User = $(s "$LEMP_DB_USER") AND Host = $(s "$h")")" = 0 ]; then
-    q "GRANT ALL PRIVILEGES ON $db.* TO $account"
-    lemp_changed "granted all on $LEMP_DB_NAME.* to '$LEMP_DB_USER'@'$h'"
-  fi
-done
-# the same user at hosts no longer listed
-while IFS=$'\t' read -r h; do
-  keep=0
-  for c in "${client_hosts[@]}"; do [ "$c" != "$h" ] || keep=1; done
-  [ "$keep" = 0 ] || continue
-  q "DROP USER $(s "$LEMP_DB_USER")@$(s "$h")"
-  rm -f "$LEMP_STATE_DIR/db-user.$LEMP_DB_USER@$h.sha256"
-  lemp_changed "dropped user '$LEMP_DB_USER'@'$h' (host no longer listed)"
-done < <(q "SELECT Host FROM mysql.user WHERE User = $(s "$LEMP_DB_USER")")
 
-# the greetings table and its first row
-if [ -z "$(q "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = $(s "$LEMP_DB_NAME") AND TABLE_NAME = 'greetings'")" ]; then
-  q "CREATE TABLE $db.greetings (id INT PRIMARY KEY, message VARCHAR(255) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
-  lemp_changed "created table $LEMP_DB_NAME.greetings"
+# --- the application's objects: on a standalone or primary server (a replica gets them from its primary) ---
+if [ "$LEMP_DB_ROLE" != replica ]; then
+  # the application's database
+  if [ -z "$(q "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = $(s "$LEMP_DB_NAME")")" ]; then
+    q "CREATE DATABASE $db CHARACTER SET utf8mb4"
+    lemp_changed "created database $LEMP_DB_NAME"
+  fi
+
+  # the application user at each client host; the password is set when the user is new or the password changed
+  # (a sha256 of it is kept in a root-only file to know that without reading it back)
+  hash=$(printf '%s' "$password" | sha256sum | cut -d' ' -f1)
+  for h in "${client_hosts[@]}"; do
+    account="$(s "$LEMP_DB_USER")@$(s "$h")"
+    hash_file="$LEMP_STATE_DIR/db-user.$LEMP_DB_USER@$h.sha256"
+    if [ "$(q "SELECT COUNT(*) FROM mysql.user WHERE User = $(s "$LEMP_DB_USER") AND Host = $(s "$h")")" = 0 ]; then
+      printf 'CREATE USER %s %s %s;\n' "$account" "$(auth_clause "$h")" "$(s "$password")" | sql
+      lemp_changed "created user '$LEMP_DB_USER'@'$h'"
+    elif [ "$(cat "$hash_file" 2>/dev/null || true)" != "$hash" ]; then
+      printf 'ALTER USER %s %s %s;\n' "$account" "$(auth_clause "$h")" "$(s "$password")" | sql
+      lemp_changed "set the password of '$LEMP_DB_USER'@'$h'"
+    fi
+    if [ "$(cat "$hash_file" 2>/dev/null || true)" != "$hash" ]; then   # bookkeeping, not counted as a change
+      (umask 077 && printf '%s\n' "$hash" >"$hash_file")
+    fi
+    if [ "$(q "SELECT COUNT(*) FROM mysql.db WHERE Db = $(s "$LEMP_DB_NAME") AND User = $(s "$LEMP_DB_USER") AND Host = $(s "$h")")" = 0 ]; then
+      q "GRANT ALL PRIVILEGES ON $db.* TO $account"
+      lemp_changed "granted all on $LEMP_DB_NAME.* to '$LEMP_DB_USER'@'$h'"
+    fi
+  done
+  # the same user at hosts no longer listed
+  while IFS=$'\t' read -r h; do
+    keep=0
+    for c in "${client_hosts[@]}"; do [ "$c" != "$h" ] || keep=1; done
+    [ "$keep" = 0 ] || continue
+    q "DROP USER $(s "$LEMP_DB_USER")@$(s "$h")"
+    rm -f "$LEMP_STATE_DIR/db-user.$LEMP_DB_USER@$h.sha256"
+    lemp_changed "dropped user '$LEMP_DB_USER'@'$h' (host no longer listed)"
+  done < <(q "SELECT Host FROM mysql.user WHERE User = $(s "$LEMP_DB_USER")")
+
+  # the greetings table and its first row
+  if [ -z "$(q "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = $(s "$LEMP_DB_NAME") AND TABLE_NAME = 'greetings'")" ]; then
+    q "CREATE TABLE $db.greetings (id INT PRIMARY KEY, message VARCHAR(255) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+    lemp_changed "created table $LEMP_DB_NAME.greetings"
+  fi
+  if [ "$(q "SELECT COUNT(*) FROM $db.greetings WHERE id = 1")" = 0 ]; then
+    q "INSERT INTO $db.greetings (id, message) VALUES (1, 'Hello from MySQL')"
+    lemp_changed "inserted the greeting row"
+  fi
 fi
-if [ "$(q "SELECT COUNT(*) FROM $db.greetings WHERE id = 1")" = 0 ]; then
-  q "INSERT INTO $db.greetings (id, message) VALUES (1, 'Hello from MySQL')"
-  lemp_changed "inserted the greeting row"
+
+# --- replication ---
+# the user a replica connects as (and copies with): REPLICATION SLAVE to stream the binary log; REPLICATION CLIENT
+# and RELOAD for the dump's GTID position (global read lock); SELECT & co. on the application database for the
+# copy, and on mysql.* to read the application user's accounts
+repl_grants="GRANT REPLICATION SLAVE, REPLICATION CLIENT, RELOAD ON *.* TO %s;
+GRANT SELECT, SHOW VIEW, EVENT, TRIGGER, LOCK TABLES ON $db.* TO %s;
+GRANT SELECT ON mysql.* TO %s;"
+if [ "$LEMP_DB_ROLE" = primary ]; then
+  repl_hash=$(printf '%s' "$repl_password" | sha256sum | cut -d' ' -f1)
+  for h in "${replica_hosts[@]}"; do
+    account="$(s "$REPL_USER")@$(s "$h")"
+    hash_file="$LEMP_STATE_DIR/db-user.$REPL_USER@$h.sha256"
+    if [ "$(q "SELECT COUNT(*) FROM mysql.user WHERE User = $(s "$REPL_USER") AND Host = $(s "$h")")" = 0 ]; then
+      printf 'CREATE USER %s %s %s;\n' "$account" "$(auth_clause "$h")" "$(s "$repl_password")" | sql
+      # shellcheck disable=SC2059  # the format is ours, the arguments are quoted SQL
+      q "$(printf "$repl_grants" "$account" "$account" "$account")"
+      lemp_changed "created replication user '$REPL_USER'@'$h'"
+    elif [ "$(cat "$hash_file" 2>/dev/null || true)" != "$repl_hash" ]; then
+      printf 'ALTER USER %s %s %s;\n' "$account" "$(auth_clause "$h")" "$(s "$repl_password")" | sql
+      lemp_changed "set the password of '$REPL_USER'@'$h'"
+    fi
+    if [ "$(cat "$hash_file" 2>/dev/null || true)" != "$repl_hash" ]; then
+      (umask 077 && printf '%s\n' "$repl_hash" >"$hash_file")
+    fi
+  done
+  while IFS=$'\t' read -r h; do
+    keep=0
+    for c in "${replica_hosts[@]}"; do [ "$c" != "$h" ] || keep=1; done
+    [ "$keep" = 0 ] || continue
+    q "DROP USER $(s "$REPL_USER")@$(s "$h")"
+    rm -f "$LEMP_STATE_DIR/db-user.$REPL_USER@$h.sha256"
+    lemp_changed "dropped replication user '$REPL_USER'@'$h' (no longer a replica)"
+  done < <(q "SELECT Host FROM mysql.user WHERE User = $(s "$REPL_USER")")
+fi
+
+if [ "$LEMP_DB_ROLE" = replica ]; then
+  # the replica's status as KEY=VALUE lines (vertical output, the columns named in LEMP_DB_REPLICA_COLS)
+  replica_status() {
+    local col
+    status=$(printf '%s\n' "$LEMP_DB_REPLICA_STATUS\\G" | mysql --protocol=socket -uroot)
+    for col in $LEMP_DB_REPLICA_COLS; do
+      printf '%s=%s\n' "$col" "$(printf '%s\n' "$status" | sed -n "s/^ *$col: //p" | head -n 1)"
+    done
+  }
+  field() { printf '%s\n' "$rs" | sed -n "s/^$1=//p"; }   # Nth column name of LEMP_DB_REPLICA_COLS
+  col() { local -a c; read -r -a c <<<"$LEMP_DB_REPLICA_COLS"; echo "${c[$1]}"; }
+  repl_hash=$(printf '%s' "$repl_password" | sha256sum | cut -d' ' -f1)
+  hash_file="$LEMP_STATE_DIR/replication.sha256"
+  rs=$(replica_status)
+  source_is_set=0
+  if [ "$(field "$(col 0)")" = "$LEMP_DB_PRIMARY_HOST" ] && [ "$(field "$(col 1)")" = "$LEMP_DB_PRIMARY_PORT" ] &&
+    [ "$(field "$(col 2)")" = "$REPL_USER" ] && [ "$(cat "$hash_file" 2>/dev/null || true)" = "$repl_hash" ]; then
+    source_is_set=1
+  fi
+
+  # the initial copy: when the application database is absent
+  if [ -z "$(q "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = $(s "$LEMP_DB_NAME")")" ]; then
+    lemp_log "initial copy of $LEMP_DB_NAME from $LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT"
+    client_cnf=$(umask 077 && mktemp /tmp/.lemp-repl.XXXXXX)
+    trap 'rm -f "$client_cnf"' EXIT
+    pw=${repl_password//\\/\\\\}
+    printf '[client]\nuser=%s\npassword="%s"\nhost=%s\nport=%s\nprotocol=tcp\n' "$REPL_USER" "${pw//\"/\\\"}" \
+      "$LEMP_DB_PRIMARY_HOST" "$LEMP_DB_PRIMARY_PORT" >"$client_cnf"
+    remote() { mysql --defaults-extra-file="$client_cnf" -N -B -r; }
+    printf 'SELECT 1;\n' | remote >/dev/null ||
+      lemp_die "cannot connect to the primary $LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT as $REPL_USER (is this replica listed in its LEMP_DB_REPLICA_HOSTS, and the firewall open?)"
+    q "$LEMP_DB_STOP_REPLICA" >/dev/null 2>&1 || true
+    q "$LEMP_DB_REPLICA_PREPARE"
+    [ -z "$LEMP_DB_WRITABLE_ON" ] || q "$LEMP_DB_WRITABLE_ON"
+    # shellcheck disable=SC2086  # LEMP_DB_DUMP_GTID_OPTS: several options on purpose
+    if ! mysqldump --defaults-extra-file="$client_cnf" --single-transaction --routines --events --triggers \
+      $LEMP_DB_DUMP_GTID_OPTS --databases "$LEMP_DB_NAME" | sql; then
+      [ -z "$LEMP_DB_WRITABLE_OFF" ] || q "$LEMP_DB_WRITABLE_OFF"
+      lemp_die "the initial copy of $LEMP_DB_NAME from $LEMP_DB_PRIMARY_HOST failed"
+    fi
+    # the application user's accounts as the primary has them (not binary-logged here: they are the primary's)
+    while IFS= read -r h; do
+      [ -n "$h" ] || continue
+      acct="$(s "$LEMP_DB_USER")@$(s "$h")"
+      { echo "SET SESSION sql_log_bin = 0;"
+        printf 'SHOW CREATE USER %s;\n' "$acct" | remote | sed 's/$/;/'
+        printf 'SHOW GRANTS FOR %s;\n' "$acct" | remote | sed 's/$/;/'
+      } | sql
+    done < <(printf 'SELECT Host FROM mysql.user WHERE User = %s;\n' "$(s "$LEMP_DB_USER")" | remote)
+    [ -z "$LEMP_DB_WRITABLE_OFF" ] || q "$LEMP_DB_WRITABLE_OFF"
+    rm -f "$client_cnf"
+    lemp_changed "copied database $LEMP_DB_NAME and user $LEMP_DB_USER from $LEMP_DB_PRIMARY_HOST"
+    source_is_set=0
+  fi
+
+  if [ "$source_is_set" = 0 ]; then
+    q "$LEMP_DB_STOP_REPLICA" >/dev/null 2>&1 || true
+    # shellcheck disable=SC2059  # the format is the engine's statement, the arguments are quoted SQL
+    printf "$LEMP_DB_CHANGE_SOURCE;\n" "$(s "$LEMP_DB_PRIMARY_HOST")" "$LEMP_DB_PRIMARY_PORT" "$(s "$REPL_USER")" \
+      "$(s "$repl_password")" | sql
+    (umask 077 && printf '%s\n' "$repl_hash" >"$hash_file")
+    lemp_changed "replication source set to $REPL_USER@$LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT"
+  fi
+  rs=$(replica_status)
+  if [ "$(field "$(col 3)")" != Yes ] || [ "$(field "$(col 4)")" != Yes ]; then
+    q "$LEMP_DB_START_REPLICA"
+    lemp_changed "replication started"
+  fi
+  # both threads running (the I/O thread connects within a few seconds)
+  for _ in $(seq 1 40); do
+    rs=$(replica_status)
+    if [ "$(field "$(col 3)")" = Yes ] && [ "$(field "$(col 4)")" = Yes ]; then break; fi
+    sleep 0.5
+  done
+  if [ "$(field "$(col 3)")" != Yes ] || [ "$(field "$(col 4)")" != Yes ]; then
+    lemp_die "replication from $LEMP_DB_PRIMARY_HOST is not running: I/O $(field "$(col 3)") $(field "$(col 5)"); SQL $(field "$(col 4)") $(field "$(col 6)")"
+  fi
 fi
 
 version=$(q 'SELECT VERSION()')
@@ -135,4 +303,6 @@ engine=mysql
 lemp_fact db_engine "$engine-$(printf '%s' "$version" | grep -oE '^[0-9]+\.[0-9]+')"
 lemp_fact db_bind "$LEMP_DB_BIND"
 lemp_fact db_port "$LEMP_DB_PORT"
+lemp_fact db_role "$LEMP_DB_ROLE"
+[ "$LEMP_DB_ROLE" != replica ] || lemp_fact db_replicating_from "$LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT"
 lemp_finish

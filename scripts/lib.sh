@@ -54,6 +54,26 @@ lemp_os() {
       LEMP_DB_PACKAGE=mysql-server
       LEMP_DB_SERVICE=mysql
       LEMP_DB_CONF_DIR=/etc/mysql/mysql.conf.d
+      # replication (MySQL 8.0): GTIDs are off by default; "source/replica" statements (8.0.22+)
+      LEMP_DB_GTID_CNF=$'gtid_mode = ON\nenforce_gtid_consistency = ON'
+      LEMP_DB_BINLOG_EXPIRE_CNF='binlog_expire_logs_seconds = 604800'
+      LEMP_DB_READ_ONLY_CNF=$'read_only = ON\nsuper_read_only = ON'
+      LEMP_DB_REPLICA_STATUS='SHOW REPLICA STATUS'
+      LEMP_DB_REPLICA_COLS='Source_Host Source_Port Source_User Replica_IO_Running Replica_SQL_Running Last_IO_Error Last_SQL_Error'
+      LEMP_DB_CHANGE_SOURCE='CHANGE REPLICATION SOURCE TO SOURCE_HOST=%s, SOURCE_PORT=%s, SOURCE_USER=%s, SOURCE_PASSWORD=%s, SOURCE_AUTO_POSITION=1'
+      LEMP_DB_START_REPLICA='START REPLICA'
+      LEMP_DB_STOP_REPLICA='STOP REPLICA'
+      # the dump sets GTID_PURGED (which needs an empty gtid_executed: RESET MASTER first); --source-data=2 takes a
+      # short global read lock, so the GTID set matches the data
+      LEMP_DB_DUMP_GTID_OPTS='--set-gtid-purged=ON --source-data=2'
+      LEMP_DB_REPLICA_PREPARE='RESET MASTER'
+      # writes on a super_read_only replica (the initial copy) need it off for the session's duration
+      LEMP_DB_WRITABLE_ON='SET GLOBAL super_read_only = OFF'
+      LEMP_DB_WRITABLE_OFF='SET GLOBAL super_read_only = ON'
+      # PHP connects over TCP without TLS: caching_sha2_password would need TLS or an RSA key exchange
+      LEMP_DB_TCP_AUTH='IDENTIFIED WITH mysql_native_password BY'
+      # backups: no GTID_PURGED in the dump (it could not be restored into a server that has GTIDs of its own)
+      LEMP_DB_BACKUP_OPTS='--set-gtid-purged=OFF'
       ;;
     debian-12)
       LEMP_PHP_VERSION=8.2
@@ -61,6 +81,23 @@ lemp_os() {
       LEMP_DB_PACKAGE=mariadb-server
       LEMP_DB_SERVICE=mariadb
       LEMP_DB_CONF_DIR=/etc/mysql/mariadb.conf.d
+      # replication (MariaDB 10.11): GTIDs are always on; "master/slave" statements
+      LEMP_DB_GTID_CNF=''
+      LEMP_DB_BINLOG_EXPIRE_CNF='expire_logs_days = 7'
+      LEMP_DB_READ_ONLY_CNF='read_only = ON'
+      LEMP_DB_REPLICA_STATUS='SHOW SLAVE STATUS'
+      LEMP_DB_REPLICA_COLS='Master_Host Master_Port Master_User Slave_IO_Running Slave_SQL_Running Last_IO_Error Last_SQL_Error'
+      LEMP_DB_CHANGE_SOURCE='CHANGE MASTER TO MASTER_HOST=%s, MASTER_PORT=%s, MASTER_USER=%s, MASTER_PASSWORD=%s, MASTER_USE_GTID=slave_pos'
+      LEMP_DB_START_REPLICA='START SLAVE'
+      LEMP_DB_STOP_REPLICA='STOP SLAVE'
+      # the dump sets gtid_slave_pos (--master-data takes a short global read lock for a matching position)
+      LEMP_DB_DUMP_GTID_OPTS='--gtid --master-data=1'
+      LEMP_DB_REPLICA_PREPARE='RESET SLAVE ALL'
+      # read_only does not stop root (SUPER / READ ONLY ADMIN): nothing to switch for the initial copy
+      LEMP_DB_WRITABLE_ON=''
+      LEMP_DB_WRITABLE_OFF=''
+      LEMP_DB_TCP_AUTH='IDENTIFIED BY'
+      LEMP_DB_BACKUP_OPTS=''
       ;;
     *) lemp_die 3 "unsupported OS: $pretty; expected Ubuntu 22.04 or Debian 12" ;;
   esac
@@ -232,3 +269,78 @@ lemp_sql_ident() {   # a MySQL identifier: ` doubled
   local q='`'
   printf '%s%s%s' "$q" "${1//$q/$q$q}" "$q"
 }
+
+# --- TLS -------------------------------------------------------------------------------------------------------
+# Certificates of a site live in $LEMP_TLS_ROOT/<first server name>/: fullchain.pem + privkey.pem (files for
+# self-signed, links into /etc/letsencrypt/live/<name>/ for Let's Encrypt), haproxy.pem (both in one, for HAProxy).
+# A web server configured for letsencrypt before its certificate exists serves plain HTTP and keeps its TLS
+# configuration in $LEMP_PENDING_DIR/<service>/<file>: certbot.sh's deploy hook moves it in place once the
+# certificate is there.
+LEMP_TLS_ROOT=/etc/seed-web/tls
+LEMP_PENDING_DIR=/etc/seed-web/pending
+LEMP_ACME_WEBROOT=/var/www/letsencrypt
+LEMP_ACME_STANDALONE_PORT=8888
+LEMP_TLS_RENEW_DAYS=30   # a self-signed certificate is made again when it expires within this many days
+
+lemp_tls_settings() {   # validates LEMP_TLS, LEMP_HTTPS_PORT, LEMP_REDIRECT_HTTP, LEMP_HSTS_MAX_AGE (sets defaults)
+  LEMP_TLS=${LEMP_TLS:-none}
+  LEMP_HTTPS_PORT=${LEMP_HTTPS_PORT:-443}
+  LEMP_REDIRECT_HTTP=${LEMP_REDIRECT_HTTP:-0}
+  LEMP_HSTS_MAX_AGE=${LEMP_HSTS_MAX_AGE:-0}
+  lemp_require LEMP_TLS '^(none|self-signed|letsencrypt)$' 'none, self-signed or letsencrypt'
+  lemp_require LEMP_HTTPS_PORT '^[1-9][0-9]{0,4}$' 'a TCP port'
+  lemp_require LEMP_REDIRECT_HTTP '^[01]$' '1 or 0'
+  lemp_require LEMP_HSTS_MAX_AGE '^[0-9]{1,10}$' 'a number of seconds (0 = no HSTS header)'
+  if [ "$LEMP_TLS" = none ] && [ "$LEMP_REDIRECT_HTTP" = 1 ]; then lemp_die "LEMP_REDIRECT_HTTP=1 needs LEMP_TLS"; fi
+}
+
+lemp_tls_cert_present() {   # NAME: a readable certificate + key pair for NAME
+  [ -s "$LEMP_TLS_ROOT/$1/fullchain.pem" ] && [ -s "$LEMP_TLS_ROOT/$1/privkey.pem" ]
+}
+
+lemp_cert_names() {   # CERT: its DNS subject alternative names, sorted, one per line
+  openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null | tr ',' '\n' | sed -n 's/^ *DNS://p' | sort -u
+}
+
+# lemp_self_signed_cert NAME...: $LEMP_TLS_ROOT/<first name>/{fullchain,privkey}.pem, a self-signed certificate for
+# all the names (SANs); made again only when the names differ or it expires within LEMP_TLS_RENEW_DAYS.
+# Sets LEMP_WROTE=1 when it made one.
+lemp_self_signed_cert() {
+  local name=$1 dir=$LEMP_TLS_ROOT/$1 want have san="" n key crt
+  LEMP_WROTE=0
+  want=$(printf '%s\n' "$@" | sort -u)
+  if lemp_tls_cert_present "$name" && [ ! -L "$dir/fullchain.pem" ] && [ ! -L "$dir/privkey.pem" ]; then
+    have=$(lemp_cert_names "$dir/fullchain.pem")
+    if [ "$have" = "$want" ] && openssl x509 -in "$dir/fullchain.pem" -noout -checkend $((LEMP_TLS_RENEW_DAYS * 86400)) >/dev/null; then
+      return 0
+    fi
+  fi
+  lemp_apt_install openssl
+  lemp_mkdir /etc/seed-web 0755 root:root
+  lemp_mkdir "$LEMP_TLS_ROOT" 0755 root:root
+  lemp_mkdir "$dir" 0750 root:root
+  for n in "$@"; do san+="${san:+,}DNS:$n"; done
+  key=$(umask 077 && mktemp "$dir/.lemp.XXXXXX")
+  crt=$(umask 077 && mktemp "$dir/.lemp.XXXXXX")
+  openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 825 -subj "/CN=$name" -addext "subjectAltName=$san" \
+    -keyout "$key" -out "$crt" 2>/dev/null || { rm -f "$key" "$crt"; lemp_die "openssl could not make a certificate for $name"; }
+  chmod 0600 "$key"
+  chmod 0644 "$crt"
+  rm -f "$dir/privkey.pem" "$dir/fullchain.pem"   # links of an earlier letsencrypt setup, or the old pair
+  mv -f "$key" "$dir/privkey.pem"
+  mv -f "$crt" "$dir/fullchain.pem"
+  LEMP_WROTE=1
+  lemp_changed "made a self-signed certificate for $* (valid 825 days)"
+}
+
+# The TLS configuration of SERVICE (nginx: FILE = the site; haproxy: haproxy.cfg), kept until certbot.sh has the
+# certificate: lemp_pending_write SERVICE FILE < content; lemp_pending_clear SERVICE FILE once it is in place.
+lemp_pending_write() {
+  lemp_mkdir /etc/seed-web 0755 root:root
+  lemp_mkdir "$LEMP_PENDING_DIR" 0755 root:root
+  lemp_mkdir "$LEMP_PENDING_DIR/$1" 0755 root:root
+  lemp_write_file "$LEMP_PENDING_DIR/$1/$2" 0644 root:root
+}
+lemp_pending_clear() { lemp_remove "$LEMP_PENDING_DIR/$1/$2"; }   # SERVICE FILE
+# TLS 1.2 ciphers: Mozilla's "intermediate" list (TLS 1.3 has its own, all fine)
+LEMP_TLS_CIPHERS=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305

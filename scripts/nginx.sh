@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
-# Step "nginx": Nginx serving LEMP_DOC_ROOT for LEMP_SERVER_NAMES on LEMP_HTTP_PORT, PHP through PHP-FPM.
+# Step "nginx": Nginx serving LEMP_DOC_ROOT for LEMP_SERVER_NAMES on LEMP_HTTP_PORT, PHP through PHP-FPM, and on
+# LEMP_HTTPS_PORT with TLS when asked.
 # Settings: LEMP_SERVER_NAMES (space-separated, first = site name), LEMP_DOC_ROOT, LEMP_HTTP_PORT (default 80),
-#           LEMP_PHP (1 = hand *.php to PHP-FPM, the default; 0 = static only, *.php answered 404).
+#           LEMP_PHP (1 = hand *.php to PHP-FPM, the default; 0 = static only, *.php answered 404),
+#           LEMP_TLS (none = the default | self-signed | letsencrypt), LEMP_HTTPS_PORT (443),
+#           LEMP_REDIRECT_HTTP (1 = plain HTTP answers 301 to https, except ACME challenges; default 0),
+#           LEMP_HSTS_MAX_AGE (s, 0 = no Strict-Transport-Security header, the default),
+#           LEMP_TRUSTED_PROXIES (space-separated load balancer addresses: client address from X-Forwarded-For,
+#           and an X-Served-By: <hostname> response header), LEMP_STATUS_ALLOW (space-separated addresses/CIDRs:
+#           a status server on port 8081 with /nginx_status and /fpm-status for 127.0.0.1 and those).
+# Certificates: /etc/seed-web/tls/<site>/{fullchain,privkey}.pem. self-signed: made here. letsencrypt: by
+# certbot.sh; until it exists the site is plain HTTP (with /.well-known/acme-challenge/ from /var/www/letsencrypt)
+# and the TLS configuration waits in /etc/seed-web/pending/nginx/<site> for certbot.sh's deploy hook.
 set -euo pipefail
 if ! declare -F lemp_init >/dev/null; then
   # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -12,13 +22,23 @@ lemp_os
 
 LEMP_HTTP_PORT=${LEMP_HTTP_PORT:-80}
 LEMP_PHP=${LEMP_PHP:-1}
+LEMP_TRUSTED_PROXIES=${LEMP_TRUSTED_PROXIES:-}
+LEMP_STATUS_ALLOW=${LEMP_STATUS_ALLOW:-}
+LEMP_STATUS_PORT=8081
 lemp_require LEMP_SERVER_NAMES '^[A-Za-z0-9.*-]+( [A-Za-z0-9.*-]+)*$' 'space-separated server names'
 lemp_require LEMP_DOC_ROOT '^/[A-Za-z0-9._/-]+$' 'an absolute path (letters, digits, . _ - /)'
 lemp_require LEMP_HTTP_PORT '^[1-9][0-9]{0,4}$' 'a TCP port'
 lemp_require LEMP_PHP '^[01]$' '1 or 0'
+lemp_tls_settings
+addr_list_re='^([0-9A-Fa-f.:]+(/[0-9]{1,3})?( [0-9A-Fa-f.:]+(/[0-9]{1,3})?)*)?$'
+lemp_require LEMP_TRUSTED_PROXIES "$addr_list_re" 'space-separated IP addresses or CIDRs'
+lemp_require LEMP_STATUS_ALLOW "$addr_list_re" 'space-separated IP addresses or CIDRs'
+[ "$LEMP_HTTPS_PORT" != "$LEMP_HTTP_PORT" ] || [ "$LEMP_TLS" = none ] || lemp_die "LEMP_HTTPS_PORT and LEMP_HTTP_PORT must differ"
 read -r -a names <<<"$LEMP_SERVER_NAMES"
 site=${names[0]}
 [[ $site != *'*'* ]] || lemp_die "the first server name is the site name and cannot hold a wildcard: $site"
+read -r -a proxies <<<"$LEMP_TRUSTED_PROXIES"
+read -r -a status_allow <<<"$LEMP_STATUS_ALLOW"
 
 lemp_apt_install nginx
 
@@ -33,22 +53,38 @@ if [ "$LEMP_PHP" = 1 ]; then
         fastcgi_pass unix:$LEMP_PHP_SOCKET;
     }"
 fi
-ipv6_listen=""
 # IPv6 only where the kernel has it (like the official nginx image does), else nginx cannot bind [::]
-if [ -e /proc/net/if_inet6 ]; then ipv6_listen="
-    listen [::]:$LEMP_HTTP_PORT default_server;"; fi
+ipv6=0
+[ ! -e /proc/net/if_inet6 ] || ipv6=1
+# HTTP/2: "listen ... http2" up to nginx 1.25.0 (Ubuntu 22.04: 1.18, Debian 12: 1.22), "http2 on" from 1.25.1
+nginx_version=$(nginx -v 2>&1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1)
+http2_directive=0
+if [ "$(printf '%s\n' 1.25.1 "$nginx_version" | sort -V | head -n 1)" = 1.25.1 ]; then http2_directive=1; fi
 
-# --- the site ---
-lemp_remove /etc/nginx/sites-enabled/default
-nginx_changed=$((LEMP_CHANGED > 0 ? 1 : 0))
-lemp_write_file "/etc/nginx/sites-available/$site" 0644 root:root <<CONF
-# Managed by seed-web (scripts/nginx.sh): changes here are overwritten.
-server {
-    listen $LEMP_HTTP_PORT default_server;$ipv6_listen
-    server_name $LEMP_SERVER_NAMES;
+# --- the configuration: written by functions, as the TLS one may have to wait for its certificate ---
+listen_lines() {   # PORT [PARAMS]: the listen directives (IPv4, and IPv6 when the kernel has it)
+  printf '    listen %s%s default_server;\n' "$1" "${2:+ $2}"
+  [ "$ipv6" = 0 ] || printf '    listen [::]:%s%s default_server;\n' "$1" "${2:+ $2}"
+}
+site_body() {   # KIND (http|https): document root, headers, locations
+  cat <<CONF
     root $LEMP_DOC_ROOT;
     index $index;
     server_tokens off;
+CONF
+  if [ ${#proxies[@]} -gt 0 ]; then
+    echo
+    echo "    # behind the load balancer: the client address from X-Forwarded-For, and which backend answered"
+    for p in "${proxies[@]}"; do echo "    set_real_ip_from $p;"; done
+    echo "    real_ip_header X-Forwarded-For;"
+    echo "    real_ip_recursive on;"
+    echo "    add_header X-Served-By \$hostname always;"
+  fi
+  if [ "$1" = https ] && [ "$LEMP_HSTS_MAX_AGE" -gt 0 ]; then
+    echo "    add_header Strict-Transport-Security \"max-age=$LEMP_HSTS_MAX_AGE\" always;"
+  fi
+  if [ "$1" = http ] && [ "$LEMP_TLS" = letsencrypt ]; then acme_location; fi
+  cat <<CONF
 
     location / {
         try_files \$uri \$uri/ =404;
@@ -62,6 +98,115 @@ server {
 $php_block
 }
 CONF
+}
+acme_location() {
+  cat <<CONF
+
+    # ACME http-01 challenges (certbot.sh --webroot)
+    location ^~ /.well-known/acme-challenge/ {
+        root $LEMP_ACME_WEBROOT;
+        default_type text/plain;
+    }
+CONF
+}
+site_conf() {   # TLS (1: the TLS configuration; 0: plain HTTP only)
+  local https_url="https://\$host"
+  [ "$LEMP_HTTPS_PORT" = 443 ] || https_url+=":$LEMP_HTTPS_PORT"
+  echo "# Managed by seed-web (scripts/nginx.sh): changes here are overwritten."
+  echo "server {"
+  listen_lines "$LEMP_HTTP_PORT"
+  echo "    server_name $LEMP_SERVER_NAMES;"
+  if [ "$1" = 1 ] && [ "$LEMP_REDIRECT_HTTP" = 1 ]; then
+    echo "    server_tokens off;"
+    acme_location
+    cat <<CONF
+
+    location / {
+        return 301 $https_url\$request_uri;
+    }
+}
+CONF
+  else
+    site_body http
+  fi
+  if [ "$1" = 1 ]; then
+    echo
+    echo "server {"
+    if [ "$http2_directive" = 1 ]; then listen_lines "$LEMP_HTTPS_PORT" ssl; echo "    http2 on;"; else listen_lines "$LEMP_HTTPS_PORT" "ssl http2"; fi
+    cat <<CONF
+    server_name $LEMP_SERVER_NAMES;
+    ssl_certificate $LEMP_TLS_ROOT/$site/fullchain.pem;
+    ssl_certificate_key $LEMP_TLS_ROOT/$site/privkey.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers $LEMP_TLS_CIPHERS;
+    ssl_prefer_server_ciphers off;
+    ssl_session_cache shared:seedweb:10m;
+    ssl_session_timeout 1d;
+    ssl_session_tickets off;
+CONF
+    site_body https
+  fi
+  if [ ${#status_allow[@]} -gt 0 ]; then
+    echo
+    echo "# status for monitoring: 127.0.0.1 and LEMP_STATUS_ALLOW only"
+    echo "server {"
+    echo "    listen $LEMP_STATUS_PORT;"
+    [ "$ipv6" = 0 ] || echo "    listen [::]:$LEMP_STATUS_PORT;"
+    echo "    server_name _;"
+    echo "    server_tokens off;"
+    echo "    access_log off;"
+    echo "    allow 127.0.0.1;"
+    echo "    allow ::1;"
+    for a in "${status_allow[@]}"; do echo "    allow $a;"; done
+    echo "    deny all;"
+    echo
+    echo "    location = /nginx_status {"
+    echo "        stub_status;"
+    echo "    }"
+    if [ "$LEMP_PHP" = 1 ]; then
+      cat <<CONF
+    # PHP-FPM's pm.status_path (set by php.sh)
+    location = /fpm-status {
+        include fastcgi_params;
+        fastcgi_param SCRIPT_NAME /fpm-status;
+        fastcgi_param SCRIPT_FILENAME /fpm-status;
+        fastcgi_pass unix:$LEMP_PHP_SOCKET;
+    }
+CONF
+    fi
+    echo "    location / {"
+    echo "        return 404;"
+    echo "    }"
+    echo "}"
+  fi
+}
+
+# --- certificate ---
+nginx_changed=0
+tls_on=0
+case "$LEMP_TLS" in
+  self-signed)
+    lemp_self_signed_cert "${names[@]}"
+    [ "$LEMP_WROTE" = 0 ] || nginx_changed=1
+    tls_on=1
+    ;;
+  letsencrypt)
+    lemp_mkdir "$LEMP_ACME_WEBROOT" 0755 root:root
+    if lemp_tls_cert_present "$site"; then tls_on=1; fi
+    ;;
+esac
+if [ "$LEMP_TLS" = letsencrypt ] && [ "$tls_on" = 0 ]; then
+  lemp_log "no certificate for $site yet: plain HTTP until certbot.sh obtains one"
+  lemp_pending_write nginx "$site" < <(site_conf 1)
+else
+  lemp_pending_clear nginx "$site"
+fi
+
+# --- the site ---
+before=$LEMP_CHANGED
+lemp_remove /etc/nginx/sites-enabled/default
+[ "$LEMP_CHANGED" = "$before" ] || nginx_changed=1
+lemp_write_file "/etc/nginx/sites-available/$site" 0644 root:root < <(site_conf "$tls_on")
 [ "$LEMP_WROTE" = 0 ] || nginx_changed=1
 before=$LEMP_CHANGED
 lemp_symlink "/etc/nginx/sites-available/$site" "/etc/nginx/sites-enabled/$site"
@@ -94,4 +239,7 @@ if [ "$nginx_changed" = 1 ] && [ "$LEMP_STARTED" = 0 ]; then lemp_service_reload
 
 lemp_fact site "$site"
 lemp_fact http_port "$LEMP_HTTP_PORT"
+lemp_fact tls "$LEMP_TLS"
+lemp_fact tls_active "$tls_on"   # 0 with letsencrypt: waiting for certbot.sh's certificate
+[ "$tls_on" = 0 ] || lemp_fact https_port "$LEMP_HTTPS_PORT"
 lemp_finish

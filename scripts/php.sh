@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Step "php": PHP-FPM + the MySQL extension for the OS's PHP version, www pool sized from memory.
 # Settings: LEMP_PHP_MAX_CHILDREN ("auto", the default, or a number 1-1000).
+# The pool's status page is on (pm.status_path = /fpm-status): only reachable through nginx.sh's status server
+# (LEMP_STATUS_ALLOW), the site itself never passes that path to PHP-FPM.
 set -euo pipefail
 if ! declare -F lemp_init >/dev/null; then
   # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -28,7 +30,7 @@ lemp_apt_install "php$V-fpm" "php$V-mysql"
 pool=/etc/php/$V/fpm/pool.d/www.conf
 [ -f "$pool" ] || lemp_die "$pool not found after installing php$V-fpm"
 # Set each key on its first uncommented line (dropping duplicates), append the ones that are missing.
-awk -v kv="pm=dynamic;pm.max_children=$max_children;pm.start_servers=$start_servers;pm.min_spare_servers=$min_spare;pm.max_spare_servers=$max_spare" '
+awk -v kv="pm=dynamic;pm.max_children=$max_children;pm.start_servers=$start_servers;pm.min_spare_servers=$min_spare;pm.max_spare_servers=$max_spare;pm.status_path=/fpm-status" '
   BEGIN { n = split(kv, pairs, ";"); for (i = 1; i <= n; i++) { split(pairs[i], p, "="); val[p[1]] = p[2]; order[i] = p[1] } }
   {
     line = $0; key = line; sub(/[ \t]*=.*/, "", key); sub(/^[ \t]+/, "", key)

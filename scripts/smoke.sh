@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Step "smoke": the site answers on this host. Changes nothing.
-# Settings: LEMP_SERVER_NAME (Host header), LEMP_HTTP_PORT (default 80), LEMP_SMOKE_TIMEOUT (s, default 15).
-# Checks: http://127.0.0.1:PORT/ -> 200 with "seed-web:static"; /index.php -> 200 with "seed-web:php" and the row.
+# Settings: LEMP_SERVER_NAME (Host header), LEMP_HTTP_PORT (default 80), LEMP_SMOKE_TIMEOUT (s, default 15),
+#           LEMP_TLS (none = the default | self-signed | letsencrypt), LEMP_HTTPS_PORT (443), LEMP_REDIRECT_HTTP (0/1),
+#           LEMP_SMOKE_INSECURE (1 = do not verify a letsencrypt certificate; for tests against a test ACME server).
+# Checks: / -> 200 with "seed-web:static"; /index.php -> 200 with "seed-web:php" and the row; over
+# http://127.0.0.1:PORT with the Host header, or with TLS over https://NAME:HTTPS_PORT resolved to 127.0.0.1 (the
+# certificate verified, except self-signed), then http answering 301 to https://NAME when LEMP_REDIRECT_HTTP=1.
+# The same on a web host (Nginx) and on the load balancer (HAProxy in front of the web hosts).
 set -euo pipefail
 if ! declare -F lemp_init >/dev/null; then
   # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -14,37 +19,84 @@ LEMP_SMOKE_TIMEOUT=${LEMP_SMOKE_TIMEOUT:-15}
 lemp_require LEMP_SERVER_NAME '^[A-Za-z0-9.-]+$' 'a server name'
 lemp_require LEMP_HTTP_PORT '^[1-9][0-9]{0,4}$' 'a TCP port'
 lemp_require LEMP_SMOKE_TIMEOUT '^[1-9][0-9]*$' 'a number of seconds'
+lemp_tls_settings
+LEMP_SMOKE_INSECURE=${LEMP_SMOKE_INSECURE:-0}
+lemp_require LEMP_SMOKE_INSECURE '^[01]$' '1 or 0'
 command -v curl >/dev/null || lemp_die "curl is not installed: run base.sh first"
 
 body=$(mktemp)
 trap 'rm -f "$body"' EXIT
 
-# check PATH MARKER...: poll until PATH answers 200 with every marker (after a reload an old worker may answer first)
+# check SCHEME PATH MARKER...: poll until PATH answers 200 with every marker (after a reload an old worker may answer
+# first)
 check() {
-  local url="http://127.0.0.1:$LEMP_HTTP_PORT$1" code="" absent="" m deadline
+  local scheme=$1 url code="" absent="" m deadline what curl_args=(-s --max-time 5)
+  shift
+  if [ "$scheme" = https ]; then
+    url="https://$LEMP_SERVER_NAME:$LEMP_HTTPS_PORT$1"
+    curl_args+=(--resolve "$LEMP_SERVER_NAME:$LEMP_HTTPS_PORT:127.0.0.1")
+    if [ "$LEMP_TLS" = self-signed ] || [ "$LEMP_SMOKE_INSECURE" = 1 ]; then curl_args+=(-k); fi
+    what="$url (on 127.0.0.1)"
+  else
+    url="http://127.0.0.1:$LEMP_HTTP_PORT$1"
+    curl_args+=(-H "Host: $LEMP_SERVER_NAME")
+    what="$url (Host: $LEMP_SERVER_NAME)"
+  fi
   shift
   deadline=$((SECONDS + LEMP_SMOKE_TIMEOUT))
   while :; do
-    code=$(curl -s -o "$body" -w '%{http_code}' --max-time 5 -H "Host: $LEMP_SERVER_NAME" "$url" || true)
+    code=$(curl "${curl_args[@]}" -o "$body" -w '%{http_code}' "$url" || true)
     absent=""
     for m in "$@"; do grep -qF -- "$m" "$body" || absent+="${absent:+, }'$m'"; done
     if [ "$code" = 200 ] && [ -z "$absent" ]; then
-      lemp_log "ok: $url (Host: $LEMP_SERVER_NAME)"
+      lemp_log "ok: $what"
       return 0
     fi
     [ "$SECONDS" -lt "$deadline" ] || break
     sleep 0.5
   done
   if [ "$code" = 000 ] || [ -z "$code" ]; then
-    lemp_die "no answer from $url (Host: $LEMP_SERVER_NAME) within ${LEMP_SMOKE_TIMEOUT}s: is nginx running on port $LEMP_HTTP_PORT?"
+    curl "${curl_args[@]}" -S -o /dev/null "$url" >&2 || true   # curl's own reason (refused, TLS, certificate...)
+    lemp_die "no answer from $what within ${LEMP_SMOKE_TIMEOUT}s: is the web server running on that port?"
   elif [ "$code" != 200 ]; then
-    lemp_die "$url (Host: $LEMP_SERVER_NAME) answered HTTP $code, expected 200"
+    lemp_die "$what answered HTTP $code, expected 200"
   fi
-  lemp_die "$url (Host: $LEMP_SERVER_NAME) answered 200 but without $absent"
+  lemp_die "$what answered 200 but without $absent"
 }
 
-check / 'seed-web:static'
+# check_redirect PATH: plain HTTP answers 301 to https://NAME[:PORT]PATH
+check_redirect() {
+  local url="http://127.0.0.1:$LEMP_HTTP_PORT$1" want="https://$LEMP_SERVER_NAME" got="" deadline
+  [ "$LEMP_HTTPS_PORT" = 443 ] || want+=":$LEMP_HTTPS_PORT"
+  want+=$1
+  deadline=$((SECONDS + LEMP_SMOKE_TIMEOUT))
+  while :; do
+    got=$(curl -s --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' -H "Host: $LEMP_SERVER_NAME" "$url" || true)
+    if [ "$got" = "301 $want" ]; then
+      lemp_log "ok: $url (Host: $LEMP_SERVER_NAME) -> 301 $want"
+      return 0
+    fi
+    [ "$SECONDS" -lt "$deadline" ] || break
+    sleep 0.5
+  done
+  lemp_die "$url (Host: $LEMP_SERVER_NAME) answered '${got:-nothing}', expected '301 $want'"
+}
+
+scheme=http
+[ "$LEMP_TLS" = none ] || scheme=https
+check "$scheme" / 'seed-web:static'
 lemp_fact smoke_static ok
-check /index.php 'seed-web:php' 'Hello from MySQL'
+check "$scheme" /index.php 'seed-web:php' 'Hello from MySQL'
 lemp_fact smoke_php ok
+if [ "$LEMP_TLS" != none ]; then
+  lemp_fact smoke_https ok
+  if [ "$LEMP_REDIRECT_HTTP" = 1 ]; then
+    check_redirect /index.php
+    lemp_fact smoke_redirect ok
+  else
+    check http / 'seed-web:static'
+    check http /index.php 'seed-web:php' 'Hello from MySQL'
+    lemp_fact smoke_http ok
+  fi
+fi
 lemp_finish

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Step "firewall": ufw with incoming traffic denied except the listed rules, outgoing allowed.
+# Settings: LEMP_FW_RULES (space-separated PORT/tcp:FROM, FROM = "any" or an IPv4 address or CIDR), e.g.
+#           "22/tcp:any 80/tcp:any 443/tcp:any 3306/tcp:10.200.0.103". Exactly these rules are allowed: user rules
+#           not listed are deleted. The program always lists 22/tcp (enabling ufw keeps the running SSH session:
+#           established connections stay allowed, and new ones to 22 are allowed before the firewall goes up).
+set -euo pipefail
+if ! declare -F lemp_init >/dev/null; then
+  # shellcheck source-path=SCRIPTDIR source=lib.sh
+  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+fi
+lemp_init firewall
+lemp_os
+
+octet='(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
+ipv4="$octet(\\.$octet){3}"
+rule_re="^([1-9][0-9]{0,4})/(tcp|udp):(any|$ipv4(/([0-9]|[12][0-9]|3[0-2]))?)\$"
+lemp_require LEMP_FW_RULES "^[^ ]+( [^ ]+)*\$" 'space-separated rules PORT/tcp:FROM'
+read -r -a rules <<<"$LEMP_FW_RULES"
+
+# an IPv4 CIDR as ufw shows it: the network address, no /32
+canonical_source() {
+  local addr=${1%/*} bits=32 a b c d n mask
+  [[ $1 != */* ]] || bits=${1#*/}
+  IFS=. read -r a b c d <<<"$addr"
+  n=$(((a << 24) | (b << 16) | (c << 8) | d))
+  mask=$(((0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF))
+  n=$((n & mask))
+  addr="$((n >> 24 & 255)).$((n >> 16 & 255)).$((n >> 8 & 255)).$((n & 255))"
+  if [ "$bits" = 32 ]; then echo "$addr"; else echo "$addr/$bits"; fi
+}
+
+# the wanted rules, spelled as `ufw show added` prints them (without the leading "ufw ")
+wanted=()
+has_ssh=0
+for r in "${rules[@]}"; do
+  [[ $r =~ $rule_re ]] || lemp_die "LEMP_FW_RULES: bad rule '$r' (expected PORT/tcp:any or PORT/tcp:IPv4[/bits])"
+  port=${BASH_REMATCH[1]} proto=${BASH_REMATCH[2]} from=${BASH_REMATCH[3]}
+  [ "$port" -le 65535 ] || lemp_die "LEMP_FW_RULES: bad port in '$r'"
+  if [ "$from" = any ]; then
+    line="allow $port/$proto"
+    [ "$port/$proto" != 22/tcp ] || has_ssh=1
+  else
+    line="allow from $(canonical_source "$from") to any port $port proto $proto"
+  fi
+  dup=0
+  for w in "${wanted[@]}"; do [ "$w" != "$line" ] || dup=1; done
+  [ "$dup" = 1 ] || wanted+=("$line")
+done
+[ "$has_ssh" = 1 ] || lemp_log "warning: 22/tcp from any is not listed: new SSH connections from elsewhere will be refused"
+
+lemp_apt_install ufw
+
+# --- rules: add the missing ones first, then delete the others (SSH stays allowed throughout) ---
+mapfile -t current < <(ufw show added | sed -n 's/^ufw //p')
+for w in "${wanted[@]}"; do
+  found=0
+  for c in "${current[@]}"; do [ "$c" != "$w" ] || found=1; done
+  [ "$found" = 1 ] && continue
+  read -r -a args <<<"$w"
+  ufw "${args[@]}" >/dev/null
+  lemp_changed "ufw $w"
+done
+for c in "${current[@]}"; do
+  found=0
+  for w in "${wanted[@]}"; do [ "$c" != "$w" ] || found=1; done
+  [ "$found" = 1 ] && continue
+  read -r -a args <<<"$c"
+  ufw delete "${args[@]}" >/dev/null
+  lemp_changed "ufw delete $c (no longer listed)"
+done
+
+# --- default policies ---
+policy() { sed -n "s/^$1=\"\\{0,1\\}\\([A-Z]*\\)\"\\{0,1\\}\$/\\1/p" /etc/default/ufw; }
+if [ "$(policy DEFAULT_INPUT_POLICY)" != DROP ]; then
+  ufw default deny incoming >/dev/null
+  lemp_changed "ufw default deny incoming"
+fi
+if [ "$(policy DEFAULT_OUTPUT_POLICY)" != ACCEPT ]; then
+  ufw default allow outgoing >/dev/null
+  lemp_changed "ufw default allow outgoing"
+fi
+
+# --- enabled (at boot: ufw.service with systemd, /etc/init.d/ufw without) and loaded in the kernel now ---
+# "loaded" is checked in the kernel too: on a host without systemd that restarted, ufw.conf may say ENABLED=yes
+# while no rule is loaded.
+enabled=0
+if grep -qx 'ENABLED=yes' /etc/ufw/ufw.conf && iptables -n -L ufw-user-input >/dev/null 2>&1; then enabled=1; fi
+if [ "$enabled" = 0 ]; then
+  ufw --force enable >/dev/null
+  lemp_changed "ufw enabled"
+fi
+if lemp_has_systemd && ! systemctl is-enabled --quiet ufw 2>/dev/null; then
+  systemctl enable --quiet ufw
+  lemp_changed "enabled ufw"
+fi
+ufw status | grep -qx 'Status: active' || lemp_die "ufw is not active after enabling it"
+
+lemp_fact firewall active
+lemp_fact firewall_rules "${#wanted[@]}"
+lemp_finish

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Step "lb": HAProxy in front of the web hosts: round robin with HTTP health checks, X-Forwarded-For/-Proto, TLS
+# terminated here when asked.
+# Settings: LEMP_LB_BACKENDS (space-separated NAME=ADDRESS:PORT, e.g. "web-01=10.200.0.103:80"),
+#           LEMP_SERVER_NAMES (space-separated, first = site name: the health check's Host header, the certificate),
+#           LEMP_HTTP_PORT (80), LEMP_TLS (none = the default | self-signed | letsencrypt), LEMP_HTTPS_PORT (443),
+#           LEMP_REDIRECT_HTTP (1 = plain HTTP answers 301 to https, except ACME challenges; default 0),
+#           LEMP_HSTS_MAX_AGE (s, 0 = no header, the default), LEMP_HEALTH_PATH (default /).
+# Certificate: /etc/seed-web/tls/<site>/haproxy.pem (full chain + key), made from fullchain.pem + privkey.pem.
+# letsencrypt: certbot.sh --standalone on 127.0.0.1:8888 answers /.well-known/acme-challenge/ (routed there from
+# port 80); until the certificate exists HAProxy serves plain HTTP and the TLS configuration waits in
+# /etc/seed-web/pending/haproxy/haproxy.cfg for certbot.sh's deploy hook.
+set -euo pipefail
+if ! declare -F lemp_init >/dev/null; then
+  # shellcheck source-path=SCRIPTDIR source=lib.sh
+  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+fi
+lemp_init lb
+lemp_os
+
+LEMP_HTTP_PORT=${LEMP_HTTP_PORT:-80}
+LEMP_HEALTH_PATH=${LEMP_HEALTH_PATH:-/}
+lemp_require LEMP_SERVER_NAMES '^[A-Za-z0-9.*-]+( [A-Za-z0-9.*-]+)*$' 'space-separated server names'
+lemp_require LEMP_LB_BACKENDS '^[A-Za-z0-9_.-]+=[A-Za-z0-9.-]+:[1-9][0-9]{0,4}( [A-Za-z0-9_.-]+=[A-Za-z0-9.-]+:[1-9][0-9]{0,4})*$' \
+  'space-separated NAME=ADDRESS:PORT'
+lemp_require LEMP_HTTP_PORT '^[1-9][0-9]{0,4}$' 'a TCP port'
+lemp_require LEMP_HEALTH_PATH '^/[A-Za-z0-9._~/?=&%-]*$' 'a path starting with /'
+lemp_tls_settings
+[ "$LEMP_HTTPS_PORT" != "$LEMP_HTTP_PORT" ] || [ "$LEMP_TLS" = none ] || lemp_die "LEMP_HTTPS_PORT and LEMP_HTTP_PORT must differ"
+read -r -a names <<<"$LEMP_SERVER_NAMES"
+read -r -a backends <<<"$LEMP_LB_BACKENDS"
+site=${names[0]}
+[[ $site != *'*'* ]] || lemp_die "the first server name is the site name and cannot hold a wildcard: $site"
+pem=$LEMP_TLS_ROOT/$site/haproxy.pem
+cfg=/etc/haproxy/haproxy.cfg
+
+lemp_apt_install haproxy
+
+bind_addr() {   # PORT: all IPv4 (and IPv6 when the kernel has it) addresses
+  if [ -e /proc/net/if_inet6 ]; then echo ":::$1 v4v6"; else echo "*:$1"; fi
+}
+
+lb_conf() {   # TLS (1: the TLS configuration; 0: plain HTTP only)
+  local b name addr redirect="http-request redirect scheme https code 301 unless acme"
+  [ "$LEMP_HTTPS_PORT" = 443 ] ||
+    redirect="http-request redirect prefix https://%[req.hdr(host),field(1,:)]:$LEMP_HTTPS_PORT code 301 unless acme"
+  cat <<CONF
+# Managed by seed-web (scripts/lb.sh): changes here are overwritten.
+global
+    log /dev/log local0
+    log /dev/log local1 notice
+    chroot /var/lib/haproxy
+    stats socket /run/haproxy/admin.sock mode 660 level admin
+    stats timeout 30s
+    user haproxy
+    group haproxy
+    daemon
+    # TLS 1.2 and 1.3 only, modern ciphers
+    ssl-default-bind-ciphers $LEMP_TLS_CIPHERS
+    ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
+    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets
+
+defaults
+    log global
+    mode http
+    option httplog
+    option dontlognull
+    option forwardfor
+    option http-server-close
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    timeout http-request 10s
+
+frontend http
+    bind $(bind_addr "$LEMP_HTTP_PORT")
+    acl acme path_beg /.well-known/acme-challenge/
+CONF
+  if [ "$LEMP_TLS" = letsencrypt ]; then echo "    use_backend acme if acme"; fi
+  if [ "$1" = 1 ] && [ "$LEMP_REDIRECT_HTTP" = 1 ]; then echo "    $redirect"; fi
+  cat <<CONF
+    http-request set-header X-Forwarded-Proto http
+    default_backend web
+CONF
+  if [ "$1" = 1 ]; then
+    cat <<CONF
+
+frontend https
+    bind $(bind_addr "$LEMP_HTTPS_PORT") ssl crt $pem alpn h2,http/1.1
+    http-request set-header X-Forwarded-Proto https
+CONF
+    if [ "$LEMP_HSTS_MAX_AGE" -gt 0 ]; then
+      echo "    http-response set-header Strict-Transport-Security \"max-age=$LEMP_HSTS_MAX_AGE\""
+    fi
+    echo "    default_backend web"
+  fi
+  cat <<CONF
+
+backend web
+    balance roundrobin
+    option httpchk
+    http-check send meth GET uri $LEMP_HEALTH_PATH ver HTTP/1.1 hdr Host $site
+    http-check expect status 200
+    default-server inter 2s fall 2 rise 2
+CONF
+  for b in "${backends[@]}"; do
+    name=${b%%=*}
+    addr=${b#*=}
+    echo "    server $name $addr check"
+  done
+  if [ "$LEMP_TLS" = letsencrypt ]; then
+    cat <<CONF
+
+# certbot.sh --standalone answers the ACME http-01 challenges
+backend acme
+    server certbot 127.0.0.1:$LEMP_ACME_STANDALONE_PORT
+CONF
+  fi
+}
+
+# --- certificate and HAProxy's combined pem ---
+lb_changed=0
+tls_on=0
+case "$LEMP_TLS" in
+  self-signed)
+    lemp_self_signed_cert "${names[@]}"
+    tls_on=1
+    ;;
+  letsencrypt)
+    if lemp_tls_cert_present "$site"; then tls_on=1; fi
+    ;;
+esac
+if [ "$tls_on" = 1 ]; then
+  lemp_write_file "$pem" 0600 root:root < <(cat "$LEMP_TLS_ROOT/$site/fullchain.pem" "$LEMP_TLS_ROOT/$site/privkey.pem")
+  [ "$LEMP_WROTE" = 0 ] || lb_changed=1
+fi
+
+# --- configuration: checked before it is put in place ---
+check_cfg() {   # FILE
+  haproxy -c -q -f "$1" >/dev/null 2>&1 || { haproxy -c -f "$1" >&2 || true; lemp_die "haproxy configuration test failed"; }
+}
+new=$(umask 077 && mktemp /tmp/.lemp-haproxy.XXXXXX)
+trap 'rm -f "$new"' EXIT
+if [ "$LEMP_TLS" = letsencrypt ] && [ "$tls_on" = 0 ]; then
+  lemp_log "no certificate for $site yet: plain HTTP until certbot.sh obtains one"
+  lemp_pending_write haproxy haproxy.cfg < <(lb_conf 1)
+else
+  lemp_pending_clear haproxy haproxy.cfg
+fi
+lb_conf "$tls_on" >"$new"
+check_cfg "$new"
+lemp_write_file "$cfg" 0644 root:root <"$new"
+[ "$LEMP_WROTE" = 0 ] || lb_changed=1
+
+lemp_service_enable_start haproxy
+if [ "$lb_changed" = 1 ] && [ "$LEMP_STARTED" = 0 ]; then lemp_service_reload haproxy; fi
+
+lemp_fact site "$site"
+lemp_fact http_port "$LEMP_HTTP_PORT"
+lemp_fact lb_backends "${#backends[@]}"
+lemp_fact tls "$LEMP_TLS"
+lemp_fact tls_active "$tls_on"
+[ "$tls_on" = 0 ] || lemp_fact https_port "$LEMP_HTTPS_PORT"
+lemp_finish

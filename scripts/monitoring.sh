@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Step "monitoring": the Prometheus node exporter from the distribution, listening on LEMP_MON_LISTEN:LEMP_MON_PORT.
+# Settings: LEMP_MON_LISTEN (IPv4 address, default 0.0.0.0 = all), LEMP_MON_PORT (default 9100).
+# Who may reach it is the firewall's business (firewall.sh: 9100 from the allowed addresses only).
+set -euo pipefail
+if ! declare -F lemp_init >/dev/null; then
+  # shellcheck source-path=SCRIPTDIR source=lib.sh
+  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+fi
+lemp_init monitoring
+lemp_os
+
+LEMP_MON_LISTEN=${LEMP_MON_LISTEN:-0.0.0.0}
+LEMP_MON_PORT=${LEMP_MON_PORT:-9100}
+lemp_require LEMP_MON_LISTEN '^[0-9]{1,3}(\.[0-9]{1,3}){3}$' 'an IPv4 address (0.0.0.0 = all)'
+lemp_require LEMP_MON_PORT '^[1-9][0-9]{0,4}$' 'a TCP port'
+service=prometheus-node-exporter
+defaults=/etc/default/$service
+
+lemp_apt_install "$service"
+
+# ARGS in the package's defaults file (its comments kept): the listen address
+[ -f "$defaults" ] || lemp_die "$defaults not found after installing $service"
+args="--web.listen-address=$LEMP_MON_LISTEN:$LEMP_MON_PORT"
+awk -v args="$args" '
+  /^ARGS=/ { if (!done) print "ARGS=\"" args "\""; done = 1; next }
+  { print }
+  END { if (!done) print "ARGS=\"" args "\"" }
+' "$defaults" >"$defaults.lemp-new"
+lemp_write_file "$defaults" 0644 root:root <"$defaults.lemp-new"
+rm -f "$defaults.lemp-new"
+conf_changed=$LEMP_WROTE
+
+lemp_service_enable_start "$service"
+if [ "$conf_changed" = 1 ] && [ "$LEMP_STARTED" = 0 ]; then lemp_service_restart "$service"; fi
+
+# it answers (from this host: 127.0.0.1 when it listens on all addresses)
+probe=$LEMP_MON_LISTEN
+[ "$probe" != 0.0.0.0 ] || probe=127.0.0.1
+ok=0
+for _ in $(seq 1 30); do
+  metrics=$(curl -s --max-time 2 "http://$probe:$LEMP_MON_PORT/metrics" || true)
+  if [[ $metrics == *$'\nnode_exporter_build_info'* ]]; then ok=1; break; fi
+  sleep 0.5
+done
+[ "$ok" = 1 ] || lemp_die "the node exporter does not answer on http://$probe:$LEMP_MON_PORT/metrics"
+
+lemp_fact node_exporter "$LEMP_MON_LISTEN:$LEMP_MON_PORT"
+lemp_finish
