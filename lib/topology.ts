@@ -166,7 +166,8 @@ export function buildTopology(cfg: StackConfig): Topology {
                 docRoot,
                 tls: lb ? plainHttp : tlsAtEntry,
                 trustedProxies: lb ? [address.get(lb)!] : [],
-                statusAllow: monitoringAllow,
+                // the status server always answers the host itself; the firewall opens it to the monitoring addresses
+                statusAllow: cfg.monitoring ? ["127.0.0.1", ...monitoringAllow] : [],
                 db: {
                     host: h === primary ? "localhost" : address.get(primary)!,
                     port: cfg.db.port,

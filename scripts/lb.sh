@@ -67,7 +67,10 @@ defaults
     option dontlognull
     option forwardfor
     option http-server-close
-    timeout connect 5s
+    # a request to a web host that just went down is sent to another one instead of failing
+    option redispatch
+    retries 2
+    timeout connect 3s
     timeout client 30s
     timeout server 30s
     timeout http-request 10s

@@ -122,6 +122,28 @@ lemp_clamp() { local v=$1; [ "$v" -lt "$2" ] && v=$2; [ "$v" -gt "$3" ] && v=$3;
 # --- apt -------------------------------------------------------------------------------------------------------
 LEMP_APT=(apt-get -q -y -o DPkg::Lock::Timeout=300)
 
+# lemp_apt_get ARGS...: apt-get, output on stderr. Waits while another apt or dpkg run holds its locks (DPkg::Lock::Timeout
+# covers dpkg's lock, not the package lists' lock of "update"), and finishes a dpkg run that was cut short (an SSH
+# session dropped in the middle of an install) before trying again: a re-run converges instead of failing.
+lemp_apt_get() {
+  local out rc _
+  for _ in $(seq 1 150); do
+    out=$(DEBIAN_FRONTEND=noninteractive "${LEMP_APT[@]}" "$@" 2>&1) && { printf '%s\n' "$out" >&2; return 0; }
+    rc=$?
+    printf '%s\n' "$out" >&2
+    case "$out" in
+      *"dpkg was interrupted"*)
+        lemp_log "finishing an interrupted dpkg run (dpkg --configure -a)"
+        DEBIAN_FRONTEND=noninteractive dpkg --configure -a >&2 ;;
+      *"Could not get lock"* | *"Unable to lock"* | *"Could not open lock file"*)
+        lemp_log "apt is busy in another process; waiting"
+        sleep 2 ;;
+      *) return "$rc" ;;
+    esac
+  done
+  lemp_die "apt stayed locked by another process for 5 minutes"
+}
+
 lemp_apt_lists_age() {   # seconds since our last successful apt-get update; huge when unknown or lists are absent
   local stamp=$LEMP_STATE_DIR/apt-update.stamp now
   now=$(date +%s)
@@ -135,7 +157,7 @@ lemp_apt_update_if_stale() {
   age=$(lemp_apt_lists_age)
   if [ "$age" -lt "$max" ]; then return 0; fi
   lemp_log "apt-get update (package lists older than ${max}s or absent)"
-  DEBIAN_FRONTEND=noninteractive "${LEMP_APT[@]}" update >&2
+  lemp_apt_get update
   install -d -m 0700 "$LEMP_STATE_DIR"
   touch "$LEMP_STATE_DIR/apt-update.stamp"
   lemp_changed "apt package lists updated"
@@ -149,7 +171,7 @@ lemp_apt_install() {   # packages...: installs those not installed yet
   [ ${#missing[@]} -gt 0 ] || return 0
   lemp_apt_update_if_stale
   lemp_log "installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive "${LEMP_APT[@]}" --no-install-recommends install "${missing[@]}" >&2
+  lemp_apt_get --no-install-recommends install "${missing[@]}"
   lemp_changed "installed ${missing[*]}"
 }
 
