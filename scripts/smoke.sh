@@ -56,8 +56,13 @@ check() {
     sleep 0.5
   done
   if [ "$code" = 000 ] || [ -z "$code" ]; then
-    curl "${curl_args[@]}" -S -o /dev/null "$url" >&2 || true   # curl's own reason (refused, TLS, certificate...)
-    lemp_die "no answer from $what within ${LEMP_SMOKE_TIMEOUT}s: is the web server running on that port?"
+    local rc=0
+    curl "${curl_args[@]}" -S -o /dev/null "$url" >&2 || rc=$?   # curl's own reason (refused, TLS, certificate...)
+    case $rc in
+      60) lemp_die "$what presents a certificate this host does not trust (curl exit 60): check the issuer and the names" ;;
+      35 | 58 | 59) lemp_die "TLS handshake with $what failed (curl exit $rc): check the certificate and key files" ;;
+      *) lemp_die "no answer from $what within ${LEMP_SMOKE_TIMEOUT}s (curl exit $rc): is the web server running on that port?" ;;
+    esac
   elif [ "$code" != 200 ]; then
     lemp_die "$what answered HTTP $code, expected 200"
   fi
