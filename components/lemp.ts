@@ -22,7 +22,7 @@ import {
     StepFacts,
     StepName,
 } from "../lib/facts";
-import { BackupPlan, CertbotPlan, DatabasePlan, FirewallPlan, LbPlan, MonitoringPlan, TlsPlan, WebPlan } from "../lib/topology";
+import { hostSteps, BackupPlan, CertbotPlan, DatabasePlan, FirewallPlan, LbPlan, MonitoringPlan, TlsPlan, WebPlan } from "../lib/topology";
 import { Host } from "./host";
 import { remoteStep } from "./step";
 
@@ -82,8 +82,10 @@ export class BaseSystem extends HostStep<BaseFacts> {
             ...common(args.host, "base"),
             provider: args.host.node.connection.type,
             privateAddress: args.host.node.privateAddress,
+            preinstall: hostSteps(args.host.node),
         };
-        super("seed-web:lemp:BaseSystem", name, args.host, facts, { LEMP_APT_MAX_AGE: "3600" }, {}, opts);
+        const env = { LEMP_APT_MAX_AGE: "3600", LEMP_PREINSTALL: list(facts.preinstall) };
+        super("seed-web:lemp:BaseSystem", name, args.host, facts, env, {}, opts);
     }
 }
 

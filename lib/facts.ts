@@ -38,6 +38,8 @@ export interface BaseFacts extends FactsCommon<"base"> {
     provider: "docker" | "ssh";
     /** Address other hosts use to reach this host. */
     privateAddress: string;
+    /** The host's other steps, whose packages base installs in one apt transaction. */
+    preinstall: StepName[];
 }
 
 export interface PhpFacts extends FactsCommon<"php"> {

@@ -5,7 +5,7 @@
 // seed design.
 
 import { HostConnectionSpec, Role, StackConfig, TlsMode } from "./config";
-import { FirewallRule } from "./facts";
+import { FirewallRule, STEP_NAMES, StepName } from "./facts";
 
 export interface DnsRecord {
     name: string;
@@ -240,6 +240,21 @@ export function buildTopology(cfg: StackConfig): Topology {
         monitoring: cfg.monitoring,
         backups: cfg.backups,
     };
+}
+
+/** The steps a host runs besides base and the checks, in the order of STEP_NAMES. */
+export function hostSteps(h: HostNode): StepName[] {
+    const has: Partial<Record<StepName, boolean>> = {
+        firewall: !!h.firewall,
+        php: !!h.web,
+        nginx: !!h.web,
+        database: !!h.database,
+        lb: !!h.lb,
+        certbot: !!h.certbot,
+        monitoring: !!h.monitoring,
+        backup: !!h.backup,
+    };
+    return STEP_NAMES.filter((s) => has[s]);
 }
 
 /** The DNS records as a zone-file snippet, ready to paste into the domain's zone. */

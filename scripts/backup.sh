@@ -25,7 +25,7 @@ command -v mysqldump >/dev/null || lemp_die "mysqldump is not installed: run dat
 hour=${LEMP_BACKUP_TIME%%:*}
 minute=${LEMP_BACKUP_TIME##*:}
 
-lemp_apt_install gzip
+lemp_install_step_packages backup
 lemp_mkdir "$LEMP_BACKUP_DIR" 0700 root:root
 
 lemp_write_file /usr/local/sbin/seed-web-backup 0755 root:root <<SCRIPT

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Step "base": check the OS, wait for cloud-init, refresh apt lists when stale, install curl + ca-certificates.
-# Settings: LEMP_APT_MAX_AGE (seconds, default 3600); LEMP_OS_RELEASE (default /etc/os-release, for tests).
+# Settings: LEMP_APT_MAX_AGE (seconds, default 3600); LEMP_PREINSTALL (space-separated steps whose packages to
+#           install now, in one apt transaction); LEMP_OS_RELEASE (default /etc/os-release, for tests).
 set -euo pipefail
 if ! declare -F lemp_init >/dev/null; then
   # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -19,6 +20,8 @@ if command -v cloud-init >/dev/null 2>&1; then
 fi
 
 lemp_apt_update_if_stale
-lemp_apt_install curl ca-certificates
+# LEMP_PREINSTALL: the other steps this host runs; their packages go in with base's, in one transaction.
+read -r -a preinstall <<<"${LEMP_PREINSTALL:-}"
+lemp_install_step_packages base "${preinstall[@]}"
 lemp_fact mem_mb "$(lemp_mem_mb)"
 lemp_finish

@@ -48,7 +48,7 @@ case "$LEMP_ACME_MODE" in
     ;;
 esac
 
-lemp_apt_install certbot
+lemp_install_step_packages certbot
 
 # --- the deploy hook: after every issue or renewal of this site's certificate ---
 if [ "$LEMP_ACME_MODE" = webroot ]; then

@@ -54,7 +54,7 @@ repl_password=""
 if [ "$LEMP_DB_ROLE" != standalone ]; then lemp_read_secret repl_password; fi
 REPL_USER=repl
 
-lemp_apt_install "$LEMP_DB_PACKAGE"
+lemp_install_step_packages database
 
 # --- server configuration, sized from memory ---
 mem=$(lemp_mem_mb)

@@ -34,7 +34,7 @@ site=${names[0]}
 pem=$LEMP_TLS_ROOT/$site/haproxy.pem
 cfg=/etc/haproxy/haproxy.cfg
 
-lemp_apt_install haproxy
+lemp_install_step_packages lb
 
 bind_addr() {   # PORT: all IPv4 (and IPv6 when the kernel has it) addresses
   if [ -e /proc/net/if_inet6 ]; then echo ":::$1 v4v6"; else echo "*:$1"; fi

@@ -163,6 +163,33 @@ lemp_apt_update_if_stale() {
   lemp_changed "apt package lists updated"
 }
 
+# The distribution packages of each step (call after lemp_os). One list: each step installs its own, and base.sh
+# installs those of every step the host will run in one apt transaction (LEMP_PREINSTALL), which is faster than
+# one transaction per step.
+lemp_step_packages() {   # STEP
+  case $1 in
+    base) echo curl ca-certificates ;;
+    firewall) echo ufw ;;
+    php) echo "php$LEMP_PHP_VERSION-fpm php$LEMP_PHP_VERSION-mysql" ;;
+    nginx) echo nginx ;;
+    database) echo "$LEMP_DB_PACKAGE" ;;
+    lb) echo haproxy ;;
+    certbot) echo certbot ;;
+    monitoring) echo prometheus-node-exporter ;;
+    backup) echo gzip ;;
+    *) lemp_die "no packages known for step '$1'" ;;
+  esac
+}
+
+lemp_install_step_packages() {   # STEP...
+  local step more packages=()
+  for step in "$@"; do
+    read -r -a more <<<"$(lemp_step_packages "$step")"
+    packages+=("${more[@]}")
+  done
+  lemp_apt_install "${packages[@]}"
+}
+
 lemp_pkg_installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
 
 lemp_apt_install() {   # packages...: installs those not installed yet

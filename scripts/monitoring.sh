@@ -17,7 +17,7 @@ lemp_require LEMP_MON_PORT '^[1-9][0-9]{0,4}$' 'a TCP port'
 service=prometheus-node-exporter
 defaults=/etc/default/$service
 
-lemp_apt_install "$service"
+lemp_install_step_packages monitoring
 
 # ARGS in the package's defaults file (its comments kept): the listen address
 [ -f "$defaults" ] || lemp_die "$defaults not found after installing $service"

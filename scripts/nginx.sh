@@ -40,7 +40,7 @@ site=${names[0]}
 read -r -a proxies <<<"$LEMP_TRUSTED_PROXIES"
 read -r -a status_allow <<<"$LEMP_STATUS_ALLOW"
 
-lemp_apt_install nginx
+lemp_install_step_packages nginx
 
 php_block="    location ~ \\.php\$ { return 404; }"
 index="index.html"

@@ -25,7 +25,7 @@ max_spare=$(( max_children / 2 > min_spare ? max_children / 2 : min_spare ))
 start_servers=$(( (min_spare + max_spare) / 2 ))
 
 V=$LEMP_PHP_VERSION
-lemp_apt_install "php$V-fpm" "php$V-mysql"
+lemp_install_step_packages php
 
 pool=/etc/php/$V/fpm/pool.d/www.conf
 [ -f "$pool" ] || lemp_die "$pool not found after installing php$V-fpm"

@@ -82,7 +82,7 @@ export function factsFor(hosts: FakeHost[]): StepFacts[] {
         const push = (f: StepFacts) => {
             if (!h.omit?.includes(f.step)) out.push(f);
         };
-        push({ ...common, step: "base", provider: h.provider ?? "ssh", privateAddress: addressOf(h, i) });
+        push({ ...common, step: "base", provider: h.provider ?? "ssh", privateAddress: addressOf(h, i), preinstall: [] });
         if (h.firewall) {
             const fw = h.firewall === true ? {} : h.firewall;
             push({ ...common, step: "firewall", engine: "ufw", defaultInbound: fw.defaultInbound ?? "deny", rules: fw.rules ?? PUBLIC_RULES });

@@ -29,6 +29,7 @@ describe("improvements (under mocks)", () => {
         assert.deepStrictEqual(stepsOn(dist, "web-01"), ["base", "firewall", "php", "nginx", "app", "smoke", "monitoring"]);
         assert.deepStrictEqual(stepsOn(dist, "db-01"), ["base", "firewall", "database", "backup", "monitoring"]);
         assert.deepStrictEqual(stepsOn(dist, "db-02"), ["base", "firewall", "database", "monitoring"]);
+        assert.deepStrictEqual((facts(dist, "lb-01-base") as { preinstall: string[] }).preinstall, ["firewall", "lb", "certbot", "monitoring"]);
     });
 
     it("distributed: the balancer waits for every web host, the replica for the primary, the apps for the primary", () => {

@@ -122,6 +122,9 @@ describe("program (under mocks)", function () {
                 engine: "auto", bindAddress: "0.0.0.0", port: 3306, name: "app", user: "app", clientHosts: ["localhost"],
                 replication: { role: "standalone", serverId: 1 },
             });
+            // base installs the packages of the host's other steps in one apt transaction
+            assert.deepStrictEqual((facts(byName(dev, "web-01-base")) as { preinstall: string[] }).preinstall, ["php", "nginx", "database"]);
+            assert.match(String(byName(dev, "web-01-base").inputs.create), /LEMP_PREINSTALL='php nginx database'/);
             const nginx = facts(byName(dev, "web-01-nginx"));
             assert.deepStrictEqual([nginx.step, (nginx as { tls: string }).tls], ["nginx", "none"]);
             assert.match(String(byName(dev, "web-01-database").inputs.create), /LEMP_DB_BIND='0\.0\.0\.0'.*LEMP_DB_PORT='3306'/s);
