@@ -78,7 +78,15 @@ export interface RunResult {
 export function sshRun(
     target: { host: string; port: number; user: string },
     command: string,
-    options: { stdin?: string; key?: string; killAfterMs?: number; timeoutMs?: number } = {},
+    options: {
+        stdin?: string;
+        key?: string;
+        killAfterMs?: number;
+        /** Cut the connection (SIGKILL to ssh) once stderr matches, after `killDelayMs`. */
+        killWhen?: RegExp;
+        killDelayMs?: number;
+        timeoutMs?: number;
+    } = {},
 ): Promise<RunResult> {
     const started = Date.now();
     return new Promise((resolve) => {
@@ -90,7 +98,14 @@ export function sshRun(
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
+        let cutScheduled = false;
+        child.stderr.on("data", (d) => {
+            stderr += d;
+            if (options.killWhen && !cutScheduled && options.killWhen.test(stderr)) {
+                cutScheduled = true;
+                timers.push(setTimeout(() => child.kill("SIGKILL"), options.killDelayMs ?? 0));
+            }
+        });
         child.stdin.end(options.stdin ?? "");
         const timers = [
             options.killAfterMs !== undefined ? setTimeout(() => child.kill("SIGKILL"), options.killAfterMs) : undefined,

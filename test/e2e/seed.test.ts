@@ -173,14 +173,20 @@ describe("e2e: faults", function () {
     });
     after(() => destroyHosts([host]));
 
-    it("an SSH session cut in the middle of the database step: applying again converges to a working stack", async () => {
+    it("SSH sessions cut in the middle of the package install and of the database step: applying again converges", async () => {
+        const step = (name: string) => plan.find((p) => p.name === name)!;
+        // 1. base installs every package of the host in one apt transaction: cut it 4 s into the install.
+        const base = step("fault-base");
+        const cutBase = await sshRun(base, base.create, { killWhen: /\[lemp:base\] installing /, killDelayMs: 4_000 });
+        assert.strictEqual(cutBase.signal, "SIGKILL", `base finished before the cut (${cutBase.ms} ms)`);
+        // The remote side may go on (sshd hangs up on it, apt may outlive it); the next run must cope either way.
         await apply(plan, (p) => ["fault-base", "fault-php", "fault-nginx"].includes(p.name));
-        const db = plan.find((p) => p.name === "fault-database")!;
-        // Cut the connection while the database server is being installed and configured.
-        const cut = await sshRun(db, db.create, { stdin: db.stdin, killAfterMs: 6_000 });
-        assert.strictEqual(cut.signal, "SIGKILL", `the step finished before the cut (${cut.ms} ms): cut earlier`);
-        // The remote side may still be running (sshd lets it finish or kills it): wait until no step script runs.
-        // ([l] keeps pgrep from matching this very command.)
+        // 2. the database step: cut right after it rewrote the server's configuration, before the restart and the SQL.
+        const db = step("fault-database");
+        const cut = await sshRun(db, db.create, { stdin: db.stdin, killWhen: /changed: wrote \S*99-seed-web\.cnf/ });
+        assert.strictEqual(cut.signal, "SIGKILL", `the database step finished before the cut (${cut.ms} ms)`);
+        // Wait until the cut script is gone, so two database steps never run at once. ([l] keeps pgrep from
+        // matching this very command.)
         await onHost(host.ip, "for i in $(seq 1 50); do pgrep -f '[l]emp-database$' >/dev/null || exit 0; sleep 1; done; exit 1");
         const runs = await apply(plan);
         assert.deepStrictEqual(runs.map((r) => r.name).sort(), plan.map((p) => p.name).sort());
