@@ -69,6 +69,20 @@ main(process.argv.slice(1)).then((code) => {
     process.exit(code);
 });`;
 
+// N bare remote commands under mocks, in a child; prints its peak RSS like the audit child does.
+const SDK_FLOOR = `
+Error.stackTraceLimit = 0;
+const pulumi = require("@pulumi/pulumi");
+const command = require("@pulumi/command");
+pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name + "-id", state: {} }), call: (a) => a.inputs }, "floor", "bench", false);
+const n = Number(process.argv[process.argv.length - 1]);
+const rs = [];
+for (let i = 0; i < n; i++) rs.push(new command.remote.Command("c" + i, { connection: { host: "h" }, create: "true" }));
+Promise.all(rs.map((r) => new Promise((res) => r.urn.apply(res)))).then(() => {
+    process.stderr.write("BENCH_RSS_KB=" + process.resourceUsage().maxRSS + "\\n");
+    process.exit(0);
+});`;
+
 async function main(): Promise<number> {
     const { values } = parseArgs({
         args: process.argv.slice(2),
@@ -130,6 +144,13 @@ async function main(): Promise<number> {
         console.log(`   fit: wall ≈ ${fixed.toFixed(2)} s + ${(slope * 1000).toFixed(1)} ms × hosts (r² = ${(1 - ssRes / (ssTot || 1)).toFixed(3)})`);
     }
     fs.rmSync(dir, { recursive: true, force: true });
+
+    // The floor under the memory goal: the same number of bare remote commands (a connection and "true", nothing of
+    // this project) registered under the same mocks. What the audit needs above it is this project's share.
+    const floorCount = 5500; // about the 5,493 resources of the 500-host topology
+    const floor = await measure(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", SDK_FLOOR, "--", String(floorCount)]);
+    console.log(`\n== SDK floor: ${floorCount} bare command:remote:Command resources under Pulumi mocks, nothing else`);
+    console.log(`   ${floor.wallS.toFixed(2)} s, peak RSS ${(floor.rssMB ?? NaN).toFixed(0)} MB`);
     if (values.strict && missed > 0) return 1;
     return 0;
 }
