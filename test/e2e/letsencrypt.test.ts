@@ -83,6 +83,24 @@ const db: TestHost = { name: "le-db", ip: "10.200.0.44", roles: ["db"] };
 /** A step's settings: the environment assignments before its `bash -c` (the script text after it names every knob). */
 const envOf = (p: PlannedCommand) => p.create.slice(0, p.create.indexOf(" bash -c "));
 
+/** A second apply: every step reports changed=0, and Pebble receives no new order. */
+async function secondApplyAsksNothing(plan: PlannedCommand[]): Promise<void> {
+    const orders = await pebbleOrders();
+    assert.ok(orders >= 1, "Pebble's log shows no order: the count below would prove nothing");
+    const second = await timed("second apply", () => apply(plan));
+    assert.deepStrictEqual(second.filter((r) => r.changed !== 0).map((r) => `${r.name} changed=${r.changed}`), []);
+    assert.strictEqual(await pebbleOrders(), orders);
+}
+
+/** `certbot renew --force-renewal` as the timer runs it (empty environment); the server must serve the new certificate. */
+async function forcedRenewal(ip: string, root: string, server: string) {
+    const before = (await verifiedGet(ip, root)).cert.fingerprint256;
+    await timed("forced renewal", () => onHost(ip, "env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin certbot renew -q --force-renewal --no-random-sleep-on-renew"));
+    const after = await waitNewCert(ip, root, before);
+    assert.notStrictEqual(after.cert.fingerprint256, before, `${server} still serves the old certificate`);
+    return after;
+}
+
 describe("e2e: Let's Encrypt (tls: letsencrypt) against a local ACME server (Pebble)", function () {
     let tlsCa: string;
     let webPlan: PlannedCommand[];
@@ -150,18 +168,11 @@ describe("e2e: Let's Encrypt (tls: letsencrypt) against a local ACME server (Peb
         });
 
         it("a second apply changes nothing and asks the ACME server for nothing", async () => {
-            const orders = await pebbleOrders();
-            assert.ok(orders >= 1, "Pebble's log shows no order: the count below would prove nothing");
-            const second = await timed("second apply", () => apply(plan));
-            assert.deepStrictEqual(second.filter((r) => r.changed !== 0).map((r) => `${r.name} changed=${r.changed}`), []);
-            assert.strictEqual(await pebbleOrders(), orders);
+            await secondApplyAsksNothing(plan);
         });
 
         it("a renewal the way the timer runs it (certbot renew, forced) answers the challenge and the hook puts the new certificate in service", async () => {
-            const before = (await verifiedGet(web.ip, root)).cert.fingerprint256;
-            await timed("forced renewal", () => onHost(web.ip, "env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin certbot renew -q --force-renewal --no-random-sleep-on-renew"));
-            const after = await waitNewCert(web.ip, root, before);
-            assert.notStrictEqual(after.cert.fingerprint256, before, "nginx still serves the old certificate");
+            const after = await forcedRenewal(web.ip, root, "nginx");
             assert.match(String(after.cert.issuer.CN), /^Pebble Intermediate CA /);
         });
     });
@@ -206,18 +217,11 @@ describe("e2e: Let's Encrypt (tls: letsencrypt) against a local ACME server (Peb
         });
 
         it("a second apply changes nothing and asks the ACME server for nothing", async () => {
-            const orders = await pebbleOrders();
-            assert.ok(orders >= 1, "Pebble's log shows no order: the count below would prove nothing");
-            const second = await timed("second apply", () => apply(plan));
-            assert.deepStrictEqual(second.filter((r) => r.changed !== 0).map((r) => `${r.name} changed=${r.changed}`), []);
-            assert.strictEqual(await pebbleOrders(), orders);
+            await secondApplyAsksNothing(plan);
         });
 
         it("a forced renewal (standalone behind HAProxy again) puts the new certificate in HAProxy through the hook", async () => {
-            const before = (await verifiedGet(lb.ip, root)).cert.fingerprint256;
-            await timed("forced renewal", () => onHost(lb.ip, "env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin certbot renew -q --force-renewal --no-random-sleep-on-renew"));
-            const after = await waitNewCert(lb.ip, root, before);
-            assert.notStrictEqual(after.cert.fingerprint256, before, "haproxy still serves the old certificate");
+            await forcedRenewal(lb.ip, root, "haproxy");
         });
     });
 });
