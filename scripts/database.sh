@@ -133,6 +133,41 @@ auth_clause() { if [ "$1" = localhost ]; then echo 'IDENTIFIED BY'; else echo "$
 db=$(ident "$LEMP_DB_NAME")
 lemp_mkdir "$LEMP_STATE_DIR" 0700 root:root
 
+# ensure_account USER HOST PASSWORD [KIND]: create USER@HOST, or set its password when it changed (a sha256 of it is
+# kept in a root-only file to know that without reading it back). Sets NEW_ACCOUNT=1 when it created the user.
+ensure_account() {
+  local user=$1 h=$2 pw=$3 kind=${4:-} account hash hash_file
+  account="$(s "$user")@$(s "$h")"
+  hash=$(printf '%s' "$pw" | sha256sum | cut -d' ' -f1)
+  hash_file="$LEMP_STATE_DIR/db-user.$user@$h.sha256"
+  NEW_ACCOUNT=0
+  if [ "$(q "SELECT COUNT(*) FROM mysql.user WHERE User = $(s "$user") AND Host = $(s "$h")")" = 0 ]; then
+    printf 'CREATE USER %s %s %s;\n' "$account" "$(auth_clause "$h")" "$(s "$pw")" | sql
+    NEW_ACCOUNT=1
+    lemp_changed "created ${kind}user '$user'@'$h'"
+  elif [ "$(cat "$hash_file" 2>/dev/null || true)" != "$hash" ]; then
+    printf 'ALTER USER %s %s %s;\n' "$account" "$(auth_clause "$h")" "$(s "$pw")" | sql
+    lemp_changed "set the password of '$user'@'$h'"
+  fi
+  if [ "$(cat "$hash_file" 2>/dev/null || true)" != "$hash" ]; then   # bookkeeping, not counted as a change
+    (umask 077 && printf '%s\n' "$hash" >"$hash_file")
+  fi
+}
+
+# drop_unlisted USER HOST...: drop USER at every host not listed (a client or replica that was removed).
+drop_unlisted() {
+  local user=$1 h c keep
+  shift
+  while IFS=$'\t' read -r h; do
+    keep=0
+    for c in "$@"; do [ "$c" != "$h" ] || keep=1; done
+    [ "$keep" = 0 ] || continue
+    q "DROP USER $(s "$user")@$(s "$h")"
+    rm -f "$LEMP_STATE_DIR/db-user.$user@$h.sha256"
+    lemp_changed "dropped user '$user'@'$h' (host no longer listed)"
+  done < <(q "SELECT Host FROM mysql.user WHERE User = $(s "$user")")
+}
+
 # --- the application's objects: on a standalone or primary server (a replica gets them from its primary) ---
 if [ "$LEMP_DB_ROLE" != replica ]; then
   # the application's database
@@ -141,36 +176,16 @@ if [ "$LEMP_DB_ROLE" != replica ]; then
     lemp_changed "created database $LEMP_DB_NAME"
   fi
 
-  # the application user at each client host; the password is set when the user is new or the password changed
-  # (a sha256 of it is kept in a root-only file to know that without reading it back)
-  hash=$(printf '%s' "$password" | sha256sum | cut -d' ' -f1)
+  # the application user at each client host
   for h in "${client_hosts[@]}"; do
+    ensure_account "$LEMP_DB_USER" "$h" "$password"
     account="$(s "$LEMP_DB_USER")@$(s "$h")"
-    hash_file="$LEMP_STATE_DIR/db-user.$LEMP_DB_USER@$h.sha256"
-    if [ "$(q "SELECT COUNT(*) FROM mysql.user WHERE User = $(s "$LEMP_DB_USER") AND Host = $(s "$h")")" = 0 ]; then
-      printf 'CREATE USER %s %s %s;\n' "$account" "$(auth_clause "$h")" "$(s "$password")" | sql
-      lemp_changed "created user '$LEMP_DB_USER'@'$h'"
-    elif [ "$(cat "$hash_file" 2>/dev/null || true)" != "$hash" ]; then
-      printf 'ALTER USER %s %s %s;\n' "$account" "$(auth_clause "$h")" "$(s "$password")" | sql
-      lemp_changed "set the password of '$LEMP_DB_USER'@'$h'"
-    fi
-    if [ "$(cat "$hash_file" 2>/dev/null || true)" != "$hash" ]; then   # bookkeeping, not counted as a change
-      (umask 077 && printf '%s\n' "$hash" >"$hash_file")
-    fi
     if [ "$(q "SELECT COUNT(*) FROM mysql.db WHERE Db = $(s "$LEMP_DB_NAME") AND User = $(s "$LEMP_DB_USER") AND Host = $(s "$h")")" = 0 ]; then
       q "GRANT ALL PRIVILEGES ON $db.* TO $account"
       lemp_changed "granted all on $LEMP_DB_NAME.* to '$LEMP_DB_USER'@'$h'"
     fi
   done
-  # the same user at hosts no longer listed
-  while IFS=$'\t' read -r h; do
-    keep=0
-    for c in "${client_hosts[@]}"; do [ "$c" != "$h" ] || keep=1; done
-    [ "$keep" = 0 ] || continue
-    q "DROP USER $(s "$LEMP_DB_USER")@$(s "$h")"
-    rm -f "$LEMP_STATE_DIR/db-user.$LEMP_DB_USER@$h.sha256"
-    lemp_changed "dropped user '$LEMP_DB_USER'@'$h' (host no longer listed)"
-  done < <(q "SELECT Host FROM mysql.user WHERE User = $(s "$LEMP_DB_USER")")
+  drop_unlisted "$LEMP_DB_USER" "${client_hosts[@]}"
 
   # the greetings table and its first row
   if [ -z "$(q "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = $(s "$LEMP_DB_NAME") AND TABLE_NAME = 'greetings'")" ]; then
@@ -191,31 +206,15 @@ repl_grants="GRANT REPLICATION SLAVE, REPLICATION CLIENT, RELOAD ON *.* TO %s;
 GRANT SELECT, SHOW VIEW, EVENT, TRIGGER, LOCK TABLES ON $db.* TO %s;
 GRANT SELECT ON mysql.* TO %s;"
 if [ "$LEMP_DB_ROLE" = primary ]; then
-  repl_hash=$(printf '%s' "$repl_password" | sha256sum | cut -d' ' -f1)
   for h in "${replica_hosts[@]}"; do
-    account="$(s "$REPL_USER")@$(s "$h")"
-    hash_file="$LEMP_STATE_DIR/db-user.$REPL_USER@$h.sha256"
-    if [ "$(q "SELECT COUNT(*) FROM mysql.user WHERE User = $(s "$REPL_USER") AND Host = $(s "$h")")" = 0 ]; then
-      printf 'CREATE USER %s %s %s;\n' "$account" "$(auth_clause "$h")" "$(s "$repl_password")" | sql
+    ensure_account "$REPL_USER" "$h" "$repl_password" "replication "
+    if [ "$NEW_ACCOUNT" = 1 ]; then
+      account="$(s "$REPL_USER")@$(s "$h")"
       # shellcheck disable=SC2059  # the format is ours, the arguments are quoted SQL
       q "$(printf "$repl_grants" "$account" "$account" "$account")"
-      lemp_changed "created replication user '$REPL_USER'@'$h'"
-    elif [ "$(cat "$hash_file" 2>/dev/null || true)" != "$repl_hash" ]; then
-      printf 'ALTER USER %s %s %s;\n' "$account" "$(auth_clause "$h")" "$(s "$repl_password")" | sql
-      lemp_changed "set the password of '$REPL_USER'@'$h'"
-    fi
-    if [ "$(cat "$hash_file" 2>/dev/null || true)" != "$repl_hash" ]; then
-      (umask 077 && printf '%s\n' "$repl_hash" >"$hash_file")
     fi
   done
-  while IFS=$'\t' read -r h; do
-    keep=0
-    for c in "${replica_hosts[@]}"; do [ "$c" != "$h" ] || keep=1; done
-    [ "$keep" = 0 ] || continue
-    q "DROP USER $(s "$REPL_USER")@$(s "$h")"
-    rm -f "$LEMP_STATE_DIR/db-user.$REPL_USER@$h.sha256"
-    lemp_changed "dropped replication user '$REPL_USER'@'$h' (no longer a replica)"
-  done < <(q "SELECT Host FROM mysql.user WHERE User = $(s "$REPL_USER")")
+  drop_unlisted "$REPL_USER" "${replica_hosts[@]}"
 fi
 
 if [ "$LEMP_DB_ROLE" = replica ]; then
