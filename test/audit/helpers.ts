@@ -50,16 +50,4 @@ export function summary(vs: readonly { policy: string; level: string }[]): strin
     return vs.map((v) => `${v.policy}:${v.level}`).sort();
 }
 
-/** The dev stack's verdicts (the seed design): the three mandatory issues and the single-server advisories. */
-export const DEV_VERDICTS = [
-    "app-db-separation:advisory",
-    "backups-enabled:advisory",
-    "database-not-exposed:mandatory",
-    "firewall-required:mandatory",
-    "horizontal-scaling:advisory",
-    "https-required:mandatory",
-    "monitoring-enabled:advisory",
-    "no-single-point-of-failure:advisory",
-    "no-single-point-of-failure:advisory",
-    "zero-downtime-maintenance:advisory",
-];
+export { DEV_VERDICTS } from "../policy/fixtures";

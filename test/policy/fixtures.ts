@@ -385,6 +385,21 @@ export async function runPack(rs: PolicyResource[], packConfig: Record<string, P
 }
 
 /** "policy:level" per violation, sorted: compact assertions. */
+/** The dev stack's verdicts (the seed design): the three mandatory issues and the single-server advisories. MySQL on
+ * 0.0.0.0 without a firewall is the one database-not-exposed (3306 is published on 127.0.0.1 only). */
+export const DEV_VERDICTS = [
+    "app-db-separation:advisory",
+    "backups-enabled:advisory",
+    "database-not-exposed:mandatory",
+    "firewall-required:mandatory",
+    "horizontal-scaling:advisory",
+    "https-required:mandatory",
+    "monitoring-enabled:advisory",
+    "no-single-point-of-failure:advisory",
+    "no-single-point-of-failure:advisory",
+    "zero-downtime-maintenance:advisory",
+];
+
 export function summary(violations: Violation[]): string[] {
     return violations.map((v) => `${v.policy}:${v.level}`).sort();
 }
