@@ -15,11 +15,11 @@ export const PROJECT_DIR = path.join(__dirname, "..");
 /** Largest stack file (and policy config file) read, in bytes. */
 export const MAX_STACK_FILE_BYTES = 64 * 1024;
 /** Most lines plus flow-collection items (commas) in a stack file: bounds the YAML parser's work. */
-export const MAX_YAML_LINES = 4000;
+export const MAX_YAML_LINES = 1000;
 /** Deepest nesting of flow collections ([ { ) and compact block entries (- - -) in a stack file. */
 export const MAX_YAML_NESTING = 64;
 /** Most keys in one mapping of a stack file (the config mapping included). */
-export const MAX_YAML_KEYS = 1000;
+export const MAX_YAML_KEYS = 500;
 
 /** A stack file (or another input file) that cannot be used: the message names the file, never quotes its text. */
 export class StackFileError extends Error {
@@ -164,6 +164,24 @@ function checkKeys(root: Node | null, lines: LineCounter, file: string): void {
     }
 }
 
+/**
+ * The parser's reason without any text of the file: several of its messages quote the offending source (a tag, a
+ * directive, an escape sequence, a block scalar header, a scalar), which may be part of a secret.
+ */
+export function yamlReason(message: string): string {
+    let reason = message.split("\n")[0];
+    const colon = reason.indexOf(": ");
+    if (colon >= 0) reason = reason.slice(0, colon);
+    reason = reason
+        .replace(/^(Unknown directive|Unsupported YAML version|Invalid escape sequence|Unresolved plain scalar|Not a valid tag|Could not resolve tag|Unresolved tag)\b.*$/, "$1")
+        .replace(/^The .* tag has no suffix$/, "A tag has no suffix")
+        .replace(/^Verbatim tags aren't resolved, so .* is invalid\.?$/, "Verbatim tags aren't resolved")
+        .replace(/^Plain value cannot start with .*$/, "Plain value cannot start with this character")
+        .replace(/^Unexpected (.*) (in|at) /, (m, what: string, where: string) => `Unexpected ${/^[a-z-]+$|^.$/.test(what) ? what : "token"} ${where} `);
+    // anything else long enough to be a value is left out
+    return reason.split(" ").map((w) => (w.length > 20 ? "(...)" : w)).join(" ");
+}
+
 /** Parse a stack file's text: errors name file:line:column and the parser's reason, never the line's text. */
 export function parseStackText(text: string, file: string): unknown {
     checkNesting(text, file);
@@ -171,14 +189,14 @@ export function parseStackText(text: string, file: string): unknown {
     const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, logLevel: "silent", lineCounter: lines });
     const err = doc.errors[0];
     if (err) {
-        const reason = escapeText(err.message.split("\n")[0], 200);
+        const reason = escapeText(yamlReason(err.message), 200);
         throw new StackFileError(file, `${showPath(file)}:${lineCol(lines, err.pos[0])}: invalid YAML: ${reason}`);
     }
     checkKeys(doc.contents, lines, file);
     try {
         return doc.toJS({ maxAliasCount: 100 });
     } catch (e) {
-        throw new StackFileError(file, `${showPath(file)}: invalid YAML: ${escapeText((e as Error).message.split("\n")[0], 200)}`);
+        throw new StackFileError(file, `${showPath(file)}: invalid YAML: ${escapeText(yamlReason((e as Error).message), 200)}`);
     }
 }
 

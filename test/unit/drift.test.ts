@@ -16,18 +16,7 @@ import { loadConfig, RawConfig } from "../../lib/config";
 import { STEP_NAMES } from "../../lib/facts";
 import { SCRIPTS_DIR } from "../../lib/steps";
 import { captureProgram, plannedCommands } from "../../tools/capture";
-
-/** Deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
+import { prng } from "./prng";
 
 const SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
 const OS_RELEASES = {
@@ -60,7 +49,7 @@ function values(rand: () => number) {
         domain: ["a.b", "FooBar.COM", longDomain, "1-2.3x", domain(), domain(), domain()],
         www: ["true", "false"],
         tls: ["letsencrypt", "self-signed", "none"],
-        acmeEmail: ["a@b.co", `${printable.slice(0, 64)}@example.org`, `${chars(printable, 1, 64)}@${domain()}`, `${chars(printable, 1, 20)}@${domain()}`],
+        acmeEmail: ["ops@foo_bar.com", "a@b.co", `${printable.slice(0, 64)}@example.org`, `${chars(printable, 1, 64)}@${domain()}`, `${chars(printable, 1, 20)}@${domain()}`],
         acmeServer: [
             "https://a.b",
             "https://acme-staging-v02.api.letsencrypt.org/directory",
@@ -68,6 +57,7 @@ function values(rand: () => number) {
             "https://acme.example:65535/a_b/c~d/%20/-./",
             `https://${domain()}/${chars(alnum + "._~%/-", 0, 40)}`,
             `https://${domain()}:${int(1, 65535)}/${chars(alnum + "._~%/-", 0, 40)}`,
+            "https://acme.example/dir?x=1",   // candidates the config must refuse (certbot.sh would)
         ],
         hstsMaxAge: ["0", "63072000", String(int(0, 63072000))],
         dbBindAddress: ["auto", "0.0.0.0", "::", "10.0.0.13", "::ffff:10.0.0.13"],
@@ -75,7 +65,7 @@ function values(rand: () => number) {
         dbName: ["a", "_", "testdb", "x".repeat(32), ident(), ident()],
         dbUser: ["a", "_", "app_user", "U".repeat(32), ident(), ident()],
         firewallAllowPorts: ["[]", "[1]", "[65535]", JSON.stringify(Array.from({ length: 100 }, () => int(1, 65535)))],
-        monitoringAllowFrom: ["[]", '["0.0.0.0/0"]', '["255.255.255.255/32", "10.0.0.0/8", "192.0.2.7"]', JSON.stringify(Array.from({ length: 100 }, () => pick([ipv4(), cidr()])))],
+        monitoringAllowFrom: ['["2001:db8::/64"]', '["10.0.0.0/08"]', "[]", '["0.0.0.0/0"]', '["255.255.255.255/32", "10.0.0.0/8", "192.0.2.7"]', JSON.stringify(Array.from({ length: 100 }, () => pick([ipv4(), cidr()])))],
         backupTime: ["00:00", "23:59", `${String(int(0, 23)).padStart(2, "0")}:${String(int(0, 59)).padStart(2, "0")}`],
         backupRetention: ["1", "365", String(int(1, 365))],
         hosts: [
@@ -94,6 +84,7 @@ function values(rand: () => number) {
                 { name: "d1", roles: ["db"], connection: { type: "docker", sshPort: 2225, dbPort: 13306 } },
             ]),
             JSON.stringify([{ name: "web-01", roles: ["web", "app", "db"], connection: { type: "docker" } }]),
+            JSON.stringify([ssh("web-01", ["web", "app"], "10.0.0.11"), ssh("db-01", ["db"], "db.example.net")]),
         ],
     } satisfies Record<string, string[]>;
 }
