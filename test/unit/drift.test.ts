@@ -46,24 +46,23 @@ function values(rand: () => number) {
     const maxHostName = "h" + "-".repeat(61) + "1";
     const ssh = (name: string, roles: string[], address: string, extra: Record<string, unknown> = {}) => ({ name, roles, connection: { type: "ssh", address, ...extra } });
     return {
-        domain: ["a.b", "FooBar.COM", longDomain, "1-2.3x", domain(), domain(), domain()],
+        domain: ["a.b", "FooBar.COM", longDomain, "1-2.3x", domain()],
         www: ["true", "false"],
         tls: ["letsencrypt", "self-signed", "none"],
-        acmeEmail: ["ops@foo_bar.com", "a@b.co", `${printable.slice(0, 64)}@example.org`, `${chars(printable, 1, 64)}@${domain()}`, `${chars(printable, 1, 20)}@${domain()}`],
+        acmeEmail: ["ops@foo_bar.com", "a@b.co", `${printable.slice(0, 64)}@example.org`, `${chars(printable, 1, 64)}@${domain()}`],
         acmeServer: [
             "https://a.b",
             "https://acme-staging-v02.api.letsencrypt.org/directory",
             "https://10.0.0.1:14000/dir",
             "https://acme.example:65535/a_b/c~d/%20/-./",
-            `https://${domain()}/${chars(alnum + "._~%/-", 0, 40)}`,
             `https://${domain()}:${int(1, 65535)}/${chars(alnum + "._~%/-", 0, 40)}`,
             "https://acme.example/dir?x=1",   // candidates the config must refuse (certbot.sh would)
         ],
         hstsMaxAge: ["0", "63072000", String(int(0, 63072000))],
         dbBindAddress: ["auto", "0.0.0.0", "::", "10.0.0.13", "::ffff:10.0.0.13"],
         dbPort: ["1", "65535", "3306", String(int(1, 65535))],
-        dbName: ["a", "_", "testdb", "x".repeat(32), ident(), ident()],
-        dbUser: ["a", "_", "app_user", "U".repeat(32), ident(), ident()],
+        dbName: ["a", "_", "testdb", "x".repeat(32), ident()],
+        dbUser: ["a", "_", "app_user", "U".repeat(32), ident()],
         firewallAllowPorts: ["[]", "[1]", "[65535]", JSON.stringify(Array.from({ length: 100 }, () => int(1, 65535)))],
         monitoringAllowFrom: ['["2001:db8::/64"]', '["10.0.0.0/08"]', "[]", '["0.0.0.0/0"]', '["255.255.255.255/32", "10.0.0.0/8", "192.0.2.7"]', JSON.stringify(Array.from({ length: 100 }, () => pick([ipv4(), cidr()])))],
         backupTime: ["00:00", "23:59", `${String(int(0, 23)).padStart(2, "0")}:${String(int(0, 59)).padStart(2, "0")}`],
@@ -138,7 +137,7 @@ describe("drift guard: every value the config accepts passes the scripts' own in
             else for (const [key, list] of Object.entries(accepted)) if (i < list.length) configs.push({ ...BASE, [key]: list[i] });
         }
         const commands = new Map<string, string>();
-        const firstConfig = new Set<string>();
+        const onePerStep = new Map<string, string>();
         const limit = Error.stackTraceLimit;
         Error.stackTraceLimit = 0;   // the capture is several times faster without stack traces (see tools/audit.ts)
         try {
@@ -146,7 +145,7 @@ describe("drift guard: every value the config accepts passes the scripts' own in
                 const capture = await captureProgram({ raw, secrets: { sshPrivateKey: SSH_KEY } });
                 for (const c of plannedCommands(capture)) {
                     commands.set(c.create, `${c.name} of ${JSON.stringify(raw).slice(0, 300)}`);
-                    if (raw === configs[0]) firstConfig.add(c.create);
+                    if (!onePerStep.has(c.facts.step)) onePerStep.set(c.facts.step, c.create);
                 }
             }
         } finally {
@@ -156,10 +155,10 @@ describe("drift guard: every value the config accepts passes the scripts' own in
         assert.deepStrictEqual([...steps].sort(), [...STEP_NAMES].sort(), "every step is exercised");
         // One bash per OS runs every distinct command (each is its own `bash -c`, as over SSH); a non-root SSH user's
         // `sudo -n env …` runs as `env …` here (we are root already).
-        // Ubuntu 22.04 (the target) runs every command; Debian 12 (the test hosts) those of the first config (the OS
+        // Ubuntu 22.04 (the target) runs every command; Debian 12 (the test hosts) one command of each step (the OS
         // changes package names, not the settings checks; process start-up is most of this test's time).
         for (const release of Object.keys(OS_RELEASES)) {
-            const list = release === "ubuntu-22.04" ? [...commands.keys()] : [...firstConfig];
+            const list = release === "ubuntu-22.04" ? [...commands.keys()] : [...onePerStep.values()];
             const script = list
                 .map((c, i) => `( ${c.replace(/^sudo -n /, "")} ) </dev/null >"$OUT/${i}.out" 2>"$OUT/${i}.err"; echo "$?" >"$OUT/${i}.rc"`)
                 .join("\n");
@@ -181,6 +180,6 @@ describe("drift guard: every value the config accepts passes the scripts' own in
             });
             assert.deepStrictEqual(failures, [], failures.join("\n"));
         }
-        assert.ok(configs.length >= 5 && commands.size >= 60, `${configs.length} configs, ${commands.size} distinct commands`);
+        assert.ok(configs.length >= 5 && commands.size >= 50, `${configs.length} configs, ${commands.size} distinct commands`);
     });
 });
