@@ -153,9 +153,9 @@ describe("hostile input", () => {
             fast("email dots", () => refuses({ acmeEmail: "a@" + "a.".repeat(20000) + "@" }, "acmeEmail"));
             fast("email dots and a space", () => refuses({ acmeEmail: "a@" + ".".repeat(40000) + " " }, "acmeEmail"));
         });
-        it("buildTopology is linear in firewall rules (all 65,535 ports on one host)", () => {
-            const c: StackConfig = { ...loadConfig({ firewall: "true" }), firewallAllowPorts: Array.from({ length: 65535 }, (_, i) => i + 1) };
-            fast("65535 ports", () => assert.strictEqual(buildTopology(c).hosts[0].firewall?.rules.length, 65535));
+        it("buildTopology is linear in firewall rules (30,000 ports on one host: the old scan took seconds)", () => {
+            const c: StackConfig = { ...loadConfig({ firewall: "true" }), firewallAllowPorts: Array.from({ length: 30000 }, (_, i) => i + 1) };
+            fast("30000 ports", () => assert.strictEqual(buildTopology(c).hosts[0].firewall?.rules.length, 30000));
         });
         it(`lists are capped (${MAX_LIST_LENGTH} entries) and hosts too (${MAX_HOSTS}): no Docker address past the /24`, () => {
             refuses({ firewallAllowPorts: JSON.stringify(Array.from({ length: MAX_LIST_LENGTH + 1 }, (_, i) => i + 1)) }, "firewallAllowPorts");
