@@ -11,11 +11,15 @@ const raw = Object.fromEntries(
         .map(([key, value]) => [key.slice(prefix.length), value]),
 );
 const config = new pulumi.Config(PROJECT);
+// Which keys the engine holds as secrets (`pulumi config set --secret`): the SDK's runtime has the check, untyped.
+const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+const secretKeys = isConfigSecret ? Object.keys(raw).filter((key) => isConfigSecret(`${prefix}${key}`)) : undefined;
 
 const out = deployStack({
     raw,
     secret: (key) => config.requireSecret(key),
     sshAgentSocket: process.env.SSH_AUTH_SOCK || undefined,
+    secretKeys,
 });
 
 export const siteUrl = out.siteUrl;

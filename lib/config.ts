@@ -77,22 +77,139 @@ export interface StackConfig {
     backupRetention: number;
 }
 
-/** A config error: always names the key and the value that was refused. */
+/** A config error: always names the key, and shows the refused value unless it may be a secret (see `showValue`). */
 export class ConfigError extends Error {
     constructor(
         readonly key: string,
         readonly value: unknown,
         reason: string,
+        /** Never show the value (unknown keys, anything that may hold a secret). */
+        hide = false,
     ) {
-        super(`invalid config ${PROJECT}:${key} = ${show(value)}: ${reason}`);
+        const shown = hide ? undefined : showValue(key, value);
+        super(`invalid config ${PROJECT}:${escapeText(key, 200)}${shown === undefined ? " (value not shown)" : ` = ${shown}`}: ${reason}`);
         this.name = "ConfigError";
     }
 }
 
-function show(value: unknown): string {
+// ---------------------------------------------------------------------------------------------------------------------
+// Input limits: every value is bounded, so any input ends in a result or an error within a second.
+
+/** Longest raw value of one config key (characters), e.g. the `hosts` list as JSON. */
+export const MAX_VALUE_LENGTH = 65536;
+/** Most entries in a list setting (firewallAllowPorts, monitoringAllowFrom, a host's roles). */
+export const MAX_LIST_LENGTH = 100;
+/** Most hosts in a stack (the Docker network's /24 gives each host a fixed address). */
+export const MAX_HOSTS = 100;
+/** Deepest nesting of a structured value (hosts: list → host → connection → value is 3). */
+export const MAX_DEPTH = 8;
+/** Longest ACME directory URL; domains (253) and e-mail addresses (254) have their own, standard limits. */
+export const MAX_URL_LENGTH = 1024;
+export const MAX_EMAIL_LENGTH = 254;
+export const MAX_DOMAIN_LENGTH = 253;
+
+/** The replication account the database step creates on a primary and its replicas (scripts/database.sh). */
+export const REPLICATION_USER = "repl";
+
+/** Database names the server owns, or that mysql_secure_installation's clean-up drops (`test`, `test\_%`). */
+export const RESERVED_DATABASES = ["mysql", "sys", "information_schema", "performance_schema", "test", "ndbinfo", "mysql_innodb_cluster_metadata"];
+/** Accounts the server, the distribution or this program own. */
+export const RESERVED_USERS = [
+    "root",
+    REPLICATION_USER,
+    "mysql",
+    "mariadb.sys",
+    "mysql.sys",
+    "mysql.session",
+    "mysql.infoschema",
+    "debian-sys-maint",
+    "public",
+    "none",
+];
+
+/** Why `name` may not be the application's database, or undefined when it may. Case-insensitive. */
+export function reservedDatabaseName(name: string): string | undefined {
+    const n = name.toLowerCase();
+    if (RESERVED_DATABASES.includes(n)) return "a database the server owns or its secure installation drops";
+    if (n.startsWith("test_")) return "test_* databases are dropped by the secure installation's clean-up (test\\_%)";
+    return undefined;
+}
+
+/** Why `name` may not be the application's user, or undefined when it may. Case-insensitive. */
+export function reservedUserName(name: string): string | undefined {
+    const n = name.toLowerCase();
+    if (n === REPLICATION_USER) return `the replication account (${REPLICATION_USER}) is managed by the database step`;
+    if (RESERVED_USERS.includes(n) || n.startsWith("mysql.") || n.startsWith("mariadb.")) {
+        return "a system account of the database server";
+    }
+    return undefined;
+}
+
+/** Control characters, line/paragraph separators and bidirectional overrides, escaped as \uXXXX. */
+export function escapeText(text: string, max = 120): string {
+    const cut = text.length > max ? `${text.slice(0, max - 3)}...` : text;
+    return cut.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** A value that looks like key material (a private key, an SSH key, a long base64 blob): never shown, whatever its key. */
+export function looksLikeKeyMaterial(text: string): boolean {
+    return (
+        /-----BEGIN|PRIVATE KEY|PuTTY-User-Key|b3BlbnNzaC1rZXktdjE|(ssh-(ed25519|rsa|dss)|ecdsa-sha2-|sk-ssh-)\S*\s+AAAA/i.test(text) ||
+        /[A-Za-z0-9+/=_-]{40,}/.test(text)
+    );
+}
+
+/** The value as an error shows it (bounded, escaped), or undefined when it must not be shown. */
+export function showValue(key: string, value: unknown): string | undefined {
+    const last = key.replace(/\[\d+\]$/, "").split(".").pop() ?? key;
+    if (isSecretKey(last) && !(last === "privateKeyConfig" && typeof value === "string" && /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/.test(value))) {
+        return undefined;
+    }
     if (value === undefined) return "(unset)";
-    const text = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+    const budget = { chars: 160, hidden: false };
+    const text = render(value, 0, budget);
+    if (budget.hidden) return undefined;
     return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+const SHOWN_FIELDS = new Set(["name", "roles", "connection", "type", "address", "port", "user", "privateAddress", "bindAddress", "sshPort", "httpPort", "httpsPort", "dbPort"]);
+
+/** Bounded rendering: no recursion past depth 3, no more than a few items, fields of a mapping only when known. */
+function render(v: unknown, depth: number, budget: { chars: number; hidden: boolean }): string {
+    if (budget.chars <= 0) return "...";
+    let out: string;
+    if (typeof v === "string") {
+        const cut = v.length > 200 ? v.slice(0, 200) : v;
+        if (looksLikeKeyMaterial(v)) budget.hidden = true;
+        out = `"${escapeText(cut.replace(/\\/g, "\\\\").replace(/"/g, '\\"'), 120)}"`;
+    } else if (typeof v === "number" || typeof v === "boolean" || v === null) {
+        out = String(v);
+    } else if (Array.isArray(v)) {
+        if (depth >= 3) out = "[...]";
+        else {
+            const items: string[] = [];
+            for (let i = 0; i < v.length && i < 8 && budget.chars > 0; i++) items.push(render(v[i], depth + 1, budget));
+            if (v.length > items.length) items.push("...");
+            out = `[${items.join(", ")}]`;
+        }
+    } else if (typeof v === "object") {
+        if (depth >= 3) out = "{...}";
+        else {
+            const items: string[] = [];
+            const keys = Object.keys(v as object);
+            for (const k of keys.slice(0, 8)) {
+                if (budget.chars <= 0) break;
+                const shown = SHOWN_FIELDS.has(k) ? render((v as Record<string, unknown>)[k], depth + 1, budget) : "(not shown)";
+                items.push(`${escapeText(k, 40)}: ${shown}`);
+            }
+            if (keys.length > items.length) items.push("...");
+            out = `{${items.join(", ")}}`;
+        }
+    } else {
+        out = `(${typeof v})`;
+    }
+    budget.chars -= out.length;
+    return out;
 }
 
 /** Every key the program understands, with its default (the seed design). Pulumi.yaml declares the same. */
@@ -131,26 +248,56 @@ const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "hosts", "sshPrivateKey"])
 /** Raw config as the engine gives it: keys without the project prefix, values as strings. */
 export type RawConfig = Record<string, string>;
 
-/** Config keys whose values are secrets (never echoed in errors). */
+/** Config keys whose values are secrets or look like one: never echoed in errors. */
 export function isSecretKey(key: string): boolean {
+    return /priv(ate)?_?key|pass|pwd|secret|token|key|cred|auth|cert|salt|cookie|session|signature|otp/i.test(key);
+}
+
+/** Unknown keys the program tolerates when the engine does not say which keys are secret (tests, old callers). */
+function looksLikeSecretKeyName(key: string): boolean {
     return /privatekey|password|secret|token/i.test(key);
 }
 
+export interface ConfigEnv {
+    /** An SSH agent is available for SSH hosts that name no key. */
+    hasSshAgent: boolean;
+    /**
+     * The keys the engine holds as secrets (`pulumi config set --secret`; offline: the stack file's `secure:` values).
+     * When given, unknown keys must be among them, and `privateKeyConfig` / `sshPrivateKey` must be.
+     */
+    secretKeys?: readonly string[];
+}
+
 /**
- * Validate the raw config. `secretKeys` are the keys the engine marked secret; hosts may name them as their key.
+ * Validate the raw config. Secret keys are the keys the engine marked secret; hosts may name them as their key.
  * `hasSshAgent` says whether an SSH agent is available for SSH hosts that name no key.
  */
-export function loadConfig(raw: RawConfig, env: { hasSshAgent: boolean } = { hasSshAgent: false }): StackConfig {
-    for (const key of Object.keys(raw)) {
-        if (!KNOWN_KEYS.has(key) && !isSecretKey(key)) {
-            throw new ConfigError(key, raw[key], `unknown key; known keys: ${[...KNOWN_KEYS].sort().join(", ")}`);
+export function loadConfig(raw: RawConfig, env: ConfigEnv = { hasSshAgent: false }): StackConfig {
+    const secretKeys = env.secretKeys === undefined ? undefined : new Set(env.secretKeys);
+    const keys = Object.keys(raw);
+    for (const key of keys) {
+        // Key names are shown (escaped), never the value of a key the program does not know.
+        if (key.length > 100 || !/^[A-Za-z][A-Za-z0-9_.-]*$/.test(key)) {
+            throw new ConfigError(key, undefined, "not a valid config key name (letters, digits, _ . -; at most 100)", true);
+        }
+        const tolerated = secretKeys ? secretKeys.has(key) : looksLikeSecretKeyName(key);
+        if (!KNOWN_KEYS.has(key) && !tolerated) {
+            throw new ConfigError(key, undefined, `unknown key; known keys: ${[...KNOWN_KEYS].sort().join(", ")}`, true);
+        }
+        const v = raw[key];
+        if (typeof v !== "string") throw new ConfigError(key, undefined, "expected a string value from the engine", true);
+        if (v.length > MAX_VALUE_LENGTH && !secretKeys?.has(key)) {
+            throw new ConfigError(key, undefined, `value longer than ${MAX_VALUE_LENGTH} characters`, true);
         }
     }
-    const domain = str(raw, "domain", DEFAULTS.domain);
-    if (!isDomainName(domain) || !domain.includes(".")) {
-        throw new ConfigError("domain", domain, "expected a DNS name such as foobar.com (letters, digits, hyphens, dots)");
+    if (secretKeys && raw.sshPrivateKey !== undefined && !secretKeys.has("sshPrivateKey")) {
+        throw new ConfigError("sshPrivateKey", undefined, "must be a secret: `pulumi config set --secret sshPrivateKey \"$(cat key)\"`", true);
     }
-    if (domain.startsWith("www.")) {
+    const domain = str(raw, "domain", DEFAULTS.domain);
+    if (domain.length > MAX_DOMAIN_LENGTH || !isDomainName(domain) || !domain.includes(".")) {
+        throw new ConfigError("domain", domain, "expected a DNS name such as foobar.com (letters, digits, hyphens, dots; at most 253)");
+    }
+    if (domain.toLowerCase().startsWith("www.")) {
         throw new ConfigError("domain", domain, "give the apex domain; www is added by the www switch");
     }
     const publicIp = str(raw, "publicIp", DEFAULTS.publicIp);
@@ -162,19 +309,23 @@ export function loadConfig(raw: RawConfig, env: { hasSshAgent: boolean } = { has
         throw new ConfigError("tls", tls, `unknown TLS mode; expected one of ${TLS_MODES.join(", ")}`);
     }
     const acmeEmail = str(raw, "acmeEmail", DEFAULTS.acmeEmail);
-    if (acmeEmail !== "" && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(acmeEmail)) {
-        throw new ConfigError("acmeEmail", acmeEmail, "expected an e-mail address");
+    if (acmeEmail !== "" && !isEmail(acmeEmail)) {
+        throw new ConfigError("acmeEmail", acmeEmail, `expected an e-mail address such as admin@foobar.com (ASCII, at most ${MAX_EMAIL_LENGTH} characters)`);
     }
     if (tls === "letsencrypt" && acmeEmail === "") {
         throw new ConfigError("acmeEmail", acmeEmail, "required when tls is letsencrypt (Let's Encrypt account e-mail)");
     }
     const dbBindAddress = str(raw, "dbBindAddress", DEFAULTS.dbBindAddress);
-    if (dbBindAddress !== "auto" && net.isIP(dbBindAddress) === 0) {
+    if (dbBindAddress !== "auto" && ipFamily(dbBindAddress) === 0) {
         throw new ConfigError("dbBindAddress", dbBindAddress, "expected an IP address such as 127.0.0.1 or 0.0.0.0, or auto");
     }
     const acmeServer = str(raw, "acmeServer", DEFAULTS.acmeServer);
-    if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(acmeServer)) {
-        throw new ConfigError("acmeServer", acmeServer, "expected the https:// URL of an ACME directory");
+    if (!isAcmeUrl(acmeServer)) {
+        throw new ConfigError(
+            "acmeServer",
+            acmeServer,
+            `expected the https:// URL of an ACME directory (host[:port] and a path of letters, digits and . _ ~ % / -; at most ${MAX_URL_LENGTH} characters)`,
+        );
     }
     const hstsMaxAge = integer(raw, "hstsMaxAge", DEFAULTS.hstsMaxAge, 0, 63072000);
     const backupTime = str(raw, "backupTime", DEFAULTS.backupTime);
@@ -185,11 +336,15 @@ export function loadConfig(raw: RawConfig, env: { hasSshAgent: boolean } = { has
     const monitoringAllowFrom = addressList(raw, "monitoringAllowFrom", DEFAULTS.monitoringAllowFrom);
     const dbPort = port(raw, "dbPort", DEFAULTS.dbPort);
     const dbName = identifier(raw, "dbName", DEFAULTS.dbName);
+    const dbNameReserved = reservedDatabaseName(dbName);
+    if (dbNameReserved) throw new ConfigError("dbName", dbName, `reserved name: ${dbNameReserved}; choose another, e.g. app`);
     const dbUser = identifier(raw, "dbUser", DEFAULTS.dbUser);
+    const dbUserReserved = reservedUserName(dbUser);
+    if (dbUserReserved) throw new ConfigError("dbUser", dbUser, `reserved name: ${dbUserReserved}; choose another, e.g. app`);
     const firewallAllowPorts = portList(raw, "firewallAllowPorts", DEFAULTS.firewallAllowPorts);
 
     const hostsRaw = raw.hosts === undefined ? DEFAULT_HOSTS : json(raw, "hosts");
-    const hosts = parseHosts(hostsRaw, new Set(Object.keys(raw)), env);
+    const hosts = parseHosts(hostsRaw, new Set(keys), { hasSshAgent: env.hasSshAgent, secretKeys });
 
     const config: StackConfig = {
         domain,
@@ -236,11 +391,28 @@ const HOST_KEYS = new Set(["name", "roles", "connection"]);
 const SSH_KEYS = new Set(["type", "address", "port", "user", "privateKeyConfig", "privateAddress"]);
 const DOCKER_KEYS = new Set(["type", "bindAddress", "sshPort", "httpPort", "httpsPort", "dbPort"]);
 
-function parseHosts(value: unknown, configKeys: Set<string>, env: { hasSshAgent: boolean }): HostSpec[] {
+type HostEnv = { hasSshAgent: boolean; secretKeys?: Set<string> };
+
+function parseHosts(value: unknown, configKeys: Set<string>, env: HostEnv): HostSpec[] {
     if (!Array.isArray(value) || value.length === 0) {
         throw new ConfigError("hosts", value, "expected a non-empty list of hosts");
     }
+    if (value.length > MAX_HOSTS) throw new ConfigError("hosts", undefined, `${value.length} hosts: at most ${MAX_HOSTS}`, true);
     const hosts = value.map((h, i) => parseHost(h, `hosts[${i}]`, configKeys, env));
+    // Other hosts reach each host at its private address: MySQL accounts and binds, ufw rules, HAProxy backends and
+    // Nginx's trusted proxies, which the scripts take as IPv4 only.
+    if (hosts.length > 1) {
+        hosts.forEach((h, i) => {
+            if (h.connection.type === "ssh" && net.isIP(h.connection.privateAddress) !== 4) {
+                throw new ConfigError(
+                    `hosts[${i}].connection.privateAddress`,
+                    h.connection.privateAddress,
+                    "the other hosts reach this host at its private address (MySQL, firewall rules, load balancer): " +
+                        "it must be an IPv4 address; set privateAddress when address is a DNS name or IPv6",
+                );
+            }
+        });
+    }
 
     const seen = new Set<string>();
     hosts.forEach((h, i) => {
@@ -301,14 +473,14 @@ function parseHosts(value: unknown, configKeys: Set<string>, env: { hasSshAgent:
     return hosts;
 }
 
-function parseHost(value: unknown, at: string, configKeys: Set<string>, env: { hasSshAgent: boolean }): HostSpec {
+function parseHost(value: unknown, at: string, configKeys: Set<string>, env: HostEnv): HostSpec {
     const o = object(value, at);
     unknownKeys(o, at, HOST_KEYS);
     const name = o.name;
     if (typeof name !== "string" || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
         throw new ConfigError(`${at}.name`, name, "expected a host name: lower-case letters, digits and hyphens (a DNS label)");
     }
-    if (!Array.isArray(o.roles) || o.roles.length === 0) {
+    if (!Array.isArray(o.roles) || o.roles.length === 0 || o.roles.length > ROLES.length) {
         throw new ConfigError(`${at}.roles`, o.roles, `expected a non-empty list of roles from ${ROLES.join(", ")}`);
     }
     const roles: Role[] = [];
@@ -331,11 +503,11 @@ function parseHost(value: unknown, at: string, configKeys: Set<string>, env: { h
         if (!isAddress(address)) {
             throw new ConfigError(`${cat}.address`, address, "expected an IP address or a DNS name");
         }
-        const privateAddress = c.privateAddress ?? address;
-        if (typeof privateAddress !== "string" || !isAddress(privateAddress)) {
-            throw new ConfigError(`${cat}.privateAddress`, privateAddress, "expected an IP address or a DNS name");
+        const privateAddress = c.privateAddress === undefined ? address : c.privateAddress;
+        if (typeof privateAddress !== "string" || (c.privateAddress !== undefined && net.isIP(privateAddress) !== 4)) {
+            throw new ConfigError(`${cat}.privateAddress`, privateAddress, "expected an IPv4 address (what the other hosts use to reach this one)");
         }
-        const user = c.user ?? "root";
+        const user = c.user === undefined ? "root" : c.user;
         if (typeof user !== "string" || !/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) {
             throw new ConfigError(`${cat}.user`, user, "expected a Unix user name");
         }
@@ -348,6 +520,9 @@ function parseHost(value: unknown, at: string, configKeys: Set<string>, env: { h
                     "names no config key; set it with `pulumi config set --secret <key> \"$(cat key)\"`",
                 );
             }
+            if (env.secretKeys && !env.secretKeys.has(keyName)) {
+                throw new ConfigError(`${cat}.privateKeyConfig`, keyName, "names a config key that is not a secret; set it with `pulumi config set --secret`");
+            }
         } else if (!configKeys.has("sshPrivateKey") && !env.hasSshAgent) {
             throw new ConfigError(
                 `${cat}`,
@@ -358,21 +533,21 @@ function parseHost(value: unknown, at: string, configKeys: Set<string>, env: { h
         connection = {
             type: "ssh",
             address,
-            port: portValue(c.port ?? 22, `${cat}.port`),
+            port: portValue(c.port === undefined ? 22 : c.port, `${cat}.port`),
             user,
             privateKeyConfig: keyName ?? (configKeys.has("sshPrivateKey") ? "sshPrivateKey" : undefined),
             privateAddress,
         };
     } else if (c.type === "docker") {
         unknownKeys(c, cat, DOCKER_KEYS);
-        const bindAddress = c.bindAddress ?? "127.0.0.1";
-        if (typeof bindAddress !== "string" || net.isIP(bindAddress) === 0) {
+        const bindAddress = c.bindAddress === undefined ? "127.0.0.1" : c.bindAddress;
+        if (typeof bindAddress !== "string" || ipFamily(bindAddress) === 0) {
             throw new ConfigError(`${cat}.bindAddress`, bindAddress, "expected an IP address such as 127.0.0.1");
         }
         connection = {
             type: "docker",
             bindAddress,
-            sshPort: portValue(c.sshPort ?? 2222, `${cat}.sshPort`),
+            sshPort: portValue(c.sshPort === undefined ? 2222 : c.sshPort, `${cat}.sshPort`),
             httpPort: c.httpPort === undefined ? undefined : portValue(c.httpPort, `${cat}.httpPort`),
             httpsPort: c.httpsPort === undefined ? undefined : portValue(c.httpsPort, `${cat}.httpsPort`),
             dbPort: c.dbPort === undefined ? undefined : portValue(c.dbPort, `${cat}.dbPort`),
@@ -399,11 +574,29 @@ function bool(raw: RawConfig, key: string, fallback: boolean): boolean {
 }
 
 function json(raw: RawConfig, key: string): unknown {
+    let v: unknown;
     try {
-        return JSON.parse(raw[key]);
+        v = JSON.parse(raw[key]);
     } catch {
-        throw new ConfigError(key, raw[key], "expected a YAML/JSON list");
+        // the text of a structured value may hold anything (a host's fields): shown only for the simple lists
+        throw new ConfigError(key, raw[key], "expected a YAML/JSON list", key === "hosts");
     }
+    const at = tooDeep(v, MAX_DEPTH);
+    if (at !== undefined) throw new ConfigError(`${key}${at}`, undefined, `nested deeper than ${MAX_DEPTH} levels`, true);
+    return v;
+}
+
+/** The path of the first value nested deeper than `max` (iterative: no recursion on hostile input), or undefined. */
+function tooDeep(root: unknown, max: number): string | undefined {
+    const stack: [unknown, number, string][] = [[root, 0, ""]];
+    while (stack.length > 0) {
+        const [v, depth, at] = stack.pop()!;
+        if (typeof v !== "object" || v === null) continue;
+        if (depth >= max) return at;
+        if (Array.isArray(v)) v.forEach((x, i) => stack.push([x, depth + 1, `${at}[${i}]`]));
+        else for (const [k, x] of Object.entries(v)) stack.push([x, depth + 1, `${at}.${escapeText(k, 40)}`]);
+    }
+    return undefined;
 }
 
 function port(raw: RawConfig, key: string, fallback: number): number {
@@ -422,6 +615,7 @@ function portList(raw: RawConfig, key: string, fallback: number[]): number[] {
     if (raw[key] === undefined) return fallback;
     const v = json(raw, key);
     if (!Array.isArray(v)) throw new ConfigError(key, v, "expected a list of TCP ports");
+    if (v.length > MAX_LIST_LENGTH) throw new ConfigError(key, undefined, `${v.length} entries: at most ${MAX_LIST_LENGTH}`, true);
     return v.map((p, i) => portValue(p, `${key}[${i}]`));
 }
 
@@ -436,23 +630,52 @@ function integer(raw: RawConfig, key: string, fallback: number, min: number, max
 function addressList(raw: RawConfig, key: string, fallback: string[]): string[] {
     if (raw[key] === undefined) return fallback;
     const v = json(raw, key);
-    if (!Array.isArray(v)) throw new ConfigError(key, v, "expected a list of IP addresses or CIDR ranges");
+    if (!Array.isArray(v)) throw new ConfigError(key, v, "expected a list of IPv4 addresses or CIDR ranges");
+    if (v.length > MAX_LIST_LENGTH) throw new ConfigError(key, undefined, `${v.length} entries: at most ${MAX_LIST_LENGTH}`, true);
     return v.map((a, i) => {
-        if (typeof a !== "string" || !isAddressOrCidr(a)) {
-            throw new ConfigError(`${key}[${i}]`, a, "expected an IPv4/IPv6 address or a CIDR range such as 10.0.0.0/24");
+        if (typeof a !== "string" || !isAddressOrCidr(a, 4)) {
+            // the firewall (ufw rules) and the status pages take IPv4 only
+            throw new ConfigError(`${key}[${i}]`, a, "expected an IPv4 address or CIDR range such as 10.0.0.0/24 (IPv6 is not supported)");
         }
         return a;
     });
 }
 
-export function isAddressOrCidr(v: string): boolean {
+/** An address or CIDR range (`family` 4: IPv4 only). Prefix lengths in their canonical form (no leading zeros). */
+export function isAddressOrCidr(v: string, family?: 4 | 6): boolean {
+    if (v.length > 64) return false;
     const [addr, bits, ...rest] = v.split("/");
     if (rest.length > 0) return false;
-    const family = net.isIP(addr);
-    if (family === 0) return false;
+    const f = ipFamily(addr);
+    if (f === 0 || (family !== undefined && f !== family)) return false;
     if (bits === undefined) return true;
-    const n = /^\d+$/.test(bits) ? Number(bits) : NaN;
-    return n >= 0 && n <= (family === 4 ? 32 : 128);
+    const n = /^(0|[1-9][0-9]{0,2})$/.test(bits) ? Number(bits) : NaN;
+    return n >= 0 && n <= (f === 4 ? 32 : 128);
+}
+
+/** 4 or 6 for an IP address in plain form (no IPv6 zone such as %eth0), else 0. */
+export function ipFamily(v: string): 0 | 4 | 6 {
+    if (v.length > 45 || v.includes("%")) return 0;
+    return net.isIP(v) as 0 | 4 | 6;
+}
+
+/** An e-mail address certbot and the ACME server take: printable ASCII local part, a DNS domain. Linear-time. */
+export function isEmail(v: string): boolean {
+    if (v.length > MAX_EMAIL_LENGTH) return false;
+    const at = v.indexOf("@");
+    if (at < 1 || at > 64 || at !== v.lastIndexOf("@")) return false;
+    const local = v.slice(0, at);
+    const domain = v.slice(at + 1);
+    return /^[\x21-\x3f\x41-\x7e]+$/.test(local) && domain.includes(".") && isDomainName(domain);
+}
+
+/** The https:// URL of an ACME directory, in the form certbot.sh accepts (host[:port], a plain path). */
+export function isAcmeUrl(v: string): boolean {
+    if (v.length > MAX_URL_LENGTH) return false;
+    const m = /^https:\/\/([A-Za-z0-9.-]+)(:([1-9][0-9]{0,4}))?(\/[A-Za-z0-9._~%/-]*)?$/.exec(v);
+    if (!m) return false;
+    if (m[3] !== undefined && Number(m[3]) > 65535) return false;
+    return ipFamily(m[1]) === 4 || (isDomainName(m[1]) && m[1] !== "");
 }
 
 function identifier(raw: RawConfig, key: string, fallback: string): string {
@@ -470,17 +693,17 @@ function object(v: unknown, at: string): Record<string, unknown> {
 
 function unknownKeys(o: Record<string, unknown>, at: string, known: Set<string>): void {
     for (const k of Object.keys(o)) {
-        if (!known.has(k)) throw new ConfigError(`${at}.${k}`, o[k], `unknown key; expected one of ${[...known].join(", ")}`);
+        if (!known.has(k)) throw new ConfigError(`${at}.${k}`, undefined, `unknown key; expected one of ${[...known].join(", ")}`, true);
     }
 }
 
 export function isDomainName(v: string): boolean {
     return (
-        v.length <= 253 &&
+        v.length <= MAX_DOMAIN_LENGTH &&
         v.split(".").every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label))
     );
 }
 
 function isAddress(v: string): boolean {
-    return net.isIP(v) !== 0 || isDomainName(v);
+    return ipFamily(v) !== 0 || isDomainName(v);
 }

@@ -13,11 +13,13 @@ export interface ProgramInputs {
     secret(key: string): pulumi.Output<string>;
     /** The SSH agent socket (SSH_AUTH_SOCK), if any. */
     sshAgentSocket?: string;
+    /** The config keys the engine holds as secrets (undefined: not known). */
+    secretKeys?: string[];
 }
 
 export function deployStack(inputs: ProgramInputs, opts?: pulumi.ComponentResourceOptions) {
     // Validation first: a bad value throws here, before any resource is registered.
-    const config = loadConfig(inputs.raw, { hasSshAgent: !!inputs.sshAgentSocket });
+    const config = loadConfig(inputs.raw, { hasSshAgent: !!inputs.sshAgentSocket, secretKeys: inputs.secretKeys });
     const topology = buildTopology(config);
 
     const stack = new WebStack(

@@ -113,6 +113,8 @@ export interface Topology {
 /** Containers on the project's Docker network get fixed addresses from this /24, in host order. */
 export const DOCKER_SUBNET = "172.30.88.0/24";
 export function dockerAddress(index: number): string {
+    // .10 to .254: config.MAX_HOSTS keeps every host inside the /24
+    if (!Number.isInteger(index) || index < 0 || index > 244) throw new RangeError(`no Docker address for host #${index} in ${DOCKER_SUBNET}`);
     return `172.30.88.${10 + index}`;
 }
 
@@ -153,9 +155,14 @@ export function buildTopology(cfg: StackConfig): Topology {
     const hosts: HostNode[] = cfg.hosts.map((h) => {
         const node: HostNode = { name: h.name, roles: [...h.roles], connection: h.connection, privateAddress: address.get(h)! };
         const rules: FirewallRule[] = [];
+        const ruleKeys = new Set<string>();   // a Set, not a scan of `rules`: linear in the number of rules
         const allow = (port: number, from: string[] | "any") => {
             for (const f of from === "any" ? ["any"] : from) {
-                if (!rules.some((r) => r.port === port && r.from === f)) rules.push({ port, proto: "tcp", from: f });
+                const key = `${port} ${f}`;
+                if (!ruleKeys.has(key)) {
+                    ruleKeys.add(key);
+                    rules.push({ port, proto: "tcp", from: f });
+                }
             }
         };
         allow(h.connection.type === "ssh" ? h.connection.port : 22, "any");

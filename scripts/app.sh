@@ -17,6 +17,7 @@ lemp_require LEMP_DB_HOST '^[A-Za-z0-9.:-]+$' 'a host name or address'
 lemp_require LEMP_DB_PORT '^[1-9][0-9]{0,4}$' 'a TCP port'
 lemp_require LEMP_DB_NAME '^[A-Za-z0-9_]{1,64}$' 'a database name (letters, digits, _)'
 lemp_require LEMP_DB_USER '^[A-Za-z0-9_]{1,32}$' 'a user name (letters, digits, _; at most 32)'
+lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 password=""
 lemp_read_secret password
 getent group www-data >/dev/null || lemp_die "group www-data missing: run php.sh first"

@@ -21,6 +21,7 @@ lemp_require LEMP_DB_NAME '^[A-Za-z0-9_]{1,64}$' 'a database name (letters, digi
 lemp_require LEMP_BACKUP_TIME '^([01][0-9]|2[0-3]):[0-5][0-9]$' 'a time of day HH:MM'
 lemp_require LEMP_BACKUP_RETENTION '^[1-9][0-9]{0,3}$' 'a number of dumps >= 1'
 lemp_require LEMP_BACKUP_DIR '^/[A-Za-z0-9._/-]+$' 'an absolute path (letters, digits, . _ - /)'
+lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 command -v mysqldump >/dev/null || lemp_die "mysqldump is not installed: run database.sh first"
 hour=${LEMP_BACKUP_TIME%%:*}
 minute=${LEMP_BACKUP_TIME##*:}

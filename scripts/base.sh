@@ -13,6 +13,7 @@ lemp_os   # first: anything but Ubuntu 22.04 / Debian 12 stops here with exit co
 lemp_fact os "$LEMP_OS_ID-$LEMP_OS_VERSION"
 lemp_fact init "$(lemp_has_systemd && echo systemd || echo none)"
 
+lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 if command -v cloud-init >/dev/null 2>&1; then
   lemp_log "waiting for cloud-init to finish"
   # exit 2 = finished with recoverable errors: not ours to judge, the apt steps below will tell

@@ -28,6 +28,7 @@ lemp_require LEMP_ACME_SERVER '^https?://[A-Za-z0-9.:/_~%-]+$' 'an ACME director
 lemp_require LEMP_ACME_MODE '^(webroot|haproxy)$' 'webroot or haproxy'
 lemp_require LEMP_ACME_EMAIL '^([^ @]+@[A-Za-z0-9.-]+)?$' 'an e-mail address (or empty)'
 lemp_require LEMP_ACME_CA_BUNDLE '^(/[A-Za-z0-9._/-]+)?$' 'an absolute path (or empty)'
+lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 read -r -a names <<<"$LEMP_SERVER_NAMES"
 site=${names[0]}
 live=/etc/letsencrypt/live/$site

@@ -48,6 +48,7 @@ read -r -a replica_hosts <<<"$LEMP_DB_REPLICA_HOSTS"
 if [ "$LEMP_DB_ROLE" = primary ] && [ ${#replica_hosts[@]} -gt 0 ] && [[ $LEMP_DB_BIND == 127.* || $LEMP_DB_BIND == ::1 ]]; then
   lemp_log "warning: LEMP_DB_BIND=$LEMP_DB_BIND: the replicas cannot connect to this primary"
 fi
+lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 password=""
 lemp_read_secret password
 repl_password=""

@@ -49,6 +49,7 @@ for r in "${rules[@]}"; do
 done
 [ "$has_ssh" = 1 ] || lemp_log "warning: 22/tcp from any is not listed: new SSH connections from elsewhere will be refused"
 
+lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 lemp_install_step_packages firewall
 
 # --- rules: add the missing ones first, then delete the others (SSH stays allowed throughout) ---

@@ -31,6 +31,7 @@ read -r -a names <<<"$LEMP_SERVER_NAMES"
 read -r -a backends <<<"$LEMP_LB_BACKENDS"
 site=${names[0]}
 [[ $site != *'*'* ]] || lemp_die "the first server name is the site name and cannot hold a wildcard: $site"
+lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 pem=$LEMP_TLS_ROOT/$site/haproxy.pem
 cfg=/etc/haproxy/haproxy.cfg
 

@@ -302,6 +302,16 @@ lemp_read_secret() {
   printf -v "$1" '%s' "$_line"
 }
 
+# lemp_inputs_checked: every step calls it right after its settings checks, before it reads a secret from stdin or
+# changes anything. With LEMP_CHECK_ONLY=1 the step stops there (exit 0, fact inputs_checked=1): the settings the
+# program would send are checked without touching the host (test/unit/drift.test.ts runs every step this way).
+lemp_inputs_checked() {
+  if [ "${LEMP_CHECK_ONLY:-0}" = 1 ]; then
+    lemp_fact inputs_checked 1
+    exit 0
+  fi
+}
+
 lemp_require() {   # NAME REGEX DESCRIPTION: the variable must be set and match
   local value=${!1:-}
   [[ $value =~ $2 ]] || lemp_die "$1 must be $3 (got '${value}')"

@@ -14,6 +14,7 @@ LEMP_MON_LISTEN=${LEMP_MON_LISTEN:-0.0.0.0}
 LEMP_MON_PORT=${LEMP_MON_PORT:-9100}
 lemp_require LEMP_MON_LISTEN '^[0-9]{1,3}(\.[0-9]{1,3}){3}$' 'an IPv4 address (0.0.0.0 = all)'
 lemp_require LEMP_MON_PORT '^[1-9][0-9]{0,4}$' 'a TCP port'
+lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 service=prometheus-node-exporter
 defaults=/etc/default/$service
 

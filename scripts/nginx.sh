@@ -40,6 +40,7 @@ site=${names[0]}
 read -r -a proxies <<<"$LEMP_TRUSTED_PROXIES"
 read -r -a status_allow <<<"$LEMP_STATUS_ALLOW"
 
+lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 lemp_install_step_packages nginx
 
 php_block="    location ~ \\.php\$ { return 404; }"

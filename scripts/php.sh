@@ -24,6 +24,7 @@ min_spare=$(( max_children / 4 > 1 ? max_children / 4 : 1 ))
 max_spare=$(( max_children / 2 > min_spare ? max_children / 2 : min_spare ))
 start_servers=$(( (min_spare + max_spare) / 2 ))
 
+lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 V=$LEMP_PHP_VERSION
 lemp_install_step_packages php
 

@@ -22,6 +22,7 @@ lemp_require LEMP_SMOKE_TIMEOUT '^[1-9][0-9]*$' 'a number of seconds'
 lemp_tls_settings
 LEMP_SMOKE_INSECURE=${LEMP_SMOKE_INSECURE:-0}
 lemp_require LEMP_SMOKE_INSECURE '^[01]$' '1 or 0'
+lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 command -v curl >/dev/null || lemp_die "curl is not installed: run base.sh first"
 
 body=$(mktemp)

@@ -16,11 +16,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { parse as parseYaml } from "yaml";
-import { ConfigError, PROJECT } from "../lib/config";
+import { ConfigError, escapeText, PROJECT } from "../lib/config";
 import { catalog, isStackPolicy, PACK_ENFORCEMENT_LEVEL, PACK_NAME, policies } from "../policy/policies";
 import { SettingsError } from "../policy/lib/settings";
 import { Capture, captureProgram, isSecretValue } from "./capture";
-import { readStackFile, PROJECT_DIR } from "./stack-config";
+import { readStackFile, PROJECT_DIR, showPath, StackFileError } from "./stack-config";
 import { analyzedResources, evaluate, PackIdentity, PolicyRunError } from "./audit/evaluate";
 import { PolicyConfigError, readPolicyConfigFile, reconcilePolicyConfig, ReconciledConfig } from "./audit/policy-config";
 import { AuditResult, counts, formatText, maskSecrets, toJson, toSarif } from "./audit/report";
@@ -94,19 +94,16 @@ function secretStrings(c: Capture): string[] {
 
 export async function runAudit(o: AuditOptions): Promise<AuditResult> {
     const stack = o.stack ?? stackNameOf(o.configFile);
-    if (!stack) throw new AuditInputError(`cannot tell the stack name from ${o.configFile} (expected Pulumi.<stack>.yaml): add --stack NAME`);
-    let stackFileText: string;
-    try {
-        stackFileText = fs.readFileSync(o.configFile, "utf8");
-    } catch (e) {
-        throw new AuditInputError(`cannot read stack config ${o.configFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    if (!stack) throw new AuditInputError(`cannot tell the stack name from ${showPath(o.configFile)} (expected Pulumi.<stack>.yaml): add --stack NAME`);
     let file;
     try {
+        // a regular file of bounded size, decoded like the CLI does; errors name file:line:column, never its text
         file = readStackFile(o.configFile);
     } catch (e) {
-        throw new AuditInputError((e as Error).message);
+        if (e instanceof StackFileError) throw new AuditInputError(e.message);
+        throw e;
     }
+    const stackFileText = file.text;
     const pack = packIdentity();
     let config: ReconciledConfig;
     try {
@@ -133,7 +130,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditResult> {
             Error.stackTraceLimit = limit;
         }
     } catch (e) {
-        if (e instanceof ConfigError) throw new AuditInputError(`${o.configFile}: ${e.message}`);
+        if (e instanceof ConfigError) throw new AuditInputError(`${showPath(o.configFile)}: ${e.message}`);
         throw e;
     }
     o.inspect?.(capture);
@@ -211,7 +208,7 @@ export async function main(argv: string[]): Promise<number> {
             },
         }).values;
     } catch (e) {
-        process.stderr.write(`error: ${(e as Error).message}\n${USAGE}\n`);
+        process.stderr.write(`error: ${escapeText((e as Error).message, 300)}\n${USAGE}\n`);
         return EXIT_BAD_INPUT;
     }
     if (args.help) {
@@ -223,9 +220,9 @@ export async function main(argv: string[]): Promise<number> {
         return code;
     };
     const format = args.format as string;
-    if (!["text", "json", "sarif"].includes(format)) return fail(`--format must be text, json or sarif, not ${JSON.stringify(format)}`);
+    if (!["text", "json", "sarif"].includes(format)) return fail(`--format must be text, json or sarif, not ${JSON.stringify(escapeText(format))}`);
     if (!args.stack && !args.config) return fail(`give --stack NAME or --config FILE\n${USAGE}`);
-    if (args.stack !== undefined && !/^[A-Za-z0-9_.-]+$/.test(args.stack)) return fail(`invalid stack name ${JSON.stringify(args.stack)}`);
+    if (args.stack !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(args.stack)) return fail(`invalid stack name ${JSON.stringify(escapeText(args.stack))}`);
     const configFile = args.config ?? path.join(PROJECT_DIR, `Pulumi.${args.stack}.yaml`);
     try {
         const result = await runAudit({

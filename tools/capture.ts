@@ -147,6 +147,8 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
                 return pulumi.secret(v);
             },
             sshAgentSocket: options.sshAgentSocket,
+            // Like the engine, which knows the keys set with --secret.
+            secretKeys: Object.keys(secrets),
         },
         { transformations: [record] },
     );

@@ -5,11 +5,11 @@
 //   npm run diagram -- --all                  → every shipped stack (Pulumi.*.yaml)
 import * as fs from "fs";
 import * as path from "path";
-import { loadConfig, RawConfig } from "../lib/config";
+import { escapeText, loadConfig, RawConfig } from "../lib/config";
 import { STEP_NAMES } from "../lib/facts";
 import { buildTopology, HostNode, NODE_EXPORTER_PORT, STATUS_PORT, Topology } from "../lib/topology";
 import { runAudit } from "./audit";
-import { PROJECT_DIR, readStackFile, stackFilePath } from "./stack-config";
+import { PROJECT_DIR, readStackFile, showPath, stackFilePath } from "./stack-config";
 
 export interface MarkedViolation {
     policy: string;
@@ -106,8 +106,9 @@ export function renderDiagram(stack: string, t: Topology, violations: MarkedViol
 
 /** The diagram of a stack file, with its audit. */
 export async function diagramFor(configFile: string, stack: string): Promise<string> {
-    const raw: RawConfig = readStackFile(configFile).raw;
-    const topology = buildTopology(loadConfig(raw, { hasSshAgent: true }));
+    const file = readStackFile(configFile);
+    const raw: RawConfig = file.raw;
+    const topology = buildTopology(loadConfig(raw, { hasSshAgent: true, secretKeys: file.secureKeys }));
     const audit = await runAudit({ configFile, stack });
     const hostNames = topology.hosts.map((h) => h.name);
     const violations = audit.violations.map((v) => ({ policy: v.policy, level: v.level, host: hostOfResource(v.resourceName, hostNames) }));
@@ -127,6 +128,10 @@ async function main(argv: string[]): Promise<number> {
         for (const s of SHIPPED_STACKS) jobs.push({ file: stackFilePath(s), stack: s, out: path.join(DOCS_DIR, `${s}.md`) });
     } else if (arg("--stack")) {
         const s = arg("--stack")!;
+        if (!/^[A-Za-z0-9_.-]{1,100}$/.test(s) || s.startsWith(".")) {
+            process.stderr.write(`invalid stack name ${JSON.stringify(escapeText(s))}\n`);
+            return 2;
+        }
         jobs.push({ file: stackFilePath(s), stack: s, out: arg("--out") ?? path.join(DOCS_DIR, `${s}.md`) });
     } else if (arg("--config")) {
         const file = arg("--config")!;
@@ -138,7 +143,7 @@ async function main(argv: string[]): Promise<number> {
     }
     for (const j of jobs) {
         if (!fs.existsSync(j.file)) {
-            process.stderr.write(`no stack file ${j.file}\n`);
+            process.stderr.write(`no stack file ${showPath(j.file)}\n`);
             return 2;
         }
         fs.mkdirSync(path.dirname(j.out), { recursive: true });

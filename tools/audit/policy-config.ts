@@ -11,7 +11,8 @@
 // (a typo would otherwise turn a mandatory check off without a word).
 
 import Ajv from "ajv";
-import * as fs from "fs";
+import { escapeText } from "../../lib/config";
+import { decodeText, MAX_STACK_FILE_BYTES, readInputFile, showPath, StackFileError } from "../stack-config";
 import type { EnforcementLevel } from "@pulumi/policy";
 import type { SeedPolicy } from "../../policy/policies";
 
@@ -48,7 +49,7 @@ export function parsePolicyConfig(text: string, where: string): Record<string, G
     try {
         doc = JSON.parse(text);
     } catch (e) {
-        throw new PolicyConfigError(`${where}: not valid JSON: ${(e as Error).message}`);
+        throw new PolicyConfigError(`${where}: not valid JSON: ${escapeText((e as Error).message, 200)}`);
     }
     if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
         throw new PolicyConfigError(`${where}: expected a JSON object of policy names`);
@@ -58,7 +59,7 @@ export function parsePolicyConfig(text: string, where: string): Record<string, G
         if (typeof v === "string") {
             if (!isLevel(v)) {
                 throw new PolicyConfigError(
-                    `${where}: parsing enforcement level for "${name}": "${v}" is not a valid enforcement level (${LEVELS.join(", ")})`,
+                    `${where}: parsing enforcement level for "${escapeText(name)}": "${escapeText(v)}" is not a valid enforcement level (${LEVELS.join(", ")})`,
                 );
             }
             out[name] = { enforcementLevel: v };
@@ -66,26 +67,35 @@ export function parsePolicyConfig(text: string, where: string): Record<string, G
             const { enforcementLevel, ...properties } = v as Record<string, unknown>;
             if (enforcementLevel !== undefined && !isLevel(enforcementLevel)) {
                 throw new PolicyConfigError(
-                    `${where}: parsing enforcement level for "${name}": ${JSON.stringify(enforcementLevel)} is not a valid ` +
+                    `${where}: parsing enforcement level for "${escapeText(name)}": ${brief(enforcementLevel)} is not a valid ` +
                         `enforcement level (${LEVELS.join(", ")})`,
                 );
             }
             out[name] = { enforcementLevel: enforcementLevel as EnforcementLevel | undefined, properties };
         } else {
-            throw new PolicyConfigError(`${where}: parsing "${name}": ${JSON.stringify(v)} is not a valid value; must be a string or object`);
+            throw new PolicyConfigError(`${where}: parsing "${escapeText(name)}": ${brief(v)} is not a valid value; must be a string or object`);
         }
     }
     return out;
 }
 
+/** A value as a message shows it: scalars (escaped, bounded), else only its kind (no deep serialisation). */
+function brief(v: unknown): string {
+    if (Array.isArray(v)) return "a list";
+    if (typeof v === "object" && v !== null) return "an object";
+    return escapeText(JSON.stringify(v) ?? String(v));
+}
+
 export function readPolicyConfigFile(file: string): Record<string, Given> {
     let text: string;
     try {
-        text = fs.readFileSync(file, "utf8");
+        // regular files only, bounded (a FIFO or /dev/zero is refused, not read)
+        text = decodeText(readInputFile(file, MAX_STACK_FILE_BYTES, "policy pack config"), file);
     } catch (e) {
-        throw new PolicyConfigError(`cannot read policy pack config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        if (e instanceof StackFileError) throw new PolicyConfigError(e.message);
+        throw e;
     }
-    return parsePolicyConfig(text, file);
+    return parsePolicyConfig(text, showPath(file));
 }
 
 let ajv: Ajv | undefined;
