@@ -8,7 +8,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import * as tls from "@pulumi/tls";
+import type * as Tls from "@pulumi/tls";
 import * as net from "net";
 import { Topology } from "../lib/topology";
 import { DockerPlatform, Host } from "./host";
@@ -74,6 +74,9 @@ export class WebStack extends pulumi.ComponentResource {
         const dbTls = new Map<Host, DatabaseTls>();
         let dbCa: pulumi.Output<string> | undefined;
         if (this.hosts.some((h) => h.node.database?.tls)) {
+            // loaded only here: a stack without a networked database (the dev stack, the audit's runs) does without it
+            // eslint-disable-next-line @typescript-eslint/no-var-requires
+            const tls: typeof Tls = require("@pulumi/tls");
             const caKey = new tls.PrivateKey("db-ca-key", { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
             const caKeyPem = pulumi.secret(caKey.privateKeyPem);
             const ca = new tls.SelfSignedCert(
