@@ -18,6 +18,7 @@ import {
     MonitoringFacts,
     NginxFacts,
     PhpFacts,
+    ReplicationFacts,
     SmokeFacts,
     StepFacts,
     StepName,
@@ -65,6 +66,16 @@ abstract class HostStep<F extends StepFacts> extends pulumi.ComponentResource {
 }
 
 const list = (xs: readonly (string | number)[]) => xs.join(" ");
+
+/** A PEM as one line of stdin (base64): the scripts read one secret per line. */
+const pemLine = (pem: pulumi.Input<string>): pulumi.Output<string> => pulumi.output(pem).apply((p) => Buffer.from(p, "utf8").toString("base64"));
+
+/** A database server's TLS material: its key (secret), its certificate and the CA's, all PEM. */
+export interface DatabaseTls {
+    key: pulumi.Output<string>;
+    cert: pulumi.Output<string>;
+    ca: pulumi.Output<string>;
+}
 
 function tlsEnv(tls: TlsPlan): Record<string, string> {
     return {
@@ -189,6 +200,8 @@ export class Database extends HostStep<DatabaseFacts> {
             plan: DatabasePlan;
             appPassword: pulumi.Output<string>;
             replicationPassword?: pulumi.Output<string>;
+            /** Required when plan.tls. */
+            tls?: DatabaseTls;
             after: pulumi.Resource[];
         },
         opts?: pulumi.ComponentResourceOptions,
@@ -208,6 +221,7 @@ export class Database extends HostStep<DatabaseFacts> {
                 ...(plan.primary ? { primary: plan.primary.name } : {}),
                 ...(plan.role === "primary" ? { replicas: plan.replicas.map((r) => r.name) } : {}),
             },
+            tls: plan.tls,
         };
         const env: Record<string, string> = {
             LEMP_DB_BIND: plan.bindAddress,
@@ -217,6 +231,7 @@ export class Database extends HostStep<DatabaseFacts> {
             LEMP_DB_CLIENT_HOSTS: list(plan.clientHosts),
             LEMP_DB_ROLE: plan.role,
             LEMP_DB_SERVER_ID: String(plan.serverId),
+            LEMP_DB_TLS: plan.tls ? "1" : "0",
         };
         if (plan.role === "primary") env.LEMP_DB_REPLICA_HOSTS = list(plan.replicas.map((r) => r.address));
         if (plan.primary) {
@@ -226,7 +241,10 @@ export class Database extends HostStep<DatabaseFacts> {
         if (plan.role !== "standalone" && !args.replicationPassword) {
             throw new Error(`${name}: a ${plan.role} database needs the replication password`);
         }
-        const secrets = plan.role === "standalone" ? [args.appPassword] : [args.appPassword, args.replicationPassword!];
+        if (plan.tls && !args.tls) throw new Error(`${name}: a database reached over the network needs its TLS certificate`);
+        // stdin: the app password, the replication password (primary/replica), the TLS key, certificate and CA
+        const secrets: pulumi.Input<string>[] = plan.role === "standalone" ? [args.appPassword] : [args.appPassword, args.replicationPassword!];
+        if (plan.tls) secrets.push(pemLine(args.tls!.key), pemLine(args.tls!.cert), pemLine(args.tls!.ca));
         super("seed-web:lemp:Database", name, args.host, facts, env, { after: args.after, secrets }, opts);
     }
 }
@@ -235,10 +253,11 @@ export class Database extends HostStep<DatabaseFacts> {
 export class Site extends HostStep<AppFacts> {
     constructor(
         name: string,
-        args: { host: Host; web: WebPlan; appPassword: pulumi.Output<string>; after: pulumi.Resource[] },
+        args: { host: Host; web: WebPlan; appPassword: pulumi.Output<string>; dbCa?: pulumi.Output<string>; after: pulumi.Resource[] },
         opts?: pulumi.ComponentResourceOptions,
     ) {
         const { web } = args;
+        if (web.db.tls && !args.dbCa) throw new Error(`${name}: a database reached over TLS needs the CA certificate`);
         const facts: AppFacts = {
             ...common(args.host, "app"),
             docRoot: web.docRoot,
@@ -246,6 +265,8 @@ export class Site extends HostStep<AppFacts> {
             dbPort: web.db.port,
             dbName: web.db.name,
             dbUser: web.db.user,
+            dbTls: web.db.tls,
+            healthPath: "/health.php",
         };
         const env = {
             LEMP_DOC_ROOT: web.docRoot,
@@ -253,8 +274,11 @@ export class Site extends HostStep<AppFacts> {
             LEMP_DB_PORT: String(web.db.port),
             LEMP_DB_NAME: web.db.name,
             LEMP_DB_USER: web.db.user,
+            LEMP_DB_TLS: web.db.tls ? "1" : "0",
         };
-        super("seed-web:lemp:Site", name, args.host, facts, env, { after: args.after, secrets: [args.appPassword] }, opts);
+        // stdin: the app password, then (TLS) the CA certificate
+        const secrets: pulumi.Input<string>[] = web.db.tls ? [args.appPassword, pemLine(args.dbCa!)] : [args.appPassword];
+        super("seed-web:lemp:Site", name, args.host, facts, env, { after: args.after, secrets }, opts);
     }
 }
 
@@ -296,5 +320,22 @@ export class Backup extends HostStep<BackupFacts> {
             LEMP_BACKUP_DIR: plan.directory,
         };
         super("seed-web:lemp:Backup", name, args.host, facts, env, { after: args.after }, opts);
+    }
+}
+
+/** On the primary, once its replicas have their initial copy: the replication account keeps only REPLICATION SLAVE
+ * (database.sh grants the copy's privileges while a replica is not streaming yet). Re-runs whenever the primary's or
+ * a replica's database step does (the digest of their facts is in its triggers). */
+export class ReplicationGrants extends HostStep<ReplicationFacts> {
+    constructor(
+        name: string,
+        args: { host: Host; plan: DatabasePlan; databases: unknown[]; after: pulumi.Resource[] },
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
+        const { plan } = args;
+        const facts: ReplicationFacts = { ...common(args.host, "replication"), replicas: plan.replicas.map((r) => r.name), privileges: ["REPLICATION SLAVE"] };
+        const env = { LEMP_DB_NAME: plan.name, LEMP_DB_REPLICA_HOSTS: list(plan.replicas.map((r) => r.address)) };
+        const digest = crypto.createHash("sha256").update(JSON.stringify(args.databases)).digest("hex");
+        super("seed-web:lemp:ReplicationGrants", name, args.host, facts, env, { after: args.after, extraTriggers: [digest] }, opts);
     }
 }

@@ -1,12 +1,15 @@
 // The whole deployment for a topology: hosts, then on each host the steps its roles need, in this order:
 //   every host:     base → firewall
-//   database hosts: → database (a replica after its primary) → backup (primary)
+//   database hosts: → database (a replica after its primary) → backup (primary) → replication (primary, after the
+//                   replicas: the replication account keeps only REPLICATION SLAVE)
 //   web hosts:      → php → nginx → certbot (Let's Encrypt at the entry point) → app (after the primary) → smoke
 //   load balancer:  → haproxy (after every web host's smoke check) → certbot → smoke
 //   every host:     → monitoring (after the host's services)
 
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import type * as Tls from "@pulumi/tls";
+import * as net from "net";
 import { Topology } from "../lib/topology";
 import { DockerPlatform, Host } from "./host";
 import {
@@ -14,10 +17,12 @@ import {
     BaseSystem,
     Certificate,
     Database,
+    DatabaseTls,
     Firewall,
     LoadBalancer,
     Monitoring,
     PhpFpm,
+    ReplicationGrants,
     Site,
     SmokeCheck,
     WebServer,
@@ -64,6 +69,54 @@ export class WebStack extends pulumi.ComponentResource {
             ? new random.RandomPassword("db-replication-password", { length: 32, special: false }, { parent: this }).result
             : undefined;
 
+        // TLS between hosts: a CA of the stack's own (its key stays in the encrypted state), a certificate per database
+        // server reached over the network, for the address the others use (an IP SAN, or a DNS name).
+        const dbTls = new Map<Host, DatabaseTls>();
+        let dbCa: pulumi.Output<string> | undefined;
+        if (this.hosts.some((h) => h.node.database?.tls)) {
+            // loaded only here: a stack without a networked database (the dev stack, the audit's runs) does without it
+            // eslint-disable-next-line @typescript-eslint/no-var-requires
+            const tls: typeof Tls = require("@pulumi/tls");
+            const caKey = new tls.PrivateKey("db-ca-key", { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+            const caKeyPem = pulumi.secret(caKey.privateKeyPem);
+            const ca = new tls.SelfSignedCert(
+                "db-ca",
+                {
+                    privateKeyPem: caKeyPem,
+                    isCaCertificate: true,
+                    allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+                    subject: { commonName: "seed-web database CA", organization: "seed-web" },
+                    validityPeriodHours: 10 * 365 * 24,
+                },
+                { parent: this },
+            );
+            dbCa = ca.certPem;
+            for (const host of this.hosts.filter((h) => h.node.database?.tls)) {
+                const address = host.node.privateAddress;
+                const isIp = net.isIP(address) !== 0;
+                const key = new tls.PrivateKey(`${host.node.name}-db-tls-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: host });
+                const keyPem = pulumi.secret(key.privateKeyPem);
+                const csr = new tls.CertRequest(
+                    `${host.node.name}-db-tls-csr`,
+                    { privateKeyPem: keyPem, subject: { commonName: address, organization: "seed-web" }, ...(isIp ? { ipAddresses: [address] } : { dnsNames: [address] }) },
+                    { parent: host },
+                );
+                const cert = new tls.LocallySignedCert(
+                    `${host.node.name}-db-tls-cert`,
+                    {
+                        certRequestPem: csr.certRequestPem,
+                        caPrivateKeyPem: caKeyPem,
+                        caCertPem: ca.certPem,
+                        validityPeriodHours: 2 * 365 * 24,
+                        earlyRenewalHours: 30 * 24,
+                        allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+                    },
+                    { parent: host },
+                );
+                dbTls.set(host, { key: keyPem, cert: cert.certPem, ca: ca.certPem });
+            }
+        }
+
         // What every later step on a host waits for, and the facts a host's smoke check covers.
         const last = new Map<Host, pulumi.Resource>();
         const facts = new Map<Host, unknown[]>();
@@ -84,6 +137,7 @@ export class WebStack extends pulumi.ComponentResource {
         // Databases: the primary (or the only one) first, replicas after it.
         const databases = this.hosts.filter((h) => h.node.database).sort((a, b) => a.node.database!.serverId - b.node.database!.serverId);
         let primary: Database | undefined;
+        const replicaSteps: Database[] = [];
         for (const host of databases) {
             const db = track(
                 host,
@@ -94,6 +148,7 @@ export class WebStack extends pulumi.ComponentResource {
                         plan: host.node.database!,
                         appPassword,
                         replicationPassword,
+                        tls: dbTls.get(host),
                         after: [last.get(host)!, ...(primary ? [primary.command] : [])],
                     },
                     child(host),
@@ -102,6 +157,18 @@ export class WebStack extends pulumi.ComponentResource {
             primary ??= db;
             const backup = host.node.backup;
             if (backup) track(host, new Backup(n(host, "backup"), { host, plan: backup, after: [db.command] }, child(host)));
+            if (db !== primary) replicaSteps.push(db);
+        }
+        if (primary && replicaSteps.length > 0) {
+            const host = databases[0];
+            track(
+                host,
+                new ReplicationGrants(
+                    n(host, "replication"),
+                    { host, plan: host.node.database!, databases: [primary.facts, ...replicaSteps.map((r) => r.facts)], after: [last.get(host)!, ...replicaSteps.map((r) => r.command)] },
+                    child(host),
+                ),
+            );
         }
 
         for (const host of this.hosts) {
@@ -113,7 +180,7 @@ export class WebStack extends pulumi.ComponentResource {
             if (cert) track(host, new Certificate(n(host, "certbot"), { host, plan: cert, after: [last.get(host)!] }, child(host)));
             track(
                 host,
-                new Site(n(host, "app"), { host, web, appPassword, after: [last.get(host)!, ...(primary ? [primary.command] : [])] }, child(host)),
+                new Site(n(host, "app"), { host, web, appPassword, dbCa: web.db.tls ? dbCa : undefined, after: [last.get(host)!, ...(primary ? [primary.command] : [])] }, child(host)),
             );
             const smoke = new SmokeCheck(
                 n(host, "smoke"),

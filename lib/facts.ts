@@ -23,6 +23,7 @@ export const STEP_NAMES = [
     "smoke",
     "monitoring",
     "backup",
+    "replication",
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
@@ -80,6 +81,18 @@ export interface DatabaseFacts extends FactsCommon<"database"> {
         primary?: string;
         replicas?: string[];
     };
+    /** TLS with a certificate from the stack's CA: every account at a host other than localhost REQUIRE SSL; a
+     * replica verifies its primary against the CA. */
+    tls: boolean;
+}
+
+/** On the primary, after its replicas' database steps: the replication account at each replica keeps only the
+ * replication privileges (the initial copy's are taken away). */
+export interface ReplicationFacts extends FactsCommon<"replication"> {
+    /** The replicas, by host name. */
+    replicas: string[];
+    /** What the replication account keeps. */
+    privileges: ["REPLICATION SLAVE"];
 }
 
 export interface AppFacts extends FactsCommon<"app"> {
@@ -88,6 +101,10 @@ export interface AppFacts extends FactsCommon<"app"> {
     dbPort: number;
     dbName: string;
     dbUser: string;
+    /** PHP connects over TLS and verifies the database server against the stack's CA. */
+    dbTls: boolean;
+    /** The health endpoint the load balancer checks (200 when PHP runs and SELECT 1 succeeds). */
+    healthPath: string;
 }
 
 export interface SmokeFacts extends FactsCommon<"smoke"> {
@@ -157,7 +174,8 @@ export type StepFacts =
     | LbFacts
     | CertbotFacts
     | MonitoringFacts
-    | BackupFacts;
+    | BackupFacts
+    | ReplicationFacts;
 
 /** The facts carried by a remote command's inputs, or undefined when the command carries none (or not yet known). */
 export function factsOf(props: Record<string, unknown> | undefined): StepFacts | undefined {

@@ -34,6 +34,9 @@ export interface DatabasePlan {
     primary?: { name: string; address: string };
     /** Primary: its replicas. */
     replicas: { name: string; address: string }[];
+    /** TLS: a certificate for its private address (from the stack's CA), REQUIRE SSL for every remote account,
+     * replication verified against the CA. On whenever a client or a replica reaches it over the network. */
+    tls: boolean;
 }
 
 export interface WebPlan {
@@ -45,8 +48,8 @@ export interface WebPlan {
     trustedProxies: string[];
     /** Who may read the status pages (monitoring); empty = no status server. */
     statusAllow: string[];
-    /** Where PHP reaches MySQL from this host. */
-    db: { host: string; port: number; name: string; user: string };
+    /** Where PHP reaches MySQL from this host; tls: over TLS, the server verified against the stack's CA (remote). */
+    db: { host: string; port: number; name: string; user: string; tls: boolean };
 }
 
 export interface LbPlan {
@@ -180,6 +183,7 @@ export function buildTopology(cfg: StackConfig): Topology {
                     port: cfg.db.port,
                     name: cfg.db.name,
                     user: cfg.db.user,
+                    tls: h !== primary,
                 },
             };
             if (lb) {
@@ -191,7 +195,8 @@ export function buildTopology(cfg: StackConfig): Topology {
             node.lb = {
                 serverNames,
                 backends: webHosts.map((w) => ({ name: w.name, address: address.get(w)!, port: 80 })),
-                healthCheck: "/",
+                // PHP and the application's database connection, not only Nginx (scripts/app.sh)
+                healthCheck: "/health.php",
                 tls: tlsAtEntry,
             };
         }
@@ -214,6 +219,7 @@ export function buildTopology(cfg: StackConfig): Topology {
                 serverId: withRole("db").indexOf(h) + 1,
                 primary: isPrimary ? undefined : { name: primary.name, address: address.get(primary)! },
                 replicas: isPrimary ? replicas.map((r) => ({ name: r.name, address: address.get(r)! })) : [],
+                tls: replicas.length > 0 || clientHosts.some((c) => c !== "localhost"),
             };
             const remoteClients = clientHosts.filter((c) => c !== "localhost");
             allow(cfg.db.port, isPrimary ? [...remoteClients, ...replicas.map((r) => address.get(r)!)] : remoteClients);

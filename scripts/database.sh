@@ -5,13 +5,24 @@
 #           LEMP_DB_CLIENT_HOSTS (space-separated MySQL host patterns the user connects from, default localhost),
 #           LEMP_DB_ROLE (standalone = the default | primary | replica), LEMP_DB_SERVER_ID (a number >= 1; primary
 #           and replica), LEMP_DB_REPLICA_HOSTS (primary: the replicas' addresses, each gets the user "repl"),
-#           LEMP_DB_PRIMARY_HOST, LEMP_DB_PRIMARY_PORT (replica; port default 3306).
-# Stdin: the application user's password (first line); the replication password (second line, primary/replica).
+#           LEMP_DB_PRIMARY_HOST, LEMP_DB_PRIMARY_PORT (replica; port default 3306),
+#           LEMP_DB_TLS (1 = TLS with a certificate from stdin: every account at a host other than localhost
+#           REQUIRE SSL, replication verifies the primary against the CA; default 0).
+# Stdin: the application user's password (first line); the replication password (next line, primary/replica);
+# with LEMP_DB_TLS=1, then the server's private key, its certificate and the CA certificate, each a PEM encoded in
+# base64 on one line.
 # Root uses the unix socket (auth_socket / unix_socket).
-# Replication: row-based binary log and GTIDs (MySQL: gtid_mode; MariaDB: always on). A replica whose application
-# database is absent gets an initial copy (mysqldump of that database with its GTID position, and the application
-# user's accounts as the primary has them), then replicates from there; it never creates the database or the user
-# itself: they arrive from the primary. It is read-only (MySQL: also super_read_only).
+# Refused (before any change): reserved database names (mysql, sys, information_schema, performance_schema, test,
+# test_*) and reserved or system accounts as LEMP_DB_USER (root, repl, mysql, mysql.*, mariadb.sys, debian-sys-maint,
+# PUBLIC...): the clean-up below would drop them or the grants would hand out the server itself.
+# Replication: row-based binary log and GTIDs (MySQL: gtid_mode; MariaDB: always on). A replica without its
+# completion marker gets an initial copy (mysqldump of the application database with its GTID position; a partial
+# database of a cut copy is dropped first), then replicates from there; the marker is written once the copy and the
+# replication's start succeeded. Each server keeps its own accounts (account statements stay out of the binary log):
+# a replica creates the application user at the client hosts itself. It is read-only (MySQL: also super_read_only).
+# The replication account "repl" holds REPLICATION SLAVE only, plus the copy's privileges while a replica is not
+# streaming yet (it may need its initial copy); replication.sh, run on the primary after the replicas, takes those
+# away again.
 set -euo pipefail
 if ! declare -F lemp_init >/dev/null; then
   # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -29,6 +40,18 @@ lemp_require LEMP_DB_NAME '^[A-Za-z0-9_]{1,64}$' 'a database name (letters, digi
 lemp_require LEMP_DB_USER '^[A-Za-z0-9_]{1,32}$' 'a user name (letters, digits, _; at most 32)'
 lemp_require LEMP_DB_CLIENT_HOSTS '^[A-Za-z0-9.%_:-]+( [A-Za-z0-9.%_:-]+)*$' 'space-separated MySQL host patterns'
 read -r -a client_hosts <<<"$LEMP_DB_CLIENT_HOSTS"
+# reserved names (compared in lower case): the secure-installation clean-up, the grants and the replication account
+# must never meet the application's own database or user
+case "${LEMP_DB_NAME,,}" in
+  mysql | sys | information_schema | performance_schema | test | test_*)
+    lemp_die "LEMP_DB_NAME must not be a reserved database name (mysql, sys, information_schema, performance_schema, test, test_*): got '$LEMP_DB_NAME'" ;;
+esac
+case "${LEMP_DB_USER,,}" in
+  root | repl | mysql | mysql.* | mariadb.sys | debian-sys-maint | public | mysqlxsys | admin)
+    lemp_die "LEMP_DB_USER must not be a reserved or system account (root, repl, mysql, mysql.*, mariadb.sys, debian-sys-maint, PUBLIC, admin): got '$LEMP_DB_USER'" ;;
+esac
+LEMP_DB_TLS=${LEMP_DB_TLS:-0}
+lemp_require LEMP_DB_TLS '^[01]$' '1 or 0'
 LEMP_DB_ROLE=${LEMP_DB_ROLE:-standalone}
 LEMP_DB_PRIMARY_PORT=${LEMP_DB_PRIMARY_PORT:-3306}
 LEMP_DB_REPLICA_HOSTS=${LEMP_DB_REPLICA_HOSTS:-}
@@ -53,6 +76,14 @@ password=""
 lemp_read_secret password
 repl_password=""
 if [ "$LEMP_DB_ROLE" != standalone ]; then lemp_read_secret repl_password; fi
+tls_key="" tls_cert="" tls_ca=""
+if [ "$LEMP_DB_TLS" = 1 ]; then
+  for v in tls_key tls_cert tls_ca; do
+    lemp_read_secret "$v"
+    printf -v "$v" '%s' "$(printf '%s' "${!v}" | base64 -d 2>/dev/null)" || true
+    [[ ${!v} == -----BEGIN* ]] || lemp_die "LEMP_DB_TLS=1: standard input holds no PEM (base64 on one line) for the ${v#tls_}"
+  done
+fi
 REPL_USER=repl
 
 lemp_install_step_packages database
@@ -82,8 +113,32 @@ relay_log = relay-bin
 $LEMP_DB_READ_ONLY_CNF${LEMP_DB_GTID_CNF:+
 $LEMP_DB_GTID_CNF}" ;;
 esac
+# TLS: the server's key and certificate, and the CA (which also verifies the primary, on a replica)
+tls_dir=/etc/mysql/seed-web-tls
+tls_changed=0
+tls_cnf=""
+if [ "$LEMP_DB_TLS" = 1 ]; then
+  lemp_mkdir "$tls_dir" 0750 root:mysql
+  lemp_write_file "$tls_dir/server-key.pem" 0640 root:mysql <<<"$tls_key"
+  [ "$LEMP_WROTE" = 0 ] || tls_changed=1
+  lemp_write_file "$tls_dir/server.pem" 0644 root:root <<<"$tls_cert"
+  [ "$LEMP_WROTE" = 0 ] || tls_changed=1
+  lemp_write_file "$tls_dir/ca.pem" 0644 root:root <<<"$tls_ca"
+  [ "$LEMP_WROTE" = 0 ] || tls_changed=1
+  tls_cnf="
+# TLS for the clients on other hosts and for replication (their accounts REQUIRE SSL)
+ssl_ca = $tls_dir/ca.pem
+ssl_cert = $tls_dir/server.pem
+ssl_key = $tls_dir/server-key.pem"
+fi
+
+# The configuration is written as a candidate, checked by the server itself, and only then put in place: a bad
+# one stops here and the server keeps the old one.
 conf=$LEMP_DB_CONF_DIR/99-seed-web.cnf
-lemp_write_file "$conf" 0644 root:root <<CNF
+new=$(umask 077 && mktemp /tmp/.lemp-db-cnf.XXXXXX)
+chmod 0644 "$new"
+trap 'rm -f "$new"' EXIT
+cat >"$new" <<CNF
 # Managed by seed-web (scripts/database.sh): changes here are overwritten.
 # Sized for ${mem} MB of memory.
 [mysqld]
@@ -93,12 +148,20 @@ innodb_buffer_pool_size = ${buffer_pool}M
 max_connections = $max_connections
 # clients are matched by address (the client hosts are IPs or localhost): no DNS lookups on connect
 skip-name-resolve
-$perf_schema$replication
+$perf_schema$replication$tls_cnf
 CNF
+# shellcheck disable=SC2059  # the format is the engine's command, with the file in it
+read -r -a validate <<<"$(printf "$LEMP_DB_VALIDATE" "$new")"
+if ! check_out=$("${validate[@]}" 2>&1 >/dev/null); then
+  printf '%s\n' "$check_out" | grep -iE 'error|unknown' >&2 || true
+  lemp_die "the new server configuration failed its check (${validate[0]}); $conf kept as it was"
+fi
+lemp_write_file "$conf" 0644 root:root <"$new"
 conf_changed=$LEMP_WROTE
+rm -f "$new"
 
 lemp_service_enable_start "$LEMP_DB_SERVICE"
-if [ "$conf_changed" = 1 ] && [ "$LEMP_STARTED" = 0 ]; then lemp_service_restart "$LEMP_DB_SERVICE"; fi
+if { [ "$conf_changed" = 1 ] || [ "$tls_changed" = 1 ]; } && [ "$LEMP_STARTED" = 0 ]; then lemp_service_restart "$LEMP_DB_SERVICE"; fi
 
 # --- SQL as root over the unix socket; statements on stdin, never on the command line ---
 sql() { mysql --protocol=socket -uroot -N -B; }        # stdin: SQL; stdout: tab-separated rows
@@ -113,42 +176,51 @@ s() { lemp_sql_str "$1"; }
 ident() { lemp_sql_ident "$1"; }
 
 # mysql_secure_installation: anonymous users, root away from this host, the test database. Local housekeeping:
-# kept out of the binary log (a replica replaying a DROP of what it never had would stop).
+# kept out of the binary log (a replica replaying a DROP of what it never had would stop). It never touches the
+# application's own database or user (reserved names are refused above; checked here again).
 local_q() { q "SET SESSION sql_log_bin = 0; $1"; }
+app_db=$(s "$LEMP_DB_NAME")
 while IFS=$'\t' read -r u h; do
   [ -n "$h" ] || continue
   local_q "DROP USER $(s "$u")@$(s "$h")"
   lemp_changed "dropped user '$u'@'$h'"
-done < <(q "SELECT User, Host FROM mysql.user WHERE User = '' OR (User = 'root' AND Host NOT IN ('localhost', '127.0.0.1', '::1'))")
-if [ -n "$(q "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'test'")" ]; then
+done < <(q "SELECT User, Host FROM mysql.user WHERE (User = '' OR (User = 'root' AND Host NOT IN ('localhost', '127.0.0.1', '::1'))) AND User <> $(s "$LEMP_DB_USER")")
+if [ -n "$(q "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'test' AND SCHEMA_NAME <> $app_db")" ]; then
   local_q "DROP DATABASE $(ident test)"
   lemp_changed "dropped database test"
 fi
-if [ "$(q "SELECT COUNT(*) FROM mysql.db WHERE Db = 'test' OR Db LIKE 'test\\\\_%'")" != 0 ]; then
-  local_q "DELETE FROM mysql.db WHERE Db = 'test' OR Db LIKE 'test\\\\_%'; FLUSH PRIVILEGES"
+test_dbs="(Db = 'test' OR Db LIKE 'test\\\\_%') AND Db <> $app_db"
+if [ "$(q "SELECT COUNT(*) FROM mysql.db WHERE $test_dbs")" != 0 ]; then
+  local_q "DELETE FROM mysql.db WHERE $test_dbs; FLUSH PRIVILEGES"
   lemp_changed "removed grants on the test database"
 fi
 
-# IDENTIFIED ... BY for a user at HOST: over TCP (not localhost) MySQL 8 users get mysql_native_password
-auth_clause() { if [ "$1" = localhost ]; then echo 'IDENTIFIED BY'; else echo "$LEMP_DB_TCP_AUTH"; fi; }
 db=$(ident "$LEMP_DB_NAME")
 lemp_mkdir "$LEMP_STATE_DIR" 0700 root:root
 
 # ensure_account USER HOST PASSWORD [KIND]: create USER@HOST, or set its password when it changed (a sha256 of it is
-# kept in a root-only file to know that without reading it back). Sets NEW_ACCOUNT=1 when it created the user.
+# kept in a root-only file to know that without reading it back) or its plugin is not the engine's
+# (LEMP_DB_AUTH_PLUGIN); REQUIRE SSL at any host but localhost with TLS.
+# Each server keeps its own accounts: the statements stay out of the binary log.
 ensure_account() {
-  local user=$1 h=$2 pw=$3 kind=${4:-} account hash hash_file
+  local user=$1 h=$2 pw=$3 kind=${4:-} account hash hash_file state want_ssl="" require=NONE
   account="$(s "$user")@$(s "$h")"
   hash=$(printf '%s' "$pw" | sha256sum | cut -d' ' -f1)
   hash_file="$LEMP_STATE_DIR/db-user.$user@$h.sha256"
-  NEW_ACCOUNT=0
-  if [ "$(q "SELECT COUNT(*) FROM mysql.user WHERE User = $(s "$user") AND Host = $(s "$h")")" = 0 ]; then
-    printf 'CREATE USER %s %s %s;\n' "$account" "$(auth_clause "$h")" "$(s "$pw")" | sql
-    NEW_ACCOUNT=1
-    lemp_changed "created ${kind}user '$user'@'$h'"
-  elif [ "$(cat "$hash_file" 2>/dev/null || true)" != "$hash" ]; then
-    printf 'ALTER USER %s %s %s;\n' "$account" "$(auth_clause "$h")" "$(s "$pw")" | sql
-    lemp_changed "set the password of '$user'@'$h'"
+  if [ "$LEMP_DB_TLS" = 1 ] && [ "$h" != localhost ]; then want_ssl=ANY require=SSL; fi
+  state=$(q "SELECT CONCAT(plugin, '/', ssl_type) FROM mysql.user WHERE User = $(s "$user") AND Host = $(s "$h")")
+  if [ -z "$state" ]; then
+    printf 'SET SESSION sql_log_bin = 0; CREATE USER %s %s %s REQUIRE %s;\n' "$account" "$LEMP_DB_IDENTIFIED" "$(s "$pw")" "$require" | sql
+    lemp_changed "created ${kind}user '$user'@'$h' (REQUIRE $require)"
+  else
+    if [ "$(cat "$hash_file" 2>/dev/null || true)" != "$hash" ] || [ "${state%%/*}" != "$LEMP_DB_AUTH_PLUGIN" ]; then
+      printf 'SET SESSION sql_log_bin = 0; ALTER USER %s %s %s;\n' "$account" "$LEMP_DB_IDENTIFIED" "$(s "$pw")" | sql
+      lemp_changed "set the password of '$user'@'$h' ($LEMP_DB_AUTH_PLUGIN)"
+    fi
+    if [ "${state#*/}" != "$want_ssl" ]; then
+      local_q "ALTER USER $account REQUIRE $require"
+      lemp_changed "'$user'@'$h' REQUIRE $require"
+    fi
   fi
   if [ "$(cat "$hash_file" 2>/dev/null || true)" != "$hash" ]; then   # bookkeeping, not counted as a change
     (umask 077 && printf '%s\n' "$hash" >"$hash_file")
@@ -163,33 +235,19 @@ drop_unlisted() {
     keep=0
     for c in "$@"; do [ "$c" != "$h" ] || keep=1; done
     [ "$keep" = 0 ] || continue
-    q "DROP USER $(s "$user")@$(s "$h")"
+    local_q "DROP USER $(s "$user")@$(s "$h")"
     rm -f "$LEMP_STATE_DIR/db-user.$user@$h.sha256"
     lemp_changed "dropped user '$user'@'$h' (host no longer listed)"
   done < <(q "SELECT Host FROM mysql.user WHERE User = $(s "$user")")
 }
 
-# --- the application's objects: on a standalone or primary server (a replica gets them from its primary) ---
+# --- the application's database and table: on a standalone or primary server (a replica copies them) ---
 if [ "$LEMP_DB_ROLE" != replica ]; then
-  # the application's database
-  if [ -z "$(q "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = $(s "$LEMP_DB_NAME")")" ]; then
+  if [ -z "$(q "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = $app_db")" ]; then
     q "CREATE DATABASE $db CHARACTER SET utf8mb4"
     lemp_changed "created database $LEMP_DB_NAME"
   fi
-
-  # the application user at each client host
-  for h in "${client_hosts[@]}"; do
-    ensure_account "$LEMP_DB_USER" "$h" "$password"
-    account="$(s "$LEMP_DB_USER")@$(s "$h")"
-    if [ "$(q "SELECT COUNT(*) FROM mysql.db WHERE Db = $(s "$LEMP_DB_NAME") AND User = $(s "$LEMP_DB_USER") AND Host = $(s "$h")")" = 0 ]; then
-      q "GRANT ALL PRIVILEGES ON $db.* TO $account"
-      lemp_changed "granted all on $LEMP_DB_NAME.* to '$LEMP_DB_USER'@'$h'"
-    fi
-  done
-  drop_unlisted "$LEMP_DB_USER" "${client_hosts[@]}"
-
-  # the greetings table and its first row
-  if [ -z "$(q "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = $(s "$LEMP_DB_NAME") AND TABLE_NAME = 'greetings'")" ]; then
+  if [ -z "$(q "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = $app_db AND TABLE_NAME = 'greetings'")" ]; then
     q "CREATE TABLE $db.greetings (id INT PRIMARY KEY, message VARCHAR(255) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
     lemp_changed "created table $LEMP_DB_NAME.greetings"
   fi
@@ -199,21 +257,29 @@ if [ "$LEMP_DB_ROLE" != replica ]; then
   fi
 fi
 
+# --- the application user at each client host, on every server (a replica is read-only: it can only read) ---
+[ "$LEMP_DB_ROLE" != replica ] || [ -z "$LEMP_DB_WRITABLE_ON" ] || q "$LEMP_DB_WRITABLE_ON"
+for h in "${client_hosts[@]}"; do
+  ensure_account "$LEMP_DB_USER" "$h" "$password"
+  account="$(s "$LEMP_DB_USER")@$(s "$h")"
+  if [ "$(q "SELECT COUNT(*) FROM mysql.db WHERE Db = $app_db AND User = $(s "$LEMP_DB_USER") AND Host = $(s "$h")")" = 0 ]; then
+    local_q "GRANT ALL PRIVILEGES ON $db.* TO $account"
+    lemp_changed "granted all on $LEMP_DB_NAME.* to '$LEMP_DB_USER'@'$h'"
+  fi
+done
+drop_unlisted "$LEMP_DB_USER" "${client_hosts[@]}"
+[ "$LEMP_DB_ROLE" != replica ] || [ -z "$LEMP_DB_WRITABLE_OFF" ] || q "$LEMP_DB_WRITABLE_OFF"
+
 # --- replication ---
-# the user a replica connects as (and copies with): REPLICATION SLAVE to stream the binary log; REPLICATION CLIENT
-# and RELOAD for the dump's GTID position (global read lock); SELECT & co. on the application database for the
-# copy, and on mysql.* to read the application user's accounts
-repl_grants="GRANT REPLICATION SLAVE, REPLICATION CLIENT, RELOAD ON *.* TO %s;
-GRANT SELECT, SHOW VIEW, EVENT, TRIGGER, LOCK TABLES ON $db.* TO %s;
-GRANT SELECT ON mysql.* TO %s;"
+# The account a replica connects as ("repl" at its address, REQUIRE SSL with TLS): REPLICATION SLAVE to stream the
+# binary log (GTID auto-position needs nothing more). While the replica is not streaming from here it may need its
+# initial copy, so it also gets the copy's privileges (lemp_db_repl_privileges); replication.sh, run after the
+# replicas, takes them away. Checked on every run.
 if [ "$LEMP_DB_ROLE" = primary ]; then
   for h in "${replica_hosts[@]}"; do
     ensure_account "$REPL_USER" "$h" "$repl_password" "replication "
-    if [ "$NEW_ACCOUNT" = 1 ]; then
-      account="$(s "$REPL_USER")@$(s "$h")"
-      # shellcheck disable=SC2059  # the format is ours, the arguments are quoted SQL
-      q "$(printf "$repl_grants" "$account" "$account" "$account")"
-    fi
+    streaming=$(q "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE User = $(s "$REPL_USER") AND Command LIKE 'Binlog Dump%' AND (Host = $(s "$h") OR Host LIKE $(s "$h:%"))")
+    lemp_db_repl_privileges "$REPL_USER" "$h" "$LEMP_DB_NAME" "$([ "$streaming" = 0 ] && echo 1 || echo 0)"
   done
   drop_unlisted "$REPL_USER" "${replica_hosts[@]}"
 fi
@@ -229,57 +295,68 @@ if [ "$LEMP_DB_ROLE" = replica ]; then
   }
   field() { printf '%s\n' "$rs" | sed -n "s/^$1=//p"; }   # Nth column name of LEMP_DB_REPLICA_COLS
   col() { local -a c; read -r -a c <<<"$LEMP_DB_REPLICA_COLS"; echo "${c[$1]}"; }
+  # with TLS: the primary's certificate verified against the CA (the name checked is the address used)
+  source_tls="" client_tls="" want_ssl=No
+  if [ "$LEMP_DB_TLS" = 1 ]; then
+    # shellcheck disable=SC2059  # the formats are the engine's, the argument is quoted SQL / a path
+    source_tls=$(printf "$LEMP_DB_SOURCE_TLS" "$(s "$tls_dir/ca.pem")")
+    # shellcheck disable=SC2059
+    client_tls=$(printf "$LEMP_DB_CLIENT_TLS_CNF" "$tls_dir/ca.pem")
+    want_ssl=Yes
+  fi
   repl_hash=$(printf '%s' "$repl_password" | sha256sum | cut -d' ' -f1)
   hash_file="$LEMP_STATE_DIR/replication.sha256"
   rs=$(replica_status)
   source_is_set=0
   if [ "$(field "$(col 0)")" = "$LEMP_DB_PRIMARY_HOST" ] && [ "$(field "$(col 1)")" = "$LEMP_DB_PRIMARY_PORT" ] &&
-    [ "$(field "$(col 2)")" = "$REPL_USER" ] && [ "$(cat "$hash_file" 2>/dev/null || true)" = "$repl_hash" ]; then
+    [ "$(field "$(col 2)")" = "$REPL_USER" ] && [ "$(cat "$hash_file" 2>/dev/null || true)" = "$repl_hash" ] &&
+    [ "$(field "$(col 7)")" = "$want_ssl" ] &&
+    { [ "$LEMP_DB_TLS" = 0 ] || { [ "$(field "$(col 8)")" = "$tls_dir/ca.pem" ] && [ "$(field "$(col 9)")" = Yes ]; }; }; then
     source_is_set=1
   fi
 
-  # the initial copy: when the application database is absent
-  if [ -z "$(q "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = $(s "$LEMP_DB_NAME")")" ]; then
+  # The initial copy, unless the completion marker says it was done from this primary (the marker is written only
+  # once the copy and the start of replication succeeded: a copy cut short is redone, its partial database dropped).
+  marker=$LEMP_STATE_DIR/replica-copy.done
+  want_marker="$LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT/$LEMP_DB_NAME"
+  copied=0
+  if [ "$(cat "$marker" 2>/dev/null || true)" != "$want_marker" ]; then
+    rm -f "$marker"
     lemp_log "initial copy of $LEMP_DB_NAME from $LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT"
     client_cnf=$(umask 077 && mktemp /tmp/.lemp-repl.XXXXXX)
     trap 'rm -f "$client_cnf"' EXIT
     pw=${repl_password//\\/\\\\}
-    printf '[client]\nuser=%s\npassword="%s"\nhost=%s\nport=%s\nprotocol=tcp\n' "$REPL_USER" "${pw//\"/\\\"}" \
-      "$LEMP_DB_PRIMARY_HOST" "$LEMP_DB_PRIMARY_PORT" >"$client_cnf"
-    remote() { mysql --defaults-extra-file="$client_cnf" -N -B -r; }
-    printf 'SELECT 1;\n' | remote >/dev/null ||
+    printf '[client]\nuser=%s\npassword="%s"\nhost=%s\nport=%s\nprotocol=tcp\n%s\n' "$REPL_USER" "${pw//\"/\\\"}" \
+      "$LEMP_DB_PRIMARY_HOST" "$LEMP_DB_PRIMARY_PORT" "$client_tls" >"$client_cnf"
+    printf 'SELECT 1;\n' | mysql --defaults-extra-file="$client_cnf" -N -B >/dev/null ||
       lemp_die "cannot connect to the primary $LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT as $REPL_USER (is this replica listed in its LEMP_DB_REPLICA_HOSTS, and the firewall open?)"
     q "$LEMP_DB_STOP_REPLICA" >/dev/null 2>&1 || true
-    q "$LEMP_DB_REPLICA_PREPARE"
     [ -z "$LEMP_DB_WRITABLE_ON" ] || q "$LEMP_DB_WRITABLE_ON"
+    if [ -n "$(q "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = $app_db")" ]; then
+      local_q "DROP DATABASE $db"
+      lemp_changed "dropped $LEMP_DB_NAME: a copy without its completion marker (cut short) is redone"
+    fi
+    q "$LEMP_DB_REPLICA_PREPARE"
     # shellcheck disable=SC2086  # LEMP_DB_DUMP_GTID_OPTS: several options on purpose
     if ! mysqldump --defaults-extra-file="$client_cnf" --single-transaction --routines --events --triggers \
       $LEMP_DB_DUMP_GTID_OPTS --databases "$LEMP_DB_NAME" | sql; then
       [ -z "$LEMP_DB_WRITABLE_OFF" ] || q "$LEMP_DB_WRITABLE_OFF"
       lemp_die "the initial copy of $LEMP_DB_NAME from $LEMP_DB_PRIMARY_HOST failed"
     fi
-    # the application user's accounts as the primary has them (not binary-logged here: they are the primary's)
-    while IFS= read -r h; do
-      [ -n "$h" ] || continue
-      acct="$(s "$LEMP_DB_USER")@$(s "$h")"
-      { echo "SET SESSION sql_log_bin = 0;"
-        printf 'SHOW CREATE USER %s;\n' "$acct" | remote | sed 's/$/;/'
-        printf 'SHOW GRANTS FOR %s;\n' "$acct" | remote | sed 's/$/;/'
-      } | sql
-    done < <(printf 'SELECT Host FROM mysql.user WHERE User = %s;\n' "$(s "$LEMP_DB_USER")" | remote)
     [ -z "$LEMP_DB_WRITABLE_OFF" ] || q "$LEMP_DB_WRITABLE_OFF"
     rm -f "$client_cnf"
-    lemp_changed "copied database $LEMP_DB_NAME and user $LEMP_DB_USER from $LEMP_DB_PRIMARY_HOST"
+    lemp_changed "copied database $LEMP_DB_NAME from $LEMP_DB_PRIMARY_HOST"
+    copied=1
     source_is_set=0
   fi
 
   if [ "$source_is_set" = 0 ]; then
     q "$LEMP_DB_STOP_REPLICA" >/dev/null 2>&1 || true
     # shellcheck disable=SC2059  # the format is the engine's statement, the arguments are quoted SQL
-    printf "$LEMP_DB_CHANGE_SOURCE;\n" "$(s "$LEMP_DB_PRIMARY_HOST")" "$LEMP_DB_PRIMARY_PORT" "$(s "$REPL_USER")" \
-      "$(s "$repl_password")" | sql
+    printf "$LEMP_DB_CHANGE_SOURCE%s;\n" "$(s "$LEMP_DB_PRIMARY_HOST")" "$LEMP_DB_PRIMARY_PORT" "$(s "$REPL_USER")" \
+      "$(s "$repl_password")" "$source_tls" | sql
     (umask 077 && printf '%s\n' "$repl_hash" >"$hash_file")
-    lemp_changed "replication source set to $REPL_USER@$LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT"
+    lemp_changed "replication source set to $REPL_USER@$LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT${source_tls:+ (TLS, the primary verified)}"
   fi
   rs=$(replica_status)
   if [ "$(field "$(col 3)")" != Yes ] || [ "$(field "$(col 4)")" != Yes ]; then
@@ -294,6 +371,9 @@ if [ "$LEMP_DB_ROLE" = replica ]; then
   done
   if [ "$(field "$(col 3)")" != Yes ] || [ "$(field "$(col 4)")" != Yes ]; then
     lemp_die "replication from $LEMP_DB_PRIMARY_HOST is not running: I/O $(field "$(col 3)") $(field "$(col 5)"); SQL $(field "$(col 4)") $(field "$(col 6)")"
+  fi
+  if [ "$copied" = 1 ]; then   # bookkeeping, counted with the copy
+    (umask 077 && printf '%s\n' "$want_marker" >"$marker")
   fi
 fi
 

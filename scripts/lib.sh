@@ -59,8 +59,12 @@ lemp_os() {
       LEMP_DB_BINLOG_EXPIRE_CNF='binlog_expire_logs_seconds = 604800'
       LEMP_DB_READ_ONLY_CNF=$'read_only = ON\nsuper_read_only = ON'
       LEMP_DB_REPLICA_STATUS='SHOW REPLICA STATUS'
-      LEMP_DB_REPLICA_COLS='Source_Host Source_Port Source_User Replica_IO_Running Replica_SQL_Running Last_IO_Error Last_SQL_Error'
+      LEMP_DB_REPLICA_COLS='Source_Host Source_Port Source_User Replica_IO_Running Replica_SQL_Running Last_IO_Error Last_SQL_Error Source_SSL_Allowed Source_SSL_CA_File Source_SSL_Verify_Server_Cert'
       LEMP_DB_CHANGE_SOURCE='CHANGE REPLICATION SOURCE TO SOURCE_HOST=%s, SOURCE_PORT=%s, SOURCE_USER=%s, SOURCE_PASSWORD=%s, SOURCE_AUTO_POSITION=1'
+      # appended to LEMP_DB_CHANGE_SOURCE with TLS: the primary verified against the CA file (%s)
+      LEMP_DB_SOURCE_TLS=', SOURCE_SSL=1, SOURCE_SSL_CA=%s, SOURCE_SSL_VERIFY_SERVER_CERT=1'
+      # client options (mysql, mysqldump) of the initial copy with TLS: the CA file (%s), the name checked
+      LEMP_DB_CLIENT_TLS_CNF=$'ssl-ca=%s\nssl-mode=VERIFY_IDENTITY'
       LEMP_DB_START_REPLICA='START REPLICA'
       LEMP_DB_STOP_REPLICA='STOP REPLICA'
       # the dump sets GTID_PURGED (which needs an empty gtid_executed: RESET MASTER first); --source-data=2 takes a
@@ -70,8 +74,15 @@ lemp_os() {
       # writes on a super_read_only replica (the initial copy) need it off for the session's duration
       LEMP_DB_WRITABLE_ON='SET GLOBAL super_read_only = OFF'
       LEMP_DB_WRITABLE_OFF='SET GLOBAL super_read_only = ON'
-      # PHP connects over TCP without TLS: caching_sha2_password would need TLS or an RSA key exchange
-      LEMP_DB_TCP_AUTH='IDENTIFIED WITH mysql_native_password BY'
+      # the engine's modern password plugin (mysql_native_password is gone in MySQL 9); remote clients use TLS
+      LEMP_DB_AUTH_PLUGIN=caching_sha2_password
+      LEMP_DB_IDENTIFIED='IDENTIFIED WITH caching_sha2_password BY'
+      # the replication account's global privileges as information_schema names them, sorted: streaming only, and
+      # with what the initial copy needs too (RELOAD + REPLICATION CLIENT for the dump's consistent GTID position)
+      LEMP_DB_REPL_PRIVS='REPLICATION SLAVE'
+      LEMP_DB_COPY_PRIVS='RELOAD,REPLICATION CLIENT,REPLICATION SLAVE'
+      # a candidate server configuration is checked before it replaces the old one (%s = the file)
+      LEMP_DB_VALIDATE='mysqld --defaults-file=%s --user=mysql --validate-config'
       # backups: no GTID_PURGED in the dump (it could not be restored into a server that has GTIDs of its own)
       LEMP_DB_BACKUP_OPTS='--set-gtid-purged=OFF'
       ;;
@@ -86,8 +97,10 @@ lemp_os() {
       LEMP_DB_BINLOG_EXPIRE_CNF='expire_logs_days = 7'
       LEMP_DB_READ_ONLY_CNF='read_only = ON'
       LEMP_DB_REPLICA_STATUS='SHOW SLAVE STATUS'
-      LEMP_DB_REPLICA_COLS='Master_Host Master_Port Master_User Slave_IO_Running Slave_SQL_Running Last_IO_Error Last_SQL_Error'
+      LEMP_DB_REPLICA_COLS='Master_Host Master_Port Master_User Slave_IO_Running Slave_SQL_Running Last_IO_Error Last_SQL_Error Master_SSL_Allowed Master_SSL_CA_File Master_SSL_Verify_Server_Cert'
       LEMP_DB_CHANGE_SOURCE='CHANGE MASTER TO MASTER_HOST=%s, MASTER_PORT=%s, MASTER_USER=%s, MASTER_PASSWORD=%s, MASTER_USE_GTID=slave_pos'
+      LEMP_DB_SOURCE_TLS=', MASTER_SSL=1, MASTER_SSL_CA=%s, MASTER_SSL_VERIFY_SERVER_CERT=1'
+      LEMP_DB_CLIENT_TLS_CNF=$'ssl-ca=%s\nssl-verify-server-cert'
       LEMP_DB_START_REPLICA='START SLAVE'
       LEMP_DB_STOP_REPLICA='STOP SLAVE'
       # the dump sets gtid_slave_pos (--master-data takes a short global read lock for a matching position)
@@ -96,7 +109,14 @@ lemp_os() {
       # read_only does not stop root (SUPER / READ ONLY ADMIN): nothing to switch for the initial copy
       LEMP_DB_WRITABLE_ON=''
       LEMP_DB_WRITABLE_OFF=''
-      LEMP_DB_TCP_AUTH='IDENTIFIED BY'
+      # MariaDB's default plugin (mysql_native_password): its modern one, ed25519, is not spoken by PHP's mysqlnd;
+      # the exchange of remote clients runs inside TLS
+      LEMP_DB_AUTH_PLUGIN=mysql_native_password
+      LEMP_DB_IDENTIFIED='IDENTIFIED BY'
+      LEMP_DB_REPL_PRIVS='REPLICATION SLAVE'
+      LEMP_DB_COPY_PRIVS='BINLOG MONITOR,RELOAD,REPLICATION SLAVE'
+      # no --validate-config: reading the options (--help --verbose) fails on an unknown or malformed one
+      LEMP_DB_VALIDATE='mariadbd --defaults-file=%s --help --verbose'
       LEMP_DB_BACKUP_OPTS=''
       ;;
     *) lemp_die 3 "unsupported OS: $pretty; expected Ubuntu 22.04 or Debian 12" ;;
@@ -403,3 +423,33 @@ lemp_pending_write() {
 lemp_pending_clear() { lemp_remove "$LEMP_PENDING_DIR/$1/$2"; }   # SERVICE FILE
 # TLS 1.2 ciphers: Mozilla's "intermediate" list (TLS 1.3 has its own, all fine)
 LEMP_TLS_CIPHERS=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305
+
+# --- database accounts (database.sh, replication.sh) -----------------------------------------------------------
+lemp_db_q() { printf '%s\n' "$1" | mysql --protocol=socket -uroot -N -B; }   # one query as root (no secrets in it)
+LEMP_DB_COPY_DB_PRIVS='EVENT,LOCK TABLES,SELECT,SHOW VIEW,TRIGGER'   # on the application database, for the copy
+
+# lemp_db_repl_privileges USER HOST DB COPY: USER@HOST holds exactly the replication privileges (COPY=0:
+# LEMP_DB_REPL_PRIVS) or those plus the initial copy's (COPY=1: LEMP_DB_COPY_PRIVS, and LEMP_DB_COPY_DB_PRIVS on
+# DB); anything else is revoked. Checked on every run; kept out of the binary log (each server has its own accounts).
+lemp_db_repl_privileges() {
+  local user=$1 h=$2 db=$3 copy=$4 grantee account want want_db have have_db sql
+  grantee="'$user'@'$h'"
+  account="$(lemp_sql_str "$user")@$(lemp_sql_str "$h")"
+  want=$LEMP_DB_REPL_PRIVS want_db=""
+  if [ "$copy" = 1 ]; then want=$LEMP_DB_COPY_PRIVS want_db="$db	$LEMP_DB_COPY_DB_PRIVS"; fi
+  have=$(lemp_db_q "SELECT GROUP_CONCAT(PRIVILEGE_TYPE ORDER BY PRIVILEGE_TYPE) FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = $(lemp_sql_str "$grantee") AND PRIVILEGE_TYPE <> 'USAGE'")
+  have_db=$(lemp_db_q "SELECT TABLE_SCHEMA, GROUP_CONCAT(PRIVILEGE_TYPE ORDER BY PRIVILEGE_TYPE) FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = $(lemp_sql_str "$grantee") GROUP BY TABLE_SCHEMA")
+  [ "$have" != NULL ] || have=""
+  if [ "$have" = "$want" ] && [ "$have_db" = "$want_db" ] &&
+    [ "$(lemp_db_q "SELECT COUNT(*) FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = $(lemp_sql_str "$grantee")")" = 0 ]; then
+    return 0
+  fi
+  sql="SET SESSION sql_log_bin = 0; REVOKE ALL PRIVILEGES, GRANT OPTION FROM $account; GRANT $want ON *.* TO $account;"
+  [ "$copy" = 0 ] || sql+=" GRANT $LEMP_DB_COPY_DB_PRIVS ON $(lemp_sql_ident "$db").* TO $account;"
+  lemp_db_q "$sql"
+  if [ "$copy" = 1 ]; then
+    lemp_changed "granted '$user'@'$h' replication and the initial copy's privileges"
+  else
+    lemp_changed "'$user'@'$h' keeps only replication privileges ($want)"
+  fi
+}

@@ -3,7 +3,11 @@
 // Used by the unit tests, the offline policy audit and the end-to-end suite (which runs the captured commands).
 
 import * as pulumi from "@pulumi/pulumi";
+import { execFileSync } from "child_process";
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { RawConfig } from "../lib/config";
 import { deployStack } from "../lib/program";
 import { REMOTE_COMMAND_TYPE, factsOf, StepFacts } from "../lib/facts";
@@ -62,9 +66,69 @@ export function reveal(v: unknown): unknown {
 
 const OPENSSH_KEY_HEADER = "-----BEGIN OPENSSH PRIVATE KEY-----";
 
+/** The @pulumi/tls resources, mocked with real PEMs made by the openssl CLI (the end-to-end suite runs the captured
+ * commands on real hosts, whose servers load them). openssl runs only when the program registers such resources. */
+const TLS_TYPES = new Set([
+    "tls:index/privateKey:PrivateKey",
+    "tls:index/selfSignedCert:SelfSignedCert",
+    "tls:index/certRequest:CertRequest",
+    "tls:index/locallySignedCert:LocallySignedCert",
+]);
+
+function mockTls(type: string, inputs: Record<string, unknown>, secrets: string[]): Record<string, unknown> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-tls-mock-"));
+    const file = (name: string, text: unknown) => {
+        const f = path.join(dir, name);
+        fs.writeFileSync(f, String(text), { mode: 0o600 });
+        return f;
+    };
+    const openssl = (args: string[]) => execFileSync("openssl", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const subject = (s: unknown) => {
+        const v = (s ?? {}) as { commonName?: string; organization?: string };
+        return `/CN=${v.commonName ?? "seed-web"}${v.organization ? `/O=${v.organization}` : ""}`;
+    };
+    const days = (hours: unknown) => String(Math.max(1, Math.floor(Number(hours ?? 24) / 24)));
+    try {
+        switch (type) {
+            case "tls:index/privateKey:PrivateKey": {
+                const pem =
+                    inputs.algorithm === "ECDSA"
+                        ? openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout"])
+                        : openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]);
+                // the whole PEM, its first line of key material, and the one-line base64 form the scripts receive
+                secrets.push(pem, pem.split("\n")[1], Buffer.from(pem, "utf8").toString("base64"));
+                return { privateKeyPem: pem, publicKeyPem: openssl(["pkey", "-in", file("key.pem", pem), "-pubout"]) };
+            }
+            case "tls:index/selfSignedCert:SelfSignedCert": {
+                const ext = inputs.isCaCertificate ? ["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"] : [];
+                const certPem = openssl(["req", "-x509", "-new", "-key", file("key.pem", inputs.privateKeyPem), "-subj", subject(inputs.subject), "-days", days(inputs.validityPeriodHours), ...ext]);
+                return { certPem };
+            }
+            case "tls:index/certRequest:CertRequest": {
+                const sans = [...((inputs.ipAddresses as string[]) ?? []).map((a) => `IP:${a}`), ...((inputs.dnsNames as string[]) ?? []).map((d) => `DNS:${d}`)];
+                const san = sans.length > 0 ? ["-addext", `subjectAltName=${sans.join(",")}`] : [];
+                return { certRequestPem: openssl(["req", "-new", "-key", file("key.pem", inputs.privateKeyPem), "-subj", subject(inputs.subject), ...san]) };
+            }
+            default: {
+                // LocallySignedCert: the request's names, signed by the CA, for a server
+                const ext = file("ext.cnf", "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n");
+                const certPem = openssl([
+                    "x509", "-req", "-in", file("csr.pem", inputs.certRequestPem), "-CA", file("ca.pem", inputs.caCertPem),
+                    "-CAkey", file("ca-key.pem", inputs.caPrivateKeyPem), "-set_serial", `0x${crypto.randomBytes(12).toString("hex")}`,
+                    "-days", days(inputs.validityPeriodHours), "-copy_extensions", "copy", "-extfile", ext,
+                ]);
+                return { certPem };
+            }
+        }
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 export async function captureProgram(options: CaptureOptions): Promise<Capture> {
     const stack = options.stack ?? "test";
     const generatedSecrets: string[] = [];
+    const tlsSecrets: string[] = [];   // listed after the passwords, whatever order the mocks ran in
     const registered = new Map<string, { type: string; name: string; custom: boolean; inputs: Record<string, unknown>; state: Record<string, unknown> }>();
 
     pulumi.runtime.setMocks(
@@ -83,6 +147,8 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
                     generatedSecrets.push(body);
                     computed.stdout = `${key}\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockPublicKey seed-web-docker\n`;
                     computed.stderr = "";
+                } else if (TLS_TYPES.has(args.type)) {
+                    Object.assign(computed, mockTls(args.type, reveal(args.inputs) as Record<string, unknown>, tlsSecrets));
                 } else if (args.type === REMOTE_COMMAND_TYPE) {
                     computed.stdout = "changed=0";
                     computed.stderr = "";
@@ -191,6 +257,7 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
             additionalSecretOutputs: c.additionalSecretOutputs,
         });
     }
+    generatedSecrets.push(...tlsSecrets);
     for (const s of Object.values(secrets)) generatedSecrets.push(s);
     return { resources, outputs, secretOutputs, generatedSecrets };
 }

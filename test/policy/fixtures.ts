@@ -102,6 +102,7 @@ export function factsFor(hosts: FakeHost[]): StepFacts[] {
                 user: "app",
                 clientHosts: h.db?.clientHosts ?? clientHosts,
                 replication: { role: "standalone", serverId: 1 },
+                tls: (h.db?.clientHosts ?? clientHosts).some((c) => c !== "localhost"),
             });
         }
         if (h.roles.includes("web")) {
@@ -129,6 +130,8 @@ export function factsFor(hosts: FakeHost[]): StepFacts[] {
                 dbPort: 3306,
                 dbName: "app",
                 dbUser: "app",
+                dbTls: dbIndex !== i,
+                healthPath: "/health.php",
             });
             push({ ...common, step: "smoke", serverName: "www.foobar.com", paths: ["/", "/index.php"] });
         }
@@ -140,7 +143,7 @@ export function factsFor(hosts: FakeHost[]): StepFacts[] {
                 engine: "haproxy",
                 backends: h.lb.backends,
                 algorithm: "roundrobin",
-                healthCheck: "/",
+                healthCheck: "/health.php",
                 httpPort: 80,
                 tls,
                 ...(tls === "none" ? {} : { httpsPort: h.lb.httpsPort ?? 443 }),

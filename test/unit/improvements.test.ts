@@ -1,5 +1,9 @@
 // The improvements under mocks: which steps each host gets, in which order, and the secrets they handle.
 import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { factsOf, REMOTE_COMMAND_TYPE, StepFacts } from "../../lib/facts";
 import { Capture, captureProgram, isSecretValue, plannedCommands, reveal } from "../../tools/capture";
 import { readStackFile, stackFilePath } from "../../tools/stack-config";
@@ -27,7 +31,7 @@ describe("improvements (under mocks)", () => {
     it("distributed: each host gets the steps of its roles, in order", () => {
         assert.deepStrictEqual(stepsOn(dist, "lb-01"), ["base", "firewall", "lb", "certbot", "smoke", "monitoring"]);
         assert.deepStrictEqual(stepsOn(dist, "web-01"), ["base", "firewall", "php", "nginx", "app", "smoke", "monitoring"]);
-        assert.deepStrictEqual(stepsOn(dist, "db-01"), ["base", "firewall", "database", "backup", "monitoring"]);
+        assert.deepStrictEqual(stepsOn(dist, "db-01"), ["base", "firewall", "database", "backup", "replication", "monitoring"]);
         assert.deepStrictEqual(stepsOn(dist, "db-02"), ["base", "firewall", "database", "monitoring"]);
         assert.deepStrictEqual((facts(dist, "lb-01-base") as { preinstall: string[] }).preinstall, ["firewall", "lb", "certbot", "monitoring"]);
     });
@@ -46,7 +50,13 @@ describe("improvements (under mocks)", () => {
         for (const name of ["db-01-database", "db-02-database"]) {
             const cmd = dist.resources.find((r) => r.name === name && r.type === REMOTE_COMMAND_TYPE)!;
             assert.ok(isSecretValue(cmd.inputs.stdin));
-            assert.strictEqual(reveal(cmd.inputs.stdin), `${app}\n${repl}\n`);
+            // then the server's TLS key, certificate and the CA, each a PEM as one base64 line
+            const lines = String(reveal(cmd.inputs.stdin)).split("\n");
+            assert.deepStrictEqual(lines.slice(0, 2), [app, repl]);
+            assert.deepStrictEqual(
+                lines.slice(2).map((l) => Buffer.from(l, "base64").toString("utf8").split("\n")[0]),
+                ["-----BEGIN EC PRIVATE KEY-----", "-----BEGIN CERTIFICATE-----", "-----BEGIN CERTIFICATE-----", ""],
+            );
         }
         assert.deepStrictEqual((facts(dist, "db-02-database") as { replication: unknown }).replication, { role: "replica", serverId: 2, primary: "db-01" });
         assert.deepStrictEqual((facts(dist, "db-01-database") as { replication: unknown }).replication, { role: "primary", serverId: 1, replicas: ["db-02"] });
@@ -59,6 +69,48 @@ describe("improvements (under mocks)", () => {
         const cert = plannedCommands(dist).find((p) => p.name === "lb-01-certbot")!;
         assert.match(cert.create, /LEMP_ACME_MODE='haproxy'/);
         assert.match(cert.create, /LEMP_ACME_EMAIL='admin@foobar\.com'/);
+    });
+
+    it("distributed: TLS between hosts: the stack's CA signs a certificate per database host for its private address", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-tls-test-"));
+        try {
+            const state = (name: string) => dist.resources.find((r) => r.name === name)!.state as Record<string, string>;
+            fs.writeFileSync(path.join(dir, "ca.pem"), state("db-ca").certPem);
+            for (const [host, address] of [["db-01", "10.0.0.13"], ["db-02", "10.0.0.14"]]) {
+                fs.writeFileSync(path.join(dir, "cert.pem"), state(`${host}-db-tls-cert`).certPem);
+                const text = execFileSync("openssl", ["x509", "-in", path.join(dir, "cert.pem"), "-noout", "-ext", "subjectAltName,extendedKeyUsage"], { encoding: "utf8" });
+                assert.match(text, new RegExp(`IP Address:${address.replace(/\./g, "\\.")}`));
+                assert.match(text, /TLS Web Server Authentication/);
+                execFileSync("openssl", ["verify", "-CAfile", path.join(dir, "ca.pem"), path.join(dir, "cert.pem")]);
+                const db = plannedCommands(dist).find((p) => p.name === `${host}-database`)!;
+                assert.match(db.create, /LEMP_DB_TLS='1'/);
+                assert.doesNotMatch(db.create, /PRIVATE KEY|LS0tLS1CRUdJTi/, "no key or PEM in the command text");
+                assert.strictEqual((facts(dist, `${host}-database`) as { tls: boolean }).tls, true);
+            }
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+        for (const web of ["web-01", "web-02"]) {
+            const app = plannedCommands(dist).find((p) => p.name === `${web}-app`)!;
+            assert.match(app.create, /LEMP_DB_TLS='1'/);
+            const ca = Buffer.from(String(app.stdin).split("\n")[1], "base64").toString("utf8");
+            assert.strictEqual(ca, (dist.resources.find((r) => r.name === "db-ca")!.state as { certPem: string }).certPem);
+        }
+        // the CA's and the servers' keys are secrets: generated, and never in plaintext outside a secret
+        const keys = dist.resources.filter((r) => r.type === "tls:index/privateKey:PrivateKey").map((r) => r.name).sort();
+        assert.deepStrictEqual(keys, ["db-01-db-tls-key", "db-02-db-tls-key", "db-ca-key"]);
+        for (const r of dist.resources.filter((x) => x.type.startsWith("tls:index/") && x.inputs.privateKeyPem !== undefined)) {
+            assert.ok(isSecretValue(r.inputs.privateKeyPem), `${r.name}.privateKeyPem in plaintext`);
+        }
+        // the replication account's copy privileges are taken away on the primary after the replica
+        const after = Object.fromEntries(plannedCommands(dist).map((p) => [p.name, p.after.sort()]));
+        assert.deepStrictEqual(after["db-01-replication"], ["db-01-backup", "db-02-database"]);
+        assert.deepStrictEqual(facts(dist, "db-01-replication"), {
+            schema: "seed-web.facts/v1", step: "replication", host: "db-01", roles: ["db"], replicas: ["db-02"], privileges: ["REPLICATION SLAVE"],
+        });
+        // the balancer checks PHP and the database, not the static page
+        assert.strictEqual((facts(dist, "lb-01-lb") as { healthCheck: string }).healthCheck, "/health.php");
+        assert.match(plannedCommands(dist).find((p) => p.name === "lb-01-lb")!.create, /LEMP_HEALTH_PATH='\/health\.php'/);
     });
 
     it("hardened: one host with firewall, certbot (webroot), monitoring and backups; MySQL on loopback", () => {

@@ -12,10 +12,10 @@ describe("topology", () => {
         assert.deepStrictEqual(h.roles, ["web", "app", "db"]);
         assert.deepStrictEqual(h.web?.serverNames, ["foobar.com", "www.foobar.com"]);
         assert.strictEqual(h.web?.docRoot, "/var/www/foobar.com");
-        assert.deepStrictEqual(h.web?.db, { host: "localhost", port: 3306, name: "app", user: "app" });
+        assert.deepStrictEqual(h.web?.db, { host: "localhost", port: 3306, name: "app", user: "app", tls: false });
         assert.deepStrictEqual(h.database, {
             bindAddress: "0.0.0.0", port: 3306, name: "app", user: "app", clientHosts: ["localhost"],
-            role: "standalone", serverId: 1, primary: undefined, replicas: [],
+            role: "standalone", serverId: 1, primary: undefined, replicas: [], tls: false,
         });
         assert.deepStrictEqual(h.web?.tls, { mode: "none", httpsPort: 443, redirectHttp: false, hstsMaxAge: 0 });
         assert.deepStrictEqual([h.lb, h.certbot, h.monitoring, h.backup], [undefined, undefined, undefined, undefined]);
