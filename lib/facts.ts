@@ -132,6 +132,8 @@ export interface CertbotFacts extends FactsCommon<"certbot"> {
 
 export interface MonitoringFacts extends FactsCommon<"monitoring"> {
     exporter: "prometheus-node-exporter";
+    /** The address it listens on (the host's private address, or 127.0.0.1 when nobody may scrape it). */
+    listen: string;
     port: number;
     /** Addresses / CIDRs allowed to scrape. */
     allowFrom: string[];
