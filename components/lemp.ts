@@ -302,7 +302,7 @@ export class SmokeCheck extends HostStep<SmokeFacts> {
 export class Monitoring extends HostStep<MonitoringFacts> {
     constructor(name: string, args: { host: Host; plan: MonitoringPlan; after: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
         const { plan } = args;
-        const facts: MonitoringFacts = { ...common(args.host, "monitoring"), exporter: "prometheus-node-exporter", port: plan.port, allowFrom: plan.allowFrom };
+        const facts: MonitoringFacts = { ...common(args.host, "monitoring"), exporter: "prometheus-node-exporter", listen: plan.listen, port: plan.port, allowFrom: plan.allowFrom };
         const env = { LEMP_MON_LISTEN: plan.listen, LEMP_MON_PORT: String(plan.port) };
         super("seed-web:lemp:Monitoring", name, args.host, facts, env, { after: args.after }, opts);
     }

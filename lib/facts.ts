@@ -149,6 +149,9 @@ export interface CertbotFacts extends FactsCommon<"certbot"> {
 
 export interface MonitoringFacts extends FactsCommon<"monitoring"> {
     exporter: "prometheus-node-exporter";
+    /** The address it listens on (the host's private address, or 127.0.0.1 when nobody may scrape it); absent in
+     * facts recorded before it was (when the exporter listened on every address). */
+    listen?: string;
     port: number;
     /** Addresses / CIDRs allowed to scrape. */
     allowFrom: string[];

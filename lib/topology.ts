@@ -67,6 +67,7 @@ export interface CertbotPlan {
 }
 
 export interface MonitoringPlan {
+    /** The node exporter's address: the host's private address when some address may scrape it, else 127.0.0.1. */
     listen: string;
     port: number;
     allowFrom: string[];
@@ -228,7 +229,9 @@ export function buildTopology(cfg: StackConfig): Topology {
             }
         }
         if (cfg.monitoring) {
-            node.monitoring = { listen: "0.0.0.0", port: NODE_EXPORTER_PORT, allowFrom: monitoringAllow };
+            // never every address: the private one, where the allowed addresses reach it; loopback when none may
+            const listen = monitoringAllow.length > 0 ? address.get(h)! : "127.0.0.1";
+            node.monitoring = { listen, port: NODE_EXPORTER_PORT, allowFrom: monitoringAllow };
             allow(NODE_EXPORTER_PORT, monitoringAllow);
         }
         for (const p of cfg.firewallAllowPorts) allow(p, "any");

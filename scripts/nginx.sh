@@ -12,6 +12,12 @@
 # Certificates: /etc/seed-web/tls/<site>/{fullchain,privkey}.pem. self-signed: made here. letsencrypt: by
 # certbot.sh; until it exists the site is plain HTTP (with /.well-known/acme-challenge/ from /var/www/letsencrypt)
 # and the TLS configuration waits in /etc/seed-web/pending/nginx/<site> for certbot.sh's deploy hook.
+# Hardening: /etc/nginx/conf.d/seed-web.conf holds the http-level settings (server_tokens off) and the default
+# servers, which close the connection (444) for a Host header that is not one of the site's names (HTTPS: the
+# handshake is rejected, nginx >= 1.19.4, or a dummy certificate then 444 before); the site sends
+# X-Content-Type-Options, X-Frame-Options, CSP frame-ancestors and Referrer-Policy on every response; the HTTP to
+# HTTPS redirect names the site's own server name, never the request's Host. A new configuration goes live only
+# after `nginx -t` accepts it: on failure the previous files are put back and the step fails saying so.
 set -euo pipefail
 if ! declare -F lemp_init >/dev/null; then
   # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -61,18 +67,63 @@ ipv6=0
 nginx_version=$(nginx -v 2>&1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1)
 http2_directive=0
 if [ "$(printf '%s\n' 1.25.1 "$nginx_version" | sort -V | head -n 1)" = 1.25.1 ]; then http2_directive=1; fi
+# ssl_reject_handshake (nginx 1.19.4+): the HTTPS default server needs no certificate; before, a dummy one + 444
+reject_handshake=0
+if [ "$(printf '%s\n' 1.19.4 "$nginx_version" | sort -V | head -n 1)" = 1.19.4 ]; then reject_handshake=1; fi
+DEFAULT_CERT_NAME=default.invalid   # the dummy certificate's name (.invalid: never a real site, RFC 2606)
 
 # --- the configuration: written by functions, as the TLS one may have to wait for its certificate ---
 listen_lines() {   # PORT [PARAMS]: the listen directives (IPv4, and IPv6 when the kernel has it)
-  printf '    listen %s%s default_server;\n' "$1" "${2:+ $2}"
-  [ "$ipv6" = 0 ] || printf '    listen [::]:%s%s default_server;\n' "$1" "${2:+ $2}"
+  printf '    listen %s%s;\n' "$1" "${2:+ $2}"
+  [ "$ipv6" = 0 ] || printf '    listen [::]:%s%s;\n' "$1" "${2:+ $2}"
+}
+https_listen() {   # [default_server]: the HTTPS listen directives, with HTTP/2
+  if [ "$http2_directive" = 1 ]; then listen_lines "$LEMP_HTTPS_PORT" "ssl${1:+ $1}"; echo "    http2 on;"; else listen_lines "$LEMP_HTTPS_PORT" "ssl http2${1:+ $1}"; fi
+}
+security_headers() {   # on every response of the site: server level only, "always" (an add_header in a location
+  # block would drop these: nginx inherits add_header only when a level has none of its own)
+  cat <<'CONF'
+    add_header X-Content-Type-Options "nosniff" always;
+    add_header X-Frame-Options "DENY" always;
+    add_header Content-Security-Policy "frame-ancestors 'none'" always;
+    add_header Referrer-Policy "strict-origin-when-cross-origin" always;
+CONF
+}
+# http-level settings and the default servers: a request for any other name than the site's closes the connection
+http_conf() {
+  echo "# Managed by seed-web (scripts/nginx.sh): changes here are overwritten."
+  echo "server_tokens off;"
+  echo
+  echo "# default server: a Host header that is none of the site's names gets the connection closed"
+  echo "server {"
+  listen_lines "$LEMP_HTTP_PORT" default_server
+  echo "    server_name _;"
+  echo "    access_log off;"
+  echo "    return 444;"
+  echo "}"
+  if [ "$LEMP_TLS" != none ]; then
+    echo
+    echo "server {"
+    https_listen default_server
+    echo "    server_name _;"
+    echo "    access_log off;"
+    echo "    ssl_protocols TLSv1.2 TLSv1.3;"
+    if [ "$reject_handshake" = 1 ]; then
+      echo "    ssl_reject_handshake on;"
+    else
+      echo "    ssl_certificate $LEMP_TLS_ROOT/$DEFAULT_CERT_NAME/fullchain.pem;"
+      echo "    ssl_certificate_key $LEMP_TLS_ROOT/$DEFAULT_CERT_NAME/privkey.pem;"
+    fi
+    echo "    return 444;"
+    echo "}"
+  fi
 }
 site_body() {   # KIND (http|https): document root, headers, locations
   cat <<CONF
     root $LEMP_DOC_ROOT;
     index $index;
-    server_tokens off;
 CONF
+  security_headers
   if [ ${#proxies[@]} -gt 0 ]; then
     echo
     echo "    # behind the load balancer: the client address from X-Forwarded-For, and which backend answered"
@@ -110,30 +161,43 @@ acme_location() {
     }
 CONF
 }
-site_conf() {   # TLS (1: the TLS configuration; 0: plain HTTP only)
-  local https_url="https://\$host"
+redirect_server() {   # TARGET NAME...: plain HTTP for NAMEs, 301 to https://TARGET (a configured name, never $host)
+  local target=$1 https_url
+  shift
+  https_url="https://$target"
   [ "$LEMP_HTTPS_PORT" = 443 ] || https_url+=":$LEMP_HTTPS_PORT"
-  echo "# Managed by seed-web (scripts/nginx.sh): changes here are overwritten."
   echo "server {"
   listen_lines "$LEMP_HTTP_PORT"
-  echo "    server_name $LEMP_SERVER_NAMES;"
-  if [ "$1" = 1 ] && [ "$LEMP_REDIRECT_HTTP" = 1 ]; then
-    echo "    server_tokens off;"
-    acme_location
-    cat <<CONF
+  echo "    server_name $*;"
+  security_headers
+  acme_location
+  cat <<CONF
 
     location / {
         return 301 $https_url\$request_uri;
     }
 }
 CONF
+}
+site_conf() {   # TLS (1: the TLS configuration; 0: plain HTTP only)
+  local n wildcards=()
+  echo "# Managed by seed-web (scripts/nginx.sh): changes here are overwritten."
+  if [ "$1" = 1 ] && [ "$LEMP_REDIRECT_HTTP" = 1 ]; then
+    # one redirect per exact name (to itself), the wildcard names to the site
+    for n in "${names[@]}"; do
+      if [[ $n == *'*'* ]]; then wildcards+=("$n"); else redirect_server "$n" "$n"; echo; fi
+    done
+    if [ ${#wildcards[@]} -gt 0 ]; then redirect_server "$site" "${wildcards[@]}"; echo; fi
   else
+    echo "server {"
+    listen_lines "$LEMP_HTTP_PORT"
+    echo "    server_name $LEMP_SERVER_NAMES;"
     site_body http
   fi
   if [ "$1" = 1 ]; then
     echo
     echo "server {"
-    if [ "$http2_directive" = 1 ]; then listen_lines "$LEMP_HTTPS_PORT" ssl; echo "    http2 on;"; else listen_lines "$LEMP_HTTPS_PORT" "ssl http2"; fi
+    https_listen
     cat <<CONF
     server_name $LEMP_SERVER_NAMES;
     ssl_certificate $LEMP_TLS_ROOT/$site/fullchain.pem;
@@ -154,7 +218,6 @@ CONF
     echo "    listen $LEMP_STATUS_PORT;"
     [ "$ipv6" = 0 ] || echo "    listen [::]:$LEMP_STATUS_PORT;"
     echo "    server_name _;"
-    echo "    server_tokens off;"
     echo "    access_log off;"
     echo "    allow 127.0.0.1;"
     echo "    allow ::1;"
@@ -203,15 +266,42 @@ else
   lemp_pending_clear nginx "$site"
 fi
 
-# --- the site ---
+if [ "$LEMP_TLS" != none ] && [ "$reject_handshake" = 0 ]; then
+  # the HTTPS default server of an nginx without ssl_reject_handshake needs a certificate: a dummy one
+  lemp_self_signed_cert "$DEFAULT_CERT_NAME"
+  [ "$LEMP_WROTE" = 0 ] || nginx_changed=1
+fi
+
+# --- the configuration: the candidate goes live only if nginx -t accepts it, else the previous files come back ---
+http_file=/etc/nginx/conf.d/seed-web.conf
+managed=("$http_file" "/etc/nginx/sites-available/$site" "/etc/nginx/sites-enabled/$site" /etc/nginx/sites-enabled/default)
+saved=$(mktemp -d /tmp/.lemp-nginx.XXXXXX)
+trap 'rm -rf "$saved"' EXIT
+for i in "${!managed[@]}"; do
+  if [ -e "${managed[$i]}" ] || [ -L "${managed[$i]}" ]; then cp -a "${managed[$i]}" "$saved/$i"; fi
+done
+restore_previous() {
+  local i
+  for i in "${!managed[@]}"; do
+    rm -f "${managed[$i]}"
+    if [ -e "$saved/$i" ] || [ -L "$saved/$i" ]; then cp -a "$saved/$i" "${managed[$i]}"; fi
+  done
+}
 before=$LEMP_CHANGED
+lemp_mkdir /etc/nginx/conf.d 0755 root:root
+lemp_write_file "$http_file" 0644 root:root < <(http_conf)
 lemp_remove /etc/nginx/sites-enabled/default
-[ "$LEMP_CHANGED" = "$before" ] || nginx_changed=1
 lemp_write_file "/etc/nginx/sites-available/$site" 0644 root:root < <(site_conf "$tls_on")
-[ "$LEMP_WROTE" = 0 ] || nginx_changed=1
-before=$LEMP_CHANGED
 lemp_symlink "/etc/nginx/sites-available/$site" "/etc/nginx/sites-enabled/$site"
 [ "$LEMP_CHANGED" = "$before" ] || nginx_changed=1
+if ! nginx -t -q 2>/dev/null; then
+  nginx -t >&2 || true
+  if [ "$nginx_changed" = 1 ]; then
+    restore_previous
+    lemp_die "nginx rejects the new configuration (above): the previous configuration files are back in place and nginx still serves them"
+  fi
+  lemp_die "nginx configuration test failed"
+fi
 
 # --- the document root and its static page ---
 lemp_mkdir "$LEMP_DOC_ROOT" 0755 root:root
@@ -233,8 +323,7 @@ lemp_write_file "$LEMP_DOC_ROOT/index.html" 0644 root:root <<HTML
 </html>
 HTML
 
-# --- check, (re)load, run ---
-nginx -t -q 2>/dev/null || { nginx -t >&2 || true; lemp_die "nginx configuration test failed"; }
+# --- (re)load, run ---
 lemp_service_enable_start nginx
 if [ "$nginx_changed" = 1 ] && [ "$LEMP_STARTED" = 0 ]; then lemp_service_reload nginx; fi
 

@@ -3,6 +3,7 @@
 # Settings: LEMP_PHP_MAX_CHILDREN ("auto", the default, or a number 1-1000).
 # The pool's status page is on (pm.status_path = /fpm-status): only reachable through nginx.sh's status server
 # (LEMP_STATUS_ALLOW), the site itself never passes that path to PHP-FPM.
+# /etc/php/<V>/fpm/conf.d/99-seed-web.ini: expose_php = Off (no X-Powered-By header; Ubuntu's php.ini has it On).
 set -euo pipefail
 if ! declare -F lemp_init >/dev/null; then
   # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -46,6 +47,12 @@ awk -v kv="pm=dynamic;pm.max_children=$max_children;pm.start_servers=$start_serv
 lemp_write_file "$pool" 0644 root:root <"$pool.lemp-new"   # not in a pipe: lemp_write_file counts in this shell
 rm -f "$pool.lemp-new"
 pool_changed=$LEMP_WROTE
+lemp_write_file "/etc/php/$V/fpm/conf.d/99-seed-web.ini" 0644 root:root <<'INI'
+; Managed by seed-web (scripts/php.sh): changes here are overwritten.
+; no X-Powered-By header (the PHP version) on the responses
+expose_php = Off
+INI
+[ "$LEMP_WROTE" = 0 ] || pool_changed=1
 
 php-fpm"$V" -t >/dev/null 2>&1 || { php-fpm"$V" -t >&2 || true; lemp_die "php-fpm$V configuration test failed"; }
 lemp_service_enable_start "$LEMP_PHP_FPM_SERVICE"

@@ -128,6 +128,15 @@ describe("topology: the improvements", () => {
         assert.deepStrictEqual(h.web?.tls, { mode: "self-signed", httpsPort: 443, redirectHttp: true, hstsMaxAge: 31536000 });
         assert.deepStrictEqual(h.firewall?.rules.map((r) => `${r.port}:${r.from}`).sort(), ["22:any", "443:any", "80:any"]);
         assert.strictEqual(h.certbot, undefined);
-        assert.deepStrictEqual(h.monitoring, { listen: "0.0.0.0", port: 9100, allowFrom: [] });
+        assert.deepStrictEqual(h.monitoring, { listen: "127.0.0.1", port: 9100, allowFrom: [] }, "nobody may scrape: loopback");
+    });
+
+    it("monitoring: the node exporter listens on each host's private address for the allowed scrapers, never on all addresses", () => {
+        const t = distributed();
+        for (const h of t.hosts) {
+            assert.strictEqual(h.monitoring?.listen, h.privateAddress, h.name);
+            assert.notStrictEqual(h.monitoring?.listen, "0.0.0.0");
+        }
+        assert.strictEqual(host(t, "db-01").monitoring?.listen, "10.0.0.13");
     });
 });
