@@ -41,10 +41,22 @@ bind_addr() {   # PORT: all IPv4 (and IPv6 when the kernel has it) addresses
   if [ -e /proc/net/if_inet6 ]; then echo ":::$1 v4v6"; else echo "*:$1"; fi
 }
 
+# known_hosts PORT: the frontend's acl of the site's names (the Host header whole: a name, or a name with this port)
+# and the rule that closes the connection of any other request (an unknown Host, an address, none at all)
+known_hosts() {
+  local n exact=() ends=()
+  for n in "${names[@]}"; do
+    n=${n,,}
+    if [[ $n == '*.'* ]]; then ends+=("${n#\*}" "${n#\*}:$1"); else exact+=("$n" "$n:$1"); fi
+  done
+  [ ${#exact[@]} -eq 0 ] || echo "    acl known_host req.hdr(host),lower -m str ${exact[*]}"
+  [ ${#ends[@]} -eq 0 ] || echo "    acl known_host req.hdr(host),lower -m end ${ends[*]}"
+  echo "    http-request reject unless known_host"
+}
+
 lb_conf() {   # TLS (1: the TLS configuration; 0: plain HTTP only)
-  local b name addr redirect="http-request redirect scheme https code 301 unless acme"
-  [ "$LEMP_HTTPS_PORT" = 443 ] ||
-    redirect="http-request redirect prefix https://%[req.hdr(host),field(1,:)]:$LEMP_HTTPS_PORT code 301 unless acme"
+  local b name addr n port_suffix=""
+  [ "$LEMP_HTTPS_PORT" = 443 ] || port_suffix=":$LEMP_HTTPS_PORT"
   cat <<CONF
 # Managed by seed-web (scripts/lb.sh): changes here are overwritten.
 global
@@ -80,8 +92,16 @@ frontend http
     bind $(bind_addr "$LEMP_HTTP_PORT")
     acl acme path_beg /.well-known/acme-challenge/
 CONF
+  known_hosts "$LEMP_HTTP_PORT"
   if [ "$LEMP_TLS" = letsencrypt ]; then echo "    use_backend acme if acme"; fi
-  if [ "$1" = 1 ] && [ "$LEMP_REDIRECT_HTTP" = 1 ]; then echo "    $redirect"; fi
+  if [ "$1" = 1 ] && [ "$LEMP_REDIRECT_HTTP" = 1 ]; then
+    # to the configured name that was asked for, never the request's Host header
+    for n in "${names[@]}"; do
+      [[ $n != *'*'* ]] || continue
+      echo "    http-request redirect prefix https://$n$port_suffix code 301 if { req.hdr(host),lower,field(1,:) -m str ${n,,} } !acme"
+    done
+    echo "    http-request redirect prefix https://$site$port_suffix code 301 unless acme"
+  fi
   cat <<CONF
     http-request set-header X-Forwarded-Proto http
     default_backend web
@@ -91,8 +111,9 @@ CONF
 
 frontend https
     bind $(bind_addr "$LEMP_HTTPS_PORT") ssl crt $pem alpn h2,http/1.1
-    http-request set-header X-Forwarded-Proto https
 CONF
+    known_hosts "$LEMP_HTTPS_PORT"
+    echo "    http-request set-header X-Forwarded-Proto https"
     if [ "$LEMP_HSTS_MAX_AGE" -gt 0 ]; then
       echo "    http-response set-header Strict-Transport-Security \"max-age=$LEMP_HSTS_MAX_AGE\""
     fi

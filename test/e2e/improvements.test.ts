@@ -4,7 +4,7 @@ import * as assert from "assert";
 import * as net from "net";
 import * as tls from "tls";
 import { PlannedCommand } from "../../tools/capture";
-import { apply, bootHosts, destroyHosts, hosts, httpGet, onHost, planFor, StepRun, TestHost } from "./lib";
+import { apply, bootHosts, destroyHosts, get, hosts, httpGet, onHost, planFor, raw, StepRun, TestHost } from "./lib";
 
 const WWW = "www.foobar.com";
 
@@ -164,6 +164,22 @@ describe("e2e: the distributed topology", function () {
         assert.deepStrictEqual([...servedBy].sort(), ["dist-web1", "dist-web2"]);
         const plain = await httpGet(lb.ip, "/", WWW);
         assert.strictEqual(plain.status, 301);
+    });
+
+    it("the balancer closes the connection of an unknown Host and redirects to the configured name only", async () => {
+        for (const [port, servername] of [[80, undefined], [443, WWW]] as const) {
+            for (const host of ["evil.example", lb.ip, `${WWW}:80@evil.example`]) {
+                const a = await raw(lb.ip, port, get("/", host), servername ? { servername } : undefined);
+                assert.strictEqual(a.data, "", `port ${port}, Host ${host}: ${a.data.slice(0, 200)}`);
+            }
+        }
+        for (const name of [WWW, "foobar.com"]) {
+            const a = await raw(lb.ip, 80, get("/a?b=1", name));
+            assert.strictEqual(a.status, 301);
+            assert.strictEqual(a.headers.location, `https://${name}/a?b=1`);
+        }
+        const absolute = await raw(lb.ip, 80, `GET http://evil.example/a HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n`);
+        assert.strictEqual(absolute.data, "", "absolute URI with an unknown authority");
     });
 
     it("from outside only the balancer's 80/443 and SSH answer; 3306 is closed to a host that is not an app host", async () => {

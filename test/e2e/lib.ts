@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
 import * as path from "path";
+import * as tls from "tls";
 import { Role } from "../../lib/config";
 import { Capture, captureProgram, PlannedCommand, plannedCommands } from "../../tools/capture";
 
@@ -230,3 +231,39 @@ export function sh(cmd: string, args: string[]): Promise<string> {
         execFile(cmd, args, { encoding: "utf8" }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd}: ${stderr || err.message}`)) : resolve(stdout))),
     );
 }
+
+export interface RawAnswer {
+    /** Everything the server sent before it closed (decrypted for TLS). */
+    data: string;
+    /** The connection's error (a rejected handshake), if any. */
+    error?: string;
+    status?: number;
+    headers: Record<string, string>;
+}
+
+/** One request as raw text, over TCP or TLS (`servername`: the SNI; undefined = none), read until the server closes. */
+export function raw(ip: string, port: number, request: string, useTls?: { servername?: string }): Promise<RawAnswer> {
+    return new Promise((resolve) => {
+        let data = "";
+        let error: string | undefined;
+        const socket: net.Socket = useTls
+            ? tls.connect({ host: ip, port, servername: useTls.servername, rejectUnauthorized: false, ALPNProtocols: ["http/1.1"], timeout: 10_000 }, () => socket.write(request))
+            : net.connect({ host: ip, port, timeout: 10_000 }, () => socket.write(request));
+        socket.setEncoding("utf8");
+        socket.on("data", (d) => (data += d));
+        socket.on("timeout", () => socket.destroy(new Error("timed out")));
+        socket.on("error", (e) => (error = e.message));
+        socket.on("close", () => {
+            const [head] = data.split("\r\n\r\n");
+            const [statusLine, ...lines] = head.split("\r\n");
+            const headers: Record<string, string> = {};
+            for (const l of lines) {
+                const i = l.indexOf(":");
+                if (i > 0) headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+            }
+            const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1];
+            resolve({ data, error, status: status ? Number(status) : undefined, headers });
+        });
+    });
+}
+export const get = (pathname: string, host: string) => `GET ${pathname} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;

@@ -4,11 +4,9 @@
 // backup is visible (exit status, and the last success time the node exporter publishes).
 import * as assert from "assert";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
-import * as tls from "tls";
 import { PlannedCommand } from "../../tools/capture";
-import { apply, bootHosts, destroyHosts, httpGet, onHost, planFor, sshRun, StepRun, TestHost } from "./lib";
+import { apply, bootHosts, destroyHosts, get, httpGet, onHost, planFor, raw, RawAnswer, sshRun, StepRun, TestHost } from "./lib";
 
 const SITE = "foobar.com";
 const WWW = "www.foobar.com";
@@ -19,41 +17,6 @@ const SECURITY_HEADERS: Record<string, string> = {
     "referrer-policy": "strict-origin-when-cross-origin",
 };
 
-interface RawAnswer {
-    /** Everything the server sent before it closed (decrypted for TLS). */
-    data: string;
-    /** The connection's error (a rejected handshake), if any. */
-    error?: string;
-    status?: number;
-    headers: Record<string, string>;
-}
-
-/** One request as raw text, over TCP or TLS (`servername`: the SNI; undefined = none), read until the server closes. */
-function raw(ip: string, port: number, request: string, useTls?: { servername?: string }): Promise<RawAnswer> {
-    return new Promise((resolve) => {
-        let data = "";
-        let error: string | undefined;
-        const socket: net.Socket = useTls
-            ? tls.connect({ host: ip, port, servername: useTls.servername, rejectUnauthorized: false, ALPNProtocols: ["http/1.1"], timeout: 10_000 }, () => socket.write(request))
-            : net.connect({ host: ip, port, timeout: 10_000 }, () => socket.write(request));
-        socket.setEncoding("utf8");
-        socket.on("data", (d) => (data += d));
-        socket.on("timeout", () => socket.destroy(new Error("timed out")));
-        socket.on("error", (e) => (error = e.message));
-        socket.on("close", () => {
-            const [head] = data.split("\r\n\r\n");
-            const [statusLine, ...lines] = head.split("\r\n");
-            const headers: Record<string, string> = {};
-            for (const l of lines) {
-                const i = l.indexOf(":");
-                if (i > 0) headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-            }
-            const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1];
-            resolve({ data, error, status: status ? Number(status) : undefined, headers });
-        });
-    });
-}
-const get = (pathname: string, host: string) => `GET ${pathname} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
 
 function assertSecurityHeaders(a: RawAnswer, what: string) {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) assert.strictEqual(a.headers[k], v, `${what}: ${k}`);
