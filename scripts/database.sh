@@ -320,6 +320,15 @@ if [ "$LEMP_DB_ROLE" = replica ]; then
   marker=$LEMP_STATE_DIR/replica-copy.done
   want_marker="$LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT/$LEMP_DB_NAME"
   copied=0
+  # A replica set up before the marker existed (or whose marker was lost) that already streams from this primary
+  # with its database in place had its copy done: it is recorded, not redone. A copy cut short never gets here: the
+  # replication is stopped and reset before a copy starts and started only after it.
+  if [ ! -f "$marker" ] && [ -n "$(q "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = $app_db")" ] &&
+    [ "$(field "$(col 0)")" = "$LEMP_DB_PRIMARY_HOST" ] && [ "$(field "$(col 1)")" = "$LEMP_DB_PRIMARY_PORT" ] &&
+    [ "$(field "$(col 2)")" = "$REPL_USER" ] && [ "$(field "$(col 3)")" = Yes ] && [ "$(field "$(col 4)")" = Yes ]; then
+    (umask 077 && printf '%s\n' "$want_marker" >"$marker")
+    lemp_changed "recorded the copy of $LEMP_DB_NAME as done: already replicating from $LEMP_DB_PRIMARY_HOST"
+  fi
   if [ "$(cat "$marker" 2>/dev/null || true)" != "$want_marker" ]; then
     rm -f "$marker"
     lemp_log "initial copy of $LEMP_DB_NAME from $LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT"

@@ -144,6 +144,17 @@ describe("e2e: the database tier (TLS, replica copy, health check)", function ()
         assert.deepStrictEqual(second.filter((r) => r.changed !== 0).map((r) => `${r.name} changed=${r.changed}: ${r.stderr.trim().slice(-300)}`), []);
     });
 
+    it("a replica already streaming from its primary, without the completion marker (set up before it existed), is recorded, not copied again", async () => {
+        await onHost(db2.ip, "rm /var/lib/seed-web/replica-copy.done");
+        const before = await count(db1.ip);
+        const r = await apply(plan, (p) => p.name === "dbt-db2-database");
+        assert.match(r[0].stderr, /recorded the copy of app as done: already replicating/);
+        assert.doesNotMatch(r[0].stderr, /initial copy|dropped app/);
+        assert.strictEqual((await onHost(db2.ip, "cat /var/lib/seed-web/replica-copy.done")).trim(), `${db1.ip}:3306/app`);
+        await onHost(db1.ip, "mysql app -e \"INSERT INTO bulk VALUES (-1, 'after the marker was lost')\"");
+        await waitFor("replica row count", () => count(db2.ip), (n) => n === before + 1);
+    });
+
     it("database.sh refuses reserved names given by hand, before any change; a bad server configuration is not put in place", async () => {
         const db = step("dbt-db1-database");
         for (const [key, value] of [["LEMP_DB_NAME", "mysql"], ["LEMP_DB_NAME", "test_shop"], ["LEMP_DB_USER", "root"], ["LEMP_DB_USER", "repl"]]) {
