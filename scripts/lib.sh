@@ -277,7 +277,7 @@ lemp_service_enable_start() {   # NAME: enable (systemd; recorded for the entryp
       lemp_changed "enabled $name"
     fi
   elif ! grep -qxF -- "$name" "$LEMP_BOOT_SERVICES" 2>/dev/null; then
-    install -d -m 0755 "$LEMP_STATE_DIR"
+    [ -d "$LEMP_STATE_DIR" ] || install -d -m 0700 "$LEMP_STATE_DIR"   # never change its mode (database.sh owns it)
     printf '%s\n' "$name" >>"$LEMP_BOOT_SERVICES"
     lemp_changed "enabled $name (started at boot by the entrypoint)"
   fi

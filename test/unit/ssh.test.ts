@@ -158,7 +158,7 @@ describe("ssh: host keys", () => {
 });
 
 describe("services without systemd: recorded for the entrypoint", () => {
-    it("lemp_service_enable_start records each service once, in the order first enabled", () => {
+    it("lemp_service_enable_start records each service once, in the order first enabled, leaving the state directory's mode", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-boot-"));
         try {
             // a stub \`service\`: "status" says stopped, "start" succeeds
@@ -166,6 +166,7 @@ describe("services without systemd: recorded for the entrypoint", () => {
                 set -euo pipefail
                 . "$1/scripts/lib.sh"
                 D=$2 LEMP_STATE_DIR=$2/state LEMP_BOOT_SERVICES=$2/state/boot-services
+                install -d -m 0700 "$LEMP_STATE_DIR"   # as base.sh and database.sh leave it
                 lemp_has_systemd() { return 1; }
                 service() { echo "$*" >>"$D/calls"; [ "$2" != status ]; }
                 lemp_service_enable_start mariadb
@@ -177,6 +178,8 @@ describe("services without systemd: recorded for the entrypoint", () => {
             const out = execFileSync("bash", ["-c", script, "x", ROOT, dir], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
             assert.strictEqual(fs.readFileSync(path.join(dir, "state", "boot-services"), "utf8"), "mariadb\ncron\nprometheus-node-exporter\n");
             assert.match(out, /changed=\d+/);
+            // the state directory keeps its mode: a second apply must change nothing (database.sh checks it)
+            assert.strictEqual(fs.statSync(path.join(dir, "state")).mode & 0o777, 0o700);
         } finally {
             fs.rmSync(dir, { recursive: true });
         }
