@@ -5,9 +5,11 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
 import * as path from "path";
 import { HostNode, DOCKER_SUBNET } from "../lib/topology";
 import { PROJECT } from "../lib/config";
+import { shQuote } from "../lib/steps";
 
 export type Connection = command.types.input.remote.ConnectionArgs;
 
@@ -35,29 +37,34 @@ export class DockerPlatform extends pulumi.ComponentResource {
             { name: `${PROJECT}-${pulumi.getStack()}`, ipamConfigs: [{ subnet: DOCKER_SUBNET }] },
             { parent: this },
         );
-        // The key pair is made once, on the machine that runs `pulumi up`, and lives only in the (encrypted) state.
-        const keygen = new command.local.Command(
-            `${name}-ssh-key`,
-            {
-                create:
-                    'set -eu; d=$(mktemp -d); trap \'rm -rf "$d"\' EXIT; ' +
-                    "ssh-keygen -q -t ed25519 -N '' -C seed-web-docker -f \"$d/key\"; cat \"$d/key\" \"$d/key.pub\"",
-                logging: "none",
-            },
-            { parent: this, additionalSecretOutputs: ["stdout"] },
-        );
-        const parts = keygen.stdout.apply(splitKeyPair);
-        this.privateKey = pulumi.secret(parts.apply((p) => p.privateKey));
-        this.publicKey = parts.apply((p) => p.publicKey);
+        // The client key pair is made once by the tls provider and lives only in the (encrypted) state.
+        const key = new tls.PrivateKey(`${name}-ssh-key`, { algorithm: "ED25519" }, { parent: this });
+        this.privateKey = pulumi.secret(key.privateKeyOpenssh);
+        this.publicKey = key.publicKeyOpenssh.apply((k) => k.trim());
         this.registerOutputs({ imageName: this.image.imageName, network: this.network.name });
     }
 }
 
-export function splitKeyPair(text: string): { privateKey: string; publicKey: string } {
-    const end = "-----END OPENSSH PRIVATE KEY-----";
-    const at = text.indexOf(end);
-    if (at < 0) throw new Error("ssh-keygen printed no OpenSSH private key");
-    return { privateKey: text.slice(0, at + end.length) + "\n", publicKey: text.slice(at + end.length).trim() };
+/** Where the Docker host's own SSH host key is installed (the entrypoint makes it sshd's only host key). */
+export const DOCKER_HOST_KEY_PATH = "/etc/ssh/seed-web/ssh_host_ed25519_key";
+
+/**
+ * Trust on first use, like OpenSSH: the host key an SSH server presents at the first `up` (ssh-keyscan on the machine
+ * that runs Pulumi), recorded in the state; it runs again only when the address or port changes. The key type the
+ * provider's Go SSH client negotiates first is pinned (ECDSA P-256, then Ed25519, then RSA).
+ */
+export function hostKeyScanCommand(host: string, address: string, port: number): string {
+    const types = ["ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-ed25519", "ssh-rsa"];
+    return [
+        "set -eu",
+        `out=$(ssh-keyscan -T 10 -p ${port} -t ecdsa,ed25519,rsa -- ${shQuote(address)} 2>/dev/null || true)`,
+        `for t in ${types.join(" ")}; do`,
+        `  line=$(printf '%s\n' "$out" | awk -v t="$t" '$2 == t { print $2 " " $3; exit }')`,
+        `  if [ -n "$line" ]; then printf '%s\n' "$line"; exit 0; fi`,
+        "done",
+        `echo ${shQuote(`seed-web: host ${host}: no SSH host key from ${address} port ${port} (is sshd reachable?)`)} >&2`,
+        "exit 1",
+    ].join("\n");
 }
 
 export interface HostArgs {
@@ -90,10 +97,19 @@ export class Host extends pulumi.ComponentResource {
         const spec = args.node.connection;
         if (spec.type === "ssh") {
             this.user = spec.user;
+            // The configured host key, else the one seen at the first `up` (a changed key then fails every step).
+            const hostKey: pulumi.Input<string> =
+                spec.hostKey ??
+                new command.local.Command(
+                    `${name}-host-key`,
+                    { create: hostKeyScanCommand(name, spec.address, spec.port), triggers: [spec.address, spec.port] },
+                    { parent: this },
+                ).stdout.apply((k) => k.trim());
             this.connection = pulumi.output({
                 host: spec.address,
                 port: spec.port,
                 user: spec.user,
+                hostKey,
                 privateKey: args.privateKey,
                 agentSocketPath: args.privateKey ? undefined : args.agentSocketPath,
                 dialErrorLimit: 10,
@@ -113,6 +129,9 @@ export class Host extends pulumi.ComponentResource {
             const ports: docker.types.input.ContainerPort[] = publish
                 .filter((p): p is [number, number] => p[1] !== undefined)
                 .map(([internal, external]) => ({ internal, external, ip: spec.bindAddress, protocol: "tcp" }));
+            // The container's SSH host key: generated here, installed by docker (the entrypoint makes it sshd's
+            // only one), pinned in every connection.
+            const hostKey = new tls.PrivateKey(`${name}-host-key`, { algorithm: "ED25519" }, { parent: this });
             this.container = new docker.Container(
                 name,
                 {
@@ -121,6 +140,7 @@ export class Host extends pulumi.ComponentResource {
                     image: platform.image.imageName,
                     envs: [pulumi.interpolate`SSH_AUTHORIZED_KEY=${platform.publicKey}`],
                     ports,
+                    uploads: [{ file: DOCKER_HOST_KEY_PATH, content: pulumi.secret(hostKey.privateKeyOpenssh), permissions: "0600" }],
                     networksAdvanced: [{ name: platform.network.name, ipv4Address: args.node.privateAddress }],
                     restart: "unless-stopped",
                     // ufw manages the container's own iptables rules.
@@ -133,6 +153,7 @@ export class Host extends pulumi.ComponentResource {
                 host: spec.bindAddress === "0.0.0.0" ? "127.0.0.1" : spec.bindAddress,
                 port: spec.sshPort,
                 user: "root",
+                hostKey: hostKey.publicKeyOpenssh.apply((k) => k.trim()),
                 privateKey: platform.privateKey,
                 dialErrorLimit: 30,
                 perDialTimeout: 10,

@@ -29,6 +29,8 @@ export interface SshHostSpec {
     privateKeyConfig?: string;
     /** Address other hosts use to reach this one (database clients, load balancer backends). */
     privateAddress: string;
+    /** The server's SSH host key ("ssh-ed25519 AAAA…"); undefined = trust on first use (recorded in the state). */
+    hostKey?: string;
 }
 
 export interface DockerHostSpec {
@@ -388,7 +390,23 @@ function checkDatabaseReach(c: StackConfig): void {
 // hosts
 
 const HOST_KEYS = new Set(["name", "roles", "connection"]);
-const SSH_KEYS = new Set(["type", "address", "port", "user", "privateKeyConfig", "privateAddress"]);
+const SSH_KEYS = new Set(["type", "address", "port", "user", "privateKeyConfig", "privateAddress", "hostKey"]);
+/** An OpenSSH public key line: type, base64 blob (whose first field repeats the type), optional comment. */
+const HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"];
+
+/** The host key line, normalised to "TYPE BASE64", or an explanation of what is wrong with it. */
+export function parseHostKey(value: unknown): { key: string } | { error: string } {
+    const expected = `expected an OpenSSH public key line such as "ssh-ed25519 AAAA…" (${HOST_KEY_TYPES.join(", ")}), e.g. from ssh-keyscan`;
+    if (typeof value !== "string" || value.length > 16384) return { error: expected };
+    const m = /^(\S+) ([A-Za-z0-9+/]+={0,2})(?: [^\r\n]*)?$/.exec(value.trim());
+    if (!m || !HOST_KEY_TYPES.includes(m[1])) return { error: expected };
+    const blob = Buffer.from(m[2], "base64");
+    const len = blob.length >= 4 ? blob.readUInt32BE(0) : -1;
+    if (len <= 0 || 4 + len > blob.length || blob.subarray(4, 4 + len).toString("latin1") !== m[1] || blob.length < 4 + len + 32) {
+        return { error: `${expected}; the key data does not encode a ${m[1]} key` };
+    }
+    return { key: `${m[1]} ${m[2]}` };
+}
 const DOCKER_KEYS = new Set(["type", "bindAddress", "sshPort", "httpPort", "httpsPort", "dbPort"]);
 
 type HostEnv = { hasSshAgent: boolean; secretKeys?: Set<string> };
@@ -530,7 +548,7 @@ function parseHost(value: unknown, at: string, configKeys: Set<string>, env: Hos
                 "an ssh host needs a key: set the secret sshPrivateKey, name one in privateKeyConfig, or run an SSH agent (SSH_AUTH_SOCK)",
             );
         }
-        connection = {
+        const sshConnection: SshHostSpec = {
             type: "ssh",
             address,
             port: portValue(c.port === undefined ? 22 : c.port, `${cat}.port`),
@@ -538,6 +556,12 @@ function parseHost(value: unknown, at: string, configKeys: Set<string>, env: Hos
             privateKeyConfig: keyName ?? (configKeys.has("sshPrivateKey") ? "sshPrivateKey" : undefined),
             privateAddress,
         };
+        if (c.hostKey !== undefined) {
+            const hk = parseHostKey(c.hostKey);
+            if ("error" in hk) throw new ConfigError(`${cat}.hostKey`, c.hostKey, hk.error);
+            sshConnection.hostKey = hk.key;
+        }
+        connection = sshConnection;
     } else if (c.type === "docker") {
         unknownKeys(c, cat, DOCKER_KEYS);
         const bindAddress = c.bindAddress === undefined ? "127.0.0.1" : c.bindAddress;

@@ -2,8 +2,12 @@
 # Step "firewall": ufw with incoming traffic denied except the listed rules, outgoing allowed.
 # Settings: LEMP_FW_RULES (space-separated PORT/tcp:FROM, FROM = "any" or an IPv4 address or CIDR), e.g.
 #           "22/tcp:any 80/tcp:any 443/tcp:any 3306/tcp:10.200.0.103". Exactly these rules are allowed: user rules
-#           not listed are deleted. The program always lists 22/tcp (enabling ufw keeps the running SSH session:
-#           established connections stay allowed, and new ones to 22 are allowed before the firewall goes up).
+#           not listed are deleted. The program lists the SSH port it connects to; the port(s) sshd really listens
+#           on (`sshd -T`, and sshd's listening sockets) are allowed too, whatever the list says: behind NAT or a
+#           forwarded port the two differ. Before any change, the step refuses (exit 4) when the SSH connection it
+#           runs over ($SSH_CONNECTION, read from the login shell above `sudo` when sudo dropped it) reaches sshd on
+#           a port the rules would not allow: the next step could not connect any more. Enabling ufw keeps the
+#           running session (established connections stay allowed).
 set -euo pipefail
 if ! declare -F lemp_init >/dev/null; then
   # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -47,7 +51,63 @@ for r in "${rules[@]}"; do
   for w in "${wanted[@]}"; do [ "$w" != "$line" ] || dup=1; done
   [ "$dup" = 1 ] || wanted+=("$line")
 done
-[ "$has_ssh" = 1 ] || lemp_log "warning: 22/tcp from any is not listed: new SSH connections from elsewhere will be refused"
+
+# --- the SSH path: sshd's own ports stay open, and the connection this step runs over must survive ---
+sshd_ports=()
+if [ -x /usr/sbin/sshd ]; then
+  mapfile -t sshd_ports < <(/usr/sbin/sshd -T 2>/dev/null | awk '$1 == "port" { print $2 }')
+fi
+if command -v ss >/dev/null; then
+  mapfile -t -O "${#sshd_ports[@]}" sshd_ports < <(ss -Htlnp 2>/dev/null |
+    awk '/users:\(\("sshd"/ { n = split($4, a, ":"); print a[n] }')
+fi
+for p in "${sshd_ports[@]}"; do
+  [[ $p =~ ^[1-9][0-9]{0,4}$ ]] || continue
+  line="allow $p/tcp"
+  dup=0
+  for w in "${wanted[@]}"; do [ "$w" != "$line" ] || dup=1; done
+  [ "$dup" = 1 ] && continue
+  wanted+=("$line")
+  lemp_log "allowing $p/tcp: sshd listens on it"
+  [ "$p" != 22 ] || has_ssh=1
+done
+[ "$has_ssh" = 1 ] || lemp_log "warning: 22/tcp from any is not allowed: new SSH connections to port 22 will be refused"
+
+ssh_connection() {   # SSH_CONNECTION of this session; `sudo -n env …` drops it, the shell sshd started has it
+  local pid=$$ stat value
+  if [ -n "${SSH_CONNECTION:-}" ]; then echo "$SSH_CONNECTION"; return 0; fi
+  while [ "$pid" -gt 1 ] && [ -r "/proc/$pid/stat" ]; do
+    value=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | sed -n 's/^SSH_CONNECTION=//p' | head -n 1)
+    if [ -n "$value" ]; then echo "$value"; return 0; fi
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || break
+    stat=${stat##*) }
+    read -r _ pid _ <<<"$stat"
+  done
+  return 0
+}
+allows() {   # CLIENT PORT: would a new connection from CLIENT to PORT/tcp be accepted?
+  local client=$1 port=$2 w net
+  for w in "${wanted[@]}"; do
+    [ "$w" != "allow $port/tcp" ] || return 0
+    if [[ $w =~ ^allow\ from\ ([^ ]+)\ to\ any\ port\ $port\ proto\ tcp$ ]] && [[ $client =~ ^$ipv4$ ]]; then
+      net=${BASH_REMATCH[1]}
+      if [[ $net == */* ]]; then
+        [ "$(canonical_source "$client/${net#*/}")" != "$net" ] || return 0
+      else
+        [ "$client" != "$net" ] || return 0
+      fi
+    fi
+  done
+  return 1
+}
+read -r ssh_client _ ssh_server ssh_port _ <<<"$(ssh_connection)" || true
+if [ -z "${ssh_port:-}" ]; then
+  lemp_log "warning: not run over SSH (no SSH_CONNECTION): the SSH path could not be checked"
+elif ! allows "$ssh_client" "$ssh_port"; then
+  lemp_die 4 "this SSH connection (from $ssh_client to $ssh_server port $ssh_port) would not survive the firewall:" \
+    "port $ssh_port/tcp is not allowed (sshd listens on: ${sshd_ports[*]:-unknown}); nothing was changed." \
+    "Allow it (firewallAllowPorts) or connect to a port sshd listens on"
+fi
 
 lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 lemp_install_step_packages firewall

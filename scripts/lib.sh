@@ -284,7 +284,11 @@ lemp_service_running() {
   if lemp_has_systemd; then systemctl is-active --quiet "$1"; else service "$1" status >/dev/null 2>&1; fi
 }
 
-lemp_service_enable_start() {   # NAME: enable (systemd) and start when not running; no-op otherwise
+# Without systemd nothing starts a service at boot: each one enabled here is recorded, in the order of first
+# enabling, in $LEMP_BOOT_SERVICES, which the boot (docker/entrypoint.sh) starts in that order (ufw first).
+LEMP_BOOT_SERVICES=$LEMP_STATE_DIR/boot-services
+
+lemp_service_enable_start() {   # NAME: enable (systemd; recorded for the entrypoint without) and start when not running
   local name=$1
   LEMP_STARTED=0
   if lemp_has_systemd; then
@@ -292,6 +296,10 @@ lemp_service_enable_start() {   # NAME: enable (systemd) and start when not runn
       systemctl enable --quiet "$name"
       lemp_changed "enabled $name"
     fi
+  elif ! grep -qxF -- "$name" "$LEMP_BOOT_SERVICES" 2>/dev/null; then
+    [ -d "$LEMP_STATE_DIR" ] || install -d -m 0700 "$LEMP_STATE_DIR"   # never change its mode (database.sh owns it)
+    printf '%s\n' "$name" >>"$LEMP_BOOT_SERVICES"
+    lemp_changed "enabled $name (started at boot by the entrypoint)"
   fi
   if ! lemp_service_running "$name"; then
     if lemp_has_systemd; then systemctl start "$name"; else service "$name" start >&2; fi

@@ -48,6 +48,11 @@ export interface CaptureOptions {
     stack?: string;
     sshAgentSocket?: string;
     preview?: boolean;
+    /**
+     * What a local command (the trust-on-first-use host key scan of an ssh host) prints; by default a made-up
+     * ECDSA key. The end-to-end suite runs the program's own command here, against the test hosts.
+     */
+    localCommand?: (create: string) => string;
 }
 
 export function isSecretValue(v: unknown): v is { value: unknown } {
@@ -125,6 +130,16 @@ function mockTls(type: string, inputs: Record<string, unknown>, secrets: string[
     }
 }
 
+/** A well-formed OpenSSH public key line of that type with random key material. */
+function mockPublicKey(type: string, bytes: number): string {
+    const field = (b: Buffer) => {
+        const length = Buffer.alloc(4);
+        length.writeUInt32BE(b.length);
+        return Buffer.concat([length, b]);
+    };
+    return `${type} ${Buffer.concat([field(Buffer.from(type)), field(crypto.randomBytes(bytes))]).toString("base64")}`;
+}
+
 export async function captureProgram(options: CaptureOptions): Promise<Capture> {
     const stack = options.stack ?? "test";
     const generatedSecrets: string[] = [];
@@ -142,11 +157,16 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
                     generatedSecrets.push(value);
                     computed.result = value;
                 } else if (args.type === "command:local:Command") {
-                    const body = crypto.randomBytes(48).toString("base64");
-                    const key = `${OPENSSH_KEY_HEADER}\n${body}\n-----END OPENSSH PRIVATE KEY-----`;
-                    generatedSecrets.push(body);
-                    computed.stdout = `${key}\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockPublicKey seed-web-docker\n`;
+                    const create = String(args.inputs.create);
+                    computed.stdout = options.localCommand ? options.localCommand(create) : `${mockPublicKey("ecdsa-sha2-nistp256", 104)}\n`;
                     computed.stderr = "";
+                } else if (args.type === "tls:index/privateKey:PrivateKey" && args.inputs.algorithm === "ED25519") {
+                    // SSH keys (the Docker host's client and host keys): OpenSSH form; no host of the e2e suite uses them
+                    const body = crypto.randomBytes(48).toString("base64");
+                    generatedSecrets.push(body);
+                    computed.privateKeyOpenssh = `${OPENSSH_KEY_HEADER}\n${body}\n-----END OPENSSH PRIVATE KEY-----\n`;
+                    computed.privateKeyPem = `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`;
+                    computed.publicKeyOpenssh = `${mockPublicKey("ssh-ed25519", 32)}\n`;
                 } else if (TLS_TYPES.has(args.type)) {
                     Object.assign(computed, mockTls(args.type, reveal(args.inputs) as Record<string, unknown>, tlsSecrets));
                 } else if (args.type === REMOTE_COMMAND_TYPE) {
@@ -274,6 +294,8 @@ export interface PlannedCommand {
     host: string;
     port: number;
     user: string;
+    /** The host key the connection pins ("TYPE BASE64"), when it pins one. */
+    hostKey?: string;
     create: string;
     stdin?: string;
     /** Names of the remote commands that must run first (directly, or through a component they depend on). */
@@ -290,7 +312,7 @@ export function plannedCommands(capture: Capture): PlannedCommand[] {
         capture.resources.filter((r) => r.parent === urn).flatMap((r) => (commandUrns.has(r.urn) ? [r.urn] : below(r.urn)));
     const planned = commands.map((c): PlannedCommand => {
         const inputs = reveal(c.inputs) as Record<string, unknown>;
-        const conn = inputs.connection as { host: string; port?: number; user?: string };
+        const conn = inputs.connection as { host: string; port?: number; user?: string; hostKey?: string };
         const facts = factsOf(inputs);
         if (!facts) throw new Error(`remote command ${c.name} carries no facts`);
         const after = new Set<string>();
@@ -304,6 +326,7 @@ export function plannedCommands(capture: Capture): PlannedCommand[] {
             host: conn.host,
             port: conn.port ?? 22,
             user: conn.user ?? "root",
+            hostKey: conn.hostKey,
             create: String(inputs.create),
             stdin: inputs.stdin === undefined ? undefined : String(inputs.stdin),
             after: [...after],

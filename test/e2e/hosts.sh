@@ -14,8 +14,9 @@
 #   hosts.sh net-down             # stop the relay, delete the bridge
 #   hosts.sh clean                # remove leftovers of a crashed run: lemp-* namespaces, bridge, relay, rootfs dirs
 #
-# INIT=simple boots a bash reaper as PID 1 instead of systemd (like a container: services go through
-# "service X start"; installed nginx/php-fpm/mysql/mariadb are started at boot, like docker/entrypoint.sh does).
+# INIT=simple boots the project's own docker/entrypoint.sh as PID 1 instead of systemd (copied into the rootfs at
+# every boot): like the Docker host, services go through "service X start" and come back at boot only through the
+# entrypoint; "stop" sends it SIGTERM, as `docker stop` does.
 # The INIT of a host is remembered, so stop/start/down use the mode the host was booted with.
 #
 # Traffic: the hosts have no route off the bridge and no DNS. Their /etc/hosts points the Debian mirror at the
@@ -30,6 +31,7 @@ BR=br-lemp
 BR_IP=10.200.0.1
 PREFIX=24
 KEY=$STATE/id_ed25519
+ENTRYPOINT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/docker/entrypoint.sh   # PID 1 with INIT=simple
 SSH_OPTS=(-i "$KEY" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
   -o LogLevel=ERROR -o ConnectTimeout=3)
 
@@ -146,10 +148,7 @@ EOF
 # shellcheck disable=SC2016
 PID1_SYSTEMD='exec chroot "$R" /lib/systemd/systemd --log-target=console'
 # shellcheck disable=SC2016
-PID1_SIMPLE='exec chroot "$R" /bin/bash -c "
-  service ssh start
-  for s in mariadb mysql /etc/init.d/php*-fpm nginx; do s=\${s##*/}; [ -x /etc/init.d/\$s ] && service \$s start; done
-  while :; do sleep 3600 & wait \$!; done"'
+PID1_SIMPLE='exec chroot "$R" /usr/local/sbin/seed-web-entrypoint'
 
 # The boot shell: runs inside the new namespaces, mounts what the host needs, then execs PID 1.
 # shellcheck disable=SC2016
@@ -194,7 +193,10 @@ up() {   # $1 = name, $2 = ip
   ip -n "$NS" addr add "$IP/$PREFIX" dev eth0
   ip -n "$NS" link set eth0 up
   local pid1=$PID1_SYSTEMD
-  [ "$init" = systemd ] || pid1=$PID1_SIMPLE
+  if [ "$init" = simple ]; then
+    pid1=$PID1_SIMPLE
+    install -D -m 0755 "$ENTRYPOINT" "$R/usr/local/sbin/seed-web-entrypoint"
+  fi
   # unshare --kill-child: SIGKILL to unshare => SIGKILL to the host's PID 1 => the whole PID namespace dies
   ip netns exec "$NS" unshare --pid --fork --mount --uts --ipc --cgroup --propagation private --kill-child \
     env -i R="$R" NAME="$NAME" container=other PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=dumb \
@@ -231,11 +233,9 @@ down() {   # $1 = name; keeps $STATE/NAME/rootfs
     if [ "$init" = systemd ]; then
       ssh "${SSH_OPTS[@]}" "root@$IP" 'systemctl poweroff' 2>/dev/null || true
       for _ in $(seq 1 100); do [ -z "$(ip netns pids "$NS" 2>/dev/null)" ] && break; sleep 0.1; done
-    else
-      # shellcheck disable=SC2016
-      ssh "${SSH_OPTS[@]}" "root@$IP" \
-        'for s in nginx /etc/init.d/php*-fpm mariadb mysql; do s=${s##*/}; [ -x /etc/init.d/$s ] && service $s stop; done' \
-        >/dev/null 2>&1 || true
+    else                                           # the entrypoint stops its services on SIGTERM, then exits
+      ssh "${SSH_OPTS[@]}" "root@$IP" 'kill -TERM 1' >/dev/null 2>&1 || true
+      for _ in $(seq 1 300); do [ -z "$(ip netns pids "$NS" 2>/dev/null)" ] && break; sleep 0.1; done
     fi
   fi
   if [ -f "$STATE/$NAME.pid" ]; then kill -KILL "$(cat "$STATE/$NAME.pid")" 2>/dev/null || true; fi

@@ -2,9 +2,11 @@
 // mocks, run over real ssh in dependency order, and checks from outside the hosts.
 
 import { execFile, execFileSync, spawn } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
+import * as os from "os";
 import * as path from "path";
 import * as tls from "tls";
 import { Role } from "../../lib/config";
@@ -19,6 +21,8 @@ export interface TestHost {
     ip: string;
     roles: Role[];
     init?: "systemd" | "simple";
+    /** Where the program connects, when not to ip:22 (e.g. a port forwarded to the host). */
+    connect?: { address: string; port: number };
 }
 
 /** Run hosts.sh (as root); its log goes to the test output on failure. */
@@ -49,23 +53,63 @@ export function destroyHosts(list: TestHost[]): void {
 export function stackFor(list: TestHost[], extra: Record<string, string> = {}) {
     return {
         raw: {
-            hosts: JSON.stringify(list.map((h) => ({ name: h.name, roles: h.roles, connection: { type: "ssh", address: h.ip } }))),
+            hosts: JSON.stringify(
+                list.map((h) => ({
+                    name: h.name,
+                    roles: h.roles,
+                    connection: h.connect
+                        ? { type: "ssh", address: h.connect.address, port: h.connect.port, privateAddress: h.ip }
+                        : { type: "ssh", address: h.ip },
+                })),
+            ),
             ...extra,
         },
         secrets: { sshPrivateKey: fs.readFileSync(KEY, "utf8") },
     };
 }
 
-/** What the real program would run against those hosts. */
+/** The program's local commands (the host key scan of each ssh host, trust on first use), run for real. */
+export function runLocalCommand(create: string): string {
+    try {
+        return execFileSync("sh", ["-c", create], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+    } catch (e) {
+        const err = e as { stderr?: string; message: string };
+        throw new Error(`local command failed: ${err.stderr || err.message}`);
+    }
+}
+
+/** What the real program would run against those hosts (the hosts must be up: their host keys are recorded). */
 export async function planFor(list: TestHost[], extra: Record<string, string> = {}): Promise<{ capture: Capture; plan: PlannedCommand[] }> {
-    const capture = await captureProgram(stackFor(list, extra));
+    const capture = await captureProgram({ ...stackFor(list, extra), localCommand: runLocalCommand });
     return { capture, plan: plannedCommands(capture) };
 }
 
+/** No host key check: for inspection (onHost) and targets that pin none. */
 export const SSH_OPTS = [
     "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
     "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
 ];
+
+let knownHostsDir: string | undefined;
+
+/**
+ * The ssh options that pin a host key the way the program's connection does: a known_hosts file holding only that
+ * key for that host and port, StrictHostKeyChecking=yes, and only that key's algorithm offered.
+ */
+export function pinnedSshOpts(target: { host: string; port: number; hostKey?: string }): string[] {
+    if (!target.hostKey) return SSH_OPTS;
+    const [type] = target.hostKey.split(" ");
+    knownHostsDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-known-hosts-"));
+    const name = target.port === 22 ? target.host : `[${target.host}]:${target.port}`;
+    const file = path.join(knownHostsDir, crypto.createHash("sha256").update(`${name} ${target.hostKey}`).digest("hex").slice(0, 16));
+    if (!fs.existsSync(file)) fs.writeFileSync(file, `${name} ${target.hostKey}\n`);
+    const algorithms = type === "ssh-rsa" ? "rsa-sha2-512,rsa-sha2-256" : type;
+    return [
+        "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${file}`, "-o", "GlobalKnownHostsFile=/dev/null",
+        "-o", `HostKeyAlgorithms=${algorithms}`, "-o", "CheckHostIP=no",
+        "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
+    ];
+}
 
 export interface RunResult {
     code: number | null;
@@ -77,7 +121,7 @@ export interface RunResult {
 
 /** One command over real ssh, the way @pulumi/command's remote.Command runs it: command text + stdin. */
 export function sshRun(
-    target: { host: string; port: number; user: string },
+    target: { host: string; port: number; user: string; hostKey?: string },
     command: string,
     options: {
         stdin?: string;
@@ -93,7 +137,7 @@ export function sshRun(
     return new Promise((resolve) => {
         const child = spawn(
             "ssh",
-            ["-i", options.key ?? KEY, ...SSH_OPTS, "-p", String(target.port), `${target.user}@${target.host}`, command],
+            ["-i", options.key ?? KEY, ...pinnedSshOpts(target), "-p", String(target.port), `${target.user}@${target.host}`, command],
             { stdio: ["pipe", "pipe", "pipe"] },
         );
         let stdout = "";
@@ -128,8 +172,10 @@ export class StepFailed extends Error {
     constructor(
         readonly step: string,
         readonly result: RunResult,
+        target?: { host: string; port: number },
     ) {
-        super(`step ${step} failed (exit ${result.code ?? result.signal}): ${result.stderr.trim().split("\n").slice(-8).join("\n")}`);
+        const where = target ? ` on ${target.host}:${target.port}` : "";
+        super(`step ${step} failed${where} (exit ${result.code ?? result.signal}): ${result.stderr.trim().split("\n").slice(-8).join("\n")}`);
     }
 }
 
@@ -152,7 +198,7 @@ export async function apply(plan: PlannedCommand[], only?: (p: PlannedCommand) =
         const results = await Promise.all(
             ready.map(async (p) => {
                 const r = await sshRun(p, p.create, { stdin: p.stdin });
-                if (r.code !== 0) throw new StepFailed(p.name, r);
+                if (r.code !== 0) throw new StepFailed(p.name, r, p);
                 return { name: p.name, ...r, changed: changedCount(r.stdout) };
             }),
         );

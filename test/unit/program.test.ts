@@ -46,7 +46,8 @@ describe("program (under mocks)", function () {
                 "seed-web:infra:DockerPlatform docker",
                 "docker:index/image:Image docker-image",
                 "docker:index/network:Network docker-network",
-                "command:local:Command docker-ssh-key",
+                "tls:index/privateKey:PrivateKey docker-ssh-key",
+                "tls:index/privateKey:PrivateKey web-01-host-key",
                 "seed-web:infra:Host web-01",
                 "docker:index/container:Container web-01",
                 "random:index/randomPassword:RandomPassword db-app-password",
@@ -145,7 +146,9 @@ describe("program (under mocks)", function () {
 
     describe("ssh hosts", () => {
         it("registers no Docker resource and connects to each server's address, port and user", () => {
-            assert.ok(!ssh.resources.some((r) => r.type.startsWith("docker:") || r.type === "command:local:Command"));
+            assert.ok(!ssh.resources.some((r) => r.type.startsWith("docker:") || r.type.startsWith("tls:")));
+            // the only local commands: each host's key scan (trust on first use, see hostkeys.test.ts)
+            assert.deepStrictEqual(ssh.resources.filter((r) => r.type === "command:local:Command").map((r) => r.name), ["web-01-host-key", "db-01-host-key"]);
             const conn = (name: string) => reveal(byName(ssh, name).inputs.connection) as Record<string, unknown>;
             assert.deepStrictEqual([conn("web-01-nginx").host, conn("web-01-nginx").port, conn("web-01-nginx").user], ["198.51.100.10", 22, "ubuntu"]);
             assert.deepStrictEqual([conn("db-01-database").host, conn("db-01-database").port, conn("db-01-database").user], ["198.51.100.11", 2222, "root"]);
