@@ -77,10 +77,10 @@ export class WebStack extends pulumi.ComponentResource {
             // loaded only here: a stack without a networked database (the dev stack, the audit's runs) does without it
             // eslint-disable-next-line @typescript-eslint/no-var-requires
             const tls: typeof Tls = require("@pulumi/tls");
-            const caKey = new tls.PrivateKey("db-ca-key", { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+            const caKey = new tls.PrivateKey(`${name}-db-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
             const caKeyPem = pulumi.secret(caKey.privateKeyPem);
             const ca = new tls.SelfSignedCert(
-                "db-ca",
+                `${name}-db-ca`,
                 {
                     privateKeyPem: caKeyPem,
                     isCaCertificate: true,

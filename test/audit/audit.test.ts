@@ -260,7 +260,7 @@ describe("offline audit", () => {
             missingPolicyConfig: ["--stack", "dev", "--policy-pack-config", "/nonexistent/policy.json"],
         };
         before(function () {
-            this.timeout(60000);
+            this.timeout(240_000);   // real child processes: generous on a busy machine
             // Two at a time: every child loads ts-node and the program (~1 s each).
             const names = Object.keys(cases);
             const next = async (): Promise<void> => {

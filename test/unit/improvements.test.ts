@@ -75,7 +75,7 @@ describe("improvements (under mocks)", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-tls-test-"));
         try {
             const state = (name: string) => dist.resources.find((r) => r.name === name)!.state as Record<string, string>;
-            fs.writeFileSync(path.join(dir, "ca.pem"), state("db-ca").certPem);
+            fs.writeFileSync(path.join(dir, "ca.pem"), state("seed-web-db-ca").certPem);
             for (const [host, address] of [["db-01", "10.0.0.13"], ["db-02", "10.0.0.14"]]) {
                 fs.writeFileSync(path.join(dir, "cert.pem"), state(`${host}-db-tls-cert`).certPem);
                 const text = execFileSync("openssl", ["x509", "-in", path.join(dir, "cert.pem"), "-noout", "-ext", "subjectAltName,extendedKeyUsage"], { encoding: "utf8" });
@@ -94,11 +94,11 @@ describe("improvements (under mocks)", () => {
             const app = plannedCommands(dist).find((p) => p.name === `${web}-app`)!;
             assert.match(app.create, /LEMP_DB_TLS='1'/);
             const ca = Buffer.from(String(app.stdin).split("\n")[1], "base64").toString("utf8");
-            assert.strictEqual(ca, (dist.resources.find((r) => r.name === "db-ca")!.state as { certPem: string }).certPem);
+            assert.strictEqual(ca, (dist.resources.find((r) => r.name === "seed-web-db-ca")!.state as { certPem: string }).certPem);
         }
         // the CA's and the servers' keys are secrets: generated, and never in plaintext outside a secret
         const keys = dist.resources.filter((r) => r.type === "tls:index/privateKey:PrivateKey").map((r) => r.name).sort();
-        assert.deepStrictEqual(keys, ["db-01-db-tls-key", "db-02-db-tls-key", "db-ca-key"]);
+        assert.deepStrictEqual(keys, ["db-01-db-tls-key", "db-02-db-tls-key", "seed-web-db-ca-key"]);
         for (const r of dist.resources.filter((x) => x.type.startsWith("tls:index/") && x.inputs.privateKeyPem !== undefined)) {
             assert.ok(isSecretValue(r.inputs.privateKeyPem), `${r.name}.privateKeyPem in plaintext`);
         }

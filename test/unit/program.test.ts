@@ -146,7 +146,11 @@ describe("program (under mocks)", function () {
 
     describe("ssh hosts", () => {
         it("registers no Docker resource and connects to each server's address, port and user", () => {
-            assert.ok(!ssh.resources.some((r) => r.type.startsWith("docker:") || r.type.startsWith("tls:")));
+            assert.ok(!ssh.resources.some((r) => r.type.startsWith("docker:")));
+            // the only tls resources: the database CA and the certificate of the database on its own host (TLS between hosts)
+            assert.deepStrictEqual(ssh.resources.filter((r) => r.type.startsWith("tls:")).map((r) => r.name).sort(), [
+                "db-01-db-tls-cert", "db-01-db-tls-csr", "db-01-db-tls-key", "seed-web-db-ca", "seed-web-db-ca-key",
+            ]);
             // the only local commands: each host's key scan (trust on first use, see hostkeys.test.ts)
             assert.deepStrictEqual(ssh.resources.filter((r) => r.type === "command:local:Command").map((r) => r.name), ["web-01-host-key", "db-01-host-key"]);
             const conn = (name: string) => reveal(byName(ssh, name).inputs.connection) as Record<string, unknown>;
