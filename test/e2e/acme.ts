@@ -7,28 +7,12 @@
 // Let's Encrypt's API and ISRG Root X1 through the ca-certificates package: certbot (python3-requests, whose Debian
 // certifi is the system bundle) and curl then need no test-only setting, and neither does the renewal timer.
 
-import { execFile } from "child_process";
 import * as https from "https";
-import { hosts, HOSTS_SH, onHost, sshRun, STATE, TestHost } from "./lib";
+import { onHost, sshRun, TestHost } from "./lib";
 
 export const ACME: TestHost = { name: "acme", ip: "10.200.0.40", roles: [] };
 export const ACME_DIRECTORY = `https://${ACME.ip}:14000/dir`;
 const MANAGEMENT = `https://${ACME.ip}:15000`;
-
-/** Boot test hosts in parallel (hosts.sh up for each, after net-up): unpacking a rootfs takes seconds of I/O each. */
-export async function bootParallel(list: TestHost[]): Promise<void> {
-    hosts(["net-up"]);
-    await Promise.all(
-        list.map(
-            (h) =>
-                new Promise<void>((resolve, reject) =>
-                    execFile("bash", [HOSTS_SH, "up", h.name, h.ip], { env: { ...process.env, STATE, INIT: h.init ?? "systemd" }, timeout: 300_000 }, (err, _out, stderr) =>
-                        err ? reject(new Error(`hosts.sh up ${h.name} ${h.ip} failed: ${err.message}\n${stderr}`)) : resolve(),
-                    ),
-                ),
-        ),
-    );
-}
 
 /** A root shell script on a test host, sent on standard input (its stderr in the error). */
 export async function script(ip: string, text: string, timeoutMs = 180_000): Promise<string> {

@@ -2,28 +2,12 @@
 // privileges after the copy, a replica copy cut short and redone, the load balancer's PHP health check, and the
 // script's own refusals. One topology (balancer, web host, primary, replica), booted in parallel, reused throughout.
 import * as assert from "assert";
-import { execFile } from "child_process";
 import { buildCommand, scriptText } from "../../lib/steps";
 import { PlannedCommand } from "../../tools/capture";
-import { apply, destroyHosts, hosts, HOSTS_SH, httpGet, onHost, planFor, sshRun, STATE, StepRun, TestHost } from "./lib";
+import { apply, bootHosts, destroyHosts, httpGet, onHost, planFor, sshRun, StepRun, TestHost } from "./lib";
 
 const WWW = "www.foobar.com";
 const times = (runs: StepRun[]) => runs.map((r) => `${r.name} ${(r.ms / 1000).toFixed(1)}s`).join(", ");
-
-/** hosts.sh up for every host at once. */
-async function bootParallel(list: TestHost[]): Promise<void> {
-    hosts(["net-up"]);
-    await Promise.all(
-        list.map(
-            (h) =>
-                new Promise<void>((resolve, reject) =>
-                    execFile("bash", [HOSTS_SH, "up", h.name, h.ip], { env: { ...process.env, STATE, INIT: "systemd" }, timeout: 300_000 }, (err, _out, stderr) =>
-                        err ? reject(new Error(`hosts.sh up ${h.name}: ${err.message}\n${stderr}`)) : resolve(),
-                    ),
-                ),
-        ),
-    );
-}
 
 /** A PHP snippet run on the web host as root, after the application's own connection code. */
 const php = (code: string) => `php8.2 -r ${JSON.stringify(`require '/etc/seed-web/app-db.php'; ${code}`).replace(/\$/g, "\\$")}`;
@@ -56,7 +40,7 @@ describe("e2e: the database tier (TLS, replica copy, health check)", function ()
     const count = async (ip: string) => Number((await onHost(ip, "mysql -N -e 'SELECT COUNT(*) FROM app.bulk' 2>/dev/null || echo -1")).trim());
 
     before(async () => {
-        await bootParallel(all);
+        await bootHosts(all);
         ({ plan } = await planFor(all, settings));
     });
     after(() => destroyHosts(all));

@@ -1,28 +1,11 @@
 // The design's improvements on real hosts: one hardened server, and the distributed topology (load balancer, two
 // web hosts, primary and replica database), provisioned by the program's own commands and checked from outside.
 import * as assert from "assert";
-import * as net from "net";
 import * as tls from "tls";
 import { PlannedCommand } from "../../tools/capture";
-import { apply, bootHosts, destroyHosts, get, hosts, httpGet, onHost, planFor, raw, StepRun, TestHost } from "./lib";
+import { apply, bootHosts, destroyHosts, get, hosts, httpGet, onHost, planFor, portOpen, raw, StepRun, TestHost } from "./lib";
 
 const WWW = "www.foobar.com";
-
-/** Whether a TCP port accepts a connection from the runner (a firewall DROP shows as a timeout). */
-function portOpen(ip: string, port: number, ms = 1500): Promise<boolean> {
-    return new Promise((resolve) => {
-        const s = net.connect({ host: ip, port, timeout: ms });
-        s.on("connect", () => {
-            s.destroy();
-            resolve(true);
-        });
-        s.on("timeout", () => {
-            s.destroy();
-            resolve(false);
-        });
-        s.on("error", () => resolve(false));
-    });
-}
 
 interface HttpsAnswer {
     status: number;
@@ -83,7 +66,7 @@ describe("e2e: one hardened server", function () {
     let plan: PlannedCommand[];
 
     before(async () => {
-        bootHosts([host]);
+        await bootHosts([host]);
         ({ plan } = await planFor([host], settings));
         console.log(`      apply: ${times(await apply(plan))}`);
     });
@@ -151,7 +134,7 @@ describe("e2e: the distributed topology", function () {
     let plan: PlannedCommand[];
 
     before(async () => {
-        bootHosts(all);
+        await bootHosts(all);
         ({ plan } = await planFor(all, settings));
         console.log(`      apply: ${times(await apply(plan))}`);
     });

@@ -6,8 +6,8 @@
 import * as assert from "assert";
 import * as tls from "tls";
 import { PlannedCommand } from "../../tools/capture";
-import { ACME, ACME_DIRECTORY, bootParallel, installPebble, pebbleOrders, startPebble, trust } from "./acme";
-import { apply, destroyHosts, httpGet, onHost, planFor, StepRun, TestHost } from "./lib";
+import { ACME, ACME_DIRECTORY, installPebble, pebbleOrders, startPebble, trust } from "./acme";
+import { apply, bootHosts, destroyHosts, httpGet, onHost, planFor, StepRun, TestHost } from "./lib";
 
 const NAMES = ["foobar.com", "www.foobar.com"];
 const WWW = "www.foobar.com";
@@ -108,7 +108,7 @@ describe("e2e: Let's Encrypt (tls: letsencrypt) against a local ACME server (Peb
 
     before(async () => {
         // every host of both scenarios at once, and their apt work at once (the second scenario's hosts then wait)
-        await timed("boot", () => bootParallel([ACME, web, lb, w1, db]));
+        await timed("boot", () => bootHosts([ACME, web, lb, w1, db]));
         [tlsCa, webPlan, lbPlan] = await timed("pebble install + base steps", () =>
             Promise.all([timed("pebble install", installPebble), prepare([web], { ...SETTINGS, firewall: "true" }), prepare([lb, w1, db], { ...SETTINGS, dbBindAddress: "auto" })]),
         );

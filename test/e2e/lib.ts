@@ -40,9 +40,19 @@ export function hosts(args: string[], init: "systemd" | "simple" = "systemd"): s
     }
 }
 
-export function bootHosts(list: TestHost[]): void {
+/** Boot test hosts in parallel (hosts.sh up for each, after net-up): unpacking a rootfs takes seconds of I/O each. */
+export async function bootHosts(list: TestHost[]): Promise<void> {
     hosts(["net-up"]);
-    for (const h of list) hosts(["up", h.name, h.ip], h.init ?? "systemd");
+    await Promise.all(
+        list.map(
+            (h) =>
+                new Promise<void>((resolve, reject) =>
+                    execFile("bash", [HOSTS_SH, "up", h.name, h.ip], { env: { ...process.env, STATE, INIT: h.init ?? "systemd" }, timeout: 300_000 }, (err, _out, stderr) =>
+                        err ? reject(new Error(`hosts.sh up ${h.name} ${h.ip} failed: ${err.message}\n${stderr}`)) : resolve(),
+                    ),
+                ),
+        ),
+    );
 }
 
 export function destroyHosts(list: TestHost[]): void {
@@ -313,3 +323,19 @@ export function raw(ip: string, port: number, request: string, useTls?: { server
     });
 }
 export const get = (pathname: string, host: string) => `GET ${pathname} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
+
+/** Whether a TCP port accepts a connection from the runner (a firewall DROP shows as a timeout). */
+export function portOpen(ip: string, port: number, ms = 1500): Promise<boolean> {
+    return new Promise((resolve) => {
+        const s = net.connect({ host: ip, port, timeout: ms });
+        s.on("connect", () => {
+            s.destroy();
+            resolve(true);
+        });
+        s.on("timeout", () => {
+            s.destroy();
+            resolve(false);
+        });
+        s.on("error", () => resolve(false));
+    });
+}

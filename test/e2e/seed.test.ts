@@ -46,7 +46,7 @@ describe("e2e: the seed design on a Debian 12 host with systemd", function () {
     let first: StepRun[];
 
     before(async () => {
-        bootHosts([host]);
+        await bootHosts([host]);
         ({ plan } = await planFor([host]));
         first = await apply(plan);
         console.log(`      first apply: ${stepTimes(first)}`);
@@ -132,7 +132,7 @@ describe("e2e: a host without systemd (like the Docker host of the dev stack)", 
     let plan: PlannedCommand[];
 
     before(async () => {
-        bootHosts([host]);
+        await bootHosts([host]);
         ({ plan } = await planFor([host]));
     });
     after(() => destroyHosts([host]));
@@ -168,7 +168,7 @@ describe("e2e: faults", function () {
     let plan: PlannedCommand[];
 
     before(async () => {
-        bootHosts([host]);
+        await bootHosts([host]);
         ({ plan } = await planFor([host]));
     });
     after(() => destroyHosts([host]));

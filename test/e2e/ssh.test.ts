@@ -3,10 +3,8 @@
 // back after a restart of a host without systemd (whose PID 1 is the project's docker/entrypoint.sh).
 import * as assert from "assert";
 import { ChildProcess, spawn } from "child_process";
-import * as net from "net";
 import { PlannedCommand } from "../../tools/capture";
-import { bootParallel } from "./acme";
-import { apply, destroyHosts, hosts, httpGet, onHost, planFor, sshRun, StepFailed, TestHost, waitForPage } from "./lib";
+import { apply, bootHosts, destroyHosts, hosts, httpGet, onHost, planFor, portOpen, sshRun, StepFailed, TestHost, waitForPage } from "./lib";
 
 const WWW = "www.foobar.com";
 const FORWARD_PORT = 22141;
@@ -14,16 +12,6 @@ const FORWARD_PORT = 22141;
 const keyHost: TestHost = { name: "ssh-key", ip: "10.200.0.140", roles: ["web", "app", "db"] };
 const fwdHost: TestHost = { name: "ssh-fwd", ip: "10.200.0.141", roles: ["web", "app", "db"], connect: { address: "127.0.0.1", port: FORWARD_PORT } };
 const plainHost: TestHost = { name: "ssh-plain", ip: "10.200.0.142", roles: ["web", "app", "db"], init: "simple" };
-
-/** Whether a TCP port accepts a connection from the runner (a firewall DROP shows as a timeout). */
-function portOpen(ip: string, port: number, ms = 1500): Promise<boolean> {
-    return new Promise((resolve) => {
-        const s = net.connect({ host: ip, port, timeout: ms });
-        s.on("connect", () => (s.destroy(), resolve(true)));
-        s.on("timeout", () => (s.destroy(), resolve(false)));
-        s.on("error", () => resolve(false));
-    });
-}
 
 /** A plan's commands with their connections (host, port, key) but a no-op script: what the pinning test needs. */
 const noop = (plan: PlannedCommand[]) => plan.map((p) => ({ ...p, create: "echo changed=0", stdin: undefined }));
@@ -39,7 +27,7 @@ describe("e2e: the SSH path", function () {
     let plainApply: Promise<unknown>;
 
     before(async () => {
-        await bootParallel([keyHost, fwdHost, plainHost]);
+        await bootHosts([keyHost, fwdHost, plainHost]);
         // the forwarded port: 127.0.0.1:22141 on the runner → ssh-fwd's sshd on 22
         forward = spawn("socat", [`TCP-LISTEN:${FORWARD_PORT},bind=127.0.0.1,reuseaddr,fork`, `TCP:${fwdHost.ip}:22`], { stdio: "ignore" });
         await new Promise((r) => setTimeout(r, 500));

@@ -33,7 +33,7 @@ describe("e2e: the web tier hardened, backups and restore", function () {
     const sh = (cmd: string) => onHost(host.ip, cmd);
 
     before(async () => {
-        bootHosts([host]);
+        await bootHosts([host]);
         ({ plan } = await planFor([host], settings));
         console.log(`      apply: ${times(await apply(plan))}`);
     });
