@@ -131,7 +131,7 @@ function mockTls(type: string, inputs: Record<string, unknown>, secrets: string[
 }
 
 /** A well-formed OpenSSH public key line of that type with random key material. */
-function mockPublicKey(type: string, bytes: number): string {
+export function mockPublicKey(type: string, bytes = 32): string {
     const field = (b: Buffer) => {
         const length = Buffer.alloc(4);
         length.writeUInt32BE(b.length);

@@ -2,29 +2,19 @@
 // the Docker host), and what a step enables on a host without systemd recorded for the entrypoint.
 import * as assert from "assert";
 import { execFileSync } from "child_process";
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError, loadConfig } from "../../lib/config";
 import { REMOTE_COMMAND_TYPE } from "../../lib/facts";
 import { DOCKER_HOST_KEY_PATH, hostKeyScanCommand } from "../../components/host";
-import { Capture, captureProgram, isSecretValue, reveal } from "../../tools/capture";
+import { Capture, captureProgram, isSecretValue, mockPublicKey, reveal } from "../../tools/capture";
 import { readStackFile, stackFilePath } from "../../tools/stack-config";
 
 const ROOT = path.join(__dirname, "..", "..");
 const SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbC1mb3ItdGVzdHM=\n-----END OPENSSH PRIVATE KEY-----\n";
 
-/** A well-formed public key line of that type (random key material). */
-function keyLine(type: string, bytes = 32): string {
-    const field = (b: Buffer) => {
-        const n = Buffer.alloc(4);
-        n.writeUInt32BE(b.length);
-        return Buffer.concat([n, b]);
-    };
-    return `${type} ${Buffer.concat([field(Buffer.from(type)), field(crypto.randomBytes(bytes))]).toString("base64")}`;
-}
-const ED25519 = keyLine("ssh-ed25519");
+const ED25519 = mockPublicKey("ssh-ed25519");
 
 const sshHosts = (extra: Record<string, unknown> = {}) =>
     JSON.stringify([
@@ -37,7 +27,7 @@ describe("ssh: host keys", () => {
     describe("config: hostKey", () => {
         it("accepts an OpenSSH public key line (comment dropped) for each key type", () => {
             for (const type of ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ssh-rsa"]) {
-                const line = keyLine(type, type === "ssh-rsa" ? 260 : 64);
+                const line = mockPublicKey(type, type === "ssh-rsa" ? 260 : 64);
                 const c = loadConfig({ hosts: sshHosts({ hostKey: `${line} root@web-01` }), sshPrivateKey: "K" });
                 assert.strictEqual((c.hosts[0].connection as { hostKey?: string }).hostKey, line);
             }
@@ -50,8 +40,8 @@ describe("ssh: host keys", () => {
                 "not a key",
                 "ssh-ed25519",
                 "ssh-ed25519 !!!notbase64",
-                "ssh-dss " + keyLine("ssh-dss").split(" ")[1],
-                "ssh-ed25519 " + keyLine("ssh-rsa").split(" ")[1], // blob of another type
+                "ssh-dss " + mockPublicKey("ssh-dss").split(" ")[1],
+                "ssh-ed25519 " + mockPublicKey("ssh-rsa").split(" ")[1], // blob of another type
                 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5", // truncated
                 "-----BEGIN OPENSSH PRIVATE KEY-----",
                 42,
@@ -75,7 +65,7 @@ describe("ssh: host keys", () => {
 
         it("without: trust on first use, the key scanned once (triggered by address and port) pins every command", async () => {
             const scans: string[] = [];
-            const seen = keyLine("ecdsa-sha2-nistp256", 65);
+            const seen = mockPublicKey("ecdsa-sha2-nistp256", 65);
             const c = await captureProgram({
                 raw: { hosts: sshHosts() },
                 secrets: { sshPrivateKey: SSH_KEY },
@@ -94,7 +84,7 @@ describe("ssh: host keys", () => {
         it("the scan pins the key type the provider's SSH client negotiates, and names the host when none answers", () => {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-keyscan-"));
             try {
-                const ecdsa = keyLine("ecdsa-sha2-nistp256", 65);
+                const ecdsa = mockPublicKey("ecdsa-sha2-nistp256", 65);
                 const fake = (lines: string[]) =>
                     fs.writeFileSync(path.join(dir, "ssh-keyscan"), `#!/bin/sh\ncat <<'EOF'\n${lines.join("\n")}\nEOF\n`, { mode: 0o755 });
                 const run = () =>
