@@ -14,6 +14,12 @@
 #   hosts.sh net-down             # stop the relay, delete the bridge
 #   hosts.sh clean                # remove leftovers of a crashed run: lemp-* namespaces, bridge, relay, rootfs dirs
 #
+# WARM=1 boots a host from a second cached rootfs in which the packages of every provisioning step are already
+# installed, with their services disabled and stopped (the state `destroy` leaves without purgePackages): the steps
+# then skip apt and converge from there. Package installs are most of the e2e suite's time (each host's apt
+# transaction costs about a minute alone, two to three with others in parallel), so the tests that are not about
+# installing use warm hosts; the seed design's tests keep cold hosts, where the steps install everything themselves.
+#
 # INIT=simple boots the project's own docker/entrypoint.sh as PID 1 instead of systemd (copied into the rootfs at
 # every boot): like the Docker host, services go through "service X start" and come back at boot only through the
 # entrypoint; "stop" sends it SIGTERM, as `docker stop` does.
@@ -25,6 +31,8 @@ set -euo pipefail
 
 STATE=${STATE:-/tmp/lemp-targets}                               # rootfs per host, key, pids, logs
 CACHE=${CACHE:-/var/cache/lemp-target/bookworm-sd.tar.zst}      # rootfs tarball, outside the repo
+WARM_CACHE=${WARM_CACHE:-${CACHE%.tar.zst}-warm.tar.zst}           # the same with every step's packages (WARM=1)
+SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts   # the provisioning scripts (package lists)
 # The hosts use the runner's own Debian mirror, read from its apt sources (deb822 or one-line format).
 SOURCES=${SOURCES:-$(ls /etc/apt/sources.list.d/debian.sources 2>/dev/null || echo /etc/apt/sources.list)}
 BR=br-lemp
@@ -92,6 +100,7 @@ net_down() {
 
 make_rootfs() {   # $1 = dir
   local R=$1
+  if [ "${WARM:-0}" = 1 ]; then warm_rootfs "$R"; return; fi
   mkdir -p "$R"
   if [ -f "$CACHE" ]; then
     log "extracting cached rootfs $CACHE"
@@ -117,6 +126,66 @@ make_rootfs() {   # $1 = dir
   chroot "$R" ssh-keygen -q -A                     # unique host keys per host
 }
 
+# The packages every step installs on this rootfs's OS, from the scripts' own list (lemp_step_packages).
+step_packages() {   # $1 = rootfs dir
+  local steps='base firewall php nginx database lb certbot monitoring backup' list
+  install -m 644 "$SCRIPTS/lib.sh" "$1/tmp/lemp-lib.sh"
+  # shellcheck disable=SC2016  # expanded by the chroot's bash
+  list=$(chroot "$1" /bin/bash -c '. /tmp/lemp-lib.sh; lemp_os; for s in $0; do lemp_step_packages "$s"; done' "$steps")
+  rm -f "$1/tmp/lemp-lib.sh"
+  [ -n "$list" ] || die "no package list from $SCRIPTS/lib.sh"
+  # shellcheck disable=SC2086  # a list of words
+  printf '%s\n' $list | sort -u | tr '\n' ' '
+}
+
+# A warm rootfs (WARM=1): the cold one plus every step's packages, services disabled and not started. Built once,
+# under a lock (hosts boot in parallel), and cached next to the cold one.
+warm_rootfs() {   # $1 = dir
+  local R=$1 packages unit
+  (
+    flock 9
+    if [ ! -f "$WARM_CACHE" ]; then
+      WARM=0 make_rootfs "$R"
+      packages=$(step_packages "$R")
+      log "warm rootfs: installing $packages"
+      cp /etc/resolv.conf "$R/etc/resolv.conf"                 # the runner reaches the mirror itself
+      configure_sources "$R"
+      printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"    # no service starts in the chroot
+      chmod 755 "$R/usr/sbin/policy-rc.d"
+      chroot "$R" systemctl list-unit-files --state=enabled --no-legend | awk '{print $1}' | sort >"$R.units.before"
+      mount -t proc proc "$R/proc"
+      mount --bind /dev "$R/dev"
+      # shellcheck disable=SC2086  # a list of package names
+      if ! chroot "$R" /usr/bin/env DEBIAN_FRONTEND=noninteractive /bin/bash -c \
+        "apt-get -q update && apt-get -q -y --no-install-recommends install $packages" >"$R.warm.log" 2>&1; then
+        umount "$R/dev" "$R/proc"
+        tail -20 "$R.warm.log" >&2
+        exit 1
+      fi
+      umount "$R/dev" "$R/proc"
+      # every unit the install enabled: disabled, as on a host where the step was never run or was undone
+      chroot "$R" systemctl list-unit-files --state=enabled --no-legend | awk '{print $1}' | sort >"$R.units.after"
+      for unit in $(comm -13 "$R.units.before" "$R.units.after"); do chroot "$R" systemctl disable --quiet "$unit"; done
+      rm -f "$R.units.before" "$R.units.after"
+      rm -f "$R/usr/sbin/policy-rc.d" "$R"/var/cache/apt/archives/*.deb
+      : >"$R/etc/resolv.conf"
+      if tar -C "$R" --numeric-owner --exclude='./var/lib/apt/lists/*' -cpf - . |
+        zstd -q -T0 -3 -o "$WARM_CACHE.tmp" -f; then
+        mv "$WARM_CACHE.tmp" "$WARM_CACHE"
+      else
+        rm -f "$WARM_CACHE.tmp"
+        die "could not write $WARM_CACHE"
+      fi
+    else
+      mkdir -p "$R"
+      log "extracting cached warm rootfs $WARM_CACHE"
+      tar -C "$R" --numeric-owner --zstd -xpf "$WARM_CACHE"
+    fi
+  ) 9>"$WARM_CACHE.lock"
+  rm -f "$R"/etc/ssh/ssh_host_*
+  chroot "$R" ssh-keygen -q -A
+}
+
 configure_rootfs() {   # $1 = dir, $2 = name, $3 = ip  (every boot: the address may differ from the last one)
   local R=$1 NAME=$2 IP=$3 host
   host=$(mirror_host)
@@ -130,7 +199,16 @@ $IP $NAME
 # the runner's Debian mirror, through the relay on the bridge address
 $BR_IP $host
 EOF
-  # the runner's own apt sources (same mirror host, same suites)
+  configure_sources "$R"
+  : >"$R/etc/resolv.conf"                          # no DNS: lookups fail at once instead of timing out
+  echo 'LANG=C.UTF-8' >"$R/etc/default/locale"
+  printf 'PermitRootLogin prohibit-password\nPasswordAuthentication no\nUseDNS no\n' \
+    >"$R/etc/ssh/sshd_config.d/ci.conf"
+}
+
+configure_sources() {   # $1 = dir: the runner's own apt sources (same mirror host, same suites)
+  local R=$1 host
+  host=$(mirror_host)
   rm -f "$R/etc/apt/sources.list"
   mkdir -p "$R/etc/apt/sources.list.d"
   if [ "${SOURCES##*.}" = sources ]; then
@@ -138,10 +216,6 @@ EOF
   else
     grep -F "$host" "$SOURCES" >"$R/etc/apt/sources.list"
   fi
-  : >"$R/etc/resolv.conf"                          # no DNS: lookups fail at once instead of timing out
-  echo 'LANG=C.UTF-8' >"$R/etc/default/locale"
-  printf 'PermitRootLogin prohibit-password\nPasswordAuthentication no\nUseDNS no\n' \
-    >"$R/etc/ssh/sshd_config.d/ci.conf"
 }
 
 # PID 1 programs, run by the boot shell below with $R set (single quotes on purpose: expanded there, not here).

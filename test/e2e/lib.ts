@@ -21,6 +21,11 @@ export interface TestHost {
     ip: string;
     roles: Role[];
     init?: "systemd" | "simple";
+    /**
+     * "warm": boot from the rootfs where every step's packages are already installed, services disabled (hosts.sh
+     * WARM=1), for tests that are not about installing; "cold" (default): the steps install everything themselves.
+     */
+    rootfs?: "cold" | "warm";
     /** Where the program connects, when not to ip:22 (e.g. a port forwarded to the host). */
     connect?: { address: string; port: number };
 }
@@ -47,7 +52,8 @@ export async function bootHosts(list: TestHost[]): Promise<void> {
         list.map(
             (h) =>
                 new Promise<void>((resolve, reject) =>
-                    execFile("bash", [HOSTS_SH, "up", h.name, h.ip], { env: { ...process.env, STATE, INIT: h.init ?? "systemd" }, timeout: 300_000 }, (err, _out, stderr) =>
+                    // the first warm host of a run builds the warm rootfs (one apt transaction; the others wait for it)
+                    execFile("bash", [HOSTS_SH, "up", h.name, h.ip], { env: { ...process.env, STATE, INIT: h.init ?? "systemd", WARM: h.rootfs === "warm" ? "1" : "0" }, timeout: 900_000 }, (err, _out, stderr) =>
                         err ? reject(new Error(`hosts.sh up ${h.name} ${h.ip} failed: ${err.message}\n${stderr}`)) : resolve(),
                     ),
                 ),
