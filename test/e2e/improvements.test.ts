@@ -61,7 +61,7 @@ async function waitHttps(ip: string, path: string, marker: string, ms = 20_000):
 const times = (runs: StepRun[]) => runs.map((r) => `${r.name} ${(r.ms / 1000).toFixed(1)}s`).join(", ");
 
 describe("e2e: one hardened server", function () {
-    const host: TestHost = { name: "hard", ip: "10.200.0.5", roles: ["web", "app", "db"] };
+    const host: TestHost = { name: "hard", ip: "10.200.0.5", roles: ["web", "app", "db"], rootfs: "warm" };
     const settings = { firewall: "true", tls: "self-signed", dbBindAddress: "auto", monitoring: "true", backups: "true" };
     let plan: PlannedCommand[];
 
@@ -124,11 +124,11 @@ describe("e2e: one hardened server", function () {
 });
 
 describe("e2e: the distributed topology", function () {
-    const lb: TestHost = { name: "dist-lb", ip: "10.200.0.6", roles: ["lb"] };
-    const web1: TestHost = { name: "dist-web1", ip: "10.200.0.7", roles: ["web", "app"] };
-    const web2: TestHost = { name: "dist-web2", ip: "10.200.0.8", roles: ["web", "app"] };
-    const db1: TestHost = { name: "dist-db1", ip: "10.200.0.9", roles: ["db"] };
-    const db2: TestHost = { name: "dist-db2", ip: "10.200.0.10", roles: ["db"] };
+    const lb: TestHost = { name: "dist-lb", ip: "10.200.0.6", roles: ["lb"], rootfs: "warm" };
+    const web1: TestHost = { name: "dist-web1", ip: "10.200.0.7", roles: ["web", "app"], rootfs: "warm" };
+    const web2: TestHost = { name: "dist-web2", ip: "10.200.0.8", roles: ["web", "app"], rootfs: "warm" };
+    const db1: TestHost = { name: "dist-db1", ip: "10.200.0.9", roles: ["db"], rootfs: "warm" };
+    const db2: TestHost = { name: "dist-db2", ip: "10.200.0.10", roles: ["db"], rootfs: "warm" };
     const all = [lb, web1, web2, db1, db2];
     const settings = { firewall: "true", tls: "self-signed", dbBindAddress: "auto", monitoring: "true", monitoringAllowFrom: '["10.200.0.1"]', backups: "true" };
     let plan: PlannedCommand[];

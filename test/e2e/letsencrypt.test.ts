@@ -75,10 +75,10 @@ async function provision(plan: PlannedCommand[], entry: TestHost, tlsCa: string)
     return { root, runs };
 }
 
-const web: TestHost = { name: "le-web", ip: "10.200.0.41", roles: ["web", "app", "db"] };
-const lb: TestHost = { name: "le-lb", ip: "10.200.0.42", roles: ["lb"] };
-const w1: TestHost = { name: "le-w1", ip: "10.200.0.43", roles: ["web", "app"] };
-const db: TestHost = { name: "le-db", ip: "10.200.0.44", roles: ["db"] };
+const web: TestHost = { name: "le-web", ip: "10.200.0.41", roles: ["web", "app", "db"], rootfs: "warm" };
+const lb: TestHost = { name: "le-lb", ip: "10.200.0.42", roles: ["lb"], rootfs: "warm" };
+const w1: TestHost = { name: "le-w1", ip: "10.200.0.43", roles: ["web", "app"], rootfs: "warm" };
+const db: TestHost = { name: "le-db", ip: "10.200.0.44", roles: ["db"], rootfs: "warm" };
 
 /** A step's settings: the environment assignments before its `bash -c` (the script text after it names every knob). */
 const envOf = (p: PlannedCommand) => p.create.slice(0, p.create.indexOf(" bash -c "));

@@ -9,9 +9,9 @@ import { apply, bootHosts, destroyHosts, hosts, httpGet, onHost, planFor, portOp
 const WWW = "www.foobar.com";
 const FORWARD_PORT = 22141;
 
-const keyHost: TestHost = { name: "ssh-key", ip: "10.200.0.140", roles: ["web", "app", "db"] };
-const fwdHost: TestHost = { name: "ssh-fwd", ip: "10.200.0.141", roles: ["web", "app", "db"], connect: { address: "127.0.0.1", port: FORWARD_PORT } };
-const plainHost: TestHost = { name: "ssh-plain", ip: "10.200.0.142", roles: ["web", "app", "db"], init: "simple" };
+const keyHost: TestHost = { name: "ssh-key", ip: "10.200.0.140", roles: ["web", "app", "db"], rootfs: "warm" };
+const fwdHost: TestHost = { name: "ssh-fwd", ip: "10.200.0.141", roles: ["web", "app", "db"], rootfs: "warm", connect: { address: "127.0.0.1", port: FORWARD_PORT } };
+const plainHost: TestHost = { name: "ssh-plain", ip: "10.200.0.142", roles: ["web", "app", "db"], rootfs: "warm", init: "simple" };
 
 /** A plan's commands with their connections (host, port, key) but a no-op script: what the pinning test needs. */
 const noop = (plan: PlannedCommand[]) => plan.map((p) => ({ ...p, create: "echo changed=0", stdin: undefined }));

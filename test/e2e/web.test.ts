@@ -27,7 +27,7 @@ function assertSecurityHeaders(a: RawAnswer, what: string) {
 const times = (runs: StepRun[]) => runs.map((r) => `${r.name} ${(r.ms / 1000).toFixed(1)}s`).join(", ");
 
 describe("e2e: the web tier hardened, backups and restore", function () {
-    const host: TestHost = { name: "wt-web1", ip: "10.200.0.120", roles: ["web", "app", "db"] };
+    const host: TestHost = { name: "wt-web1", ip: "10.200.0.120", roles: ["web", "app", "db"], rootfs: "warm" };
     const settings = { firewall: "true", tls: "self-signed", dbBindAddress: "auto", monitoring: "true", monitoringAllowFrom: '["10.200.0.1"]', backups: "true" };
     let plan: PlannedCommand[];
     const sh = (cmd: string) => onHost(host.ip, cmd);
