@@ -265,7 +265,7 @@ describe("program (under mocks)", function () {
     describe("project files", () => {
         const project = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"));
         it("Pulumi.yaml is valid for the Pulumi CLI (its published JSON schema)", () => {
-            const schema = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "pulumi-project.schema.json"), "utf8"));
+            const schema = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "test", "fixtures", "pulumi-project.schema.json"), "utf8"));
             const validate = new Ajv2020({ strict: false }).compile(schema);
             assert.ok(validate(project), JSON.stringify(validate.errors));
         });

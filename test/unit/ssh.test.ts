@@ -10,8 +10,9 @@ import { REMOTE_COMMAND_TYPE } from "../../lib/facts";
 import { DOCKER_HOST_KEY_PATH, hostKeyScanCommand } from "../../components/host";
 import { Capture, captureProgram, isSecretValue, mockPublicKey, reveal } from "../../tools/capture";
 import { readStackFile, stackFilePath } from "../../tools/stack-config";
+import { PROJECT_DIR } from "../../lib/root";
 
-const ROOT = path.join(__dirname, "..", "..");
+const ROOT = PROJECT_DIR;
 const SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbC1mb3ItdGVzdHM=\n-----END OPENSSH PRIVATE KEY-----\n";
 
 const ED25519 = mockPublicKey("ssh-ed25519");
