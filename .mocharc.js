@@ -1,12 +1,14 @@
 // The offline suite runs the JavaScript that `tsc -b` compiled into bin/ (`npm test` builds first, incrementally):
 // no ts-node in the test process. Only tests whose TypeScript source still exists run (bin/ may hold a deleted one).
-// Give mocha a .ts file (`npx mocha test/unit/x.test.ts`) and it runs that through ts-node instead, as before.
+// Give mocha files of your own (`npx mocha bin/test/unit/x.test.js`) and it runs only those; a .ts file
+// (`npx mocha test/unit/x.test.ts`) runs through ts-node, as before.
 "use strict";
 const fs = require("fs");
 const path = require("path");
 
 const DIRS = ["test/unit", "test/policy", "test/audit"];
-const tsGiven = process.argv.some((a) => /\.ts$/.test(a));
+const given = process.argv.slice(2).filter((a) => /\.test\.(ts|js)$/.test(a));
+const tsGiven = given.some((a) => a.endsWith(".ts"));
 const compiled = DIRS.flatMap((d) =>
     fs
         .readdirSync(path.join(__dirname, d))
@@ -17,4 +19,4 @@ const compiled = DIRS.flatMap((d) =>
 
 module.exports = tsGiven
     ? { require: ["ts-node/register/transpile-only"], extension: ["ts"], timeout: 20000 }
-    : { spec: compiled, timeout: 20000 };
+    : { ...(given.length ? {} : { spec: compiled }), timeout: 20000 };
