@@ -81,6 +81,15 @@ export function packIdentity(): PackIdentity & { path: string } {
     return { name: thePack().PACK_NAME, version: pkg.version, enforcementLevel: thePack().PACK_ENFORCEMENT_LEVEL, path: rel };
 }
 
+/** The stacks of the project: NAME of every Pulumi.NAME.yaml beside Pulumi.yaml, sorted. */
+export function stackNames(): string[] {
+    return fs
+        .readdirSync(PROJECT_DIR)
+        .map((f) => stackNameOf(f))
+        .filter((s): s is string => s !== undefined)
+        .sort();
+}
+
 export function stackNameOf(file: string): string | undefined {
     return /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file))?.[1];
 }
@@ -238,6 +247,13 @@ export async function main(argv: string[]): Promise<number> {
     if (!args.stack && !args.config) return fail(`give --stack NAME or --config FILE\n${USAGE}`);
     if (args.stack !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(args.stack)) return fail(`invalid stack name ${JSON.stringify(escapeText(args.stack))}`);
     const configFile = args.config ?? path.join(PROJECT_DIR, `Pulumi.${args.stack}.yaml`);
+    if (args.config === undefined && !fs.existsSync(configFile)) {
+        const stacks = stackNames();
+        return fail(
+            `cannot read stack config ${escapeText(path.relative(process.cwd(), configFile) || configFile, 300)}: ENOENT: no stack "${args.stack}"; ` +
+                (stacks.length ? `the stacks here: ${stacks.join(", ")}` : `no Pulumi.<stack>.yaml in ${escapeText(PROJECT_DIR, 300)}`),
+        );
+    }
     try {
         const result = await runAudit({
             configFile,
@@ -246,8 +262,12 @@ export async function main(argv: string[]): Promise<number> {
             preview: args.preview,
         });
         const text = render(result, format as Format);
-        if (args.output) fs.writeFileSync(args.output, text);
-        else process.stdout.write(text);
+        if (args.output) {
+            fs.writeFileSync(args.output, text);
+            // stdout stays empty (the report is in the file); the summary goes where messages go
+            const c = report().counts(result.violations);
+            process.stderr.write(`${result.stack}: ${c.mandatory} mandatory, ${c.advisory} advisory violation(s); ${format} report written to ${escapeText(args.output, 300)}\n`);
+        } else process.stdout.write(text);
         return exitCodeOf(result);
     } catch (e) {
         if (e instanceof AuditInputError) return fail(e.message);

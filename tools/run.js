@@ -10,7 +10,7 @@ const path = require("path");
 
 const root = path.join(__dirname, "..");
 const info = path.join(root, "bin", ".tsbuildinfo");
-const SOURCES = ["index.ts", "lib", "components", "policy", "tools", "bench", "test", "tsconfig.json", "package.json"];
+const SOURCES = ["index.ts", "lib", "components", "policy", "tools", "bench", "test", "tsconfig.json"];
 
 function newestSource() {
     let newest = 0;
@@ -25,7 +25,7 @@ function newestSource() {
             const base = path.basename(p);
             if (base === "node_modules" || base === "bin") return;
             for (const e of fs.readdirSync(p)) walk(path.join(p, e));
-        } else if (/\.(ts|json)$/.test(p) && st.mtimeMs > newest) newest = st.mtimeMs;
+        } else if (/(\.ts|tsconfig\.json)$/.test(p) && st.mtimeMs > newest) newest = st.mtimeMs;
     };
     for (const s of SOURCES) walk(path.join(root, s));
     return newest;

@@ -33,6 +33,24 @@ export function runCli(args: string[]): Promise<CliRun> {
     });
 }
 
+/** main() of tools/audit.ts in this process (no child process: the SDK and the program are loaded once): exit code,
+ * stdout and stderr. One at a time (it swaps process.stdout/stderr.write). */
+export async function runInProcess(args: string[]): Promise<CliRun & { code: number }> {
+    const { main } = await import("../../tools/audit");
+    let stderr = "";
+    let stdout = "";
+    const err = process.stderr.write.bind(process.stderr);
+    const out = process.stdout.write.bind(process.stdout);
+    process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
+    process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
+    try {
+        return { code: await main(args), stderr, stdout };
+    } finally {
+        process.stderr.write = err;
+        process.stdout.write = out;
+    }
+}
+
 let tmp: string | undefined;
 
 /** A file in a per-process temporary directory. */
