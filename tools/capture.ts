@@ -13,8 +13,8 @@ import { deployStack } from "../lib/program";
 import { REMOTE_COMMAND_TYPE, factsOf, StepFacts } from "../lib/facts";
 
 /** The engine's marker for a secret value: { [SIG_KEY]: SECRET_SIG, value }. */
-export const SIG_KEY = "4dabf18193072939515e22adb298388d";
-export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export const SIG_KEY = pulumi.runtime.specialSigKey;
+export const SECRET_SIG = pulumi.runtime.specialSecretSig;
 
 export interface CapturedResource {
     type: string;
