@@ -129,7 +129,7 @@ describe("ssh: host keys", () => {
         });
 
         it("the client key pair comes from tls too: its public half authorised in the container, the private one secret", () => {
-            const key = dev.resources.find((r) => r.name === "docker-ssh-key")!;
+            const key = dev.resources.find((r) => r.name === "seed-web-docker-ssh-key")!;
             assert.strictEqual(key.type, "tls:index/privateKey:PrivateKey");
             const container = reveal(dev.resources.find((r) => r.type === "docker:index/container:Container")!.inputs) as { envs: string[] };
             assert.deepStrictEqual(container.envs, [`SSH_AUTHORIZED_KEY=${String(key.state.publicKeyOpenssh).trim()}`]);
