@@ -80,13 +80,13 @@ function workspaceNames(): Set<string> {
 }
 
 /**
- * `npm pack` of policy/ (built by `npm test`/`npm run build`; no scripts run here), unpacked into an empty temporary
+ * `npm pack` of policy/ (its prepack script builds it, incrementally), unpacked into an empty temporary
  * directory whose node_modules links every package the project installed except its workspace packages: what the
  * CLI's install of a published pack gives it. Returns the pack's directory.
  */
 function packedPolicy(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-pack-"));
-    const out = execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], { cwd: path.join(ROOT, "policy"), encoding: "utf8" });
+    const out = execFileSync("npm", ["pack", "--json", "--pack-destination", dir], { cwd: path.join(ROOT, "policy"), encoding: "utf8" });
     const tarball = (JSON.parse(out) as { filename: string }[])[0].filename;
     execFileSync("tar", ["-xzf", path.join(dir, tarball), "-C", dir]);
     const skip = workspaceNames();
