@@ -6,7 +6,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { StepName } from "./facts";
+import { StepName } from "@seed-web/facts";
 import { PROJECT_DIR } from "./root";
 
 export const SCRIPTS_DIR = path.join(PROJECT_DIR, "scripts");

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { escapeText, loadConfig, RawConfig } from "../lib/config";
-import { STEP_NAMES } from "../lib/facts";
+import { STEP_NAMES } from "@seed-web/facts";
 import { buildTopology, HostNode, NODE_EXPORTER_PORT, STATUS_PORT, Topology } from "../lib/topology";
 import { runAudit, stackNames } from "./audit";
 import { PROJECT_DIR, readStackFile, showPath, stackFilePath } from "./stack-config";

@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { loadConfig, RawConfig } from "../../lib/config";
-import { STEP_NAMES } from "../../lib/facts";
+import { STEP_NAMES } from "@seed-web/facts";
 import { SCRIPTS_DIR } from "../../lib/steps";
 import { captureProgram, plannedCommands } from "../../tools/capture";
 import { prng } from "./prng";

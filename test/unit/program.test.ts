@@ -6,7 +6,7 @@ import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import { parse } from "yaml";
 import { DEFAULTS } from "../../lib/config";
-import { factsOf, REMOTE_COMMAND_TYPE, StepFacts } from "../../lib/facts";
+import { factsOf, REMOTE_COMMAND_TYPE, StepFacts } from "@seed-web/facts";
 import { Capture, captureProgram, CapturedResource, isSecretValue, plannedCommands, reveal } from "../../tools/capture";
 import { PROJECT_DIR, readStackFile, stackFilePath } from "../../tools/stack-config";
 

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError, loadConfig } from "../../lib/config";
-import { REMOTE_COMMAND_TYPE } from "../../lib/facts";
+import { REMOTE_COMMAND_TYPE } from "@seed-web/facts";
 import { DOCKER_HOST_KEY_PATH, hostKeyScanCommand } from "../../components/host";
 import { Capture, captureProgram, isSecretValue, mockPublicKey, reveal } from "../../tools/capture";
 import { readStackFile, stackFilePath } from "../../tools/stack-config";

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { STEP_NAMES } from "../../lib/facts";
+import { STEP_NAMES } from "@seed-web/facts";
 import { buildCommand, scriptSha256, scriptText, SCRIPTS_DIR, shQuote } from "../../lib/steps";
 
 const nasty = ["plain", "", "it's", "a b\tc\nd", "$(touch /tmp/pwned)", "`id`", "\\'\"", "'; rm -rf / #", "ünïcödé ✓"];

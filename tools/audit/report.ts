@@ -4,7 +4,7 @@
 
 import * as crypto from "crypto";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
-import { STEP_NAMES } from "../../lib/facts";
+import { STEP_NAMES } from "@seed-web/facts";
 import type { Severity } from "@pulumi/policy";
 import type { PolicyMetadata } from "../../policy/policies";
 import { cliOrder, Violation } from "./evaluate";
