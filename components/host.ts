@@ -10,6 +10,7 @@ import * as path from "path";
 import { HostNode, DOCKER_SUBNET } from "../lib/topology";
 import { PROJECT } from "../lib/config";
 import { shQuote } from "../lib/steps";
+import { PROJECT_DIR } from "../lib/root";
 
 export type Connection = command.types.input.remote.ConnectionArgs;
 
@@ -27,7 +28,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
             `${name}-image`,
             {
                 imageName: `${PROJECT}-host:ubuntu-22.04`,
-                build: { context: path.join(__dirname, "..", "docker"), platform: "linux/amd64" },
+                build: { context: path.join(PROJECT_DIR, "docker"), platform: "linux/amd64" },
                 skipPush: true,
             },
             { parent: this },

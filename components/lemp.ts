@@ -22,7 +22,7 @@ import {
     SmokeFacts,
     StepFacts,
     StepName,
-} from "../lib/facts";
+} from "@seed-web/facts";
 import { hostSteps, BackupPlan, CertbotPlan, DatabasePlan, FirewallPlan, LbPlan, MonitoringPlan, TlsPlan, WebPlan } from "../lib/topology";
 import { Host } from "./host";
 import { remoteStep } from "./step";

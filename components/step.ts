@@ -2,7 +2,7 @@
 
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { StepFacts } from "../lib/facts";
+import { StepFacts } from "@seed-web/facts";
 import { buildCommand, scriptSha256, ScriptName } from "../lib/steps";
 import { Host } from "./host";
 

@@ -45,7 +45,9 @@ export class WebStack extends pulumi.ComponentResource {
         const { topology } = args;
 
         const needsDocker = topology.hosts.some((h) => h.connection.type === "docker");
-        const platform = needsDocker ? new DockerPlatform("docker", { parent: this }) : undefined;
+        // Child names derive from this component's name (two stacks' components in one program must not collide); the
+        // aliases keep the resources of stacks deployed under the old names.
+        const platform = needsDocker ? new DockerPlatform(`${name}-docker`, { parent: this, aliases: [{ name: "docker" }] }) : undefined;
 
         this.hosts = topology.hosts.map((node, index) => {
             const c = node.connection;
@@ -63,10 +65,10 @@ export class WebStack extends pulumi.ComponentResource {
         });
 
         // Generated secrets: they reach the scripts on stdin only.
-        const appPassword = new random.RandomPassword("db-app-password", { length: 32, special: false }, { parent: this }).result;
+        const appPassword = new random.RandomPassword(`${name}-db-app-password`, { length: 32, special: false }, { parent: this, aliases: [{ name: "db-app-password" }] }).result;
         const replicated = topology.hosts.some((h) => h.database?.role === "primary");
         const replicationPassword = replicated
-            ? new random.RandomPassword("db-replication-password", { length: 32, special: false }, { parent: this }).result
+            ? new random.RandomPassword(`${name}-db-replication-password`, { length: 32, special: false }, { parent: this, aliases: [{ name: "db-replication-password" }] }).result
             : undefined;
 
         // TLS between hosts: a CA of the stack's own (its key stays in the encrypted state), a certificate per database

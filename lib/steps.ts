@@ -6,9 +6,10 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { StepName } from "./facts";
+import { StepName } from "@seed-web/facts";
+import { PROJECT_DIR } from "./root";
 
-export const SCRIPTS_DIR = path.join(__dirname, "..", "scripts");
+export const SCRIPTS_DIR = path.join(PROJECT_DIR, "scripts");
 
 /** Every step has a script of its own in scripts/<step>.sh. */
 export type ScriptName = StepName;

@@ -5,7 +5,7 @@
 // seed design.
 
 import { HostConnectionSpec, Role, StackConfig, TlsMode } from "./config";
-import { FirewallRule, STEP_NAMES, StepName } from "./facts";
+import { FirewallRule, STEP_NAMES, StepName } from "@seed-web/facts";
 
 export interface DnsRecord {
     name: string;

@@ -15,15 +15,27 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { parse as parseYaml } from "yaml";
 import { ConfigError, escapeText, PROJECT } from "../lib/config";
-import { catalog, isStackPolicy, PACK_ENFORCEMENT_LEVEL, PACK_NAME, policies } from "../policy/policies";
-import { SettingsError } from "../policy/lib/settings";
-import { Capture, captureProgram, isSecretValue } from "./capture";
-import { readStackFile, PROJECT_DIR, showPath, StackFileError } from "./stack-config";
-import { analyzedResources, evaluate, PackIdentity, PolicyRunError } from "./audit/evaluate";
-import { PolicyConfigError, readPolicyConfigFile, reconcilePolicyConfig, ReconciledConfig } from "./audit/policy-config";
-import { AuditResult, counts, formatText, maskSecrets, toJson, toSarif } from "./audit/report";
+import { PROJECT_DIR } from "../lib/root";
+import type { Capture } from "./capture";
+import type { PackIdentity } from "./audit/evaluate";
+import type { ReconciledConfig } from "./audit/policy-config";
+import type { AuditResult } from "./audit/report";
+
+// The SDK, the program, the pack and the YAML parser load on first use, not at start-up: --help and argument errors
+// answer at once (lib/config and lib/root need nothing but Node). `typeof import()` is a type only: nothing loads here.
+function lazy<T>(load: () => T): () => T {
+    let m: T | undefined;
+    return () => (m ??= load());
+}
+const yaml = lazy(() => require("yaml") as typeof import("yaml"));
+const thePack = lazy(() => require("../policy/policies") as typeof import("../policy/policies"));
+const settings = lazy(() => require("../policy/lib/settings") as typeof import("../policy/lib/settings"));
+const captureLib = lazy(() => require("./capture") as typeof import("./capture"));
+const stackConfig = lazy(() => require("./stack-config") as typeof import("./stack-config"));
+const evaluation = lazy(() => require("./audit/evaluate") as typeof import("./audit/evaluate"));
+const policyConfig = lazy(() => require("./audit/policy-config") as typeof import("./audit/policy-config"));
+const report = lazy(() => require("./audit/report") as typeof import("./audit/report"));
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
@@ -61,12 +73,21 @@ export class AuditInputError extends Error {
 export function packIdentity(): PackIdentity & { path: string } {
     const pkg = JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "package.json"), "utf8")) as { version?: string };
     if (!pkg.version) throw new Error("policy/package.json has no version (the analyzer server requires one)");
-    const manifest = parseYaml(fs.readFileSync(path.join(POLICY_DIR, "PulumiPolicy.yaml"), "utf8")) as { version?: string; name?: string } | null;
+    const manifest = yaml().parse(fs.readFileSync(path.join(POLICY_DIR, "PulumiPolicy.yaml"), "utf8")) as { version?: string; name?: string } | null;
     if (manifest?.version && String(manifest.version) !== pkg.version) {
         process.emitWarning(`policy/PulumiPolicy.yaml says version ${manifest.version}, policy/package.json ${pkg.version}; using the latter (the server does)`);
     }
     const rel = path.relative(process.cwd(), POLICY_DIR) || ".";
-    return { name: PACK_NAME, version: pkg.version, enforcementLevel: PACK_ENFORCEMENT_LEVEL, path: rel };
+    return { name: thePack().PACK_NAME, version: pkg.version, enforcementLevel: thePack().PACK_ENFORCEMENT_LEVEL, path: rel };
+}
+
+/** The stacks of the project: NAME of every Pulumi.NAME.yaml beside Pulumi.yaml, sorted. */
+export function stackNames(): string[] {
+    return fs
+        .readdirSync(PROJECT_DIR)
+        .map((f) => stackNameOf(f))
+        .filter((s): s is string => s !== undefined)
+        .sort();
 }
 
 export function stackNameOf(file: string): string | undefined {
@@ -77,7 +98,7 @@ export function stackNameOf(file: string): string | undefined {
 function secretStrings(c: Capture): string[] {
     const out = [...c.generatedSecrets];
     const walk = (v: unknown, secret: boolean) => {
-        if (isSecretValue(v)) return walk(v.value, true);
+        if (captureLib().isSecretValue(v)) return walk(v.value, true);
         if (typeof v === "string") {
             if (secret && v.length >= 16) out.push(v);
         } else if (Array.isArray(v)) v.forEach((x) => walk(x, secret));
@@ -94,22 +115,23 @@ function secretStrings(c: Capture): string[] {
 
 export async function runAudit(o: AuditOptions): Promise<AuditResult> {
     const stack = o.stack ?? stackNameOf(o.configFile);
-    if (!stack) throw new AuditInputError(`cannot tell the stack name from ${showPath(o.configFile)} (expected Pulumi.<stack>.yaml): add --stack NAME`);
+    if (!stack) throw new AuditInputError(`cannot tell the stack name from ${stackConfig().showPath(o.configFile)} (expected Pulumi.<stack>.yaml): add --stack NAME`);
     let file;
     try {
         // a regular file of bounded size, decoded like the CLI does; errors name file:line:column, never its text
-        file = readStackFile(o.configFile);
+        file = stackConfig().readStackFile(o.configFile);
     } catch (e) {
-        if (e instanceof StackFileError) throw new AuditInputError(e.message);
+        if (e instanceof stackConfig().StackFileError) throw new AuditInputError(e.message);
         throw e;
     }
     const stackFileText = file.text;
     const pack = packIdentity();
     let config: ReconciledConfig;
     try {
-        config = reconcilePolicyConfig(policies, o.policyConfigFile ? readPolicyConfigFile(o.policyConfigFile) : {}, o.policyConfigFile);
+        const { readPolicyConfigFile, reconcilePolicyConfig } = policyConfig();
+        config = reconcilePolicyConfig(thePack().policies, o.policyConfigFile ? readPolicyConfigFile(o.policyConfigFile) : {}, o.policyConfigFile);
     } catch (e) {
-        if (e instanceof PolicyConfigError) throw new AuditInputError(e.message);
+        if (e instanceof policyConfig().PolicyConfigError) throw new AuditInputError(e.message);
         throw e;
     }
     // Encrypted values cannot be read offline; the program only passes them on as secrets, so a placeholder will do.
@@ -125,22 +147,23 @@ export async function runAudit(o: AuditOptions): Promise<AuditResult> {
         const limit = Error.stackTraceLimit;
         Error.stackTraceLimit = o.stackTraces ? limit : 0;
         try {
-            capture = await captureProgram({ raw: file.raw, secrets, stack, preview: o.preview ?? false, sshAgentSocket });
+            capture = await captureLib().captureProgram({ raw: file.raw, secrets, stack, preview: o.preview ?? false, sshAgentSocket });
         } finally {
             Error.stackTraceLimit = limit;
         }
     } catch (e) {
-        if (e instanceof ConfigError) throw new AuditInputError(`${showPath(o.configFile)}: ${e.message}`);
+        if (e instanceof ConfigError) throw new AuditInputError(`${stackConfig().showPath(o.configFile)}: ${e.message}`);
         throw e;
     }
     o.inspect?.(capture);
+    const { analyzedResources, evaluate, PolicyRunError } = evaluation();
     const resources = analyzedResources(capture, { stack, project: PROJECT, preview: o.preview });
     let violations;
     try {
-        violations = await evaluate(resources, policies, config, pack);
+        violations = await evaluate(resources, thePack().policies, config, pack);
     } catch (e) {
         const cause = e instanceof PolicyRunError ? e.cause : e;
-        if (cause instanceof SettingsError) throw new AuditInputError(cause.message);
+        if (cause instanceof settings().SettingsError) throw new AuditInputError(cause.message);
         throw e;
     }
     const secretValues = secretStrings(capture);
@@ -151,16 +174,16 @@ export async function runAudit(o: AuditOptions): Promise<AuditResult> {
         stackFileText,
         preview: o.preview ?? false,
         pack: { name: pack.name, version: pack.version, path: pack.path },
-        policies: catalog.map(({ policy: p, metadata }) => ({
+        policies: thePack().catalog.map(({ policy: p, metadata }) => ({
             name: p.name,
             description: p.description,
             level: config[p.name]?.enforcementLevel ?? p.enforcementLevel ?? pack.enforcementLevel,
             severity: p.severity,
-            kind: isStackPolicy(p) ? ("stack" as const) : ("resource" as const),
+            kind: thePack().isStackPolicy(p) ? ("stack" as const) : ("resource" as const),
             metadata,
         })),
         resourceCount: resources.length,
-        violations: violations.map((v) => ({ ...v, message: maskSecrets(v.message, secretValues), description: maskSecrets(v.description, secretValues) })),
+        violations: violations.map((v) => ({ ...v, message: report().maskSecrets(v.message, secretValues), description: report().maskSecrets(v.description, secretValues) })),
         policyConfigFile: o.policyConfigFile,
     };
 }
@@ -168,16 +191,16 @@ export async function runAudit(o: AuditOptions): Promise<AuditResult> {
 export function render(r: AuditResult, format: Format): string {
     switch (format) {
         case "json":
-            return JSON.stringify(toJson(r), null, 2) + "\n";
+            return JSON.stringify(report().toJson(r), null, 2) + "\n";
         case "sarif":
-            return JSON.stringify(toSarif(r), null, 2) + "\n";
+            return JSON.stringify(report().toSarif(r), null, 2) + "\n";
         default:
-            return formatText(r);
+            return report().formatText(r);
     }
 }
 
 export function exitCodeOf(r: AuditResult): number {
-    return counts(r.violations).mandatory > 0 ? EXIT_POLICY_VIOLATION : EXIT_OK;
+    return report().counts(r.violations).mandatory > 0 ? EXIT_POLICY_VIOLATION : EXIT_OK;
 }
 
 const USAGE = `usage: npm run audit -- (--stack NAME | --config FILE) [--policy-pack-config FILE] [--format text|json|sarif]
@@ -224,6 +247,13 @@ export async function main(argv: string[]): Promise<number> {
     if (!args.stack && !args.config) return fail(`give --stack NAME or --config FILE\n${USAGE}`);
     if (args.stack !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(args.stack)) return fail(`invalid stack name ${JSON.stringify(escapeText(args.stack))}`);
     const configFile = args.config ?? path.join(PROJECT_DIR, `Pulumi.${args.stack}.yaml`);
+    if (args.config === undefined && !fs.existsSync(configFile)) {
+        const stacks = stackNames();
+        return fail(
+            `cannot read stack config ${escapeText(path.relative(process.cwd(), configFile) || configFile, 300)}: ENOENT: no stack "${args.stack}"; ` +
+                (stacks.length ? `the stacks here: ${stacks.join(", ")}` : `no Pulumi.<stack>.yaml in ${escapeText(PROJECT_DIR, 300)}`),
+        );
+    }
     try {
         const result = await runAudit({
             configFile,
@@ -232,8 +262,12 @@ export async function main(argv: string[]): Promise<number> {
             preview: args.preview,
         });
         const text = render(result, format as Format);
-        if (args.output) fs.writeFileSync(args.output, text);
-        else process.stdout.write(text);
+        if (args.output) {
+            fs.writeFileSync(args.output, text);
+            // stdout stays empty (the report is in the file); the summary goes where messages go
+            const c = report().counts(result.violations);
+            process.stderr.write(`${result.stack}: ${c.mandatory} mandatory, ${c.advisory} advisory violation(s); ${format} report written to ${escapeText(args.output, 300)}\n`);
+        } else process.stdout.write(text);
         return exitCodeOf(result);
     } catch (e) {
         if (e instanceof AuditInputError) return fail(e.message);

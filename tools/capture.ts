@@ -10,11 +10,11 @@ import * as os from "os";
 import * as path from "path";
 import { RawConfig } from "../lib/config";
 import { deployStack } from "../lib/program";
-import { REMOTE_COMMAND_TYPE, factsOf, StepFacts } from "../lib/facts";
+import { REMOTE_COMMAND_TYPE, factsOf, StepFacts } from "@seed-web/facts";
 
 /** The engine's marker for a secret value: { [SIG_KEY]: SECRET_SIG, value }. */
-export const SIG_KEY = "4dabf18193072939515e22adb298388d";
-export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export const SIG_KEY = pulumi.runtime.specialSigKey;
+export const SECRET_SIG = pulumi.runtime.specialSecretSig;
 
 export interface CapturedResource {
     type: string;

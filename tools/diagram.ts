@@ -1,14 +1,15 @@
 // Mermaid diagrams of a stack, generated from the same topology model the program deploys, with the audit's
 // violations marked on the hosts they concern.
 //   npm run diagram -- --stack dev            → docs/dev.md
-//   npm run diagram -- --config FILE [--out F]
+//   npm run diagram -- --config FILE [--out F]     (--help: the options; unknown options are refused, exit 2)
 //   npm run diagram -- --all                  → every shipped stack (Pulumi.*.yaml)
 import * as fs from "fs";
 import * as path from "path";
+import { parseArgs } from "util";
 import { escapeText, loadConfig, RawConfig } from "../lib/config";
-import { STEP_NAMES } from "../lib/facts";
+import { STEP_NAMES } from "@seed-web/facts";
 import { buildTopology, HostNode, NODE_EXPORTER_PORT, STATUS_PORT, Topology } from "../lib/topology";
-import { runAudit } from "./audit";
+import { runAudit, stackNames } from "./audit";
 import { PROJECT_DIR, readStackFile, showPath, stackFilePath } from "./stack-config";
 
 export interface MarkedViolation {
@@ -118,32 +119,59 @@ export async function diagramFor(configFile: string, stack: string): Promise<str
 export const SHIPPED_STACKS = ["dev", "hardened", "distributed"];
 export const DOCS_DIR = path.join(PROJECT_DIR, "docs");
 
-async function main(argv: string[]): Promise<number> {
-    const arg = (flag: string) => {
-        const i = argv.indexOf(flag);
-        return i >= 0 ? argv[i + 1] : undefined;
-    };
-    const jobs: { file: string; stack: string; out: string }[] = [];
-    if (argv.includes("--all")) {
-        for (const s of SHIPPED_STACKS) jobs.push({ file: stackFilePath(s), stack: s, out: path.join(DOCS_DIR, `${s}.md`) });
-    } else if (arg("--stack")) {
-        const s = arg("--stack")!;
-        if (!/^[A-Za-z0-9_.-]{1,100}$/.test(s) || s.startsWith(".")) {
-            process.stderr.write(`invalid stack name ${JSON.stringify(escapeText(s))}\n`);
-            return 2;
-        }
-        jobs.push({ file: stackFilePath(s), stack: s, out: arg("--out") ?? path.join(DOCS_DIR, `${s}.md`) });
-    } else if (arg("--config")) {
-        const file = arg("--config")!;
-        const s = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file))?.[1] ?? "stack";
-        jobs.push({ file, stack: s, out: arg("--out") ?? path.join(DOCS_DIR, `${s}.md`) });
-    } else {
-        process.stderr.write("usage: npm run diagram -- --stack NAME | --config FILE [--out FILE] | --all\n");
+const USAGE = `usage: npm run diagram -- (--stack NAME | --config FILE) [--out FILE] | --all
+  --stack NAME   Pulumi.NAME.yaml of the project → docs/NAME.md
+  --config FILE  any stack file → docs/<stack>.md (stack name from Pulumi.<stack>.yaml)
+  --out FILE     write there instead (with --stack or --config)
+  --all          every shipped stack (${SHIPPED_STACKS.join(", ")}) → docs/
+exit codes: 0 written, 2 bad arguments or stack file`;
+
+export async function main(argv: string[]): Promise<number> {
+    let args;
+    try {
+        args = parseArgs({
+            args: argv,
+            strict: true,
+            allowPositionals: false,
+            options: {
+                stack: { type: "string" },
+                config: { type: "string" },
+                out: { type: "string" },
+                all: { type: "boolean", default: false },
+                help: { type: "boolean", short: "h", default: false },
+            },
+        }).values;
+    } catch (e) {
+        process.stderr.write(`error: ${escapeText((e as Error).message, 300)}\n${USAGE}\n`);
         return 2;
+    }
+    if (args.help) {
+        process.stdout.write(USAGE + "\n");
+        return 0;
+    }
+    const fail = (message: string) => {
+        process.stderr.write(`error: ${message}\n${USAGE}\n`);
+        return 2;
+    };
+    const chosen = [args.all && "--all", args.stack !== undefined && "--stack", args.config !== undefined && "--config"].filter(Boolean);
+    if (chosen.length !== 1) return fail(chosen.length ? `${chosen.join(" and ")} exclude each other` : "give --stack NAME, --config FILE or --all");
+    if (args.all && args.out !== undefined) return fail("--out goes with --stack or --config, not --all");
+    const jobs: { file: string; stack: string; out: string }[] = [];
+    if (args.all) {
+        for (const s of SHIPPED_STACKS) jobs.push({ file: stackFilePath(s), stack: s, out: path.join(DOCS_DIR, `${s}.md`) });
+    } else if (args.stack !== undefined) {
+        const s = args.stack;
+        if (!/^[A-Za-z0-9_.-]{1,100}$/.test(s) || s.startsWith(".")) return fail(`invalid stack name ${JSON.stringify(escapeText(s))}`);
+        jobs.push({ file: stackFilePath(s), stack: s, out: args.out ?? path.join(DOCS_DIR, `${s}.md`) });
+    } else {
+        const file = args.config!;
+        const s = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file))?.[1] ?? "stack";
+        jobs.push({ file, stack: s, out: args.out ?? path.join(DOCS_DIR, `${s}.md`) });
     }
     for (const j of jobs) {
         if (!fs.existsSync(j.file)) {
-            process.stderr.write(`no stack file ${showPath(j.file)}\n`);
+            const stacks = stackNames();
+            process.stderr.write(`error: no stack file ${showPath(j.file)}${stacks.length ? `; the stacks here: ${stacks.join(", ")}` : ""}\n`);
             return 2;
         }
         fs.mkdirSync(path.dirname(j.out), { recursive: true });

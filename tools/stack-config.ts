@@ -10,7 +10,9 @@ import * as path from "path";
 import { isMap, isScalar, isSeq, LineCounter, Node, parseDocument } from "yaml";
 import { escapeText, PROJECT, RawConfig } from "../lib/config";
 
-export const PROJECT_DIR = path.join(__dirname, "..");
+import { PROJECT_DIR } from "../lib/root";
+
+export { PROJECT_DIR };
 
 /** Largest stack file (and policy config file) read, in bytes. */
 export const MAX_STACK_FILE_BYTES = 64 * 1024;

@@ -1,7 +1,7 @@
 // The stack as policies see it: hosts, their roles and the typed facts of each provisioning step.
 //
 // Built from `args.resources` of a stack validation. Facts come only from `triggers[0]` of the remote commands
-// (see lib/facts.ts); shell text is never read. Docker containers named `<host>` add their host to the set.
+// (see packages/facts/index.ts, @seed-web/facts); shell text is never read. Docker containers named `<host>` add their host to the set.
 //
 // Unknown values (see ./unknown.ts): a command whose facts cannot even be identified during preview (its `triggers`
 // or the facts' `schema`/`step`/`host` are unknown) is kept as *unresolved*, attributed to a host and step through
@@ -10,7 +10,7 @@
 
 import type { PolicyResource } from "@pulumi/policy";
 import type { Role } from "../../lib/config";
-import { factsOf, REMOTE_COMMAND_TYPE, STEP_NAMES, StepFacts, StepName } from "../../lib/facts";
+import { factsOf, REMOTE_COMMAND_TYPE, STEP_NAMES, StepFacts, StepName } from "@seed-web/facts";
 import { CannotDecideYet, isUnknownValueError, UnknownValueErrorLike } from "./unknown";
 
 export const DOCKER_CONTAINER_TYPE = "docker:index/container:Container";

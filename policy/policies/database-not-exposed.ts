@@ -3,8 +3,11 @@
 // Violations:
 // - the database listens on a non-loopback address and its host has no deny-by-default firewall, or the firewall
 //   opens the database port to everybody, or to an address that is not one of the application hosts;
-// - a Docker container publishes the database port on a non-loopback address of the Docker machine (published
-//   ports bypass any firewall inside the container).
+// - a Docker container publishes the database port on a non-loopback address of the Docker machine and the
+//   container's own firewall does not filter it. A published port bypasses the Docker machine's firewall (Docker's
+//   DNAT rules forward it before the machine's INPUT chain), then enters the container, whose ufw (the firewall step
+//   runs inside the container) still filters it: with a deny-by-default firewall that keeps the port closed, the
+//   published port reaches nothing.
 // A database on its own host that only the application hosts may reach is fine.
 
 import { list, stackPolicy } from "../lib/define";
@@ -67,7 +70,8 @@ export const databaseNotExposed = stackPolicy<DatabaseNotExposedSettings>({
                     ? `${SWITCH.dbBind} (the application runs on ${host} too), or ${SWITCH.firewall}`
                     : `${SWITCH.firewall} (the firewall then opens ${port} only to the application hosts)`;
                 const fw = model.step(host, "firewall");
-                if (!fw || fw.facts.defaultInbound !== "deny") {
+                const denies = fw?.facts.defaultInbound === "deny";
+                if (!fw || !denies) {
                     report(
                         `MySQL on ${host} listens on ${bindAddress}:${port} and ${host} has ${fw ? "a firewall that accepts inbound traffic by default" : "no firewall"}: ` +
                             `anyone who reaches ${host} can connect to the database. Fix: ${fix}.`,
@@ -80,7 +84,7 @@ export const databaseNotExposed = stackPolicy<DatabaseNotExposedSettings>({
                 if (open.length > 0) {
                     report(
                         `MySQL on ${host} listens on ${bindAddress}:${port} and ${host}'s firewall opens ${port} to everybody. ` +
-                            `Fix: remove ${port} from ${SWITCH.firewallAllowPorts}; ${fix}.`,
+                            `Fix: remove ${port} from ${SWITCH.firewallAllowPorts}${shared ? `, or ${SWITCH.dbBind} (the application runs on ${host} too)` : ""}.`,
                         fw.urn,
                     );
                     return;
@@ -98,7 +102,7 @@ export const databaseNotExposed = stackPolicy<DatabaseNotExposedSettings>({
                         `MySQL on ${host} listens on ${bindAddress}:${port} and ${host}'s firewall lets ${list(strangers)} reach ` +
                             `${port}, which ${strangers.length > 1 ? "are not application hosts" : "is not an application host"} ` +
                             `(${list(appAddresses) || "none"}${peerAddresses.length ? `; replication peers: ${list(peerAddresses)}` : ""}). Fix: allow ${port} only from the application hosts ` +
-                            `(the program's firewall rules do so with ${SWITCH.firewall}).`,
+                            `(the program's own firewall rules do; remove other rules for ${port}).`,
                         fw.urn,
                     );
                 }
@@ -112,6 +116,10 @@ export const databaseNotExposed = stackPolicy<DatabaseNotExposedSettings>({
                 const dbPorts = new Set(settings.databasePorts);
                 const db = model.step(host, "database");
                 if (db) dbPorts.add(db.facts.port);
+                // The container's own firewall filters what a published port forwards into it.
+                const fw = model.step(host, "firewall");
+                const filtered = (port: number) =>
+                    fw?.facts.defaultInbound === "deny" && !fw.facts.rules.some((r) => r.port === port && isAnywhere(r.from));
                 const ports: unknown = container.props.ports;
                 if (ports === undefined || ports === null) return;
                 if (!Array.isArray(ports)) {
@@ -121,11 +129,13 @@ export const databaseNotExposed = stackPolicy<DatabaseNotExposedSettings>({
                     if (!dbPorts.has(p.internal)) continue;
                     // The Docker provider publishes on every interface when no ip is given.
                     const ip = p.ip === undefined || p.ip === "" ? "0.0.0.0" : p.ip;
-                    if (isLoopback(ip)) continue;
+                    if (isLoopback(ip) || filtered(p.internal)) continue;
                     report(
                         `container ${host} publishes the database port ${p.internal} on ${ip}:${p.external ?? p.internal}, ` +
-                            `reachable from the network (a published port bypasses any firewall inside the container). ` +
-                            `Fix: in ${SWITCH.hosts}, drop dbPort from ${host}'s connection or set its bindAddress to 127.0.0.1.`,
+                            `reachable from the network: a published port bypasses the Docker machine's firewall, and ` +
+                            `${fw ? "the container's firewall accepts inbound traffic by default or opens " + p.internal + " to everybody" : "the container has no firewall of its own"}. ` +
+                            `Fix: in ${SWITCH.hosts}, drop dbPort from ${host}'s connection or set its bindAddress to 127.0.0.1, ` +
+                            `or ${SWITCH.firewall} (the container's firewall then keeps ${p.internal} closed).`,
                         container.urn,
                     );
                 }

@@ -13,8 +13,10 @@ export const firewallRequiredMetadata: PolicyMetadata = {
     improvement: "Add a firewall in front of every server",
     remediationSteps:
         "Run `pulumi config set seed-web:firewall true`: every host then gets a ufw firewall that denies inbound " +
-        "traffic by default and opens only seed-web:firewallAllowPorts (22, 80, 443) to everybody, and the database " +
-        "port only to the application hosts.",
+        "traffic by default and opens to everybody only the ports its roles serve (SSH, and 80/443 on the entry point) " +
+        "plus seed-web:firewallAllowPorts (extra public ports, none by default), and the database port only to the " +
+        "application hosts. This policy's publicPorts setting (default 22, 80, 443) lists the ports a firewall may " +
+        "open to everybody.",
     fix: "`seed-web:firewall true`",
 };
 

@@ -2,9 +2,13 @@
 // policy/, port on the first line of stdout), driven over gRPC like the engine drives it (GetAnalyzerInfo, Configure
 // with the reconciled config, Analyze per resource with its inputs, AnalyzeStack with every resource's outputs;
 // properties as google.protobuf.Struct, secrets in their wire form). Its verdicts must be the offline audit's.
+// Twice: the pack in the tree (policy/), and the pack `npm pack` makes of it (what `pulumi policy publish` uploads),
+// unpacked into an empty directory with only its public dependencies: it must load and answer on its own.
 
 import * as assert from "assert";
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { PROJECT } from "../../lib/config";
 import { catalog, PACK_NAME, policies } from "../../policy/policies";
@@ -69,19 +73,56 @@ function key(policy: string, urn: string, level: string): string {
     return `${policy} ${level} ${urn}`;
 }
 
-describe("the pack over the real analyzer protocol (run-policy-pack + gRPC)", function () {
-    this.timeout(30000);
+/** The names of the project's workspace packages (they are not on the registry: a pack cannot depend on them). */
+function workspaceNames(): Set<string> {
+    const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { workspaces?: string[] };
+    return new Set((root.workspaces ?? []).map((w) => (JSON.parse(fs.readFileSync(path.join(ROOT, w, "package.json"), "utf8")) as { name: string }).name));
+}
+
+/**
+ * `npm pack` of policy/ (its prepack script builds it, incrementally), unpacked into an empty temporary
+ * directory whose node_modules links every package the project installed except its workspace packages: what the
+ * CLI's install of a published pack gives it. Returns the pack's directory.
+ */
+function packedPolicy(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-pack-"));
+    const out = execFileSync("npm", ["pack", "--json", "--pack-destination", dir], { cwd: path.join(ROOT, "policy"), encoding: "utf8" });
+    const tarball = (JSON.parse(out) as { filename: string }[])[0].filename;
+    execFileSync("tar", ["-xzf", path.join(dir, tarball), "-C", dir]);
+    const skip = workspaceNames();
+    const link = (from: string, to: string, prefix: string) => {
+        fs.mkdirSync(to, { recursive: true });
+        for (const e of fs.readdirSync(from)) {
+            if (e.startsWith(".") || skip.has(prefix + e)) continue;
+            if (e.startsWith("@") && !prefix) link(path.join(from, e), path.join(to, e), `${e}/`);
+            else fs.symlinkSync(path.join(from, e), path.join(to, e));
+        }
+    };
+    link(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "");
+    return path.join(dir, "package");
+}
+
+const PACKS: { title: string; dir: () => string }[] = [
+    { title: "the pack in the tree (policy/)", dir: () => path.join(ROOT, "policy") },
+    { title: "the published pack (npm pack of policy/, unpacked alone)", dir: packedPolicy },
+];
+
+for (const pack of PACKS) describe(`${pack.title} over the real analyzer protocol (run-policy-pack + gRPC)`, function () {
     let proc: ChildProcess | undefined;
+    let packDir: string;
     let client: Record<string, unknown> & { close(): void };
     let resources: AnalyzedResource[];
     const stack = "dev";
     const root = `urn:pulumi:${stack}::${PROJECT}::pulumi:pulumi:Stack::${PROJECT}-${stack}`;
 
-    before(async () => {
+    before(async function () {
+        this.timeout(60000);   // real processes (npm pack, tar, the pack's server) on a busy machine
+        packDir = pack.dir();
         // No engine: run-policy-pack drops the engine address, and the pack never calls back (no logging); a closed
-        // port stands in for it.
-        proc = spawn(process.execPath, [path.join(ROOT, "node_modules/@pulumi/pulumi/cmd/run-policy-pack"), "127.0.0.1:1", "."], {
-            cwd: path.join(ROOT, "policy"),
+        // port stands in for it. The runner is the pack's own @pulumi/pulumi, as the CLI runs it.
+        const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
+        proc = spawn(process.execPath, [runner, "127.0.0.1:1", "."], {
+            cwd: packDir,
             env: { ...process.env, NODE_OPTIONS: "" },
             stdio: ["ignore", "pipe", "pipe"],
         });
@@ -104,6 +145,7 @@ describe("the pack over the real analyzer protocol (run-policy-pack + gRPC)", fu
     after(() => {
         client?.close();
         if (proc && proc.exitCode === null) proc.kill("SIGTERM");
+        if (packDir && !packDir.startsWith(ROOT)) fs.rmSync(path.dirname(packDir), { recursive: true, force: true });
     });
 
     async function overGrpc(config: ReconciledConfig): Promise<string[]> {

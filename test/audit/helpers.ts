@@ -4,9 +4,11 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { PROJECT_DIR } from "../../lib/root";
 
-export const ROOT = path.join(__dirname, "..", "..");
-export const AUDIT = path.join(ROOT, "tools", "audit.ts");
+export const ROOT = PROJECT_DIR;   // also from the compiled tests in bin/
+/** What `npm run audit --` runs: the compiled tool (tools/run.js, which builds first when a source changed). */
+export const AUDIT = path.join(ROOT, "tools", "run.js");
 
 export interface CliRun {
     code: number | null;
@@ -14,10 +16,10 @@ export interface CliRun {
     stderr: string;
 }
 
-/** `node -r ts-node/register/transpile-only tools/audit.ts ...args` (what `npm run audit --` runs), from the project root. */
+/** `node tools/run.js tools/audit.ts ...args` (what `npm run audit --` runs), from the project root. */
 export function runCli(args: string[]): Promise<CliRun> {
     return new Promise((resolve, reject) => {
-        const p = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", AUDIT, ...args], {
+        const p = spawn(process.execPath, [AUDIT, "tools/audit.ts", ...args], {
             cwd: ROOT,
             env: { ...process.env, NODE_OPTIONS: "" },
             stdio: ["ignore", "pipe", "pipe"],
@@ -29,6 +31,24 @@ export function runCli(args: string[]): Promise<CliRun> {
         p.on("error", reject);
         p.on("close", (code) => resolve({ code, stdout, stderr }));
     });
+}
+
+/** main() of tools/audit.ts in this process (no child process: the SDK and the program are loaded once): exit code,
+ * stdout and stderr. One at a time (it swaps process.stdout/stderr.write). */
+export async function runInProcess(args: string[]): Promise<CliRun & { code: number }> {
+    const { main } = await import("../../tools/audit");
+    let stderr = "";
+    let stdout = "";
+    const err = process.stderr.write.bind(process.stderr);
+    const out = process.stdout.write.bind(process.stdout);
+    process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
+    process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
+    try {
+        return { code: await main(args), stderr, stdout };
+    } finally {
+        process.stderr.write = err;
+        process.stdout.write = out;
+    }
 }
 
 let tmp: string | undefined;

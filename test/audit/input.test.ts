@@ -2,27 +2,13 @@
 // unknown value echoed.
 
 import * as assert from "assert";
-import { main } from "../../tools/audit";
 import { RESERVED_DATABASES, RESERVED_USERS } from "../../lib/config";
-import { runCli, tmpFile } from "./helpers";
+import { runCli, runInProcess, tmpFile } from "./helpers";
 
 const SECRET = "Hunter2AuditPlanted";
 
 /** main() in this process (a child process per case would take seconds each): exit code and stderr. */
-async function audit(args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
-    let stderr = "";
-    let stdout = "";
-    const err = process.stderr.write.bind(process.stderr);
-    const out = process.stdout.write.bind(process.stdout);
-    process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
-    process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
-    try {
-        return { code: await main(args), stderr, stdout };
-    } finally {
-        process.stderr.write = err;
-        process.stdout.write = out;
-    }
-}
+const audit = runInProcess;
 
 const stack = (name: string, lines: string[]) => tmpFile(`Pulumi.${name}.yaml`, ["config:", ...lines.map((l) => `  ${l}`), ""].join("\n"));
 

@@ -11,7 +11,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import type { Role, TlsMode } from "../../lib/config";
-import { FACTS_SCHEMA, FirewallRule, REMOTE_COMMAND_TYPE, StepFacts, StepName } from "../../lib/facts";
+import { FACTS_SCHEMA, FirewallRule, REMOTE_COMMAND_TYPE, StepFacts, StepName } from "@seed-web/facts";
 import { catalog, isResourcePolicy, isStackPolicy, SeedPolicy } from "../../policy/policies";
 import { DOCKER_CONTAINER_TYPE } from "../../policy/lib/model";
 import { isUnknownValueError, UnknownValueErrorLike } from "../../policy/lib/unknown";

@@ -7,8 +7,9 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { catalog, metadataByName, PACK_NAME, policies } from "../../policy/policies";
 import { SettingsError } from "../../policy/lib/settings";
 import { fixedDesign, policy, resources, runPack, runStack, seedDesign, summary } from "./fixtures";
+import { PROJECT_DIR } from "../../lib/root";
 
-const POLICY_DIR = path.join(__dirname, "..", "..", "policy");
+const POLICY_DIR = path.join(PROJECT_DIR, "policy");
 
 describe("policy pack", () => {
     it("has the expected policies with stable names, default levels and metadata", () => {

@@ -16,6 +16,7 @@ import {
     toPolicyResource,
     toPolicyResources,
 } from "./fixtures";
+import { firewallRequiredMetadata } from "../../policy/policies/firewall-required";
 
 const stack = (name: string) => policy<StackValidationPolicy>(name);
 
@@ -61,6 +62,13 @@ describe("firewall-required", () => {
         assert.match(m[0], /opens port 8080 to everybody; only 22, 80, 443 may be public/);
         assert.match(m[0], /seed-web:firewallAllowPorts/);
         assert.deepStrictEqual(await messages("firewall-required", hosts, { publicPorts: [22, 80, 443, 8080] }), []);
+    });
+
+    it("the remediation tells seed-web:firewallAllowPorts (extra public ports) from the policy's publicPorts (22, 80, 443)", () => {
+        const text = firewallRequiredMetadata.remediationSteps;
+        assert.doesNotMatch(text, /firewallAllowPorts \(22, 80, 443\)/);
+        assert.match(text, /seed-web:firewallAllowPorts \(extra public ports, none by default\)/);
+        assert.match(text, /publicPorts setting \(default 22, 80, 443\)/);
     });
 
     it("a port open only to one address is not public", async () => {
@@ -153,7 +161,7 @@ describe("database-not-exposed", () => {
     it("the database step's own port counts as a database port; databasePorts adds more", async () => {
         const hosts = seedDesign().map((h) => ({
             ...h,
-            firewall: true,
+            firewall: false,   // the container's own firewall would filter them (next tests)
             db: { bindAddress: "127.0.0.1", port: 3307 },
             container: { ports: [{ internal: 3307, external: 3307, ip: "0.0.0.0" }, { internal: 5432, external: 5432, ip: "0.0.0.0" }] },
         }));
@@ -161,6 +169,33 @@ describe("database-not-exposed", () => {
         assert.strictEqual(m.length, 1);
         assert.match(m[0], /database port 3307/);
         assert.strictEqual((await messages("database-not-exposed", hosts, { databasePorts: [3306, 5432] })).length, 2);
+    });
+
+    it("a firewall already on is never the fix: a deny-by-default firewall that opens 3306 to everybody, or to a stranger", async () => {
+        const open = [...PUBLIC_RULES, { port: 3306, proto: "tcp" as const, from: "any" }];
+        const shared = await messages("database-not-exposed", seedDesign().map((h) => ({ ...h, firewall: { rules: open }, container: undefined })));
+        assert.strictEqual(shared.length, 1);
+        assert.match(shared[0], /web-01's firewall opens 3306 to everybody\. Fix: remove 3306 from `seed-web:firewallAllowPorts`, or `pulumi config set seed-web:dbBindAddress 127\.0\.0\.1`/);
+        const separate = await messages("database-not-exposed", dbHost({ firewall: { rules: open } }));
+        const stranger = await messages("database-not-exposed", dbHost({ firewall: { rules: [...PUBLIC_RULES, { port: 3306, proto: "tcp" as const, from: "10.0.0.0/8" }] } }));
+        for (const m of [...shared, ...separate, ...stranger]) assert.doesNotMatch(m, /seed-web:firewall true/, m);
+        assert.strictEqual(separate.length + stranger.length, 2);
+    });
+
+    it("a published database port bypasses the Docker machine's firewall; the container's own deny-by-default firewall still filters it", async () => {
+        const published = (firewall: FakeHost["firewall"]) =>
+            seedDesign().map((h) => ({ ...h, firewall, container: { ports: [{ internal: 3306, external: 3306, ip: "0.0.0.0" }] } }));
+        // firewall on, 3306 closed: MySQL on 0.0.0.0 inside the container, the published port reaches nothing
+        assert.deepStrictEqual(await messages("database-not-exposed", published(true)), []);
+        const none = await messages("database-not-exposed", published(false));
+        const container = none.find((m) => m.startsWith("container "))!;
+        assert.match(container, /a published port bypasses the Docker machine's firewall, and the container has no firewall of its own/);
+        assert.doesNotMatch(container, /firewall inside the container/);
+        assert.match(container, /seed-web:firewall true/);
+        const open = await messages("database-not-exposed", published({ rules: [...PUBLIC_RULES, { port: 3306, proto: "tcp", from: "any" }] }));
+        assert.match(open.find((m) => m.startsWith("container "))!, /the container's firewall accepts inbound traffic by default or opens 3306 to everybody/);
+        const allow = await messages("database-not-exposed", published({ defaultInbound: "allow", rules: [] }));
+        assert.ok(allow.some((m) => m.startsWith("container web-01 publishes")), allow.join("\n"));
     });
 
     it("a host with the db role whose database step carries no facts is not assumed safe", async () => {

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { loadConfig } from "../../lib/config";
 import { buildTopology } from "../../lib/topology";
-import { diagramFor, DOCS_DIR, hostOfResource, renderDiagram, SHIPPED_STACKS } from "../../tools/diagram";
+import { diagramFor, DOCS_DIR, hostOfResource, main, renderDiagram, SHIPPED_STACKS } from "../../tools/diagram";
 import { stackFilePath } from "../../tools/stack-config";
 
 describe("diagrams", () => {
@@ -26,6 +26,50 @@ describe("diagrams", () => {
         assert.match(text, /subgraph web_01\["web-01 · web, app, db · no firewall"\]/);
         assert.match(text, /audit_web_01>"✖ firewall-required \(mandatory\)"\]:::mandatory/);
         assert.match(text, /audit_stack>"⚠ monitoring-enabled \(advisory\)"\]:::advisory/);
+    });
+
+    describe("the CLI's arguments (util.parseArgs)", () => {
+        /** main() in this process: exit code, stdout, stderr. */
+        async function cli(args: string[]) {
+            let stdout = "";
+            let stderr = "";
+            const out = process.stdout.write.bind(process.stdout);
+            const err = process.stderr.write.bind(process.stderr);
+            process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
+            process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
+            try {
+                return { code: await main(args), stdout, stderr };
+            } finally {
+                process.stdout.write = out;
+                process.stderr.write = err;
+            }
+        }
+        const docs = () => SHIPPED_STACKS.map((s) => fs.statSync(path.join(DOCS_DIR, `${s}.md`)).mtimeMs);
+
+        it("--help: the usage on stdout, exit 0", async () => {
+            const r = await cli(["--help"]);
+            assert.strictEqual(r.code, 0);
+            assert.match(r.stdout, /^usage: npm run diagram -- /);
+            assert.strictEqual(r.stderr, "");
+        });
+
+        it("an unknown or misspelt option is refused (exit 2) and writes nothing: `--stack dev --outt x`", async () => {
+            const before = docs();
+            for (const args of [["--stack", "dev", "--outt", "x"], ["--stack", "dev", "x"], ["--all", "--stack", "dev"], ["--all", "--out", "x"], []]) {
+                const r = await cli(args);
+                assert.strictEqual(r.code, 2, args.join(" "));
+                assert.match(r.stderr, /^error: .*\nusage: /, args.join(" "));
+                assert.strictEqual(r.stdout, "", args.join(" "));
+            }
+            assert.match((await cli(["--stack", "dev", "--outt", "x"])).stderr, /Unknown option '--outt'/);
+            assert.deepStrictEqual(docs(), before);
+        });
+
+        it("a missing stack lists the stacks there", async () => {
+            const r = await cli(["--stack", "nosuchstack"]);
+            assert.strictEqual(r.code, 2);
+            assert.match(r.stderr, /no stack file .*Pulumi\.nosuchstack\.yaml; the stacks here: dev, distributed, hardened/);
+        });
     });
 
     it("attributes a resource to its host by name", () => {

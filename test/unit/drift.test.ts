@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { loadConfig, RawConfig } from "../../lib/config";
-import { STEP_NAMES } from "../../lib/facts";
+import { STEP_NAMES } from "@seed-web/facts";
 import { SCRIPTS_DIR } from "../../lib/steps";
 import { captureProgram, plannedCommands } from "../../tools/capture";
 import { prng } from "./prng";
@@ -100,7 +100,7 @@ const accepts = (raw: RawConfig) => {
 };
 
 describe("drift guard: every value the config accepts passes the scripts' own input checks", function () {
-    this.timeout(120000);
+    this.timeout(600000);   // real bash processes (one per OS, every distinct command): generous on a busy machine
     let dir: string;
     before(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-drift-"));
@@ -166,7 +166,7 @@ describe("drift guard: every value the config accepts passes the scripts' own in
             fs.writeFileSync(path.join(out, "run.sh"), script);
             const r = spawnSync("bash", [path.join(out, "run.sh")], {
                 env: { PATH: process.env.PATH, OUT: out, LEMP_CHECK_ONLY: "1", LEMP_OS_RELEASE: path.join(dir, release) },
-                timeout: 60000,
+                timeout: 540000,
                 maxBuffer: 1 << 20,
             });
             assert.strictEqual(r.status, 0, `${r.error ?? ""} ${r.stderr}`);

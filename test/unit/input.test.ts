@@ -9,6 +9,7 @@ import * as path from "path";
 import { ConfigError, loadConfig, MAX_HOSTS, MAX_LIST_LENGTH, RawConfig, REPLICATION_USER, StackConfig } from "../../lib/config";
 import { buildTopology } from "../../lib/topology";
 import { MAX_STACK_FILE_BYTES, readStackFile, StackFileError } from "../../tools/stack-config";
+import { PROJECT_DIR } from "../../lib/root";
 
 const SECRET = "hunter2-Planted-Secret";
 const KEY_MATERIAL = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----";
@@ -51,7 +52,7 @@ describe("hostile input", () => {
         });
         it("the replication user is one exported constant (scripts/database.sh uses the same name)", () => {
             assert.strictEqual(REPLICATION_USER, "repl");
-            const script = fs.readFileSync(path.join(__dirname, "..", "..", "scripts", "database.sh"), "utf8");
+            const script = fs.readFileSync(path.join(PROJECT_DIR, "scripts", "database.sh"), "utf8");
             assert.match(script, new RegExp(`REPL_USER=${REPLICATION_USER}\\b`));
         });
     });

@@ -6,7 +6,7 @@ import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import { parse } from "yaml";
 import { DEFAULTS } from "../../lib/config";
-import { factsOf, REMOTE_COMMAND_TYPE, StepFacts } from "../../lib/facts";
+import { factsOf, REMOTE_COMMAND_TYPE, StepFacts } from "@seed-web/facts";
 import { Capture, captureProgram, CapturedResource, isSecretValue, plannedCommands, reveal } from "../../tools/capture";
 import { PROJECT_DIR, readStackFile, stackFilePath } from "../../tools/stack-config";
 
@@ -43,14 +43,14 @@ describe("program (under mocks)", function () {
             const names = dev.resources.map((r) => `${r.type} ${r.name}`);
             for (const expected of [
                 "seed-web:index:WebStack seed-web",
-                "seed-web:infra:DockerPlatform docker",
-                "docker:index/image:Image docker-image",
-                "docker:index/network:Network docker-network",
-                "tls:index/privateKey:PrivateKey docker-ssh-key",
+                "seed-web:infra:DockerPlatform seed-web-docker",
+                "docker:index/image:Image seed-web-docker-image",
+                "docker:index/network:Network seed-web-docker-network",
+                "tls:index/privateKey:PrivateKey seed-web-docker-ssh-key",
                 "tls:index/privateKey:PrivateKey web-01-host-key",
                 "seed-web:infra:Host web-01",
                 "docker:index/container:Container web-01",
-                "random:index/randomPassword:RandomPassword db-app-password",
+                "random:index/randomPassword:RandomPassword seed-web-db-app-password",
                 "seed-web:lemp:BaseSystem web-01-base",
                 "seed-web:lemp:PhpFpm web-01-php",
                 "seed-web:lemp:WebServer web-01-nginx",
@@ -65,8 +65,20 @@ describe("program (under mocks)", function () {
             ]);
         });
 
+        it("every resource of the WebStack outside its hosts is named after the component (two stacks' components in one program never collide)", async () => {
+            const dist = await captureProgram({ raw: readStackFile(stackFilePath("distributed")).raw, stack: "distributed", sshAgentSocket: "/nonexistent/ssh-agent.sock" });
+            for (const c of [dev, dist]) {
+                const stack = c.resources.find((r) => r.type === "seed-web:index:WebStack")!;
+                const hosts = new Set(c.resources.filter((r) => r.type === "seed-web:infra:Host").map((r) => r.urn));
+                const under = (r: CapturedResource): boolean => r.parent !== undefined && (hosts.has(r.parent) || under(c.resources.find((x) => x.urn === r.parent) ?? ({} as CapturedResource)));
+                const own = c.resources.filter((r) => r.urn !== stack.urn && r.type !== "pulumi:pulumi:Stack" && !hosts.has(r.urn) && !under(r));
+                assert.ok(own.length >= 2, own.map((r) => r.name).join(", "));
+                assert.deepStrictEqual(own.filter((r) => !r.name.startsWith(`${stack.name}-`)).map((r) => `${r.type} ${r.name}`), []);
+            }
+        });
+
         it("the container: Ubuntu image from docker/, SSH/HTTP/HTTPS and MySQL published on localhost, fixed address", () => {
-            const image = reveal(byName(dev, "docker-image").inputs) as { build: { context: string }; imageName: string; skipPush: boolean };
+            const image = reveal(byName(dev, "seed-web-docker-image").inputs) as { build: { context: string }; imageName: string; skipPush: boolean };
             assert.strictEqual(path.resolve(image.build.context), path.join(PROJECT_DIR, "docker"));
             assert.ok(fs.existsSync(path.join(image.build.context, "Dockerfile")));
             assert.match(fs.readFileSync(path.join(image.build.context, "Dockerfile"), "utf8"), /^FROM ubuntu:22\.04/m);
@@ -265,7 +277,7 @@ describe("program (under mocks)", function () {
     describe("project files", () => {
         const project = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"));
         it("Pulumi.yaml is valid for the Pulumi CLI (its published JSON schema)", () => {
-            const schema = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "pulumi-project.schema.json"), "utf8"));
+            const schema = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "test", "fixtures", "pulumi-project.schema.json"), "utf8"));
             const validate = new Ajv2020({ strict: false }).compile(schema);
             assert.ok(validate(project), JSON.stringify(validate.errors));
         });

@@ -4,9 +4,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { MAX_DEPTH, MAX_DOMAIN_LENGTH, MAX_EMAIL_LENGTH, MAX_HOSTS, MAX_LIST_LENGTH, MAX_URL_LENGTH, MAX_VALUE_LENGTH } from "../../lib/config";
 import { MAX_STACK_FILE_BYTES, MAX_YAML_KEYS, MAX_YAML_LINES, MAX_YAML_NESTING } from "../../tools/stack-config";
+import { PROJECT_DIR } from "../../lib/root";
 
 describe("README: input limits", () => {
-    const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+    const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
     const section = /## Input limits\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? "";
     const row = (what: string) => section.split("\n").find((l) => l.startsWith(`| ${what}`)) ?? "";
 

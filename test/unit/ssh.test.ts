@@ -6,12 +6,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError, loadConfig } from "../../lib/config";
-import { REMOTE_COMMAND_TYPE } from "../../lib/facts";
+import { REMOTE_COMMAND_TYPE } from "@seed-web/facts";
 import { DOCKER_HOST_KEY_PATH, hostKeyScanCommand } from "../../components/host";
 import { Capture, captureProgram, isSecretValue, mockPublicKey, reveal } from "../../tools/capture";
 import { readStackFile, stackFilePath } from "../../tools/stack-config";
+import { PROJECT_DIR } from "../../lib/root";
 
-const ROOT = path.join(__dirname, "..", "..");
+const ROOT = PROJECT_DIR;
 const SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbC1mb3ItdGVzdHM=\n-----END OPENSSH PRIVATE KEY-----\n";
 
 const ED25519 = mockPublicKey("ssh-ed25519");
@@ -128,7 +129,7 @@ describe("ssh: host keys", () => {
         });
 
         it("the client key pair comes from tls too: its public half authorised in the container, the private one secret", () => {
-            const key = dev.resources.find((r) => r.name === "docker-ssh-key")!;
+            const key = dev.resources.find((r) => r.name === "seed-web-docker-ssh-key")!;
             assert.strictEqual(key.type, "tls:index/privateKey:PrivateKey");
             const container = reveal(dev.resources.find((r) => r.type === "docker:index/container:Container")!.inputs) as { envs: string[] };
             assert.deepStrictEqual(container.envs, [`SSH_AUTHORIZED_KEY=${String(key.state.publicKeyOpenssh).trim()}`]);

@@ -2,6 +2,7 @@ import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { STEP_NAMES } from "@seed-web/facts";
 import { buildCommand, scriptSha256, scriptText, SCRIPTS_DIR, shQuote } from "../../lib/steps";
 
 const nasty = ["plain", "", "it's", "a b\tc\nd", "$(touch /tmp/pwned)", "`id`", "\\'\"", "'; rm -rf / #", "ünïcödé ✓"];
@@ -41,7 +42,7 @@ describe("steps: from scripts to command text", () => {
     });
 
     it("every step script is real bash that parses, with set -euo pipefail", () => {
-        for (const step of ["base", "php", "nginx", "database", "app", "smoke"] as const) {
+        for (const step of STEP_NAMES) {
             execFileSync("bash", ["-n", "-c", scriptText(step)]);
             const own = fs.readFileSync(path.join(SCRIPTS_DIR, `${step}.sh`), "utf8");
             assert.match(own, /^set -euo pipefail$/m, `${step}.sh`);

@@ -3,6 +3,8 @@
 // capture knows to be secret is masked in whatever is printed (belt and braces: policies never put one in a message).
 
 import * as crypto from "crypto";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
+import { STEP_NAMES } from "@seed-web/facts";
 import type { Severity } from "@pulumi/policy";
 import type { PolicyMetadata } from "../../policy/policies";
 import { cliOrder, Violation } from "./evaluate";
@@ -149,26 +151,36 @@ function toPascal(name: string): string {
     return name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
 }
 
-/** 1-based line of `seed-web:<key>:` in the stack file, else of `name: <host>`, else 1. */
-function lineOf(text: string, keys: string[], host?: string): number {
-    const lines = text.split(/\r?\n/);
+/**
+ * 1-based line of the config key `seed-web:<key>` in the stack file (for `hosts`, of the host's `name:` when the
+ * list holds it), else 1: positions from the YAML parser (parseDocument + LineCounter), not patterns over the text.
+ */
+export function lineOf(text: string, keys: string[], host?: string): number {
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(text, { lineCounter, uniqueKeys: false });
+    const lineAt = (offset: number | undefined) => (offset === undefined ? 1 : lineCounter.linePos(offset).line);
+    const config = doc.get("config", true);
+    if (!isMap(config)) return 1;
     for (const key of keys) {
-        const re = new RegExp(`^\\s*(?:seed-web:)?${key}\\s*:`);
-        const i = lines.findIndex((l) => re.test(l));
-        if (i >= 0) {
-            if (key === "hosts" && host) {
-                const h = lines.findIndex((l, j) => j > i && new RegExp(`^\\s*-?\\s*name:\\s*["']?${host}["']?\\s*$`).test(l));
-                if (h >= 0) return h + 1;
+        const pair = config.items.find((p) => isScalar(p.key) && (p.key.value === `seed-web:${key}` || p.key.value === key));
+        if (!pair || !isScalar(pair.key)) continue;
+        if (key === "hosts" && host !== undefined && isSeq(pair.value)) {
+            for (const item of pair.value.items) {
+                if (!isMap(item)) continue;
+                const name = item.items.find((p) => isScalar(p.key) && p.key.value === "name");
+                if (name && isScalar(name.key) && isScalar(name.value) && String(name.value.value) === host) return lineAt(name.key.range?.[0]);
             }
-            return i + 1;
         }
+        return lineAt(pair.key.range?.[0]);
     }
     return 1;
 }
 
+const STEP_SUFFIX = new RegExp(`-(${STEP_NAMES.join("|")})$`);
+
 function hostOf(v: Violation): string | undefined {
     // Resource names are `<host>-<step>` for commands, `<host>` for hosts and containers.
-    return v.resourceName.replace(/-(base|firewall|php|nginx|database|app|lb|certbot|smoke|monitoring|backup)$/, "");
+    return v.resourceName.replace(STEP_SUFFIX, "");
 }
 
 export function toSarif(r: AuditResult): object {

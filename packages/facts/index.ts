@@ -4,7 +4,7 @@
 // (1) changing a setting re-runs exactly the steps whose facts changed, and (2) the policy pack reads settings from
 // typed resource inputs instead of parsing shell text. This module has no Pulumi imports: the policy pack uses it too.
 
-import type { Role, TlsMode } from "./config";
+import type { Role, TlsMode } from "../../lib/config";
 
 export const FACTS_SCHEMA = "seed-web.facts/v1";
 

@@ -1,0 +1,22 @@
+// The offline suite runs the JavaScript that `tsc -b` compiled into bin/ (`npm test` builds first, incrementally):
+// no ts-node in the test process. Only tests whose TypeScript source still exists run (bin/ may hold a deleted one).
+// Give mocha files of your own (`npx mocha bin/test/unit/x.test.js`) and it runs only those; a .ts file
+// (`npx mocha test/unit/x.test.ts`) runs through ts-node, as before.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+
+const DIRS = ["test/unit", "test/policy", "test/audit"];
+const given = process.argv.slice(2).filter((a) => /\.test\.(ts|js)$/.test(a));
+const tsGiven = given.some((a) => a.endsWith(".ts"));
+const compiled = DIRS.flatMap((d) =>
+    fs
+        .readdirSync(path.join(__dirname, d))
+        .filter((f) => f.endsWith(".test.ts"))
+        .sort()
+        .map((f) => path.join("bin", d, f.replace(/\.ts$/, ".js"))),
+);
+
+module.exports = tsGiven
+    ? { require: ["ts-node/register/transpile-only"], extension: ["ts"], timeout: 20000 }
+    : { ...(given.length ? {} : { spec: compiled }), timeout: 20000 };

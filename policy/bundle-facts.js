@@ -1,0 +1,16 @@
+// prepack (and the project's build): the facts contract (@seed-web/facts, a workspace package that is not on the
+// registry) travels inside the pack, as bin/node_modules/@seed-web/facts/index.js: the published pack needs only
+// public dependencies. The JS is the facts package's own build (packages/facts/build.js, run first).
+"use strict";
+const fs = require("fs");
+const path = require("path");
+
+const dir = path.dirname(require.resolve("@seed-web/facts/package.json"));
+require(path.join(dir, "build.js"));
+const from = path.join(dir, "bin", "index.js");
+const to = path.join(__dirname, "bin", "node_modules", "@seed-web", "facts");
+fs.rmSync(to, { recursive: true, force: true });
+if (fs.existsSync(from)) {
+    fs.mkdirSync(to, { recursive: true });
+    fs.copyFileSync(from, path.join(to, "index.js"));
+}
