@@ -8,7 +8,7 @@
 //    by hand) declares nothing: no drift, only the policies' verdicts.
 
 import * as path from "path";
-import { HostSpec, loadConfig, PROJECT } from "../../lib/config";
+import { ConfigError, HostSpec, loadConfig, PROJECT, StackConfig } from "../../lib/config";
 import { factsOf, REMOTE_COMMAND_TYPE, STEP_NAMES, StepFacts, StepName } from "../../lib/facts";
 import { policies } from "../../policy/policies";
 import { SettingsError } from "../../policy/lib/settings";
@@ -17,7 +17,7 @@ import { AnalyzedResource, deserialize, evaluate, PolicyRunError, rootStackUrn, 
 import { PolicyConfigError, readPolicyConfigFile, reconcilePolicyConfig } from "../audit/policy-config";
 import { AuditResult } from "../audit/report";
 import { Capture } from "../capture";
-import { readStackFile, StackFileError } from "../stack-config";
+import { readStackFile, showPath, StackFileError } from "../stack-config";
 import { DriftItem, driftOf } from "./drift";
 import { HostTarget, linkReplication, Observed, observeHost, parseSections } from "./observe";
 import { HostUnreachable, runnerProbe, sshProbe } from "./probe";
@@ -121,21 +121,29 @@ export async function runVerify(o: VerifyOptions): Promise<VerifyResult> {
     let capture: Capture | undefined;
     let offline: AuditResult;
     let raw: Record<string, string>;
-    let secureKeys: string[];
+    let config: StackConfig;
     try {
+        let secureKeys: string[];
         ({ raw, secureKeys } = readStackFile(o.configFile));
+        try {
+            config = loadConfig(raw, { hasSshAgent: true, secretKeys: secureKeys.length ? [...secureKeys, "sshPrivateKey"] : undefined });
+        } catch (e) {
+            if (e instanceof ConfigError) throw new VerifyInputError(`${showPath(o.configFile)}: ${e.message}`);
+            throw e;
+        }
+        // --host names checked before the (slower) offline capture
+        const names = config.hosts.map((h) => h.name);
+        for (const n of o.hosts ?? []) {
+            if (!names.includes(n)) throw new VerifyInputError(`--host ${JSON.stringify(n)}: no such host in ${path.basename(o.configFile)} (its hosts: ${names.join(", ")})`);
+        }
         offline = await runAudit({ configFile: o.configFile, stack: o.stack, policyConfigFile: o.policyConfigFile, inspect: (c) => (capture = c) });
     } catch (e) {
         if (e instanceof StackFileError || e instanceof AuditInputError) throw new VerifyInputError(e.message);
         throw e;
     }
     const handBuilt = Object.keys(raw).every((k) => k === "hosts");
-    const config = loadConfig(raw, { hasSshAgent: true, secretKeys: secureKeys.length ? [...secureKeys, "sshPrivateKey"] : undefined });
     const all = config.hosts.map(targetOf);
     const names = all.map((h) => h.name);
-    for (const n of o.hosts ?? []) {
-        if (!names.includes(n)) throw new VerifyInputError(`--host ${JSON.stringify(n)}: no such host in ${path.basename(o.configFile)} (its hosts: ${names.join(", ")})`);
-    }
     const selected = o.hosts?.length ? all.filter((h) => o.hosts!.includes(h.name)) : all;
     const { facts: declared, urns } = declaredFacts(capture!);
     const backupDir = (declared.find((f) => f.step === "backup") as { directory?: string } | undefined)?.directory ?? "/var/backups/seed-web";
