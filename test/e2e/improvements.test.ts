@@ -248,7 +248,10 @@ describe("e2e: verify on the hardened and distributed hosts (tests added to the 
             "set -e",
             "sed -i 's/^bind-address.*/bind-address = 0.0.0.0/' /etc/mysql/mariadb.conf.d/99-seed-web.cnf && systemctl restart mariadb",
             "ufw allow 3306/tcp >/dev/null",
-            "sed -i -e 's/ssl_protocols TLSv1.2 TLSv1.3;/ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;/' -e 's/ssl_ciphers [^;]*;/ssl_ciphers DEFAULT:@SECLEVEL=0;/' /etc/nginx/sites-available/foobar.com && nginx -t -q && systemctl reload nginx",
+            // both the site and the default server (Nginx takes the protocols from the default server of the socket)
+            "sed -i -e 's/ssl_protocols TLSv1.2 TLSv1.3;/ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;/' -e 's/ssl_ciphers [^;]*;/ssl_ciphers DEFAULT:@SECLEVEL=0;/' /etc/nginx/sites-available/foobar.com",
+            "sed -i 's/ssl_protocols TLSv1.2 TLSv1.3;/ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3; ssl_ciphers DEFAULT:@SECLEVEL=0;/' /etc/nginx/conf.d/seed-web.conf",
+            "nginx -t -q && systemctl reload nginx",
             "systemctl disable --now --quiet seed-web-backup.timer",
             "systemctl stop prometheus-node-exporter",
         ].join("\n"));
