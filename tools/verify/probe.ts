@@ -181,7 +181,8 @@ export async function runnerProbe(address: string, servername: string, o: { ca?:
     const jobs: Promise<void>[] = [];
     if (out.ports[443]) {
         jobs.push(
-            Promise.all(TLS_PROTOCOLS.map((v) => handshake(address, servername, v, ms, o.ca, v === "TLSv1.2" || v === "TLSv1.3"))).then((hs) => {
+            // a refused version fails at once (an alert); the longer timeout only matters on a busy host or runner
+            Promise.all(TLS_PROTOCOLS.map((v) => handshake(address, servername, v, Math.max(ms, 3000), o.ca, v === "TLSv1.2" || v === "TLSv1.3"))).then((hs) => {
                 const withCert = hs[3].cert ? hs[3] : hs[2];
                 out.tls = {
                     protocols: Object.fromEntries(TLS_PROTOCOLS.map((v, i) => [v, hs[i].ok])),
