@@ -27,6 +27,10 @@ export const STEP_NAMES = [
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
+/** TLS protocol versions, as Node and OpenSSL name them. */
+export const TLS_PROTOCOLS = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
+export type TlsProtocol = (typeof TLS_PROTOCOLS)[number];
+
 interface FactsCommon<S extends StepName> {
     schema: typeof FACTS_SCHEMA;
     step: S;
@@ -59,6 +63,8 @@ export interface NginxFacts extends FactsCommon<"nginx"> {
     redirectHttp: boolean;
     /** Strict-Transport-Security max-age in seconds; 0 = no header. */
     hstsMaxAge: number;
+    /** TLS versions served (set by `npm run verify` from handshakes; the program serves TLSv1.2 and TLSv1.3). */
+    tlsProtocols?: TlsProtocol[];
     php: boolean;
     /** Load balancer addresses whose X-Forwarded-For is trusted (empty when the host is an entry point). */
     trustedProxies: string[];
@@ -80,6 +86,11 @@ export interface DatabaseFacts extends FactsCommon<"database"> {
         /** Replica: the primary's host name. Primary: the replicas' host names. */
         primary?: string;
         replicas?: string[];
+        /** Replica, observed by `npm run verify`: both replication threads run (absent in the program's facts: it
+         * declares a replica, which means streaming). */
+        running?: boolean;
+        /** Replica, observed: seconds behind the primary (null when not running). */
+        lagSeconds?: number | null;
     };
     /** TLS with a certificate from the stack's CA: every account at a host other than localhost REQUIRE SSL; a
      * replica verifies its primary against the CA. */
@@ -136,6 +147,8 @@ export interface LbFacts extends FactsCommon<"lb"> {
     httpsPort?: number;
     redirectHttp: boolean;
     hstsMaxAge: number;
+    /** As NginxFacts.tlsProtocols. */
+    tlsProtocols?: TlsProtocol[];
 }
 
 export interface CertbotFacts extends FactsCommon<"certbot"> {

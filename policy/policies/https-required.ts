@@ -81,6 +81,16 @@ export const httpsRequired = stackPolicy<HttpsRequiredSettings>({
                         step.urn,
                     );
                 }
+                // Observed by `npm run verify` (the program serves TLS 1.2 and 1.3 only and records no versions).
+                const weak = (step.facts.tlsProtocols ?? []).filter((p) => p === "TLSv1" || p === "TLSv1.1");
+                if (weak.length > 0) {
+                    report(
+                        `entry point ${host} (${what}) accepts ${weak.join(" and ")} handshakes, protocol versions with ` +
+                            `known weaknesses. Fix: serve TLSv1.2 and TLSv1.3 only (apply the program again: its ` +
+                            `${viaLb ? "HAProxy" : "Nginx"} configuration does).`,
+                        step.urn,
+                    );
+                }
             });
         }
     },

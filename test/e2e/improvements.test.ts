@@ -211,3 +211,105 @@ describe("e2e: the distributed topology", function () {
         assert.deepStrictEqual(second.filter((r) => r.changed !== 0).map((r) => `${r.name} changed=${r.changed}`), []);
     });
 });
+
+// ---------------------------------------------------------------------------------------------------------------------
+// `npm run verify` (issue #12) on the hosts provisioned above. Its tests are added to the suites that own those hosts
+// (so they run after those suites' tests, before their after hooks destroy the hosts): the live verdicts equal the
+// offline audit's and there is no drift; each tampering is reported with the right policy and as drift; after a
+// re-apply of the program verify is clean again.
+import { Test as VerifyTest } from "mocha";
+import { driftLines as vDrift, verdicts as vVerdicts, verifyLive as vLive, writeStack as vStack } from "./verify-lib";
+
+describe("e2e: verify on the hardened and distributed hosts (tests added to the suites above)", function () {
+    const suiteOf = (title: string) => {
+        const s = this.parent!.suites.find((x) => x.title === title);
+        if (!s) throw new Error(`no suite ${title} in this file`);
+        return s;
+    };
+    const has = (r: { live: { violations: { policy: string; level: string; message: string }[] } }, policy: string, level: string, re: RegExp) =>
+        assert.ok(r.live.violations.some((v) => v.policy === policy && v.level === level && re.test(v.message)),
+            `${level} ${policy} ${re} not among:\n${r.live.violations.map((v) => `${v.level} ${v.policy}: ${v.message.split("\n")[1]}`).join("\n")}`);
+    const drifted = (r: Parameters<typeof vDrift>[0], re: RegExp) => assert.ok(vDrift(r).some((l) => re.test(l)), `no drift ${re} among:\n${vDrift(r).join("\n")}`);
+
+    // -- one hardened server
+    const hard: TestHost = { name: "hard", ip: "10.200.0.5", roles: ["web", "app", "db"] };
+    const hardSettings = { firewall: "true", tls: "self-signed", dbBindAddress: "auto", monitoring: "true", backups: "true" };
+    const hardSuite = suiteOf("e2e: one hardened server");
+    hardSuite.addTest(new VerifyTest("verify: the live verdicts equal the offline audit's, no drift, exit 0", async () => {
+        const r = await vLive(vStack("hard", [hard], hardSettings));
+        console.log(`      verify: ${r.hosts.map((h) => `${h.name} ${h.ms} ms`).join(", ")}`);
+        assert.deepStrictEqual(vVerdicts(r.live.violations), vVerdicts(r.offline.violations));
+        assert.deepStrictEqual(vDrift(r), []);
+        assert.strictEqual(r.code, 0);
+    }));
+    hardSuite.addTest(new VerifyTest("verify: each tampering reported with its policy and as drift; clean again after a re-apply", async () => {
+        const file = vStack("hard", [hard], hardSettings);
+        await onHost(hard.ip, [
+            "set -e",
+            "sed -i 's/^bind-address.*/bind-address = 0.0.0.0/' /etc/mysql/mariadb.conf.d/99-seed-web.cnf && systemctl restart mariadb",
+            "ufw allow 3306/tcp >/dev/null",
+            // both the site and the default server (Nginx takes the protocols from the default server of the socket)
+            "sed -i -e 's/ssl_protocols TLSv1.2 TLSv1.3;/ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;/' -e 's/ssl_ciphers [^;]*;/ssl_ciphers DEFAULT:@SECLEVEL=0;/' /etc/nginx/sites-available/foobar.com",
+            "sed -i 's/ssl_protocols TLSv1.2 TLSv1.3;/ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3; ssl_ciphers DEFAULT:@SECLEVEL=0;/' /etc/nginx/conf.d/seed-web.conf",
+            "nginx -t -q && systemctl reload nginx",
+            "systemctl disable --now --quiet seed-web-backup.timer",
+            "systemctl stop prometheus-node-exporter",
+        ].join("\n"));
+        const r1 = await vLive(file);
+        assert.strictEqual(r1.code, 5);
+        has(r1, "database-not-exposed", "mandatory", /MySQL on hard listens on 0\.0\.0\.0:3306 and hard's firewall opens 3306 to everybody/);
+        has(r1, "firewall-required", "mandatory", /hard's firewall opens port 3306 to everybody/);
+        has(r1, "https-required", "mandatory", /entry point hard \(web host\) accepts (TLSv1 and )?TLSv1(\.1)? handshakes/);
+        has(r1, "backups-enabled", "advisory", /the database on hard is not backed up/);
+        has(r1, "monitoring-enabled", "advisory", /hard is not monitored/);
+        drifted(r1, /^hard database\.bindAddress: declared: MySQL bound to 127\.0\.0\.1; observed: MySQL bound to 0\.0\.0\.0$/);
+        drifted(r1, /^hard firewall\.rules: .*extra: 3306\/tcp from any/);
+        drifted(r1, /^hard nginx\.tlsProtocols: declared: TLS TLSv1\.2, TLSv1\.3 only; observed: also accepts TLSv1/);
+        drifted(r1, /^hard backup: declared: daily backup at 03:15 .*; observed: seed-web-backup\.timer disabled, inactive/);
+        drifted(r1, /^hard monitoring: declared: node exporter answering on 127\.0\.0\.1:9100; observed: node exporter not answering/);
+
+        await onHost(hard.ip, "ufw disable >/dev/null");
+        const r2 = await vLive(file);
+        has(r2, "firewall-required", "mandatory", /hard has no firewall/);
+        drifted(r2, /^hard firewall: declared: firewall deny-by-default \(ufw\) allowing 22\/tcp from any, 80\/tcp from any, 443\/tcp from any; observed: ufw inactive$/);
+
+        const { plan: again } = await planFor([hard], hardSettings);
+        await apply(again);
+        const r3 = await vLive(file);
+        assert.deepStrictEqual(vDrift(r3), []);
+        assert.deepStrictEqual(vVerdicts(r3.live.violations), vVerdicts(r3.offline.violations));
+        assert.strictEqual(r3.code, 0);
+    }));
+
+    // -- the distributed topology
+    const dist: TestHost[] = [
+        { name: "dist-lb", ip: "10.200.0.6", roles: ["lb"] },
+        { name: "dist-web1", ip: "10.200.0.7", roles: ["web", "app"] },
+        { name: "dist-web2", ip: "10.200.0.8", roles: ["web", "app"] },
+        { name: "dist-db1", ip: "10.200.0.9", roles: ["db"] },
+        { name: "dist-db2", ip: "10.200.0.10", roles: ["db"] },
+    ];
+    const distSettings = { firewall: "true", tls: "self-signed", dbBindAddress: "auto", monitoring: "true", monitoringAllowFrom: '["10.200.0.1"]', backups: "true" };
+    const distSuite = suiteOf("e2e: the distributed topology");
+    distSuite.addTest(new VerifyTest("verify: the live verdicts equal the offline audit's, no drift; a stopped replica is reported (exit 6), clean after a re-apply", async () => {
+        const file = vStack("distributed", dist, distSettings);
+        const r = await vLive(file);
+        console.log(`      verify: ${r.hosts.map((h) => `${h.name} ${h.ms} ms`).join(", ")}`);
+        assert.deepStrictEqual(vVerdicts(r.live.violations), vVerdicts(r.offline.violations));
+        assert.deepStrictEqual(vDrift(r), []);
+        assert.strictEqual(r.code, 0);
+
+        await onHost("10.200.0.10", "mysql -e 'STOP SLAVE'");
+        const stopped = await vLive(file);
+        has(stopped, "no-single-point-of-failure", "advisory", /the database role is held by a single host, dist-db1/);
+        drifted(stopped, /^dist-db2 database\.replication: declared: replica of dist-db1, streaming; observed: replica of 10\.200\.0\.9, replication stopped/);
+        assert.strictEqual(stopped.code, 6);
+
+        const { plan: again } = await planFor(dist, distSettings);
+        await apply(again);
+        const clean = await vLive(file);
+        assert.deepStrictEqual(vDrift(clean), []);
+        assert.deepStrictEqual(vVerdicts(clean.live.violations), vVerdicts(clean.offline.violations));
+        assert.strictEqual(clean.code, 0);
+    }));
+});

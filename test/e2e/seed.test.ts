@@ -209,3 +209,25 @@ describe("e2e: faults", function () {
         await assert.rejects(apply([base]), (e: unknown) => e instanceof StepFailed && /fault-base failed/.test(e.message));
     });
 });
+
+// ---------------------------------------------------------------------------------------------------------------------
+// `npm run verify` (issue #12) on the seed host provisioned above, added to the suite that owns it (so it runs after
+// that suite's tests, before its after hook destroys the host): the live verdicts equal the offline audit's (the
+// design's three mandatory issues among them) and nothing declared is contradicted.
+import { Test as VerifyTest } from "mocha";
+import { driftLines as vDrift, verdicts as vVerdicts, verifyLive as vLive, writeStack as vStack } from "./verify-lib";
+
+describe("e2e: verify on the seed host (a test added to the suite above)", function () {
+    const suite = this.parent!.suites.find((s) => s.title === "e2e: the seed design on a Debian 12 host with systemd");
+    if (!suite) throw new Error("the seed design suite is gone from this file");
+    suite.addTest(new VerifyTest("verify: the live verdicts equal the offline audit's, the three mandatory issues, no drift (exit 5)", async () => {
+        // The seed design's settings written out (a file with nothing but hosts would be taken as servers built by hand).
+        const r = await vLive(vStack("seed", [{ name: "seed", ip: "10.200.0.2", roles: ["web", "app", "db"] }], { firewall: "false", tls: "none", dbBindAddress: "0.0.0.0" }));
+        assert.ok(!r.handBuilt);
+        console.log(`      verify: ${r.hosts.map((h) => `${h.name} ${h.ms} ms`).join(", ")}`);
+        assert.deepStrictEqual(vVerdicts(r.live.violations), vVerdicts(r.offline.violations));
+        assert.deepStrictEqual(r.live.violations.filter((v) => v.level === "mandatory").map((v) => v.policy).sort(), ["database-not-exposed", "firewall-required", "https-required"]);
+        assert.deepStrictEqual(vDrift(r), []);
+        assert.strictEqual(r.code, 5);
+    }));
+});

@@ -186,6 +186,8 @@ export async function evaluate(
     policies: readonly SeedPolicy[],
     config: ReconciledConfig,
     pack: PackIdentity,
+    /** When values are unknown: "preview" (the engine's wording), or e.g. "verify" for facts probed on live hosts. */
+    opts: { phase?: string } = {},
 ): Promise<Violation[]> {
     const out: Violation[] = [];
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
@@ -217,7 +219,7 @@ export async function evaluate(
             push(p, level, message ? `${p.description}\n${message}` : p.description, urn ?? fallbackUrn, false);
         };
     const undecided = (p: SeedPolicy, e: Error, urn?: string) =>
-        push(p, "advisory", `can't run policy '${p.name}' from policy pack ${packRef} during preview: ${e.message}`, urn, true);
+        push(p, "advisory", `can't run policy '${p.name}' from policy pack ${packRef} during ${opts.phase ?? "preview"}: ${e.message}`, urn, true);
 
     // Deserialized once, shared by every policy (read-only proxies).
     const inputProps = new Map<string, Record<string, unknown>>();

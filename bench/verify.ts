@@ -1,0 +1,70 @@
+// Benchmark of one host's pass of `npm run verify` (npm run bench:verify -- --config FILE --identity KEY):
+// the probe script in one ssh session, and the runner's probes (ports, a TLS handshake per version, the redirect) in
+// parallel with it, then the observed facts — what tools/verify/run.ts does per host, without the offline capture
+// that runs once per stack. Goal: ≤ 2 s per host on a test host (test/e2e/hosts.sh).
+//
+// Options: --runs N (default 5), --host NAME (default: every host of the file, in parallel, as verify does),
+//          --strict (exit 1 when the goal is missed).
+
+import * as fs from "fs";
+import { parseArgs } from "util";
+import { loadConfig } from "../lib/config";
+import { readStackFile } from "../tools/stack-config";
+import { HostTarget, observeHost, parseSections } from "../tools/verify/observe";
+import { runnerProbe, sshProbe } from "../tools/verify/probe";
+
+const GOAL_MS = 2000;
+
+async function main(): Promise<number> {
+    const { values } = parseArgs({
+        options: {
+            config: { type: "string" },
+            identity: { type: "string" },
+            runs: { type: "string", default: "5" },
+            host: { type: "string", multiple: true },
+            strict: { type: "boolean", default: false },
+        },
+    });
+    if (!values.config || !values.identity || !fs.existsSync(values.identity)) {
+        process.stderr.write("usage: npm run bench:verify -- --config STACK_FILE --identity KEY_FILE [--runs N] [--host NAME]... [--strict]\n");
+        return 2;
+    }
+    const { raw } = readStackFile(values.config);
+    const config = loadConfig(raw, { hasSshAgent: true });
+    const hosts: HostTarget[] = config.hosts
+        .filter((h) => !values.host || values.host.includes(h.name))
+        .map((h) => {
+            if (h.connection.type !== "ssh") throw new Error(`${h.name}: only ssh hosts are benchmarked`);
+            const c = h.connection;
+            return { name: h.name, roles: h.roles, address: c.address, port: c.port, user: c.user, privateAddress: c.privateAddress, ...(c.hostKey ? { hostKey: c.hostKey } : {}) };
+        });
+    const runs = Number(values.runs);
+    const times = new Map<string, number[]>(hosts.map((h) => [h.name, []]));
+    for (let i = 0; i < runs; i++) {
+        await Promise.all(
+            hosts.map(async (h) => {
+                const t0 = process.hrtime.bigint();
+                const [text, runner] = await Promise.all([
+                    sshProbe(h, { identity: values.identity }),
+                    runnerProbe(h.address, config.domain, { ports: [config.db.port, 9100, 8081] }),
+                ]);
+                observeHost(h, { sections: parseSections(text), runner }, { hosts, backupDir: "/var/backups/seed-web" });
+                times.get(h.name)!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+            }),
+        );
+    }
+    let worst = 0;
+    for (const [name, ts] of times) {
+        const sorted = [...ts].sort((a, b) => a - b);
+        const median = sorted[Math.floor(sorted.length / 2)];
+        worst = Math.max(worst, sorted[sorted.length - 1]);
+        process.stdout.write(`${name}: ${runs} passes, median ${median.toFixed(0)} ms, min ${sorted[0].toFixed(0)} ms, max ${sorted[sorted.length - 1].toFixed(0)} ms\n`);
+    }
+    process.stdout.write(`goal: one host's pass ≤ ${GOAL_MS} ms — ${worst <= GOAL_MS ? "met" : "MISSED"} (worst ${worst.toFixed(0)} ms, ${hosts.length} host(s) in parallel)\n`);
+    return values.strict && worst > GOAL_MS ? 1 : 0;
+}
+
+main().then((c) => process.exit(c), (e) => {
+    process.stderr.write(`error: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+});

@@ -1,0 +1,133 @@
+// Drift: every declared fact (what the program's remote commands record) that a live host contradicts, with both
+// sides. Pure: declared facts from the capture, observed facts from ./observe.ts. An observed value that is unknown
+// is not drift (it is "cannot decide", reported by the evaluation); a step the program does not observe live (php,
+// app, smoke, certbot, replication) is not compared.
+
+import type { DatabaseFacts, FirewallFacts, LbFacts, MonitoringFacts, NginxFacts, StepFacts, StepName } from "../../lib/facts";
+import { isLoopback } from "../../policy/lib/net";
+import { isUnknown, isWildcard, Observed } from "./observe";
+
+export interface DriftItem {
+    host: string;
+    step: StepName;
+    /** The fact, e.g. "firewall", "database.bindAddress". */
+    fact: string;
+    declared: string;
+    observed: string;
+}
+
+/** The program's TLS versions whenever TLS is on (scripts/nginx.sh, scripts/lb.sh). */
+const DECLARED_PROTOCOLS = ["TLSv1.2", "TLSv1.3"];
+
+function sameAddress(a: string, b: string): boolean {
+    return a === b || (isLoopback(a) && isLoopback(b)) || (isWildcard(a) && isWildcard(b));
+}
+
+const ruleText = (r: { port: number; proto: string; from: string }) => `${r.port}/${r.proto} from ${r.from.replace(/\/32$/, "")}`;
+
+function describeFirewall(f: FirewallFacts): string {
+    return `firewall deny-by-default (ufw) allowing ${f.rules.map(ruleText).join(", ") || "nothing"}`;
+}
+
+function tlsText(t: string): string {
+    return t === "none" ? "no TLS" : t === "letsencrypt" ? "HTTPS with a trusted certificate (Let's Encrypt)" : "HTTPS with a self-signed certificate";
+}
+
+export function driftOf(declared: StepFacts[], observed: Observed): DriftItem[] {
+    const out: DriftItem[] = [];
+    const host = observed.host;
+    const seen = <S extends StepName>(step: S) => observed.facts.find((f) => f.step === step) as Extract<StepFacts, { step: S }> | undefined;
+    const undecided = (step: StepName) => observed.undecidedSteps.some((u) => u.step === step);
+    const add = (step: StepName, fact: string, d: string, o: string) => out.push({ host, step, fact, declared: d, observed: o });
+    const cmp = <T>(step: StepName, fact: string, d: T, o: T | undefined, show: (v: T) => string = String, eq: (a: T, b: T) => boolean = (a, b) => a === b) => {
+        if (o === undefined || isUnknown(o)) return;
+        if (!eq(d, o)) add(step, fact, show(d), show(o));
+    };
+    const note = (k: string, fallback: string) => observed.notes[k] ?? fallback;
+
+    for (const d of declared) {
+        if (d.host !== host || undecided(d.step)) continue;
+        switch (d.step) {
+            case "firewall": {
+                const o = seen("firewall");
+                if (!o) {
+                    add("firewall", "firewall", describeFirewall(d), note("firewall", "no firewall"));
+                    break;
+                }
+                cmp("firewall", "firewall.defaultInbound", d.defaultInbound, o.defaultInbound, (v) => `default ${v} (incoming)`);
+                if (!isUnknown(o.rules)) {
+                    const want = new Set(d.rules.map(ruleText));
+                    const have = new Set(o.rules.map(ruleText));
+                    const missing = [...want].filter((r) => !have.has(r));
+                    const extra = [...have].filter((r) => !want.has(r));
+                    if (missing.length || extra.length) {
+                        add("firewall", "firewall.rules", `allow ${[...want].join(", ") || "nothing"}`,
+                            `allow ${[...have].join(", ") || "nothing"}${extra.length ? ` (extra: ${extra.join(", ")})` : ""}${missing.length ? ` (missing: ${missing.join(", ")})` : ""}`);
+                    }
+                }
+                break;
+            }
+            case "database": {
+                const o = seen("database") as DatabaseFacts | undefined;
+                if (!o) {
+                    add("database", "database", `MySQL on ${d.bindAddress}:${d.port}`, note("database", "no MySQL server"));
+                    break;
+                }
+                cmp("database", "database.bindAddress", d.bindAddress, o.bindAddress, (v) => `MySQL bound to ${v}`, sameAddress);
+                cmp("database", "database.port", d.port, o.port, (v) => `MySQL on port ${v}`);
+                if (d.tls) cmp("database", "database.tls", d.tls, o.tls, (v) => (v ? "every remote account requires TLS" : `accounts without TLS (${note("database", "")})`));
+                const dr = d.replication;
+                const or = o.replication;
+                if (!isUnknown(or)) {
+                    if (dr.role === "replica") {
+                        if (or.role !== "replica") add("database", "database.replication", `replica of ${dr.primary}, streaming`, `not a replica (${or.role})`);
+                        else if (or.running === false) add("database", "database.replication", `replica of ${dr.primary}, streaming`, note("replication", "replication stopped"));
+                        else if (or.primary !== dr.primary) add("database", "database.replication", `replica of ${dr.primary}`, `replica of ${or.primary}`);
+                    } else if (or.role === "replica") {
+                        add("database", "database.replication", dr.role, `replica of ${or.primary}`);
+                    }
+                }
+                break;
+            }
+            case "nginx":
+            case "lb": {
+                const o = seen(d.step) as NginxFacts | LbFacts | undefined;
+                const what = d.step === "nginx" ? "Nginx" : "HAProxy";
+                if (!o) {
+                    add(d.step, d.step, `${what} serving ${tlsText(d.tls)}`, `${what} not running`);
+                    break;
+                }
+                cmp(d.step, `${d.step}.tls`, d.tls, o.tls, tlsText);
+                if (!isUnknown(o.tls) && d.tls !== "none" && o.tls !== "none") {
+                    cmp(d.step, `${d.step}.redirectHttp`, d.redirectHttp, o.redirectHttp, (v) => (v ? "HTTP redirected to HTTPS" : "HTTP not redirected"));
+                    if (d.hstsMaxAge > 0) cmp(d.step, `${d.step}.hstsMaxAge`, d.hstsMaxAge, o.hstsMaxAge, (v) => (v ? `HSTS max-age=${v}` : "no HSTS header"));
+                    const op = o.tlsProtocols;
+                    if (op && !isUnknown(op)) {
+                        const extra = op.filter((p) => !DECLARED_PROTOCOLS.includes(p));
+                        if (extra.length) add(d.step, `${d.step}.tlsProtocols`, `TLS ${DECLARED_PROTOCOLS.join(", ")} only`, `also accepts ${extra.join(", ")} (${op.join(", ")})`);
+                    }
+                }
+                if (d.step === "lb" && o.step === "lb" && !isUnknown(o.backends)) {
+                    const want = [...d.backends].sort().join(", ");
+                    const have = [...o.backends].sort().join(", ");
+                    if (want !== have) add("lb", "lb.backends", `backends ${want}`, `backends ${have || "none"}`);
+                }
+                break;
+            }
+            case "monitoring": {
+                const o = seen("monitoring") as MonitoringFacts | undefined;
+                const where = `${d.listen ?? "every address"}:${d.port}`;
+                if (!o) add("monitoring", "monitoring", `node exporter answering on ${where}`, note("monitoring", "node exporter not answering"));
+                else if (d.listen !== undefined) cmp("monitoring", "monitoring.listen", d.listen, o.listen, (v) => `node exporter on ${v}:${d.port}`, sameAddress);
+                break;
+            }
+            case "backup": {
+                if (!seen("backup")) add("backup", "backup", `daily backup at ${d.time} (seed-web-backup.timer), ${d.retention} dumps kept`, note("backup", "no backup schedule"));
+                break;
+            }
+            default:
+                break;
+        }
+    }
+    return out;
+}

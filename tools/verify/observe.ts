@@ -1,0 +1,551 @@
+// Observed facts: what a live host really runs (scripts/probe.sh's sections, read in one SSH session, plus what the
+// runner sees from outside), turned into the facts schema of lib/facts.ts, so the policy pack judges them exactly as
+// it judges what a stack declares.
+//
+// Pure functions (no I/O), so every rule is unit-tested on recorded probe output. A value a probe cannot establish is
+// the engine's "unknown" sentinel: a policy reading it throws UnknownValueError and the evaluation reports "cannot
+// decide", never a pass. A step whose very presence cannot be established is listed in `undecidedSteps`.
+
+import type { Role } from "../../lib/config";
+import {
+    BackupFacts,
+    BaseFacts,
+    DatabaseFacts,
+    FACTS_SCHEMA,
+    FirewallFacts,
+    FirewallRule,
+    LbFacts,
+    MonitoringFacts,
+    NginxFacts,
+    StepFacts,
+    StepName,
+    TLS_PROTOCOLS,
+    TlsProtocol,
+} from "../../lib/facts";
+import { UNKNOWN } from "../audit/evaluate";
+
+export { UNKNOWN };
+
+/** A host of the stack as verify reaches it. */
+export interface HostTarget {
+    name: string;
+    roles: Role[];
+    address: string;
+    port: number;
+    user: string;
+    privateAddress: string;
+    hostKey?: string;
+}
+
+export interface CertificateInfo {
+    subject: string;
+    issuer: string;
+    selfSigned: boolean;
+    /** Chains to the system roots (or --ca) and names the site. */
+    trusted: boolean;
+    /** Why not trusted (OpenSSL's verify error, or a name mismatch). */
+    trustError?: string;
+    names: string[];
+    daysLeft: number;
+}
+
+/** What the runner saw from outside. */
+export interface RunnerProbe {
+    /** Port → answered a TCP connect. */
+    ports: Record<number, boolean>;
+    /** HTTPS on 443, when the port answered. */
+    tls?: {
+        /** Version → handshake completed. */
+        protocols: Partial<Record<TlsProtocol, boolean>>;
+        certificate?: CertificateInfo;
+        /** Strict-Transport-Security max-age of an answer over HTTPS (0 = no header); undefined = no answer. */
+        hstsMaxAge?: number;
+    };
+    /** GET / on port 80 with the site's Host header, when the port answered. */
+    http?: { status: number; location?: string };
+}
+
+export interface ProbeOutput {
+    /** Section name → its text (scripts/probe.sh). */
+    sections: Map<string, string>;
+    runner: RunnerProbe;
+}
+
+/** What one host is observed to be: its facts, the steps that cannot be decided, and notes for drift messages. */
+export interface Observed {
+    host: string;
+    facts: StepFacts[];
+    undecidedSteps: { step: StepName; reason: string }[];
+    /** Human descriptions of what was seen, by topic (firewall, database, tls, replication, monitoring, backup, ...). */
+    notes: Record<string, string>;
+}
+
+const unknown = <T>(): T => UNKNOWN as unknown as T;
+
+export function isUnknown(v: unknown): boolean {
+    return v === UNKNOWN;
+}
+
+/** scripts/probe.sh's output → sections. */
+export function parseSections(text: string): Map<string, string> {
+    const out = new Map<string, string>();
+    let name: string | undefined;
+    let lines: string[] = [];
+    for (const line of text.split("\n")) {
+        const m = /^### ([a-z0-9-]+)$/.exec(line);
+        if (m) {
+            if (name) out.set(name, lines.join("\n").replace(/\n+$/, ""));
+            name = m[1];
+            lines = [];
+        } else if (name) lines.push(line);
+    }
+    if (name) out.set(name, lines.join("\n").replace(/\n+$/, ""));
+    return out;
+}
+
+/** "!absent why" / "!unavailable why" markers of a section. */
+function marker(text: string | undefined): { kind: "absent" | "unavailable"; why: string } | undefined {
+    if (text === undefined) return { kind: "unavailable", why: "not in the probe's output" };
+    const m = /^!(absent|unavailable) ?(.*)$/m.exec(text.split("\n")[0] ?? "");
+    return m ? { kind: m[1] as "absent" | "unavailable", why: m[2] } : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// sockets
+
+export interface Listener {
+    address: string;
+    port: number;
+    process?: string;
+}
+
+/** `ss -Hltnp` lines → listeners ("*" and "[::]" kept as the wildcard addresses "0.0.0.0" and "::"). */
+export function parseListeners(text: string): Listener[] {
+    const out: Listener[] = [];
+    for (const line of text.split("\n")) {
+        const cols = line.trim().split(/\s+/);
+        if (cols.length < 4 || cols[0] !== "LISTEN") continue;
+        const local = cols[3];
+        const i = local.lastIndexOf(":");
+        if (i < 0) continue;
+        let address = local.slice(0, i).replace(/%.*$/, "");
+        if (address === "*") address = "0.0.0.0";
+        address = address.replace(/^\[(.*)\]$/, "$1");
+        const port = Number(local.slice(i + 1));
+        const proc = /users:\(\("([^"]+)"/.exec(line)?.[1];
+        if (Number.isInteger(port)) out.push({ address, port, ...(proc ? { process: proc } : {}) });
+    }
+    return out;
+}
+
+export function isWildcard(address: string): boolean {
+    return ["0.0.0.0", "::", "*", "0:0:0:0:0:0:0:0"].includes(address);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// ufw
+
+export interface UfwStatus {
+    active: boolean;
+    defaultInbound?: "deny" | "allow";
+    rules: FirewallRule[];
+}
+
+/** `ufw status verbose` → state, default inbound policy, allow rules (IPv4 view; "(v6)" duplicates dropped). */
+export function parseUfw(text: string): UfwStatus {
+    const active = /^Status: active$/m.test(text);
+    const d = /^Default: (deny|allow|reject) \(incoming\)/m.exec(text)?.[1];
+    const rules: FirewallRule[] = [];
+    let inTable = false;
+    for (const line of text.split("\n")) {
+        if (/^--\s+-+\s+--/.test(line)) {
+            inTable = true;
+            continue;
+        }
+        if (!inTable || !line.trim()) continue;
+        const m = /^(.+?)\s{2,}(ALLOW|LIMIT)(?: IN)?\s{2,}(.+?)\s*$/.exec(line);
+        if (!m || /\(v6\)/.test(m[1])) continue;
+        const to = m[1].trim();
+        const pm = /^(\d+(?:[,:]\d+)*)(?:\/(tcp|udp))?$/.exec(to);
+        if (!pm || pm[2] === "udp") continue;
+        let from = m[3].trim();
+        if (/^Anywhere/.test(from)) from = "any";
+        from = from.replace(/\/32$/, "");
+        for (const part of pm[1].split(",")) {
+            const [a, b] = part.split(":").map(Number);
+            for (let p = a; p <= (b ?? a) && p - a < 1024; p++) rules.push({ port: p, proto: "tcp", from });
+        }
+    }
+    return { active, defaultInbound: d === undefined ? undefined : d === "allow" ? "allow" : "deny", rules };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// nginx -T, haproxy.cfg
+
+export interface WebConfig {
+    serverNames: string[];
+    sslListen: boolean;
+    protocols: TlsProtocol[];
+    redirectsToHttps: boolean;
+    hstsMaxAge: number;
+    docRoot?: string;
+    php: boolean;
+    trustedProxies: string[];
+}
+
+function directiveValues(text: string, name: string): string[] {
+    const re = new RegExp(`^\\s*${name}\\s+([^;#]*);`, "gm");
+    return [...text.matchAll(re)].map((m) => m[1].trim());
+}
+
+function protocolsFrom(words: string[]): TlsProtocol[] {
+    return TLS_PROTOCOLS.filter((p) => words.includes(p));
+}
+
+export function parseNginx(text: string): WebConfig {
+    const names = new Set<string>();
+    for (const v of directiveValues(text, "server_name")) for (const n of v.split(/\s+/)) if (n && n !== "_" && n !== '""') names.add(n);
+    const listens = directiveValues(text, "listen");
+    const protocols = new Set<TlsProtocol>();
+    for (const v of directiveValues(text, "ssl_protocols")) for (const p of protocolsFrom(v.split(/\s+/))) protocols.add(p);
+    const hsts = /add_header\s+Strict-Transport-Security\s+"?max-age=(\d+)/i.exec(text);
+    return {
+        serverNames: [...names],
+        sslListen: listens.some((l) => /\bssl\b/.test(l)),
+        protocols: TLS_PROTOCOLS.filter((p) => protocols.has(p)),
+        redirectsToHttps: /return\s+30[1278]\s+https:\/\//.test(text),
+        hstsMaxAge: hsts ? Number(hsts[1]) : 0,
+        docRoot: directiveValues(text, "root")[0],
+        php: /fastcgi_pass\s/.test(text),
+        trustedProxies: directiveValues(text, "set_real_ip_from"),
+    };
+}
+
+export interface LbConfig {
+    valid: boolean;
+    sslBind: boolean;
+    protocols: TlsProtocol[];
+    redirectsToHttps: boolean;
+    hstsMaxAge: number;
+    /** Backend servers: name and address (certbot's local server left out). */
+    servers: { name: string; address: string }[];
+    healthCheck?: string;
+}
+
+export function parseHaproxy(text: string): LbConfig {
+    const lines = text.split("\n").map((l) => l.replace(/#.*$/, "").trim());
+    const min = /ssl-min-ver\s+(TLSv1(?:\.[0-3])?)/.exec(text)?.[1] as TlsProtocol | undefined;
+    const sslBind = lines.some((l) => /^bind\s.*\bssl\b/.test(l));
+    const protocols = sslBind ? TLS_PROTOCOLS.slice(TLS_PROTOCOLS.indexOf(min ?? "TLSv1.2")) : [];
+    const servers: { name: string; address: string }[] = [];
+    for (const l of lines) {
+        const m = /^server\s+(\S+)\s+(\S+)/.exec(l);
+        if (!m) continue;
+        const address = m[2].replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
+        if (address.startsWith("127.")) continue;
+        servers.push({ name: m[1], address });
+    }
+    const hsts = /Strict-Transport-Security\s+"?max-age=(\d+)/i.exec(text);
+    const check = /option\s+httpchk\s+(?:GET\s+)?(\S+)/.exec(text)?.[1] ?? /http-check\s+send\s+meth\s+GET\s+uri\s+(\S+)/.exec(text)?.[1];
+    return {
+        valid: /^#valid$/m.test(text),
+        sslBind,
+        protocols,
+        redirectsToHttps: lines.some((l) => /redirect\s+(scheme\s+https|prefix\s+https:\/\/)/.test(l)),
+        hstsMaxAge: hsts ? Number(hsts[1]) : 0,
+        servers,
+        ...(check ? { healthCheck: check } : {}),
+    };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// MySQL
+
+export interface MysqlState {
+    bindAddress?: string;
+    port?: number;
+    serverId?: number;
+    readOnly?: boolean;
+    haveSsl?: boolean;
+    /** Accounts at a host other than localhost, and whether each requires TLS. */
+    remoteAccounts?: { user: string; host: string; requireTls: boolean }[];
+    replica?: { masterHost: string; running: boolean; lagSeconds: number | null; error?: string };
+    /** Sections that could not be read. */
+    unavailable: string[];
+}
+
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1"]);
+
+export function parseMysql(sections: Map<string, string>): MysqlState {
+    const st: MysqlState = { unavailable: [] };
+    const vars = sections.get("mysql-vars");
+    if (marker(vars)) st.unavailable.push(`server variables (${marker(vars)!.why})`);
+    else {
+        const [bind, port, id, ro, ssl] = (vars ?? "").split("\n")[0].split("\t");
+        st.bindAddress = bind;
+        st.port = Number(port);
+        st.serverId = Number(id);
+        st.readOnly = ro === "1";
+        st.haveSsl = ssl === "YES";
+    }
+    const users = sections.get("mysql-users");
+    if (marker(users)) st.unavailable.push(`accounts (${marker(users)!.why})`);
+    else {
+        st.remoteAccounts = (users ?? "").split("\n").filter(Boolean).map((l) => l.split("\t"))
+            .filter(([, host]) => host !== undefined && !LOCAL_HOSTS.has(host))
+            .map(([user, host, sslType]) => ({ user, host, requireTls: !!sslType && sslType !== "NULL" }));
+    }
+    const rep = sections.get("mysql-replica");
+    if (marker(rep)) st.unavailable.push(`replication status (${marker(rep)!.why})`);
+    else if (rep && /Master_Host:/.test(rep)) {
+        const field = (k: string) => new RegExp(`^\\s*${k}:\\s*(.*)$`, "m").exec(rep)?.[1].trim() ?? "";
+        const running = field("Slave_IO_Running") === "Yes" && field("Slave_SQL_Running") === "Yes";
+        const lag = field("Seconds_Behind_Master");
+        const error = [field("Last_IO_Error"), field("Last_SQL_Error")].filter(Boolean).join("; ");
+        st.replica = { masterHost: field("Master_Host"), running, lagSeconds: /^\d+$/.test(lag) ? Number(lag) : null, ...(error ? { error } : {}) };
+    }
+    return st;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// systemd units
+
+export function parseUnits(text: string | undefined): Map<string, { enabled: string; active: string }> | undefined {
+    if (text === undefined || marker(text)) return undefined;
+    const out = new Map<string, { enabled: string; active: string }>();
+    for (const line of text.split("\n")) {
+        const [u, enabled = "", active = ""] = line.trim().split(/\s+/);
+        if (u) out.set(u.replace(/\.service$/, ""), { enabled, active });
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// the host's facts
+
+export interface ObserveContext {
+    /** Every host of the stack (to name backends and primaries by host name). */
+    hosts: HostTarget[];
+    /** The backup directory to look in (the stack's, else the program's default). */
+    backupDir: string;
+}
+
+function hostNameOf(address: string, ctx: ObserveContext): string {
+    const h = ctx.hosts.find((x) => x.name === address || x.privateAddress === address || x.address === address);
+    return h?.name ?? address;
+}
+
+function common<S extends StepName>(host: HostTarget, step: S, roles: Role[]) {
+    return { schema: FACTS_SCHEMA as typeof FACTS_SCHEMA, step, host: host.name, roles: [...roles] as Role[] };
+}
+
+/** TLS mode as the facts name it: "letsencrypt" stands for a certificate the runner trusts, "self-signed" for any other. */
+function tlsModeOf(runner: RunnerProbe): NginxFacts["tls"] | undefined {
+    const t = runner.tls;
+    if (!t || !Object.values(t.protocols).some(Boolean)) return undefined;
+    if (!t.certificate) return undefined;
+    return t.certificate.trusted ? "letsencrypt" : "self-signed";
+}
+
+function servedProtocols(runner: RunnerProbe): TlsProtocol[] | undefined {
+    const t = runner.tls;
+    if (!t || !Object.values(t.protocols).some(Boolean)) return undefined;
+    return TLS_PROTOCOLS.filter((p) => t.protocols[p]);
+}
+
+function redirectOf(runner: RunnerProbe): boolean | undefined {
+    if (!runner.http) return undefined;
+    return [301, 302, 307, 308].includes(runner.http.status) && /^https:\/\//i.test(runner.http.location ?? "");
+}
+
+function certNote(c: CertificateInfo): string {
+    return `${c.trusted ? "trusted" : `not trusted (${c.selfSigned ? "self-signed" : c.trustError ?? "unknown issuer"})`} certificate ` +
+        `for ${c.names.join(", ") || c.subject}, ${c.daysLeft} days left`;
+}
+
+export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveContext): Observed {
+    const s = probe.sections;
+    const runner = probe.runner;
+    const facts: StepFacts[] = [];
+    const undecidedSteps: Observed["undecidedSteps"] = [];
+    const notes: Record<string, string> = {};
+    const roles = [...host.roles];
+    const listenText = s.get("listen");
+    const listeners = marker(listenText) ? undefined : parseListeners(listenText ?? "");
+
+    // base: the host answered, with its configured roles.
+    const base: BaseFacts = { ...common(host, "base", roles), provider: "ssh", privateAddress: host.privateAddress, preinstall: [] };
+    facts.push(base);
+
+    // firewall
+    const ufwText = s.get("ufw");
+    const ufwMark = marker(ufwText);
+    if (ufwMark?.kind === "unavailable") {
+        undecidedSteps.push({ step: "firewall", reason: `ufw's state cannot be read: ${ufwMark.why}` });
+        notes.firewall = `unknown (${ufwMark.why})`;
+    } else if (ufwMark?.kind === "absent") {
+        notes.firewall = "ufw not installed";
+    } else {
+        const ufw = parseUfw(ufwText ?? "");
+        if (!ufw.active) notes.firewall = "ufw inactive";
+        else {
+            const fw: FirewallFacts = {
+                ...common(host, "firewall", roles),
+                engine: "ufw",
+                defaultInbound: ufw.defaultInbound ?? unknown(),
+                rules: ufw.rules,
+            };
+            facts.push(fw);
+            notes.firewall = `ufw active, default ${ufw.defaultInbound ?? "unknown"} (incoming), ${ufw.rules.length} allow rule(s)`;
+        }
+    }
+
+    // database
+    const mysql = parseMysql(s);
+    const dbListeners = (listeners ?? []).filter((l) => /^(mysqld|mariadbd)$/.test(l.process ?? "") || (l.process === undefined && l.port === (mysql.port ?? 3306)));
+    const hasServer = dbListeners.length > 0 || mysql.bindAddress !== undefined;
+    let database: DatabaseFacts | undefined;
+    if (hasServer) {
+        const nonLoop = dbListeners.find((l) => !l.address.startsWith("127.") && l.address !== "::1");
+        const bindAddress = nonLoop?.address ?? dbListeners[0]?.address ?? (listeners ? "(none)" : undefined);
+        const accounts = mysql.remoteAccounts;
+        database = {
+            ...common(host, "database", roles),
+            engine: "auto",
+            bindAddress: bindAddress ?? unknown(),
+            port: nonLoop?.port ?? dbListeners[0]?.port ?? mysql.port ?? unknown(),
+            name: unknown(),
+            user: unknown(),
+            clientHosts: accounts ? [...new Set(accounts.filter((a) => a.user !== "repl").map((a) => a.host))] : unknown(),
+            replication: mysql.unavailable.some((u) => u.startsWith("replication"))
+                ? unknown()
+                : mysql.replica
+                  ? { role: "replica", serverId: mysql.serverId ?? 0, primary: hostNameOf(mysql.replica.masterHost, ctx), running: mysql.replica.running, lagSeconds: mysql.replica.lagSeconds }
+                  : { role: "standalone", serverId: mysql.serverId ?? 0 },
+            tls: accounts && mysql.haveSsl !== undefined ? mysql.haveSsl && accounts.every((a) => a.requireTls) : unknown(),
+        };
+        facts.push(database!);
+        const insecure = accounts?.filter((a) => !a.requireTls).map((a) => `${a.user}@${a.host}`) ?? [];
+        notes.database = `MySQL listening on ${dbListeners.map((l) => `${l.address}:${l.port}`).join(", ") || "unknown"}` +
+            (accounts ? `; remote accounts: ${accounts.map((a) => `${a.user}@${a.host}${a.requireTls ? " (TLS)" : ""}`).join(", ") || "none"}` : "") +
+            (insecure.length ? `; without TLS: ${insecure.join(", ")}` : "") +
+            (mysql.unavailable.length ? `; unreadable: ${mysql.unavailable.join(", ")}` : "");
+        if (mysql.replica) {
+            notes.replication = mysql.replica.running
+                ? `replica of ${mysql.replica.masterHost}, streaming, ${mysql.replica.lagSeconds ?? "?"} s behind`
+                : `replica of ${mysql.replica.masterHost}, replication stopped${mysql.replica.error ? ` (${mysql.replica.error})` : ""}`;
+            // A replica that does not replicate holds no copy of the data: it is no database host for the policies.
+            if (!mysql.replica.running) for (const f of facts) f.roles = f.roles.filter((r) => r !== "db");
+        }
+    } else if (host.roles.includes("db")) {
+        notes.database = listeners ? "no MySQL server listening" : "unknown (sockets unreadable)";
+        if (!listeners) undecidedSteps.push({ step: "database", reason: "the listening sockets cannot be read" });
+    }
+
+    // nginx
+    const nginxText = s.get("nginx");
+    const nginxMark = marker(nginxText);
+    const sslOwner = (listeners ?? []).find((l) => l.port === 443)?.process;
+    if (!nginxMark) {
+        const cfg = parseNginx(nginxText ?? "");
+        const servesTls = cfg.sslListen && (sslOwner === undefined || /nginx/.test(sslOwner));
+        const observedTls = servesTls ? tlsModeOf(runner) : "none";
+        const f: NginxFacts = {
+            ...common(host, "nginx", roles),
+            serverNames: cfg.serverNames,
+            docRoot: cfg.docRoot ?? unknown(),
+            httpPort: 80,
+            tls: observedTls ?? unknown(),
+            ...(servesTls ? { httpsPort: 443 } : {}),
+            redirectHttp: redirectOf(runner) ?? cfg.redirectsToHttps,
+            hstsMaxAge: servesTls ? (runner.tls?.hstsMaxAge ?? cfg.hstsMaxAge) : cfg.hstsMaxAge,
+            ...(servesTls ? { tlsProtocols: servedProtocols(runner) ?? cfg.protocols } : {}),
+            php: cfg.php,
+            trustedProxies: cfg.trustedProxies,
+            statusAllow: unknown(),
+        };
+        facts.push(f);
+        notes.nginx = servesTls
+            ? runner.tls?.certificate
+                ? `HTTPS served: ${(f.tlsProtocols ?? []).join(", ")}; ${certNote(runner.tls.certificate)}`
+                : "TLS configured, but 443 did not answer the runner"
+            : "plain HTTP only";
+    } else if (nginxMark.kind === "unavailable") {
+        undecidedSteps.push({ step: "nginx", reason: `nginx -T failed: ${nginxMark.why}` });
+    }
+
+    // lb
+    const haText = s.get("haproxy");
+    const haMark = marker(haText);
+    if (!haMark) {
+        const cfg = parseHaproxy(haText ?? "");
+        const f: LbFacts = {
+            ...common(host, "lb", roles),
+            engine: "haproxy",
+            backends: cfg.servers.map((x) => hostNameOf(x.address, ctx)),
+            algorithm: "roundrobin",
+            healthCheck: cfg.healthCheck ?? unknown(),
+            httpPort: 80,
+            tls: cfg.sslBind ? (tlsModeOf(runner) ?? unknown()) : "none",
+            ...(cfg.sslBind ? { httpsPort: 443, tlsProtocols: servedProtocols(runner) ?? cfg.protocols } : {}),
+            redirectHttp: redirectOf(runner) ?? cfg.redirectsToHttps,
+            hstsMaxAge: runner.tls?.hstsMaxAge ?? cfg.hstsMaxAge,
+        };
+        facts.push(f);
+        notes.lb = `HAProxy${cfg.valid ? "" : " (config does not validate)"} → ${f.backends.join(", ") || "no backend"}` +
+            (runner.tls?.certificate ? `; ${certNote(runner.tls.certificate)}` : "");
+    } else if (haMark.kind === "unavailable") {
+        undecidedSteps.push({ step: "lb", reason: haMark.why });
+    }
+
+    // monitoring: the exporter answers with node_ metrics
+    const units = parseUnits(s.get("units"));
+    const exp = s.get("exporter");
+    const expUnit = units?.get("prometheus-node-exporter");
+    const unitNote = (u?: { enabled: string; active: string }) => (u ? ` (${u.enabled || "?"}, ${u.active || "?"})` : "");
+    if (!marker(exp) && exp) {
+        const [addr, n] = exp.trim().split(/\s+/);
+        if (Number(n) > 0) {
+            const m: MonitoringFacts = { ...common(host, "monitoring", roles), exporter: "prometheus-node-exporter", listen: addr, port: 9100, allowFrom: unknown() };
+            facts.push(m);
+            notes.monitoring = `node exporter answering on ${addr}:9100${unitNote(expUnit)}`;
+        } else notes.monitoring = `node exporter listening on ${addr}:9100 but not answering with metrics${unitNote(expUnit)}`;
+    } else if (marker(exp)?.kind === "unavailable") {
+        undecidedSteps.push({ step: "monitoring", reason: marker(exp)!.why });
+    } else notes.monitoring = `node exporter not answering${unitNote(expUnit) || " (not installed)"}`;
+
+    // backup: the timer is enabled and active; the last dump's age is reported
+    const lastText = s.get("backup");
+    const now = Number(s.get("now"));
+    const last = !marker(lastText) && lastText ? Number(lastText.split(" ")[0]) : undefined;
+    const lastNote = last ? `last dump ${((now - last) / 3600).toFixed(1)} h ago` : "no dump found";
+    const timer = units?.get("seed-web-backup.timer");
+    if (units === undefined) {
+        if (hasServer) undecidedSteps.push({ step: "backup", reason: "no systemd: the backup schedule cannot be read" });
+        notes.backup = `schedule unknown (no systemd); ${lastNote}`;
+    } else if (timer && timer.enabled === "enabled" && timer.active === "active") {
+        const b: BackupFacts = { ...common(host, "backup", roles), database: unknown(), time: unknown(), retention: unknown(), directory: ctx.backupDir };
+        facts.push(b);
+        notes.backup = `seed-web-backup.timer enabled and active; ${lastNote}`;
+    } else {
+        notes.backup = `seed-web-backup.timer ${timer ? `${timer.enabled || "not installed"}, ${timer.active || "?"}` : "not installed"}; ${lastNote}`;
+    }
+
+    return { host: host.name, facts, undecidedSteps, notes };
+}
+
+/** Cross-host: a host others replicate from is a primary, with those replicas. */
+export function linkReplication(all: Observed[]): void {
+    for (const o of all) {
+        const db = o.facts.find((f): f is DatabaseFacts => f.step === "database");
+        if (!db || isUnknown(db.replication)) continue;
+        const replicas = all
+            .filter((x) => x.host !== o.host)
+            .filter((x) => {
+                const r = x.facts.find((f): f is DatabaseFacts => f.step === "database")?.replication;
+                return r && !isUnknown(r) && r.role === "replica" && r.primary === o.host;
+            })
+            .map((x) => x.host);
+        if (replicas.length > 0 && db.replication.role === "standalone") db.replication = { role: "primary", serverId: db.replication.serverId, replicas };
+    }
+}
