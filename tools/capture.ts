@@ -57,6 +57,11 @@ export interface CaptureOptions {
      * ECDSA key. The end-to-end suite runs the program's own command here, against the test hosts.
      */
     localCommand?: (create: string) => string;
+    /**
+     * The generated passwords by resource name, kept from one capture to the next like the engine's state keeps
+     * them (the end-to-end suite's successive `up`s); filled with the new ones. Without it, new ones every time.
+     */
+    passwords?: Map<string, string>;
 }
 
 export function isSecretValue(v: unknown): v is { value: unknown } {
@@ -157,7 +162,9 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
                 const computed: Record<string, unknown> = {};
                 if (args.type === "random:index/randomPassword:RandomPassword") {
                     const length = Number(args.inputs.length ?? 32);
-                    const value = crypto.randomBytes(length).toString("base64").replace(/[^A-Za-z0-9]/g, "x").slice(0, length);
+                    const value =
+                        options.passwords?.get(args.name) ?? crypto.randomBytes(length).toString("base64").replace(/[^A-Za-z0-9]/g, "x").slice(0, length);
+                    options.passwords?.set(args.name, value);
                     generatedSecrets.push(value);
                     computed.result = value;
                 } else if (args.type === "command:local:Command") {

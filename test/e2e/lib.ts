@@ -89,8 +89,13 @@ export function runLocalCommand(create: string): string {
 }
 
 /** What the real program would run against those hosts (the hosts must be up: their host keys are recorded). */
-export async function planFor(list: TestHost[], extra: Record<string, string> = {}): Promise<{ capture: Capture; plan: PlannedCommand[] }> {
-    const capture = await captureProgram({ ...stackFor(list, extra), localCommand: runLocalCommand });
+export async function planFor(
+    list: TestHost[],
+    extra: Record<string, string> = {},
+    /** The generated passwords to keep (as the engine's state does between two `up`s); default: new ones. */
+    passwords?: Map<string, string>,
+): Promise<{ capture: Capture; plan: PlannedCommand[] }> {
+    const capture = await captureProgram({ ...stackFor(list, extra), localCommand: runLocalCommand, passwords });
     return { capture, plan: plannedCommands(capture) };
 }
 
