@@ -9,7 +9,7 @@ import * as tls from "@pulumi/tls";
 import * as path from "path";
 import { HostNode, DOCKER_SUBNET } from "../lib/topology";
 import { PROJECT } from "../lib/config";
-import { shQuote } from "../lib/steps";
+import { shQuote, UndoOptions } from "../lib/steps";
 import { PROJECT_DIR } from "../lib/root";
 
 export type Connection = command.types.input.remote.ConnectionArgs;
@@ -78,6 +78,8 @@ export interface HostArgs {
     privateKey?: pulumi.Output<string>;
     /** SSH hosts without a key: the agent's socket. */
     agentSocketPath?: string;
+    /** What the steps' deletes may remove beyond their own configuration (default: neither data nor packages). */
+    undo?: UndoOptions;
 }
 
 export class Host extends pulumi.ComponentResource {
@@ -91,10 +93,13 @@ export class Host extends pulumi.ComponentResource {
     readonly container?: docker.Container;
     /** What must exist before a command can reach the host (the container, for a Docker host). */
     readonly ready: pulumi.Resource[] = [];
+    /** The stack's destroyData / purgePackages, for every step's delete. */
+    readonly undo: UndoOptions;
 
     constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("seed-web:infra:Host", name, {}, opts);
         this.node = args.node;
+        this.undo = args.undo ?? { destroyData: false, purgePackages: false };
         const spec = args.node.connection;
         if (spec.type === "ssh") {
             this.user = spec.user;

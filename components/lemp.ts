@@ -57,7 +57,16 @@ abstract class HostStep<F extends StepFacts> extends pulumi.ComponentResource {
         this.facts = facts;
         this.command = remoteStep(
             name,
-            { host, script: facts.step, facts, env, secrets: step.secrets, extraTriggers: step.extraTriggers, dependsOn: step.after },
+            {
+                host,
+                script: facts.step,
+                facts,
+                env,
+                secrets: step.secrets,
+                extraTriggers: step.extraTriggers,
+                dependsOn: step.after,
+                undo: host.undo,
+            },
             this,
         );
         // Outputs of a step that handles secrets stay out of the component's outputs.

@@ -11,6 +11,7 @@ import * as random from "@pulumi/random";
 import type * as Tls from "@pulumi/tls";
 import * as net from "net";
 import { Topology } from "../lib/topology";
+import { UndoOptions } from "../lib/steps";
 import { DockerPlatform, Host } from "./host";
 import {
     Backup,
@@ -34,6 +35,8 @@ export interface WebStackArgs {
     privateKey(configKey: string): pulumi.Output<string>;
     /** SSH agent socket, for SSH hosts that name no key. */
     agentSocketPath?: string;
+    /** The stack's destroyData / purgePackages: what the steps' deletes may remove beyond their configuration. */
+    undo?: UndoOptions;
 }
 
 export class WebStack extends pulumi.ComponentResource {
@@ -59,6 +62,7 @@ export class WebStack extends pulumi.ComponentResource {
                     platform,
                     privateKey: c.type === "ssh" && c.privateKeyConfig ? args.privateKey(c.privateKeyConfig) : undefined,
                     agentSocketPath: args.agentSocketPath,
+                    undo: args.undo,
                 },
                 { parent: this },
             );

@@ -77,6 +77,10 @@ export interface StackConfig {
     backups: boolean;
     backupTime: string;
     backupRetention: number;
+    /** `pulumi destroy` (and a feature switched off) also removes the data: database files, dumps, certificates. */
+    destroyData: boolean;
+    /** `pulumi destroy` (and a feature switched off) also purges the packages the steps installed. */
+    purgePackages: boolean;
 }
 
 /** A config error: always names the key, and shows the refused value unless it may be a secret (see `showValue`). */
@@ -234,6 +238,8 @@ export const DEFAULTS = {
     backups: false,
     backupTime: "03:15",
     backupRetention: 7,
+    destroyData: false,
+    purgePackages: false,
 };
 
 /** The seed design's one host: a local Docker container holding every role but the load balancer. */
@@ -365,6 +371,8 @@ export function loadConfig(raw: RawConfig, env: ConfigEnv = { hasSshAgent: false
         backups: bool(raw, "backups", DEFAULTS.backups),
         backupTime,
         backupRetention,
+        destroyData: bool(raw, "destroyData", DEFAULTS.destroyData),
+        purgePackages: bool(raw, "purgePackages", DEFAULTS.purgePackages),
     };
     checkDatabaseReach(config);
     return config;

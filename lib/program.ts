@@ -24,7 +24,12 @@ export function deployStack(inputs: ProgramInputs, opts?: pulumi.ComponentResour
 
     const stack = new WebStack(
         "seed-web",
-        { topology, privateKey: inputs.secret, agentSocketPath: inputs.sshAgentSocket },
+        {
+            topology,
+            privateKey: inputs.secret,
+            agentSocketPath: inputs.sshAgentSocket,
+            undo: { destroyData: config.destroyData, purgePackages: config.purgePackages },
+        },
         opts,
     );
 

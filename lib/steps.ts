@@ -30,6 +30,11 @@ export function scriptText(step: ScriptName): string {
     return `${read("lib.sh")}\n${read(`${step}.sh`)}`;
 }
 
+/** The program a step's delete sends to bash: the shared library, then the step's undo (scripts/undo/<step>.sh). */
+export function undoScriptText(step: ScriptName): string {
+    return `${read("lib.sh")}\n${read(`undo/${step}.sh`)}`;
+}
+
 /** sha256 of what the step runs: a changed script re-runs the step. */
 export function scriptSha256(step: ScriptName): string {
     return crypto.createHash("sha256").update(scriptText(step)).digest("hex");
@@ -54,4 +59,40 @@ export function buildCommand(step: ScriptName, env: Record<string, string>, user
     const run = ["bash", "-c", shQuote(script), `lemp-${step}`];
     const words = user === "root" ? [...assignments, ...run] : ["sudo", "-n", "env", ...assignments, ...run];
     return words.join(" ");
+}
+
+/** What a delete may do beyond undoing the step: the stack's `destroyData` and `purgePackages`. */
+export interface UndoOptions {
+    destroyData: boolean;
+    purgePackages: boolean;
+}
+
+/**
+ * The generation of a step: an id of its own inputs (what its triggers hold, its settings, the login user). The create
+ * records it on the host (LEMP_GENERATION, see lemp_generation_record in scripts/lib.sh); the delete undoes only when
+ * the host still carries it. No secret goes in (secrets travel on stdin and are not part of it).
+ */
+export function generationOf(triggers: unknown[], env: Record<string, string>, user: string): string {
+    return crypto.createHash("sha256").update(JSON.stringify({ triggers, env, user })).digest("hex").slice(0, 32);
+}
+
+/** The create and the delete command text of a step of that generation. */
+export function buildStepCommands(
+    step: ScriptName,
+    env: Record<string, string>,
+    user: string,
+    generation: string,
+    undo: UndoOptions,
+): { create: string; delete: string } {
+    if (!/^[0-9a-f]{8,64}$/.test(generation)) throw new Error(`invalid generation ${JSON.stringify(generation)}`);
+    const own = { ...env, LEMP_GENERATION: generation };
+    return {
+        create: buildCommand(step, own, user),
+        delete: buildCommand(
+            step,
+            { ...own, LEMP_DESTROY_DATA: undo.destroyData ? "1" : "0", LEMP_PURGE_PACKAGES: undo.purgePackages ? "1" : "0" },
+            user,
+            undoScriptText(step),
+        ),
+    };
 }

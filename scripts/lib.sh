@@ -23,7 +23,7 @@ lemp_die() {   # [code] message
 }
 lemp_changed() { LEMP_CHANGED=$((LEMP_CHANGED + 1)); lemp_log "changed: $*"; }
 lemp_fact() { printf '%s=%s\n' "$1" "$2"; }
-lemp_finish() { printf 'changed=%s\n' "$LEMP_CHANGED"; }
+lemp_finish() { lemp_generation_record; printf 'changed=%s\n' "$LEMP_CHANGED"; }
 
 lemp_init() {   # step name
   LEMP_STEP=$1
@@ -460,4 +460,122 @@ lemp_db_repl_privileges() {
   else
     lemp_changed "'$user'@'$h' keeps only replication privileges ($want)"
   fi
+}
+
+# --- generations and undo (scripts/undo/<step>.sh: each remote command's delete) ---------------------------------
+# A step run by the program carries LEMP_GENERATION, an id of its own inputs (lib/steps.ts). On success lemp_finish
+# records it in $LEMP_GENERATION_DIR/<step>. The step's undo (its command's delete) acts only when the host still
+# carries that same generation: when a changed setting replaces the command, Pulumi runs the new create first and the
+# old delete after it, and that old delete must not undo what the new create has just applied.
+LEMP_GENERATION_DIR=$LEMP_STATE_DIR/generation
+LEMP_UNDOING=0
+
+lemp_generation_record() {   # bookkeeping of lemp_finish, not counted as a change
+  [ -n "${LEMP_GENERATION:-}" ] && [ "$LEMP_UNDOING" = 0 ] || return 0
+  [[ $LEMP_GENERATION =~ ^[0-9a-f]{8,64}$ ]] || lemp_die "LEMP_GENERATION must be 8-64 hex digits"
+  local file=$LEMP_GENERATION_DIR/$LEMP_STEP name
+  [ -d "$LEMP_STATE_DIR" ] || install -d -m 0700 "$LEMP_STATE_DIR"   # never change its mode (database.sh owns it)
+  [ -d "$LEMP_GENERATION_DIR" ] || install -d -m 0700 "$LEMP_GENERATION_DIR"
+  # the live generation's settings (never a secret: those come on stdin), for the undo of a replaced generation
+  for name in $(compgen -e -X '!LEMP_*'); do
+    case $name in LEMP_GENERATION | LEMP_CHECK_ONLY) continue ;; esac
+    printf '%s=%s\n' "$name" "$(printf '%s' "${!name}" | base64 -w0)"
+  done >"$file.env.new"
+  if cmp -s "$file.env.new" "$file.env"; then rm -f "$file.env.new"; else mv -f "$file.env.new" "$file.env"; fi
+  [ "$(cat "$file" 2>/dev/null || true)" != "$LEMP_GENERATION" ] || return 0
+  printf '%s\n' "$LEMP_GENERATION" >"$file.new"
+  mv -f "$file.new" "$file"
+}
+
+# lemp_undo_begin STEP: the start of an undo script. Settings: those of the step's create (the same LEMP_* values),
+# LEMP_GENERATION (the generation to undo; unset when run by hand: undo whatever is there), LEMP_DESTROY_DATA and
+# LEMP_PURGE_PACKAGES (1/0, default 0).
+lemp_undo_begin() {
+  lemp_init "$1"
+  LEMP_UNDOING=1
+  LEMP_DESTROY_DATA=${LEMP_DESTROY_DATA:-0}
+  LEMP_PURGE_PACKAGES=${LEMP_PURGE_PACKAGES:-0}
+  lemp_require LEMP_DESTROY_DATA '^[01]$' '1 or 0'
+  lemp_require LEMP_PURGE_PACKAGES '^[01]$' '1 or 0'
+  [ -z "${LEMP_GENERATION:-}" ] || lemp_require LEMP_GENERATION '^[0-9a-f]{8,64}$' '8-64 hex digits'
+}
+
+# lemp_undo_live: true when this host still carries the generation being undone (or run by hand): undo it all.
+# False when it carries another one (the command was replaced and its successor's create already ran: undo only
+# what that successor does not use, see lemp_live_setting) or none (never applied, or undone already).
+lemp_undo_live() {
+  local have
+  have=$(cat "$LEMP_GENERATION_DIR/$LEMP_STEP" 2>/dev/null || true)
+  if [ -z "${LEMP_GENERATION:-}" ] || [ "$have" = "$LEMP_GENERATION" ]; then return 0; fi
+  lemp_log "this host carries generation '${have:-none}' of $LEMP_STEP, not $LEMP_GENERATION: the live configuration stays"
+  return 1
+}
+lemp_undo_has_live() { [ -s "$LEMP_GENERATION_DIR/$LEMP_STEP" ]; }   # some generation of the step is live
+lemp_live_setting() {   # NAME: the value the live generation of the step was created with (empty: none)
+  local line
+  line=$(grep -m1 "^$1=" "$LEMP_GENERATION_DIR/$LEMP_STEP.env" 2>/dev/null || true)
+  [ -z "$line" ] || printf '%s' "${line#*=}" | base64 -d
+}
+lemp_undo_skip() {   # the end of an undo that left the live configuration alone
+  lemp_fact undone 0
+  lemp_finish
+  exit 0
+}
+lemp_undo_end() {   # the end of a full undo: the generation is forgotten
+  rm -f "$LEMP_GENERATION_DIR/$LEMP_STEP" "$LEMP_GENERATION_DIR/$LEMP_STEP.env"
+  rmdir "$LEMP_GENERATION_DIR" 2>/dev/null || true
+  lemp_fact undone 1
+  lemp_finish
+}
+
+lemp_service_disable_stop() {   # NAME: disabled (systemd; dropped from the boot list without) and stopped
+  local name=$1
+  if lemp_has_systemd; then
+    if systemctl is-enabled --quiet "$name" 2>/dev/null; then
+      systemctl disable --quiet "$name"
+      lemp_changed "disabled $name"
+    fi
+    if systemctl is-active --quiet "$name"; then
+      systemctl stop "$name"
+      lemp_changed "stopped $name"
+    fi
+  else
+    if grep -qxF -- "$name" "$LEMP_BOOT_SERVICES" 2>/dev/null; then
+      grep -vxF -- "$name" "$LEMP_BOOT_SERVICES" >"$LEMP_BOOT_SERVICES.new" || true
+      mv -f "$LEMP_BOOT_SERVICES.new" "$LEMP_BOOT_SERVICES"
+      lemp_changed "disabled $name (no longer started at boot)"
+    fi
+    if command -v service >/dev/null && service "$name" status >/dev/null 2>&1; then
+      service "$name" stop >&2
+      lemp_changed "stopped $name"
+    fi
+  fi
+}
+
+lemp_remove_tree() {   # PATH: a directory and all it holds
+  if [ -e "$1" ] || [ -L "$1" ]; then
+    rm -rf -- "$1"
+    lemp_changed "removed $1"
+  fi
+}
+
+lemp_rmdir_empty() {   # DIR...: each removed when empty
+  local d
+  for d in "$@"; do
+    if [ -d "$d" ] && [ -z "$(ls -A "$d")" ]; then
+      rmdir "$d"
+      lemp_changed "removed empty directory $d"
+    fi
+  done
+}
+
+lemp_purge_packages() {   # PACKAGE...: purged (with what only they needed) when LEMP_PURGE_PACKAGES=1
+  local p installed=()
+  [ "$LEMP_PURGE_PACKAGES" = 1 ] || return 0
+  for p in "$@"; do
+    if lemp_pkg_installed "$p"; then installed+=("$p"); fi
+  done
+  [ ${#installed[@]} -gt 0 ] || return 0
+  lemp_apt_get purge --auto-remove "${installed[@]}"
+  lemp_changed "purged ${installed[*]}"
 }

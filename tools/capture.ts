@@ -30,6 +30,10 @@ export interface CapturedResource {
     dependsOn: string[];
     /** Outputs the program asks the engine to keep secret. */
     additionalSecretOutputs: string[];
+    /** The options that decide a replacement's order: delete the old one first (else create the new one first). */
+    deleteBeforeReplace: boolean;
+    /** Inputs whose change replaces the resource (besides what the provider itself replaces on, e.g. triggers). */
+    replaceOnChanges: string[];
 }
 
 export interface Capture {
@@ -53,6 +57,11 @@ export interface CaptureOptions {
      * ECDSA key. The end-to-end suite runs the program's own command here, against the test hosts.
      */
     localCommand?: (create: string) => string;
+    /**
+     * The generated passwords by resource name, kept from one capture to the next like the engine's state keeps
+     * them (the end-to-end suite's successive `up`s); filled with the new ones. Without it, new ones every time.
+     */
+    passwords?: Map<string, string>;
 }
 
 export function isSecretValue(v: unknown): v is { value: unknown } {
@@ -153,7 +162,9 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
                 const computed: Record<string, unknown> = {};
                 if (args.type === "random:index/randomPassword:RandomPassword") {
                     const length = Number(args.inputs.length ?? 32);
-                    const value = crypto.randomBytes(length).toString("base64").replace(/[^A-Za-z0-9]/g, "x").slice(0, length);
+                    const value =
+                        options.passwords?.get(args.name) ?? crypto.randomBytes(length).toString("base64").replace(/[^A-Za-z0-9]/g, "x").slice(0, length);
+                    options.passwords?.set(args.name, value);
                     generatedSecrets.push(value);
                     computed.result = value;
                 } else if (args.type === "command:local:Command") {
@@ -206,6 +217,8 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
         parent?: pulumi.Resource;
         dependsOn: pulumi.Resource[];
         additionalSecretOutputs: string[];
+        deleteBeforeReplace: boolean;
+        replaceOnChanges: string[];
     }[] = [];
     const record: pulumi.ResourceTransformation = (args) => {
         const deps = args.opts.dependsOn;
@@ -218,6 +231,8 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
             // dependsOn here is always a list of resources (never an Output) in this program.
             dependsOn: list as pulumi.Resource[],
             additionalSecretOutputs: (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [],
+            deleteBeforeReplace: (args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace ?? false,
+            replaceOnChanges: args.opts.replaceOnChanges ?? [],
         });
         return undefined;
     };
@@ -245,6 +260,8 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
         name: "seed-web",
         dependsOn: [],
         additionalSecretOutputs: [],
+        deleteBeforeReplace: false,
+        replaceOnChanges: [],
     });
 
     const urnOf = new Map<pulumi.Resource, string>();
@@ -275,6 +292,8 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
             parent: c.parent ? urnOf.get(c.parent) : undefined,
             dependsOn: c.dependsOn.map((d) => urnOf.get(d)).filter((u): u is string => !!u),
             additionalSecretOutputs: c.additionalSecretOutputs,
+            deleteBeforeReplace: c.deleteBeforeReplace,
+            replaceOnChanges: c.replaceOnChanges,
         });
     }
     generatedSecrets.push(...tlsSecrets);
@@ -297,9 +316,18 @@ export interface PlannedCommand {
     /** The host key the connection pins ("TYPE BASE64"), when it pins one. */
     hostKey?: string;
     create: string;
+    /** What the engine runs when the command is deleted (destroy, removed, replaced), with this command's state. */
+    delete?: string;
     stdin?: string;
     /** Names of the remote commands that must run first (directly, or through a component they depend on). */
     after: string[];
+    /** The triggers, as JSON: a change replaces the command (the provider replaces on `triggers`). */
+    triggers: string;
+    /** The other inputs as JSON (create, delete, stdin, connection): a change alone is an update (create again). */
+    inputs: string;
+    /** Replacement order: delete the old command first; else the new one's create runs first. */
+    deleteBeforeReplace: boolean;
+    replaceOnChanges: string[];
 }
 
 /** The remote commands of a capture, in an order that respects their dependencies. */
@@ -328,8 +356,13 @@ export function plannedCommands(capture: Capture): PlannedCommand[] {
             user: conn.user ?? "root",
             hostKey: conn.hostKey,
             create: String(inputs.create),
+            delete: inputs.delete === undefined ? undefined : String(inputs.delete),
             stdin: inputs.stdin === undefined ? undefined : String(inputs.stdin),
             after: [...after],
+            triggers: JSON.stringify(inputs.triggers),
+            inputs: JSON.stringify({ create: inputs.create, delete: inputs.delete, stdin: inputs.stdin, connection: inputs.connection }),
+            deleteBeforeReplace: c.deleteBeforeReplace,
+            replaceOnChanges: c.replaceOnChanges,
         };
     });
     // Topological order, stable in registration order.

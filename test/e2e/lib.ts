@@ -95,8 +95,13 @@ export function runLocalCommand(create: string): string {
 }
 
 /** What the real program would run against those hosts (the hosts must be up: their host keys are recorded). */
-export async function planFor(list: TestHost[], extra: Record<string, string> = {}): Promise<{ capture: Capture; plan: PlannedCommand[] }> {
-    const capture = await captureProgram({ ...stackFor(list, extra), localCommand: runLocalCommand });
+export async function planFor(
+    list: TestHost[],
+    extra: Record<string, string> = {},
+    /** The generated passwords to keep (as the engine's state does between two `up`s); default: new ones. */
+    passwords?: Map<string, string>,
+): Promise<{ capture: Capture; plan: PlannedCommand[] }> {
+    const capture = await captureProgram({ ...stackFor(list, extra), localCommand: runLocalCommand, passwords });
     return { capture, plan: plannedCommands(capture) };
 }
 
@@ -345,3 +350,88 @@ export function portOpen(ip: string, port: number, ms = 1500): Promise<boolean> 
         s.on("error", () => resolve(false));
     });
 }
+
+// --- what the engine does with a changed program, and with destroy (the commands' deletes) ----------------------
+
+export type Op = "create" | "update" | "replace" | "delete" | "same";
+
+export interface EngineRun extends StepRun {
+    op: Op;
+}
+
+export interface UpOptions {
+    /**
+     * The order of a replacement: as the program says (its deleteBeforeReplace option; else create-before-delete), or
+     * forced one way for every replaced command (the suite runs both orders).
+     */
+    order?: "program" | "create-first" | "delete-first";
+}
+
+async function runOn(p: PlannedCommand, text: string, op: Op): Promise<EngineRun> {
+    const r = await sshRun(p, text, { stdin: p.stdin });
+    if (r.code !== 0) throw new StepFailed(`${p.name} (${op})`, r, p);
+    return { name: p.name, op, ...r, changed: changedCount(r.stdout) };
+}
+
+/** A command's delete, with its own (old) state: text, connection and stdin, as the provider runs it. */
+async function runDelete(p: PlannedCommand): Promise<EngineRun> {
+    if (p.delete === undefined) return { name: p.name, op: "delete", code: 0, signal: null, stdout: "", stderr: "", ms: 0, changed: 0 };
+    return runOn(p, p.delete, "delete");
+}
+
+/**
+ * `pulumi up` from the state `old` (the commands of the last deployment) to the program's `next`, the way the engine
+ * goes: in dependency order, a new command is created; one whose triggers changed is replaced (the provider replaces
+ * on triggers) — create-before-delete: the new create now, the old delete at the end; deleteBeforeReplace: the old
+ * delete right before the new create; one whose other inputs changed is updated (its create runs again: no `update`
+ * command); an unchanged one is left alone. At the end, the deletes of the replaced (create-before-delete) and of the
+ * removed commands, in reverse dependency order of the old state.
+ */
+export async function up(old: PlannedCommand[], next: PlannedCommand[], options: UpOptions = {}): Promise<EngineRun[]> {
+    const before = new Map(old.map((p) => [p.name, p]));
+    const runs: EngineRun[] = [];
+    const done = new Set<string>();
+    const todo = [...next];
+    const laterDeletes = new Set<string>();
+    while (todo.length > 0) {
+        const ready = todo.filter((p) => p.after.every((a) => done.has(a)));
+        if (ready.length === 0) throw new Error(`nothing ready among ${todo.map((p) => p.name).join(", ")}`);
+        const results = await Promise.all(
+            ready.map(async (p): Promise<EngineRun[]> => {
+                const was = before.get(p.name);
+                if (!was) return [await runOn(p, p.create, "create")];
+                if (was.triggers !== p.triggers) {
+                    const first = options.order === "delete-first" || ((options.order ?? "program") === "program" && p.deleteBeforeReplace);
+                    if (!first) {
+                        laterDeletes.add(p.name);
+                        return [await runOn(p, p.create, "replace")];
+                    }
+                    const del = await runDelete(was);
+                    return [del, await runOn(p, p.create, "replace")];
+                }
+                if (was.inputs !== p.inputs) return [await runOn(p, p.create, "update")];
+                return [{ name: p.name, op: "same", code: 0, signal: null, stdout: "", stderr: "", ms: 0, changed: 0 }];
+            }),
+        );
+        for (const [i, p] of ready.entries()) {
+            runs.push(...results[i]);
+            done.add(p.name);
+            todo.splice(todo.indexOf(p), 1);
+        }
+    }
+    const names = new Set(next.map((p) => p.name));
+    for (const p of [...old].reverse()) {
+        if (!names.has(p.name) || laterDeletes.has(p.name)) runs.push(await runDelete(p));
+    }
+    return runs;
+}
+
+/** `pulumi destroy`: every command's delete (with its state), in reverse dependency order. */
+export async function destroy(state: PlannedCommand[]): Promise<EngineRun[]> {
+    const runs: EngineRun[] = [];
+    for (const p of [...state].reverse()) runs.push(await runDelete(p));
+    return runs;
+}
+
+/** "name op changed=N" of the runs that did something. */
+export const summary = (runs: EngineRun[]) => runs.filter((r) => r.op !== "same").map((r) => `${r.name} ${r.op} ${(r.ms / 1000).toFixed(1)}s changed=${r.changed}`).join(", ");

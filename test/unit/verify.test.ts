@@ -6,7 +6,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as path from "path";
 import type { Role } from "../../lib/config";
-import { FACTS_SCHEMA, StepFacts } from "../../lib/facts";
+import { FACTS_SCHEMA, StepFacts } from "@seed-web/facts";
 import { policies } from "../../policy/policies";
 import { evaluate, Violation } from "../../tools/audit/evaluate";
 import { reconcilePolicyConfig } from "../../tools/audit/policy-config";

@@ -3,7 +3,7 @@
 // is not drift (it is "cannot decide", reported by the evaluation); a step the program does not observe live (php,
 // app, smoke, certbot, replication) is not compared.
 
-import type { DatabaseFacts, FirewallFacts, LbFacts, MonitoringFacts, NginxFacts, StepFacts, StepName } from "../../lib/facts";
+import type { DatabaseFacts, FirewallFacts, LbFacts, MonitoringFacts, NginxFacts, StepFacts, StepName } from "@seed-web/facts";
 import { isLoopback } from "../../policy/lib/net";
 import { isUnknown, isWildcard, Observed } from "./observe";
 

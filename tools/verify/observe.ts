@@ -1,5 +1,5 @@
 // Observed facts: what a live host really runs (scripts/probe.sh's sections, read in one SSH session, plus what the
-// runner sees from outside), turned into the facts schema of lib/facts.ts, so the policy pack judges them exactly as
+// runner sees from outside), turned into the facts schema of @seed-web/facts (packages/facts), so the policy pack judges them exactly as
 // it judges what a stack declares.
 //
 // Pure functions (no I/O), so every rule is unit-tested on recorded probe output. A value a probe cannot establish is
@@ -21,7 +21,7 @@ import {
     StepName,
     TLS_PROTOCOLS,
     TlsProtocol,
-} from "../../lib/facts";
+} from "@seed-web/facts";
 import { UNKNOWN } from "../audit/evaluate";
 
 export { UNKNOWN };

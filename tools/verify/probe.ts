@@ -10,7 +10,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as tls from "tls";
-import { TLS_PROTOCOLS, TlsProtocol } from "../../lib/facts";
+import { TLS_PROTOCOLS, TlsProtocol } from "@seed-web/facts";
 import { PROJECT_DIR } from "../stack-config";
 import { CertificateInfo, HostTarget, RunnerProbe } from "./observe";
 

@@ -9,7 +9,7 @@
 
 import * as path from "path";
 import { ConfigError, HostSpec, loadConfig, PROJECT, StackConfig } from "../../lib/config";
-import { factsOf, REMOTE_COMMAND_TYPE, STEP_NAMES, StepFacts, StepName } from "../../lib/facts";
+import { factsOf, REMOTE_COMMAND_TYPE, STEP_NAMES, StepFacts, StepName } from "@seed-web/facts";
 import { policies } from "../../policy/policies";
 import { SettingsError } from "../../policy/lib/settings";
 import { AuditInputError, packIdentity, runAudit } from "../audit";

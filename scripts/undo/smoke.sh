@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Undo of step "smoke" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
+# Nothing to undo: the check changes nothing on the host.
+set -euo pipefail
+if ! declare -F lemp_init >/dev/null; then
+  # shellcheck source-path=SCRIPTDIR source=../lib.sh
+  . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+fi
+lemp_undo_begin smoke
+lemp_os
+lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here
+lemp_undo_live || lemp_undo_skip
+lemp_undo_end
