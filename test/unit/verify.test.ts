@@ -28,8 +28,9 @@ import {
 import { formatVerifyText, toVerifyJson, toVerifySarif } from "../../tools/verify/report";
 import { observedResources, VerifyResult, verifyExitCode } from "../../tools/verify/run";
 import { main } from "../../tools/verify";
+import { PROJECT_DIR } from "../../lib/root";
 
-const ROOT = path.join(__dirname, "..", "..");
+const ROOT = PROJECT_DIR; // the source tree, also when this runs compiled from bin/
 
 // ---------------------------------------------------------------------------------------------------------------------
 // recorded probe output (scripts/probe.sh on test hosts)
