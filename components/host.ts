@@ -46,6 +46,12 @@ export class DockerPlatform extends pulumi.ComponentResource {
     }
 }
 
+/**
+ * How long `docker stop` / `docker restart` wait for the entrypoint to stop the services before SIGKILL. Docker's
+ * default, 10 s, was too short for the database on a busy machine: the server was killed, not shut down.
+ */
+export const DOCKER_STOP_TIMEOUT_SECONDS = 60;
+
 /** Where the Docker host's own SSH host key is installed (the entrypoint makes it sshd's only host key). */
 export const DOCKER_HOST_KEY_PATH = "/etc/ssh/seed-web/ssh_host_ed25519_key";
 
@@ -149,6 +155,7 @@ export class Host extends pulumi.ComponentResource {
                     uploads: [{ file: DOCKER_HOST_KEY_PATH, content: pulumi.secret(hostKey.privateKeyOpenssh), permissions: "0600" }],
                     networksAdvanced: [{ name: platform.network.name, ipv4Address: args.node.privateAddress }],
                     restart: "unless-stopped",
+                    stopTimeout: DOCKER_STOP_TIMEOUT_SECONDS,
                     // ufw manages the container's own iptables rules.
                     ...(args.node.firewall ? { capabilities: { adds: ["NET_ADMIN"] } } : {}),
                 },

@@ -29,6 +29,14 @@ else
 fi
 install -d -m 0755 /run/sshd
 
+# The system log before anything else, stopped last: without systemd's journal, what the services send to syslog
+# (the database server's own log, cron's) would go nowhere. rsyslogd itself (Debian ships no init script for it).
+syslog_pid=""
+if [ -x /usr/sbin/rsyslogd ]; then
+  rm -f /run/rsyslogd.pid                    # a container's /run outlives a restart
+  if /usr/sbin/rsyslogd >&2; then syslog_pid=$(cat /run/rsyslogd.pid 2>/dev/null || true); else log "warning: rsyslogd did not start"; fi
+fi
+
 # The firewall first, before any service listens: ufw's rules are not loaded at boot without systemd.
 if [ -x /usr/sbin/ufw ] && grep -qx 'ENABLED=yes' /etc/ufw/ufw.conf 2>/dev/null; then
   ufw --force enable >/dev/null || log "warning: ufw did not start"
@@ -61,6 +69,9 @@ stop_all() {
   local i
   for ((i = ${#services[@]} - 1; i >= 0; i--)); do service "${services[i]}" stop >&2 || true; done
   kill -TERM "$sshd_pid" 2>/dev/null || true
+  if [ -n "$syslog_pid" ] && kill -TERM "$syslog_pid" 2>/dev/null; then   # it writes what it holds, then exits
+    for i in $(seq 1 20); do kill -0 "$syslog_pid" 2>/dev/null || break; sleep 0.1; done
+  fi
 }
 /usr/sbin/sshd -D -e &
 sshd_pid=$!

@@ -149,6 +149,36 @@ export function mockPublicKey(type: string, bytes = 32): string {
     return `${type} ${Buffer.concat([field(Buffer.from(type)), field(crypto.randomBytes(bytes))]).toString("base64")}`;
 }
 
+/** A real Ed25519 key pair: the private key in OpenSSH's own format (unencrypted) and PKCS#8, the public key line. */
+export function mockEd25519(): { privateKeyOpenssh: string; privateKeyPem: string; publicKeyOpenssh: string; body: string } {
+    const { privateKey } = crypto.generateKeyPairSync("ed25519");
+    const jwk = privateKey.export({ format: "jwk" });
+    const seed = Buffer.from(String(jwk.d), "base64url");
+    const pub = Buffer.from(String(jwk.x), "base64url");
+    const u32 = (n: number) => {
+        const b = Buffer.alloc(4);
+        b.writeUInt32BE(n);
+        return b;
+    };
+    const str = (b: Buffer | string) => {
+        const v = Buffer.isBuffer(b) ? b : Buffer.from(b);
+        return Buffer.concat([u32(v.length), v]);
+    };
+    const pubBlob = Buffer.concat([str("ssh-ed25519"), str(pub)]);
+    const check = crypto.randomBytes(4);
+    let priv = Buffer.concat([check, check, str("ssh-ed25519"), str(pub), str(Buffer.concat([seed, pub])), str("")]);
+    for (let i = 1; priv.length % 8 !== 0; i++) priv = Buffer.concat([priv, Buffer.from([i])]);
+    const blob = Buffer.concat([Buffer.from("openssh-key-v1\0"), str("none"), str("none"), str(""), u32(1), str(pubBlob), str(priv)]);
+    const body = blob.toString("base64");
+    const lines = body.match(/.{1,70}/g) ?? [];
+    return {
+        privateKeyOpenssh: `${OPENSSH_KEY_HEADER}\n${lines.join("\n")}\n-----END OPENSSH PRIVATE KEY-----\n`,
+        privateKeyPem: String(privateKey.export({ format: "pem", type: "pkcs8" })),
+        publicKeyOpenssh: `ssh-ed25519 ${pubBlob.toString("base64")}`,
+        body,
+    };
+}
+
 export async function captureProgram(options: CaptureOptions): Promise<Capture> {
     const stack = options.stack ?? "test";
     const generatedSecrets: string[] = [];
@@ -172,12 +202,13 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
                     computed.stdout = options.localCommand ? options.localCommand(create) : `${mockPublicKey("ecdsa-sha2-nistp256", 104)}\n`;
                     computed.stderr = "";
                 } else if (args.type === "tls:index/privateKey:PrivateKey" && args.inputs.algorithm === "ED25519") {
-                    // SSH keys (the Docker host's client and host keys): OpenSSH form; no host of the e2e suite uses them
-                    const body = crypto.randomBytes(48).toString("base64");
-                    generatedSecrets.push(body);
-                    computed.privateKeyOpenssh = `${OPENSSH_KEY_HEADER}\n${body}\n-----END OPENSSH PRIVATE KEY-----\n`;
-                    computed.privateKeyPem = `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`;
-                    computed.publicKeyOpenssh = `${mockPublicKey("ssh-ed25519", 32)}\n`;
+                    // SSH keys (the Docker host's client and host keys): a real key pair in OpenSSH form, as the tls
+                    // provider makes it; the end-to-end suite's Docker host (test/e2e/docker.ts) logs in with them.
+                    const key = mockEd25519();
+                    generatedSecrets.push(key.privateKeyOpenssh, key.body, key.privateKeyPem);
+                    computed.privateKeyOpenssh = key.privateKeyOpenssh;
+                    computed.privateKeyPem = key.privateKeyPem;
+                    computed.publicKeyOpenssh = `${key.publicKeyOpenssh}\n`;
                 } else if (TLS_TYPES.has(args.type)) {
                     Object.assign(computed, mockTls(args.type, reveal(args.inputs) as Record<string, unknown>, tlsSecrets));
                 } else if (args.type === REMOTE_COMMAND_TYPE) {
@@ -315,6 +346,8 @@ export interface PlannedCommand {
     user: string;
     /** The host key the connection pins ("TYPE BASE64"), when it pins one. */
     hostKey?: string;
+    /** The private key the connection logs in with, when it has one (else the SSH agent). */
+    privateKey?: string;
     create: string;
     /** What the engine runs when the command is deleted (destroy, removed, replaced), with this command's state. */
     delete?: string;
@@ -340,7 +373,7 @@ export function plannedCommands(capture: Capture): PlannedCommand[] {
         capture.resources.filter((r) => r.parent === urn).flatMap((r) => (commandUrns.has(r.urn) ? [r.urn] : below(r.urn)));
     const planned = commands.map((c): PlannedCommand => {
         const inputs = reveal(c.inputs) as Record<string, unknown>;
-        const conn = inputs.connection as { host: string; port?: number; user?: string; hostKey?: string };
+        const conn = inputs.connection as { host: string; port?: number; user?: string; hostKey?: string; privateKey?: string };
         const facts = factsOf(inputs);
         if (!facts) throw new Error(`remote command ${c.name} carries no facts`);
         const after = new Set<string>();
@@ -355,6 +388,7 @@ export function plannedCommands(capture: Capture): PlannedCommand[] {
             port: conn.port ?? 22,
             user: conn.user ?? "root",
             hostKey: conn.hostKey,
+            privateKey: conn.privateKey,
             create: String(inputs.create),
             delete: inputs.delete === undefined ? undefined : String(inputs.delete),
             stdin: inputs.stdin === undefined ? undefined : String(inputs.stdin),

@@ -62,7 +62,7 @@ valid_ip() { [[ $1 =~ ^10\.200\.0\.([2-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[
 deps() {
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-    debootstrap openssh-client iproute2 socat zstd ca-certificates curl default-mysql-client shellcheck
+    debootstrap openssh-client iproute2 socat zstd ca-certificates curl default-mysql-client shellcheck docker.io
 }
 
 relay_pid() {   # PID of a live relay, from the pid file or from the listener on BR_IP:80 (a crashed run's leftover)

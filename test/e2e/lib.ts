@@ -132,6 +132,14 @@ export function pinnedSshOpts(target: { host: string; port: number; hostKey?: st
     ];
 }
 
+/** A connection's own private key as a file for ssh -i (one file per key, 0600). */
+function keyFileFor(privateKey: string): string {
+    knownHostsDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-known-hosts-"));
+    const file = path.join(knownHostsDir, `key-${crypto.createHash("sha256").update(privateKey).digest("hex").slice(0, 16)}`);
+    if (!fs.existsSync(file)) fs.writeFileSync(file, privateKey, { mode: 0o600 });
+    return file;
+}
+
 export interface RunResult {
     code: number | null;
     signal: NodeJS.Signals | null;
@@ -140,9 +148,10 @@ export interface RunResult {
     ms: number;
 }
 
-/** One command over real ssh, the way @pulumi/command's remote.Command runs it: command text + stdin. */
+/** One command over real ssh, the way @pulumi/command's remote.Command runs it: command text + stdin, with the
+ * connection's private key (else the test key). */
 export function sshRun(
-    target: { host: string; port: number; user: string; hostKey?: string },
+    target: { host: string; port: number; user: string; hostKey?: string; privateKey?: string },
     command: string,
     options: {
         stdin?: string;
@@ -158,7 +167,7 @@ export function sshRun(
     return new Promise((resolve) => {
         const child = spawn(
             "ssh",
-            ["-i", options.key ?? KEY, ...pinnedSshOpts(target), "-p", String(target.port), `${target.user}@${target.host}`, command],
+            ["-i", options.key ?? (target.privateKey ? keyFileFor(target.privateKey) : KEY), ...pinnedSshOpts(target), "-p", String(target.port), `${target.user}@${target.host}`, command],
             { stdio: ["pipe", "pipe", "pipe"] },
         );
         let stdout = "";
