@@ -8,10 +8,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DOCKER_STOP_TIMEOUT_SECONDS } from "../../components/host";
+import { PROJECT_DIR } from "../../lib/root";
 import { captureProgram, mockEd25519, plannedCommands, reveal } from "../../tools/capture";
 import { readStackFile, stackFilePath } from "../../tools/stack-config";
 
-const ROOT = path.join(__dirname, "..", "..");
+const ROOT = PROJECT_DIR; // the source tree, also when this runs compiled from bin/
 
 describe("docker: the Docker host's image and keys", () => {
     it("docker/Dockerfile takes its base image as a build argument whose default stays ubuntu:22.04", () => {
