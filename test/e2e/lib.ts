@@ -21,6 +21,8 @@ export interface TestHost {
     ip: string;
     roles: Role[];
     init?: "systemd" | "simple";
+    /** The Debian release of its root filesystem (hosts.sh SUITE): bookworm (the default), trixie or sid. */
+    suite?: "bookworm" | "trixie" | "sid";
     /** Where the program connects, when not to ip:22 (e.g. a port forwarded to the host). */
     connect?: { address: string; port: number };
 }
@@ -47,7 +49,7 @@ export async function bootHosts(list: TestHost[]): Promise<void> {
         list.map(
             (h) =>
                 new Promise<void>((resolve, reject) =>
-                    execFile("bash", [HOSTS_SH, "up", h.name, h.ip], { env: { ...process.env, STATE, INIT: h.init ?? "systemd" }, timeout: 300_000 }, (err, _out, stderr) =>
+                    execFile("bash", [HOSTS_SH, "up", h.name, h.ip], { env: { ...process.env, STATE, INIT: h.init ?? "systemd", SUITE: h.suite ?? "bookworm" }, timeout: 300_000 }, (err, _out, stderr) =>
                         err ? reject(new Error(`hosts.sh up ${h.name} ${h.ip} failed: ${err.message}\n${stderr}`)) : resolve(),
                     ),
                 ),
