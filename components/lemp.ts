@@ -104,7 +104,9 @@ export class BaseSystem extends HostStep<BaseFacts> {
             privateAddress: args.host.node.privateAddress,
             preinstall: hostSteps(args.host.node),
         };
-        const env = { LEMP_APT_MAX_AGE: "3600", LEMP_PREINSTALL: list(facts.preinstall) };
+        const env: Record<string, string> = { LEMP_APT_MAX_AGE: "3600", LEMP_PREINSTALL: list(facts.preinstall) };
+        // the database server's packages are among those preinstalled: the engine chosen, not the distribution's
+        if (args.host.node.database) env.LEMP_DB_ENGINE = args.host.node.database.engine;
         super("seed-web:lemp:BaseSystem", name, args.host, facts, env, {}, opts);
     }
 }
@@ -218,7 +220,7 @@ export class Database extends HostStep<DatabaseFacts> {
         const { plan } = args;
         const facts: DatabaseFacts = {
             ...common(args.host, "database"),
-            engine: "auto",
+            engine: plan.engine,
             bindAddress: plan.bindAddress,
             port: plan.port,
             name: plan.name,
@@ -233,6 +235,7 @@ export class Database extends HostStep<DatabaseFacts> {
             tls: plan.tls,
         };
         const env: Record<string, string> = {
+            LEMP_DB_ENGINE: plan.engine,
             LEMP_DB_BIND: plan.bindAddress,
             LEMP_DB_PORT: String(plan.port),
             LEMP_DB_NAME: plan.name,
@@ -323,6 +326,7 @@ export class Backup extends HostStep<BackupFacts> {
         const { plan } = args;
         const facts: BackupFacts = { ...common(args.host, "backup"), database: plan.database, time: plan.time, retention: plan.retention, directory: plan.directory };
         const env = {
+            LEMP_DB_ENGINE: plan.engine,
             LEMP_DB_NAME: plan.database,
             LEMP_BACKUP_TIME: plan.time,
             LEMP_BACKUP_RETENTION: String(plan.retention),
@@ -343,7 +347,7 @@ export class ReplicationGrants extends HostStep<ReplicationFacts> {
     ) {
         const { plan } = args;
         const facts: ReplicationFacts = { ...common(args.host, "replication"), replicas: plan.replicas.map((r) => r.name), privileges: ["REPLICATION SLAVE"] };
-        const env = { LEMP_DB_NAME: plan.name, LEMP_DB_REPLICA_HOSTS: list(plan.replicas.map((r) => r.address)) };
+        const env = { LEMP_DB_ENGINE: plan.engine, LEMP_DB_NAME: plan.name, LEMP_DB_REPLICA_HOSTS: list(plan.replicas.map((r) => r.address)) };
         const digest = crypto.createHash("sha256").update(JSON.stringify(args.databases)).digest("hex");
         super("seed-web:lemp:ReplicationGrants", name, args.host, facts, env, { after: args.after, extraTriggers: [digest] }, opts);
     }

@@ -16,6 +16,10 @@ export type Role = (typeof ROLES)[number];
 export const TLS_MODES = ["none", "self-signed", "letsencrypt"] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
 
+/** The database server: auto = the distribution's own (MySQL on Ubuntu, MariaDB on Debian), or one named. */
+export const DB_ENGINES = ["auto", "mysql", "mariadb"] as const;
+export type DbEngine = (typeof DB_ENGINES)[number];
+
 /** How the program reaches a host: an existing server over SSH, or a local container it creates. */
 export type HostConnectionSpec = SshHostSpec | DockerHostSpec;
 
@@ -65,6 +69,8 @@ export interface StackConfig {
     acmeServer: string;
     hstsMaxAge: number;
     db: {
+        /** The server on every database host: auto = the distribution's own (scripts/lib.sh, lemp_os). */
+        engine: DbEngine;
         /** An address, or "auto": loopback when nothing else needs to reach it, else the host's private address. */
         bindAddress: string;
         port: number;
@@ -229,6 +235,7 @@ export const DEFAULTS = {
     acmeEmail: "",
     acmeServer: "https://acme-v02.api.letsencrypt.org/directory",
     hstsMaxAge: 31536000,
+    dbEngine: "auto" as DbEngine,
     dbBindAddress: "0.0.0.0",
     dbPort: 3306,
     dbName: "app",
@@ -323,6 +330,10 @@ export function loadConfig(raw: RawConfig, env: ConfigEnv = { hasSshAgent: false
     if (tls === "letsencrypt" && acmeEmail === "") {
         throw new ConfigError("acmeEmail", acmeEmail, "required when tls is letsencrypt (Let's Encrypt account e-mail)");
     }
+    const dbEngine = str(raw, "dbEngine", DEFAULTS.dbEngine);
+    if (!(DB_ENGINES as readonly string[]).includes(dbEngine)) {
+        throw new ConfigError("dbEngine", dbEngine, `unknown database engine; expected one of ${DB_ENGINES.join(", ")} (auto = MySQL on Ubuntu, MariaDB on Debian)`);
+    }
     const dbBindAddress = str(raw, "dbBindAddress", DEFAULTS.dbBindAddress);
     if (dbBindAddress !== "auto" && ipFamily(dbBindAddress) === 0) {
         throw new ConfigError("dbBindAddress", dbBindAddress, "expected an IP address such as 127.0.0.1 or 0.0.0.0, or auto");
@@ -365,7 +376,7 @@ export function loadConfig(raw: RawConfig, env: ConfigEnv = { hasSshAgent: false
         acmeEmail: acmeEmail === "" ? undefined : acmeEmail,
         acmeServer,
         hstsMaxAge,
-        db: { bindAddress: dbBindAddress, port: dbPort, name: dbName, user: dbUser },
+        db: { engine: dbEngine as DbEngine, bindAddress: dbBindAddress, port: dbPort, name: dbName, user: dbUser },
         monitoring: bool(raw, "monitoring", DEFAULTS.monitoring),
         monitoringAllowFrom,
         backups: bool(raw, "backups", DEFAULTS.backups),

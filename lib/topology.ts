@@ -4,7 +4,7 @@
 // of several web hosts, a database primary with replicas, firewalls between them; nothing below special-cases the
 // seed design.
 
-import { HostConnectionSpec, Role, StackConfig, TlsMode } from "./config";
+import { DbEngine, HostConnectionSpec, Role, StackConfig, TlsMode } from "./config";
 import { FirewallRule, STEP_NAMES, StepName } from "@seed-web/facts";
 
 export interface DnsRecord {
@@ -22,6 +22,8 @@ export interface TlsPlan {
 }
 
 export interface DatabasePlan {
+    /** The server: auto = the distribution's own. */
+    engine: DbEngine;
     bindAddress: string;
     port: number;
     name: string;
@@ -74,6 +76,8 @@ export interface MonitoringPlan {
 }
 
 export interface BackupPlan {
+    /** The database server's engine (its dump options). */
+    engine: DbEngine;
     database: string;
     time: string;
     retention: number;
@@ -211,6 +215,7 @@ export function buildTopology(cfg: StackConfig): Topology {
         if (h.roles.includes("db")) {
             const isPrimary = h === primary;
             node.database = {
+                engine: cfg.db.engine,
                 bindAddress: bindFor(h),
                 port: cfg.db.port,
                 name: cfg.db.name,
@@ -225,7 +230,7 @@ export function buildTopology(cfg: StackConfig): Topology {
             const remoteClients = clientHosts.filter((c) => c !== "localhost");
             allow(cfg.db.port, isPrimary ? [...remoteClients, ...replicas.map((r) => address.get(r)!)] : remoteClients);
             if (isPrimary && cfg.backups) {
-                node.backup = { database: cfg.db.name, time: cfg.backupTime, retention: cfg.backupRetention, directory: BACKUP_DIR };
+                node.backup = { engine: cfg.db.engine, database: cfg.db.name, time: cfg.backupTime, retention: cfg.backupRetention, directory: BACKUP_DIR };
             }
         }
         if (cfg.monitoring) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Step "backup": a daily dump of the application database (on the database primary), and the command to restore it.
 # Settings: LEMP_DB_NAME, LEMP_BACKUP_TIME (daily, HH:MM local time, default 03:30), LEMP_BACKUP_RETENTION (dumps
-#           kept, default 7), LEMP_BACKUP_DIR (default /var/backups/seed-web).
+#           kept, default 7), LEMP_BACKUP_DIR (default /var/backups/seed-web), LEMP_DB_ENGINE (auto | mysql |
+#           mariadb, as database.sh had it: the dump's options).
 # Installs: /usr/local/sbin/seed-web-backup (mysqldump --single-transaction --routines --events --triggers, gzip,
 #           <dir>/<db>-<UTC time>.sql.gz, 0600, written under a temporary name then renamed, the newest N kept; exits
 #           non-zero when the dump fails; on success writes seed_web_backup_last_success_timestamp_seconds to

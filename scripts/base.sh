@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Step "base": check the OS, wait for cloud-init, refresh apt lists when stale, install curl + ca-certificates.
 # Settings: LEMP_APT_MAX_AGE (seconds, default 3600); LEMP_PREINSTALL (space-separated steps whose packages to
-#           install now, in one apt transaction); LEMP_OS_RELEASE (default /etc/os-release, for tests).
+#           install now, in one apt transaction); LEMP_DB_ENGINE (auto | mysql | mariadb: the database server's
+#           package); LEMP_OS_RELEASE (default /etc/os-release, for tests).
 set -euo pipefail
 if ! declare -F lemp_init >/dev/null; then
   # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -9,7 +10,7 @@ if ! declare -F lemp_init >/dev/null; then
 fi
 lemp_init base
 
-lemp_os   # first: anything but Ubuntu 22.04 / Debian 12 stops here with exit code 3
+lemp_os   # first: anything but Ubuntu 22.04 / Debian 12 / Debian 13 stops here with exit code 3
 lemp_fact os "$LEMP_OS_ID-$LEMP_OS_VERSION"
 lemp_fact init "$(lemp_has_systemd && echo systemd || echo none)"
 

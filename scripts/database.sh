@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Step "database": MySQL (Ubuntu) or MariaDB (Debian), secured like mysql_secure_installation, with the
-# application's database, user and greetings table.
+# Step "database": MySQL or MariaDB (LEMP_DB_ENGINE: auto = the distribution's own, MySQL on Ubuntu and MariaDB on
+# Debian; mysql; mariadb), secured like mysql_secure_installation, with the application's database, user and
+# greetings table.
 # Settings: LEMP_DB_BIND (default 127.0.0.1), LEMP_DB_PORT (default 3306), LEMP_DB_NAME, LEMP_DB_USER,
 #           LEMP_DB_CLIENT_HOSTS (space-separated MySQL host patterns the user connects from, default localhost),
 #           LEMP_DB_ROLE (standalone = the default | primary | replica), LEMP_DB_SERVER_ID (a number >= 1; primary
@@ -158,6 +159,11 @@ if ! check_out=$("${validate[@]}" 2>&1 >/dev/null); then
 fi
 lemp_write_file "$conf" 0644 root:root <"$new"
 conf_changed=$LEMP_WROTE
+if [ -n "$LEMP_DB_DISTRO_CNF" ] && grep -qE '^[[:space:]]*bind-address[[:space:]]*=' "$LEMP_DB_DISTRO_CNF" 2>/dev/null; then
+  sed -i -E 's/^([[:space:]]*bind-address[[:space:]]*=.*)$/# \1   # seed-web: set in 99-seed-web.cnf/' "$LEMP_DB_DISTRO_CNF"
+  lemp_changed "commented out bind-address in $LEMP_DB_DISTRO_CNF (set in $conf; the server reads the files in no fixed order)"
+  conf_changed=1
+fi
 rm -f "$new"
 
 lemp_service_enable_start "$LEMP_DB_SERVICE"
@@ -172,6 +178,8 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 [ "$ready" = 1 ] || { q 'SELECT 1' >&2 || true; lemp_die "cannot reach $LEMP_DB_SERVICE as root over its unix socket"; }
+version=$(q 'SELECT VERSION()')
+lemp_db_version_sql "$version"   # the statements that differ between versions of the engine
 s() { lemp_sql_str "$1"; }
 ident() { lemp_sql_ident "$1"; }
 
@@ -288,7 +296,8 @@ if [ "$LEMP_DB_ROLE" = replica ]; then
   # the replica's status as KEY=VALUE lines (vertical output, the columns named in LEMP_DB_REPLICA_COLS)
   replica_status() {
     local col
-    status=$(printf '%s\n' "$LEMP_DB_REPLICA_STATUS\\G" | mysql --protocol=socket -uroot)
+    # vertical output with -E (the MySQL 9 client refuses "\G" on standard input: "Unknown command")
+    status=$(printf '%s;\n' "$LEMP_DB_REPLICA_STATUS" | mysql --protocol=socket -uroot -E)
     for col in $LEMP_DB_REPLICA_COLS; do
       printf '%s=%s\n' "$col" "$(printf '%s\n' "$status" | sed -n "s/^ *$col: //p" | head -n 1)"
     done
@@ -296,7 +305,8 @@ if [ "$LEMP_DB_ROLE" = replica ]; then
   field() { printf '%s\n' "$rs" | sed -n "s/^$1=//p"; }   # Nth column name of LEMP_DB_REPLICA_COLS
   col() { local -a c; read -r -a c <<<"$LEMP_DB_REPLICA_COLS"; echo "${c[$1]}"; }
   # with TLS: the primary's certificate verified against the CA (the name checked is the address used)
-  source_tls="" client_tls="" want_ssl=No
+  # without TLS: what the engine's password plugin needs instead (MySQL: the server's RSA public key)
+  source_tls=$LEMP_DB_SOURCE_PLAIN client_tls=$LEMP_DB_CLIENT_PLAIN_CNF want_ssl=No
   if [ "$LEMP_DB_TLS" = 1 ]; then
     # shellcheck disable=SC2059  # the formats are the engine's, the argument is quoted SQL / a path
     source_tls=$(printf "$LEMP_DB_SOURCE_TLS" "$(s "$tls_dir/ca.pem")")
@@ -386,7 +396,6 @@ if [ "$LEMP_DB_ROLE" = replica ]; then
   fi
 fi
 
-version=$(q 'SELECT VERSION()')
 engine=mysql
 [[ $version != *MariaDB* ]] || engine=mariadb
 lemp_fact db_engine "$engine-$(printf '%s' "$version" | grep -oE '^[0-9]+\.[0-9]+')"

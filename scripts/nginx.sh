@@ -92,7 +92,7 @@ CONF
 # http-level settings and the default servers: a request for any other name than the site's closes the connection
 http_conf() {
   echo "# Managed by seed-web (scripts/nginx.sh): changes here are overwritten."
-  echo "server_tokens off;"
+  [ -z "$LEMP_NGINX_HTTP_CONF" ] || echo "$LEMP_NGINX_HTTP_CONF"   # server_tokens off, unless nginx.conf says it (lemp_os)
   echo
   echo "# default server: a Host header that is none of the site's names gets the connection closed"
   echo "server {"

@@ -3,7 +3,8 @@
 # replica keeps only the replication privileges (LEMP_DB_REPL_PRIVS: REPLICATION SLAVE): database.sh grants the
 # initial copy's privileges (RELOAD, REPLICATION CLIENT, SELECT & co. on the application database) while a replica is
 # not streaming yet; once the replicas have their copy (their database step succeeded), they are taken away here.
-# Settings: LEMP_DB_NAME, LEMP_DB_REPLICA_HOSTS (space-separated replica addresses, as database.sh had them).
+# Settings: LEMP_DB_NAME, LEMP_DB_REPLICA_HOSTS (space-separated replica addresses, as database.sh had them),
+#           LEMP_DB_ENGINE (auto | mysql | mariadb, as database.sh had it).
 set -euo pipefail
 if ! declare -F lemp_init >/dev/null; then
   # shellcheck source-path=SCRIPTDIR source=lib.sh

@@ -4,7 +4,7 @@
 // (1) changing a setting re-runs exactly the steps whose facts changed, and (2) the policy pack reads settings from
 // typed resource inputs instead of parsing shell text. This module has no Pulumi imports: the policy pack uses it too.
 
-import type { Role, TlsMode } from "../../lib/config";
+import type { DbEngine, Role, TlsMode } from "../../lib/config";
 
 export const FACTS_SCHEMA = "seed-web.facts/v1";
 
@@ -73,7 +73,8 @@ export interface NginxFacts extends FactsCommon<"nginx"> {
 }
 
 export interface DatabaseFacts extends FactsCommon<"database"> {
-    engine: "auto";
+    /** The server (config dbEngine): auto = the distribution's own (MySQL on Ubuntu, MariaDB on Debian). */
+    engine: DbEngine;
     bindAddress: string;
     port: number;
     name: string;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real SSH test hosts for the end-to-end tests: a Debian 12 (bookworm) root filesystem per host, booted in its own
+# Real SSH test hosts for the end-to-end tests: a Debian root filesystem per host (SUITE, default 12 bookworm), booted in its own
 # network namespace (address on the private bridge br-lemp, 10.200.0.0/24) and its own PID/mount/UTS/IPC/cgroup
 # namespaces, with systemd as PID 1, a real sshd and key authentication as root.
 # Adopted from a tested reference script; owned by this project (nothing here reads outside the repo but $STATE/$CACHE).
@@ -20,6 +20,9 @@
 # transaction costs about a minute alone, two to three with others in parallel), so the tests that are not about
 # installing use warm hosts; the seed design's tests keep cold hosts, where the steps install everything themselves.
 #
+# SUITE=trixie (Debian 13) or SUITE=sid (unstable: Oracle MySQL) with "up" picks the release: one cached rootfs tarball
+# per suite, and the host's apt sources follow its suite. The SUITE of a host is remembered like its INIT.
+#
 # INIT=simple boots the project's own docker/entrypoint.sh as PID 1 instead of systemd (copied into the rootfs at
 # every boot): like the Docker host, services go through "service X start" and come back at boot only through the
 # entrypoint; "stop" sends it SIGTERM, as `docker stop` does.
@@ -30,7 +33,9 @@
 set -euo pipefail
 
 STATE=${STATE:-/tmp/lemp-targets}                               # rootfs per host, key, pids, logs
-CACHE=${CACHE:-/var/cache/lemp-target/bookworm-sd.tar.zst}      # rootfs tarball, outside the repo
+SUITE=${SUITE:-bookworm}                                        # Debian release of a new host
+case "$SUITE" in bookworm | trixie | sid) ;; *) echo "[hosts] error: SUITE must be bookworm, trixie or sid, not '$SUITE'" >&2; exit 1 ;; esac
+CACHE=${CACHE:-/var/cache/lemp-target/$SUITE-sd.tar.zst}        # rootfs tarball per suite, outside the repo
 WARM_CACHE=${WARM_CACHE:-${CACHE%.tar.zst}-warm.tar.zst}           # the same with every step's packages (WARM=1)
 SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts   # the provisioning scripts (package lists)
 # The hosts use the runner's own Debian mirror, read from its apt sources (deb822 or one-line format).
@@ -99,16 +104,20 @@ net_down() {
 }
 
 make_rootfs() {   # $1 = dir
-  local R=$1
+  local R=$1 lock=""
   if [ "${WARM:-0}" = 1 ]; then warm_rootfs "$R"; return; fi
   mkdir -p "$R"
+  if [ ! -f "$CACHE" ] && [ -n "$CACHE" ] && mkdir -p "$(dirname "$CACHE")" 2>/dev/null; then
+    exec {lock}>"$CACHE.lock"   # hosts of one suite booted together: one debootstrap, the others wait for its cache
+    flock "$lock"
+  fi
   if [ -f "$CACHE" ]; then
     log "extracting cached rootfs $CACHE"
     tar -C "$R" --numeric-owner --zstd -xpf "$CACHE"
   else
-    log "debootstrap bookworm (about 45 s)"
+    log "debootstrap $SUITE (about 45 s)"
     if ! debootstrap --variant=minbase --include=openssh-server,systemd,systemd-sysv,dbus \
-      bookworm "$R" "$(mirror)" >"$R.debootstrap.log" 2>&1; then
+      "$SUITE" "$R" "$(mirror)" >"$R.debootstrap.log" 2>&1; then
       tail -20 "$R.debootstrap.log" >&2
       return 1
     fi
@@ -122,6 +131,7 @@ make_rootfs() {   # $1 = dir
       fi
     fi
   fi
+  if [ -n "${lock:-}" ]; then exec {lock}>&-; fi   # not inherited by the host's processes
   rm -f "$R"/etc/ssh/ssh_host_*
   chroot "$R" ssh-keygen -q -A                     # unique host keys per host
 }
@@ -206,15 +216,32 @@ EOF
     >"$R/etc/ssh/sshd_config.d/ci.conf"
 }
 
-configure_sources() {   # $1 = dir: the runner's own apt sources (same mirror host, same suites)
+# the runner's own apt sources (same mirror host, same suites); another suite: the same mirror, that suite
+configure_sources() {   # $1 = dir
   local R=$1 host
   host=$(mirror_host)
   rm -f "$R/etc/apt/sources.list"
   mkdir -p "$R/etc/apt/sources.list.d"
-  if [ "${SOURCES##*.}" = sources ]; then
+  if [ "$SUITE" != bookworm ]; then
+    suite_sources >"$R/etc/apt/sources.list.d/debian.sources"
+  elif [ "${SOURCES##*.}" = sources ]; then
     cp "$SOURCES" "$R/etc/apt/sources.list.d/debian.sources"
   else
     grep -F "$host" "$SOURCES" >"$R/etc/apt/sources.list"
+  fi
+}
+
+suite_sources() {   # deb822 sources of $SUITE on the runner's mirror (sid has no -updates nor -security suite)
+  local security
+  if [ "$SUITE" = sid ]; then
+    # sid's Release file is valid for a week only; the mirror may serve a dated copy of the archive
+    printf 'Types: deb\nURIs: %s\nSuites: sid\nComponents: main\nCheck-Valid-Until: no\n' "$(mirror)"
+  else
+    printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\n' "$(mirror)" "$SUITE" "$SUITE"
+    security=$(mirror_urls | grep -- '-security' | head -n 1 || true)
+    if [ -n "$security" ]; then
+      printf '\nTypes: deb\nURIs: %s\nSuites: %s-security\nComponents: main\n' "$security" "$SUITE"
+    fi
   fi
 }
 
@@ -260,6 +287,7 @@ up() {   # $1 = name, $2 = ip
   configure_rootfs "$R" "$NAME" "$IP"
   echo "$IP" >"$STATE/$NAME/ip"
   echo "$init" >"$STATE/$NAME/init"
+  echo "$SUITE" >"$STATE/$NAME/suite"
   ip netns add "$NS"
   ip link add "$VH" type veth peer name eth0 netns "$NS"
   ip link set "$VH" master "$BR" up
@@ -322,7 +350,8 @@ start() {   # $1 = name: boot again with the address and init of the last "up"
   [ $# -eq 1 ] || die "usage: start NAME"
   local ip
   ip=$(cat "$STATE/$1/ip" 2>/dev/null) || die "$1 has never been up (no $STATE/$1/ip)"
-  INIT=$(cat "$STATE/$1/init" 2>/dev/null || echo "${INIT:-systemd}") up "$1" "$ip"
+  INIT=$(cat "$STATE/$1/init" 2>/dev/null || echo "${INIT:-systemd}") \
+    SUITE=$(cat "$STATE/$1/suite" 2>/dev/null || echo bookworm) up "$1" "$ip"
 }
 
 destroy() {   # $1 = name

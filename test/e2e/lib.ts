@@ -26,6 +26,8 @@ export interface TestHost {
      * WARM=1), for tests that are not about installing; "cold" (default): the steps install everything themselves.
      */
     rootfs?: "cold" | "warm";
+    /** The Debian release of its root filesystem (hosts.sh SUITE): bookworm (the default), trixie or sid. */
+    suite?: "bookworm" | "trixie" | "sid";
     /** Where the program connects, when not to ip:22 (e.g. a port forwarded to the host). */
     connect?: { address: string; port: number };
 }
@@ -52,8 +54,8 @@ export async function bootHosts(list: TestHost[]): Promise<void> {
         list.map(
             (h) =>
                 new Promise<void>((resolve, reject) =>
-                    // the first warm host of a run builds the warm rootfs (one apt transaction; the others wait for it)
-                    execFile("bash", [HOSTS_SH, "up", h.name, h.ip], { env: { ...process.env, STATE, INIT: h.init ?? "systemd", WARM: h.rootfs === "warm" ? "1" : "0" }, timeout: 900_000 }, (err, _out, stderr) =>
+                    // the first warm host of a run builds the warm rootfs, the first of a suite its debootstrap (the others wait)
+                    execFile("bash", [HOSTS_SH, "up", h.name, h.ip], { env: { ...process.env, STATE, INIT: h.init ?? "systemd", SUITE: h.suite ?? "bookworm", WARM: h.rootfs === "warm" ? "1" : "0" }, timeout: 900_000 }, (err, _out, stderr) =>
                         err ? reject(new Error(`hosts.sh up ${h.name} ${h.ip} failed: ${err.message}\n${stderr}`)) : resolve(),
                     ),
                 ),

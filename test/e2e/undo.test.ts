@@ -17,7 +17,7 @@ const exists = async (ip: string, paths: string[]) =>
 const deletes = (runs: EngineRun[], name: string) => runs.filter((r) => r.op === "delete" && r.name === name);
 
 describe("e2e: undo on one host (features off and on, replacements, destroy)", function () {
-    const host: TestHost = { name: "un-one", ip: "10.200.0.190", roles: ["web", "app", "db"] };
+    const host: TestHost = { name: "un-one", ip: "10.200.0.190", roles: ["web", "app", "db"], rootfs: "warm" };
     const ip = host.ip;
     const base = { dbBindAddress: "auto" };
     const on = { ...base, firewall: "true", tls: "self-signed", monitoring: "true", backups: "true" };
@@ -124,9 +124,9 @@ describe("e2e: undo on one host (features off and on, replacements, destroy)", f
 });
 
 describe("e2e: undo of a removed replica, then of a removed balancer", function () {
-    const lb: TestHost = { name: "un-lb", ip: "10.200.0.191", roles: ["lb"] };
-    const w1: TestHost = { name: "un-w1", ip: "10.200.0.192", roles: ["web", "app", "db"] };
-    const w2: TestHost = { name: "un-w2", ip: "10.200.0.193", roles: ["web", "app", "db"] };
+    const lb: TestHost = { name: "un-lb", ip: "10.200.0.191", roles: ["lb"], rootfs: "warm" };
+    const w1: TestHost = { name: "un-w1", ip: "10.200.0.192", roles: ["web", "app", "db"], rootfs: "warm" };
+    const w2: TestHost = { name: "un-w2", ip: "10.200.0.193", roles: ["web", "app", "db"], rootfs: "warm" };
     const settings = { firewall: "true", dbBindAddress: "auto" };
     let current: PlannedCommand[] = [];
     const passwords = new Map<string, string>();

@@ -14,7 +14,7 @@ describe("topology", () => {
         assert.strictEqual(h.web?.docRoot, "/var/www/foobar.com");
         assert.deepStrictEqual(h.web?.db, { host: "localhost", port: 3306, name: "app", user: "app", tls: false });
         assert.deepStrictEqual(h.database, {
-            bindAddress: "0.0.0.0", port: 3306, name: "app", user: "app", clientHosts: ["localhost"],
+            engine: "auto", bindAddress: "0.0.0.0", port: 3306, name: "app", user: "app", clientHosts: ["localhost"],
             role: "standalone", serverId: 1, primary: undefined, replicas: [], tls: false,
         });
         assert.deepStrictEqual(h.web?.tls, { mode: "none", httpsPort: 443, redirectHttp: false, hstsMaxAge: 0 });
@@ -115,7 +115,7 @@ describe("topology: the improvements", () => {
         assert.deepStrictEqual([p.role, p.serverId, p.bindAddress, p.replicas], ["primary", 1, "10.0.0.13", [{ name: "db-02", address: "10.0.0.14" }]]);
         assert.deepStrictEqual([r.role, r.serverId, r.bindAddress, r.primary], ["replica", 2, "10.0.0.14", { name: "db-01", address: "10.0.0.13" }]);
         assert.deepStrictEqual(p.clientHosts, ["10.0.0.11", "10.0.0.12"]);
-        assert.deepStrictEqual(host(t, "db-01").backup, { database: "app", time: "03:15", retention: 7, directory: "/var/backups/seed-web" });
+        assert.deepStrictEqual(host(t, "db-01").backup, { engine: "auto", database: "app", time: "03:15", retention: 7, directory: "/var/backups/seed-web" });
         assert.strictEqual(host(t, "db-02").backup, undefined);
     });
 
