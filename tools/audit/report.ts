@@ -6,6 +6,7 @@ import * as crypto from "crypto";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import { STEP_NAMES } from "@seed-web/facts";
 import type { Severity } from "@pulumi/policy";
+import type * as sarif from "sarif";
 import type { PolicyMetadata } from "../../policy/policies";
 import { cliOrder, Violation } from "./evaluate";
 
@@ -183,8 +184,8 @@ function hostOf(v: Violation): string | undefined {
     return v.resourceName.replace(STEP_SUFFIX, "");
 }
 
-export function toSarif(r: AuditResult): object {
-    const rules = r.policies.map((p) => {
+export function toSarif(r: AuditResult): sarif.Log {
+    const rules = r.policies.map((p): sarif.ReportingDescriptor => {
         const m = p.metadata;
         const security = isSecurity(p);
         const help = m
@@ -216,7 +217,7 @@ export function toSarif(r: AuditResult): object {
         };
     });
     const ruleIndex = new Map(rules.map((x, i) => [x.id, i]));
-    const results = cliOrder(r.violations).map((v) => ({
+    const results = cliOrder(r.violations).map((v): sarif.Result => ({
         ruleId: v.policy,
         ruleIndex: ruleIndex.get(v.policy) ?? -1,
         level: v.undecided ? "note" : v.level === "mandatory" ? "error" : "warning",

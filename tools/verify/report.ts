@@ -4,6 +4,7 @@
 
 import * as crypto from "crypto";
 import { formatText, toJson, toSarif } from "../audit/report";
+import type * as sarif from "sarif";
 import { VerifyResult, verifyExitCode } from "./run";
 
 export type Format = "text" | "json" | "sarif";
@@ -57,12 +58,14 @@ export function toVerifyJson(r: VerifyResult): object {
     };
 }
 
-export function toVerifySarif(r: VerifyResult): object {
-    const sarif = toSarif(r.live) as { runs: { tool: { driver: { fullName: string; rules: object[] } }; results: object[] }[] };
-    const run = sarif.runs[0];
-    run.tool.driver.fullName = run.tool.driver.fullName.replace("offline audit", "verify of the live hosts");
-    const base = run.tool.driver.rules.length;
-    run.tool.driver.rules.push(
+export function toVerifySarif(r: VerifyResult): sarif.Log {
+    const log = toSarif(r.live);
+    const run = log.runs[0];
+    const rules = (run.tool.driver.rules ??= []);
+    const results = (run.results ??= []);
+    run.tool.driver.fullName = (run.tool.driver.fullName ?? "").replace("offline audit", "verify of the live hosts");
+    const base = rules.length;
+    rules.push(
         {
             id: "drift",
             name: "Drift",
@@ -88,7 +91,7 @@ export function toVerifySarif(r: VerifyResult): object {
     ];
     for (const d of r.drift) {
         const text = driftLine(d);
-        run.results.push({
+        results.push({
             ruleId: "drift",
             ruleIndex: base,
             level: "warning",
@@ -99,7 +102,7 @@ export function toVerifySarif(r: VerifyResult): object {
         });
     }
     for (const h of r.hosts.filter((x) => !x.reachable)) {
-        run.results.push({
+        results.push({
             ruleId: "host-unreachable",
             ruleIndex: base + 1,
             level: "error",
@@ -108,7 +111,7 @@ export function toVerifySarif(r: VerifyResult): object {
             properties: { host: h.name, address: h.address },
         });
     }
-    return sarif;
+    return log;
 }
 
 export function renderVerify(r: VerifyResult, format: Format): string {
