@@ -101,6 +101,7 @@ export async function engineUp(): Promise<void> {
     // what a crashed run (or hosts.sh clean, which only kills the namespace) left behind
     if (fs.existsSync(`/run/netns/${ENGINE_NS}`) || fs.existsSync(DATA_ROOT) || fs.existsSync(RUN)) engineDown();
     hosts(["net-up"]);
+    hosts(["cache"], "systemd", 900_000); // the base image comes from the test hosts' cached rootfs (built if missing)
     run("ip", ["netns", "add", ENGINE_NS]);
     run("ip", ["link", "add", VETH, "type", "veth", "peer", "name", "eth0", "netns", ENGINE_NS]);
     run("ip", ["link", "set", VETH, "master", BRIDGE, "up"]);

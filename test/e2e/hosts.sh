@@ -7,6 +7,7 @@
 #   hosts.sh deps                 # apt-get install what the runner needs (debootstrap, socat, shellcheck, clients...)
 #   hosts.sh net-up               # bridge br-lemp 10.200.0.1/24 + relay to the runner's Debian mirror
 #   hosts.sh up    NAME IP        # e.g. up t1 10.200.0.2 (builds or unpacks the rootfs if needed, reuses an existing one)
+#   hosts.sh cache                # build the cached rootfs of SUITE (WARM=1: the warm one) if missing, boot nothing
 #   hosts.sh stop  NAME           # power off, keep the rootfs (alias: down)
 #   hosts.sh start NAME           # boot again on the address of the last "up" (services come back)
 #   hosts.sh ssh   NAME|IP [CMD...]   # ssh as root with the test key
@@ -152,6 +153,7 @@ step_packages() {   # $1 = rootfs dir
 # under a lock (hosts boot in parallel), and cached next to the cold one.
 warm_rootfs() {   # $1 = dir
   local R=$1 packages unit
+  mkdir -p "$(dirname "$WARM_CACHE")"
   (
     flock 9
     if [ ! -f "$WARM_CACHE" ]; then
@@ -388,6 +390,17 @@ clean() {
   log "clean"
 }
 
+cache() {   # the rootfs tarball of SUITE (and WARM) without booting a host: e.g. for the Docker test's base image
+  local f=$CACHE d
+  if [ "${WARM:-0}" = 1 ]; then f=$WARM_CACHE; fi
+  if [ -f "$f" ]; then log "cached: $f"; return 0; fi
+  mkdir -p "$STATE"
+  d=$(mktemp -d "$STATE/.cache-build.XXXXXX")
+  make_rootfs "$d/rootfs"
+  remove_host_dir "$d"
+  log "cached: $f"
+}
+
 ssh_to() {   # $1 = name or ip, rest = command
   [ $# -ge 1 ] || die "usage: ssh NAME|IP [CMD...]"
   local target=$1 ip
@@ -404,13 +417,14 @@ case "$cmd" in
   net-up) net_up ;;
   net-down) net_down ;;
   up) up "$@" ;;
+  cache) cache ;;
   down | stop) down "$@" ;;
   start) start "$@" ;;
   destroy) destroy "$@" ;;
   clean) clean ;;
   ssh) ssh_to "$@" ;;
   *)
-    echo "usage: $0 deps|net-up|net-down|up NAME IP|stop NAME|start NAME|down NAME|destroy NAME|ssh NAME|IP [CMD]|clean" >&2
+    echo "usage: $0 deps|net-up|net-down|up NAME IP|cache|stop NAME|start NAME|down NAME|destroy NAME|ssh NAME|IP [CMD]|clean" >&2
     exit 2
     ;;
 esac

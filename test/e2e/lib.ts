@@ -33,13 +33,13 @@ export interface TestHost {
 }
 
 /** Run hosts.sh (as root); its log goes to the test output on failure. */
-export function hosts(args: string[], init: "systemd" | "simple" = "systemd"): string {
+export function hosts(args: string[], init: "systemd" | "simple" = "systemd", timeoutMs = 300_000): string {
     try {
         return execFileSync("bash", [HOSTS_SH, ...args], {
             encoding: "utf8",
             env: { ...process.env, STATE, INIT: init },
             stdio: ["ignore", "pipe", "pipe"],
-            timeout: 300_000,
+            timeout: timeoutMs,
         });
     } catch (e) {
         const err = e as { stderr?: string; stdout?: string; message: string };

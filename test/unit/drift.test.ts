@@ -99,6 +99,8 @@ const accepts = (raw: RawConfig) => {
     }
 };
 
+const PARALLEL = Math.max(2, os.cpus().length);
+
 describe("drift guard: every value the config accepts passes the scripts' own input checks", function () {
     this.timeout(600000);   // real bash processes (one per OS, every distinct command): generous on a busy machine
     let dir: string;
@@ -159,9 +161,11 @@ describe("drift guard: every value the config accepts passes the scripts' own in
         // changes package names, not the settings checks; process start-up is most of this test's time).
         for (const release of Object.keys(OS_RELEASES)) {
             const list = release === "ubuntu-22.04" ? [...commands.keys()] : [...onePerStep.values()];
+            // as many at once as there are cores (the commands are independent): the test's time is process start-up
             const script = list
-                .map((c, i) => `( ${c.replace(/^sudo -n /, "")} ) </dev/null >"$OUT/${i}.out" 2>"$OUT/${i}.err"; echo "$?" >"$OUT/${i}.rc"`)
-                .join("\n");
+                .map((c, i) => `{ ( ${c.replace(/^sudo -n /, "")} ) </dev/null >"$OUT/${i}.out" 2>"$OUT/${i}.err"; echo "$?" >"$OUT/${i}.rc"; } &` +
+                    ((i + 1) % PARALLEL === 0 ? "\nwait" : ""))
+                .join("\n") + "\nwait\n";
             const out = fs.mkdtempSync(path.join(dir, `${release}-`));
             fs.writeFileSync(path.join(out, "run.sh"), script);
             const r = spawnSync("bash", [path.join(out, "run.sh")], {
