@@ -108,7 +108,7 @@ describe("e2e: the seed design on a Debian 12 host with systemd", function () {
         assert.strictEqual(after, before);
     });
 
-    it("changing one setting re-runs only the database step, and it applies the change", async () => {
+    it("changing one setting re-runs only the steps it concerns (the database step, and the smoke check of it), and it applies the change", async () => {
         const { plan: changed } = await planFor([host], { dbBindAddress: "127.0.0.1" }, passwords);
         // what the engine re-runs: a changed trigger replaces a command, any other changed input updates it
         const differ = changed.filter((p) => JSON.stringify(plan.find((q) => q.name === p.name)) !== JSON.stringify(p)).map((p) => p.name);
