@@ -11,6 +11,7 @@ import * as path from "path";
 import * as tls from "tls";
 import { Role } from "../../lib/config";
 import { Capture, captureProgram, PlannedCommand, plannedCommands } from "../../tools/capture";
+import { portOpen as probePortOpen } from "../../tools/verify/probe";
 
 export const HOSTS_SH = path.join(__dirname, "hosts.sh");
 export const STATE = process.env.STATE ?? "/tmp/lemp-targets";
@@ -346,21 +347,8 @@ export function raw(ip: string, port: number, request: string, useTls?: { server
 }
 export const get = (pathname: string, host: string) => `GET ${pathname} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
 
-/** Whether a TCP port accepts a connection from the runner (a firewall DROP shows as a timeout). */
-export function portOpen(ip: string, port: number, ms = 1500): Promise<boolean> {
-    return new Promise((resolve) => {
-        const s = net.connect({ host: ip, port, timeout: ms });
-        s.on("connect", () => {
-            s.destroy();
-            resolve(true);
-        });
-        s.on("timeout", () => {
-            s.destroy();
-            resolve(false);
-        });
-        s.on("error", () => resolve(false));
-    });
-}
+/** Whether a TCP port accepts a connection from the runner (a firewall DROP shows as a timeout): verify's own probe. */
+export const portOpen = (ip: string, port: number, ms = 1500): Promise<boolean> => probePortOpen(ip, port, ms);
 
 // --- what the engine does with a changed program, and with destroy (the commands' deletes) ----------------------
 
