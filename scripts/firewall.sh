@@ -22,16 +22,17 @@ rule_re="^([1-9][0-9]{0,4})/(tcp|udp):(any|$ipv4(/([0-9]|[12][0-9]|3[0-2]))?)\$"
 lemp_require LEMP_FW_RULES "^[^ ]+( [^ ]+)*\$" 'space-separated rules PORT/tcp:FROM'
 read -r -a rules <<<"$LEMP_FW_RULES"
 
-# an IPv4 CIDR as ufw shows it: the network address, no /32
+# an IPv4 CIDR (already matched by rule_re) as ufw shows it, the network address without /32, into $canonical: no
+# subshell and no here-string, as it runs once per rule before the settings checks end (a hundred rules took 1.4 s)
 canonical_source() {
-  local addr=${1%/*} bits=32 a b c d n mask
+  local addr=${1%/*} bits=32 n mask
   [[ $1 != */* ]] || bits=${1#*/}
-  IFS=. read -r a b c d <<<"$addr"
-  n=$(((a << 24) | (b << 16) | (c << 8) | d))
+  [[ $addr =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)$ ]] || lemp_die "not an IPv4 address: '$addr'"
+  n=$(((BASH_REMATCH[1] << 24) | (BASH_REMATCH[2] << 16) | (BASH_REMATCH[3] << 8) | BASH_REMATCH[4]))
   mask=$(((0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF))
   n=$((n & mask))
-  addr="$((n >> 24 & 255)).$((n >> 16 & 255)).$((n >> 8 & 255)).$((n & 255))"
-  if [ "$bits" = 32 ]; then echo "$addr"; else echo "$addr/$bits"; fi
+  canonical="$((n >> 24 & 255)).$((n >> 16 & 255)).$((n >> 8 & 255)).$((n & 255))"
+  [ "$bits" = 32 ] || canonical+="/$bits"
 }
 
 # the wanted rules, spelled as `ufw show added` prints them (without the leading "ufw ")
@@ -45,7 +46,8 @@ for r in "${rules[@]}"; do
     line="allow $port/$proto"
     [ "$port/$proto" != 22/tcp ] || has_ssh=1
   else
-    line="allow from $(canonical_source "$from") to any port $port proto $proto"
+    canonical_source "$from"
+    line="allow from $canonical to any port $port proto $proto"
   fi
   dup=0
   for w in "${wanted[@]}"; do [ "$w" != "$line" ] || dup=1; done
@@ -74,12 +76,16 @@ done
 [ "$has_ssh" = 1 ] || lemp_log "warning: 22/tcp from any is not allowed: new SSH connections to port 22 will be refused"
 
 ssh_connection() {   # SSH_CONNECTION of this session; `sudo -n env …` drops it, the shell sshd started has it
-  local pid=$$ stat value
+  # bash builtins only (no tr/sed per ancestor): this runs before the settings checks (lemp_inputs_checked)
+  local pid=$$ stat entry
   if [ -n "${SSH_CONNECTION:-}" ]; then echo "$SSH_CONNECTION"; return 0; fi
   while [ "$pid" -gt 1 ] && [ -r "/proc/$pid/stat" ]; do
-    value=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | sed -n 's/^SSH_CONNECTION=//p' | head -n 1)
-    if [ -n "$value" ]; then echo "$value"; return 0; fi
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || break
+    if [ -r "/proc/$pid/environ" ]; then
+      while IFS= read -r -d '' entry; do
+        if [[ $entry == SSH_CONNECTION=* ]]; then echo "${entry#SSH_CONNECTION=}"; return 0; fi
+      done 2>/dev/null <"/proc/$pid/environ" || true
+    fi
+    read -r stat 2>/dev/null <"/proc/$pid/stat" || break
     stat=${stat##*) }
     read -r _ pid _ <<<"$stat"
   done
@@ -92,7 +98,8 @@ allows() {   # CLIENT PORT: would a new connection from CLIENT to PORT/tcp be ac
     if [[ $w =~ ^allow\ from\ ([^ ]+)\ to\ any\ port\ $port\ proto\ tcp$ ]] && [[ $client =~ ^$ipv4$ ]]; then
       net=${BASH_REMATCH[1]}
       if [[ $net == */* ]]; then
-        [ "$(canonical_source "$client/${net#*/}")" != "$net" ] || return 0
+        canonical_source "$client/${net#*/}"
+        [ "$canonical" != "$net" ] || return 0
       else
         [ "$client" != "$net" ] || return 0
       fi
