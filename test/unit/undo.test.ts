@@ -135,7 +135,9 @@ describe("undo (under mocks)", function () {
                 const r = spawnSync("sh", ["-c", p.delete!.replace(/^sudo -n /, "")], {
                     env: { PATH: process.env.PATH, LEMP_CHECK_ONLY: "1", LEMP_OS_RELEASE: release },
                     encoding: "utf8",
-                    input: "",
+                    // stdin /dev/null, not an empty pipe: node's pipes are sockets, and bash with a socket on stdin
+                    // takes itself to be run by sshd and reads ~/.bashrc (5× this test's time on a machine with pyenv)
+                    stdio: ["ignore", "pipe", "pipe"],
                 });
                 assert.strictEqual(r.status, 0, `${p.name}: ${r.stderr}`);
                 assert.match(r.stdout, /inputs_checked=1/, p.name);
