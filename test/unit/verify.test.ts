@@ -342,7 +342,8 @@ describe("verify: reports and exit codes", () => {
 describe("verify: the CLI's argument errors (exit 2, before any heavy import)", () => {
     const cli = (args: string[]) => {
         const t = Date.now();
-        const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "tools", "verify.ts"), ...args], {
+        // what `npm run verify --` runs: the compiled tool (tools/run.js), no ts-node
+        const r = spawnSync(process.execPath, [path.join(ROOT, "tools", "run.js"), "tools/verify.ts", ...args], {
             cwd: ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "", SSH_AUTH_SOCK: "" },
         });
         return { ...r, ms: Date.now() - t };
@@ -368,7 +369,7 @@ describe("verify: the CLI's argument errors (exit 2, before any heavy import)", 
         assert.strictEqual(help.status, 0);
         assert.match(help.stdout, /--identity KEY_FILE/);
         // main() on an argument error, then: was the program (@pulumi/pulumi) or the policy pack ever loaded?
-        const probe = `require("ts-node/register/transpile-only"); require(${JSON.stringify(path.join(ROOT, "tools", "verify.ts"))})` +
+        const probe = `require(${JSON.stringify(path.join(ROOT, "bin", "tools", "verify.js"))})` +
             `.main(["--stack", "dev", "--identity", "/nonexistent/id_ed25519"]).then((code) => console.log(JSON.stringify({ code, heavy: ` +
             `Object.keys(require.cache).filter((k) => /@pulumi[\\/]pulumi|[\\/]policy[\\/]policies|[\\/]lib[\\/]program/.test(k)).length })))`;
         const r = spawnSync(process.execPath, ["-e", probe], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "", SSH_AUTH_SOCK: "" } });
