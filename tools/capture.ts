@@ -89,6 +89,9 @@ const TLS_TYPES = new Set([
     "tls:index/locallySignedCert:LocallySignedCert",
 ]);
 
+/** The provider's ecdsaCurve names (its default is P224) as OpenSSL names them. */
+const EC_CURVES: Record<string, string> = { P224: "secp224r1", P256: "prime256v1", P384: "secp384r1", P521: "secp521r1" };
+
 function mockTls(type: string, inputs: Record<string, unknown>, secrets: string[]): Record<string, unknown> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-tls-mock-"));
     const file = (name: string, text: unknown) => {
@@ -105,13 +108,15 @@ function mockTls(type: string, inputs: Record<string, unknown>, secrets: string[
     try {
         switch (type) {
             case "tls:index/privateKey:PrivateKey": {
-                const pem =
+                // node's crypto makes the key (no process), in the provider's PEM forms: SEC1 for ECDSA, PKCS#1 for RSA
+                const key =
                     inputs.algorithm === "ECDSA"
-                        ? openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout"])
-                        : openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]);
+                        ? crypto.generateKeyPairSync("ec", { namedCurve: EC_CURVES[String(inputs.ecdsaCurve ?? "P224")] })
+                        : crypto.generateKeyPairSync("rsa", { modulusLength: Number(inputs.rsaBits ?? 2048) });
+                const pem = String(key.privateKey.export({ format: "pem", type: inputs.algorithm === "ECDSA" ? "sec1" : "pkcs1" }));
                 // the whole PEM, its first line of key material, and the one-line base64 form the scripts receive
                 secrets.push(pem, pem.split("\n")[1], Buffer.from(pem, "utf8").toString("base64"));
-                return { privateKeyPem: pem, publicKeyPem: openssl(["pkey", "-in", file("key.pem", pem), "-pubout"]) };
+                return { privateKeyPem: pem, publicKeyPem: String(key.publicKey.export({ format: "pem", type: "spki" })) };
             }
             case "tls:index/selfSignedCert:SelfSignedCert": {
                 const ext = inputs.isCaCertificate ? ["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"] : [];
