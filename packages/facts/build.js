@@ -18,6 +18,8 @@ if (fs.existsSync(source)) {
         });
         if (r.diagnostics && r.diagnostics.length) throw new Error(ts.formatDiagnostics(r.diagnostics, ts.createCompilerHost({})));
         fs.mkdirSync(path.dirname(out), { recursive: true });
-        fs.writeFileSync(out, r.outputText);
+        const tmp = `${out}.${process.pid}.tmp`;   // by a rename: a process loading it meanwhile sees old or new
+        fs.writeFileSync(tmp, r.outputText);
+        fs.renameSync(tmp, out);
     }
 }

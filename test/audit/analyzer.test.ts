@@ -6,10 +6,11 @@
 // unpacked into an empty directory with only its public dependencies: it must load and answer on its own.
 
 import * as assert from "assert";
-import { ChildProcess, execFileSync, spawn } from "child_process";
+import { ChildProcess, execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { promisify } from "util";
 import { PROJECT } from "../../lib/config";
 import { catalog, PACK_NAME, policies } from "../../policy/policies";
 import { captureProgram } from "../../tools/capture";
@@ -73,6 +74,8 @@ function key(policy: string, urn: string, level: string): string {
     return `${policy} ${level} ${urn}`;
 }
 
+const execFileAsync = promisify(execFile);
+
 /** The names of the project's workspace packages (they are not on the registry: a pack cannot depend on them). */
 function workspaceNames(): Set<string> {
     const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { workspaces?: string[] };
@@ -84,11 +87,11 @@ function workspaceNames(): Set<string> {
  * directory whose node_modules links every package the project installed except its workspace packages: what the
  * CLI's install of a published pack gives it. Returns the pack's directory.
  */
-function packedPolicy(): string {
+async function packedPolicy(): Promise<string> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-pack-"));
-    const out = execFileSync("npm", ["pack", "--json", "--pack-destination", dir], { cwd: path.join(ROOT, "policy"), encoding: "utf8" });
-    const tarball = (JSON.parse(out) as { filename: string }[])[0].filename;
-    execFileSync("tar", ["-xzf", path.join(dir, tarball), "-C", dir]);
+    const { stdout } = await execFileAsync("npm", ["pack", "--json", "--pack-destination", dir], { cwd: path.join(ROOT, "policy"), encoding: "utf8" });
+    const tarball = (JSON.parse(stdout) as { filename: string }[])[0].filename;
+    await execFileAsync("tar", ["-xzf", path.join(dir, tarball), "-C", dir]);
     const skip = workspaceNames();
     const link = (from: string, to: string, prefix: string) => {
         fs.mkdirSync(to, { recursive: true });
@@ -102,112 +105,141 @@ function packedPolicy(): string {
     return path.join(dir, "package");
 }
 
-const PACKS: { title: string; dir: () => string }[] = [
-    { title: "the pack in the tree (policy/)", dir: () => path.join(ROOT, "policy") },
+interface Server {
+    proc: ChildProcess;
+    port: number;
+    dir: string;
+}
+
+/** The pack in `dir` started the way the CLI starts it; resolves with the port it printed on its first line. */
+function startServer(dir: string, procs: ChildProcess[]): Promise<Server> {
+    // No engine: run-policy-pack drops the engine address, and the pack never calls back (no logging); a closed port
+    // stands in for it. The runner is the pack's own @pulumi/pulumi, as the CLI runs it.
+    const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [dir] });
+    const proc = spawn(process.execPath, [runner, "127.0.0.1:1", "."], {
+        cwd: dir,
+        env: { ...process.env, NODE_OPTIONS: "" },
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    procs.push(proc);
+    let stderr = "";
+    proc.stderr!.on("data", (d) => (stderr += d));
+    return new Promise<Server>((resolve, reject) => {
+        let out = "";
+        proc.stdout!.on("data", (d) => {
+            out += d;
+            const m = /^(\d+)\n/.exec(out);
+            if (m) resolve({ proc, port: Number(m[1]), dir });
+        });
+        proc.on("error", reject);
+        proc.on("exit", (code) => reject(new Error(`run-policy-pack exited with ${code}: ${stderr}`)));
+    });
+}
+
+const PACKS: { title: string; dir: () => Promise<string> }[] = [
+    { title: "the pack in the tree (policy/)", dir: async () => path.join(ROOT, "policy") },
     { title: "the published pack (npm pack of policy/, unpacked alone)", dir: packedPolicy },
 ];
 
-for (const pack of PACKS) describe(`${pack.title} over the real analyzer protocol (run-policy-pack + gRPC)`, function () {
-    let proc: ChildProcess | undefined;
-    let packDir: string;
-    let client: Record<string, unknown> & { close(): void };
-    let resources: AnalyzedResource[];
-    const stack = "dev";
-    const root = `urn:pulumi:${stack}::${PROJECT}::pulumi:pulumi:Stack::${PROJECT}-${stack}`;
-
-    before(async function () {
-        this.timeout(60000);   // real processes (npm pack, tar, the pack's server) on a busy machine
-        packDir = pack.dir();
-        // No engine: run-policy-pack drops the engine address, and the pack never calls back (no logging); a closed
-        // port stands in for it. The runner is the pack's own @pulumi/pulumi, as the CLI runs it.
-        const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
-        proc = spawn(process.execPath, [runner, "127.0.0.1:1", "."], {
-            cwd: packDir,
-            env: { ...process.env, NODE_OPTIONS: "" },
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        const capture = captureProgram({ raw: readStackFile(path.join(ROOT, "Pulumi.dev.yaml")).raw, stack });
-        let stderr = "";
-        proc.stderr!.on("data", (d) => (stderr += d));
-        const port = await new Promise<number>((resolve, reject) => {
-            let out = "";
-            proc!.stdout!.on("data", (d) => {
-                out += d;
-                const m = /^(\d+)\n/.exec(out);
-                if (m) resolve(Number(m[1]));
-            });
-            proc!.on("exit", (code) => reject(new Error(`run-policy-pack exited with ${code}: ${stderr}`)));
-        });
-        client = new rpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-        resources = analyzedResources(await capture, { stack, project: PROJECT });
+describe("the policy pack over the real analyzer protocol", function () {
+    // Both packs are made and started at once (npm pack, its prepack build, tar, two servers): real processes whose
+    // waits overlap instead of adding up. A failure is reported by the pack's own hook, which awaits it.
+    const servers = new Map<string, Promise<Server>>();
+    const procs: ChildProcess[] = [];
+    const dirs: Promise<string>[] = [];
+    before(() => {
+        for (const pack of PACKS) {
+            const dir = pack.dir();
+            dirs.push(dir);
+            const server = dir.then((d) => startServer(d, procs));
+            server.catch(() => undefined);
+            servers.set(pack.title, server);
+        }
+    });
+    after(async () => {   // also when a pack's tests were not run (--grep)
+        for (const proc of procs) if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+        for (const dir of await Promise.all(dirs.map((d) => d.catch(() => undefined)))) {
+            if (dir && !dir.startsWith(ROOT)) fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+        }
     });
 
-    after(() => {
-        client?.close();
-        if (proc && proc.exitCode === null) proc.kill("SIGTERM");
-        if (packDir && !packDir.startsWith(ROOT)) fs.rmSync(path.dirname(packDir), { recursive: true, force: true });
-    });
+    for (const pack of PACKS) describe(`${pack.title} over the real analyzer protocol (run-policy-pack + gRPC)`, function () {
+        let client: Record<string, unknown> & { close(): void };
+        let resources: AnalyzedResource[];
+        const stack = "dev";
+        const root = `urn:pulumi:${stack}::${PROJECT}::pulumi:pulumi:Stack::${PROJECT}-${stack}`;
+
+        before(async function () {
+            this.timeout(60000);   // real processes (npm pack, tar, the pack's server) on a busy machine
+            const capture = captureProgram({ raw: readStackFile(path.join(ROOT, "Pulumi.dev.yaml")).raw, stack });
+            const { port } = await servers.get(pack.title)!;
+            client = new rpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+            resources = analyzedResources(await capture, { stack, project: PROJECT });
+        });
+
+        after(() => client?.close());
 
     async function overGrpc(config: ReconciledConfig): Promise<string[]> {
-        await call(client, "configure", configureRequest(config));
-        const out: string[] = [];
-        const collect = (ds: Diagnostic[]) => {
-            for (const d of ds) {
-                assert.strictEqual(d.getPolicypackname(), PACK_NAME);
-                // The engine attaches a stack diagnostic without a URN to the root stack resource.
-                out.push(key(d.getPolicyname(), d.getUrn() || root, LEVEL_NAME[d.getEnforcementlevel()]));
+            await call(client, "configure", configureRequest(config));
+            const out: string[] = [];
+            const collect = (ds: Diagnostic[]) => {
+                for (const d of ds) {
+                    assert.strictEqual(d.getPolicypackname(), PACK_NAME);
+                    // The engine attaches a stack diagnostic without a URN to the root stack resource.
+                    out.push(key(d.getPolicyname(), d.getUrn() || root, LEVEL_NAME[d.getEnforcementlevel()]));
+                }
+            };
+            for (const r of resources) {
+                const req = new pb.AnalyzeRequest();
+                req.setType(r.type);
+                req.setName(r.name);
+                req.setUrn(r.urn);
+                req.setProperties(struct(r.inputs));
+                req.setOptions(options(r));
+                collect((await call<{ getDiagnosticsList(): Diagnostic[] }>(client, "analyze", req)).getDiagnosticsList());
             }
-        };
-        for (const r of resources) {
-            const req = new pb.AnalyzeRequest();
-            req.setType(r.type);
-            req.setName(r.name);
-            req.setUrn(r.urn);
-            req.setProperties(struct(r.inputs));
-            req.setOptions(options(r));
-            collect((await call<{ getDiagnosticsList(): Diagnostic[] }>(client, "analyze", req)).getDiagnosticsList());
+            const sreq = new pb.AnalyzeStackRequest();
+            sreq.setResourcesList(resources.map((r) => {
+                const a = new pb.AnalyzerResource();
+                a.setType(r.type);
+                a.setName(r.name);
+                a.setUrn(r.urn);
+                a.setProperties(struct(r.outputs));
+                a.setOptions(options(r));
+                if (r.parent) a.setParent(r.parent);
+                a.setDependenciesList(r.dependencies);
+                return a;
+            }));
+            collect((await call<{ getDiagnosticsList(): Diagnostic[] }>(client, "analyzeStack", sreq)).getDiagnosticsList());
+            return out.sort();
         }
-        const sreq = new pb.AnalyzeStackRequest();
-        sreq.setResourcesList(resources.map((r) => {
-            const a = new pb.AnalyzerResource();
-            a.setType(r.type);
-            a.setName(r.name);
-            a.setUrn(r.urn);
-            a.setProperties(struct(r.outputs));
-            a.setOptions(options(r));
-            if (r.parent) a.setParent(r.parent);
-            a.setDependenciesList(r.dependencies);
-            return a;
-        }));
-        collect((await call<{ getDiagnosticsList(): Diagnostic[] }>(client, "analyzeStack", sreq)).getDiagnosticsList());
-        return out.sort();
-    }
 
-    async function offline(config: ReconciledConfig): Promise<string[]> {
-        const vs: Violation[] = await evaluate(resources, policies, config, { name: PACK_NAME, version: "0.1.0", enforcementLevel: "advisory" });
-        return vs.map((v) => key(v.policy, v.urn, v.level)).sort();
-    }
+        async function offline(config: ReconciledConfig): Promise<string[]> {
+            const vs: Violation[] = await evaluate(resources, policies, config, { name: PACK_NAME, version: "0.1.0", enforcementLevel: "advisory" });
+            return vs.map((v) => key(v.policy, v.urn, v.level)).sort();
+        }
 
-    it("GetAnalyzerInfo, then the same verdicts as the offline audit, with the default and the example config", async () => {
-        const info = await call<{ getName(): string; getVersion(): string; getSupportsconfig(): boolean; getPoliciesList(): { getName(): string; getEnforcementlevel(): number }[] }>(
-            client, "getAnalyzerInfo", new Empty());
-        assert.strictEqual(info.getName(), PACK_NAME);
-        assert.strictEqual(info.getVersion(), "0.1.0");
-        assert.ok(info.getSupportsconfig());
-        assert.deepStrictEqual(
-            info.getPoliciesList().map((p) => `${p.getName()}:${LEVEL_NAME[p.getEnforcementlevel()]}`),
-            catalog.map((c) => `${c.policy.name}:${c.policy.enforcementLevel}`),
-        );
+        it("GetAnalyzerInfo, then the same verdicts as the offline audit, with the default and the example config", async () => {
+            const info = await call<{ getName(): string; getVersion(): string; getSupportsconfig(): boolean; getPoliciesList(): { getName(): string; getEnforcementlevel(): number }[] }>(
+                client, "getAnalyzerInfo", new Empty());
+            assert.strictEqual(info.getName(), PACK_NAME);
+            assert.strictEqual(info.getVersion(), "0.1.0");
+            assert.ok(info.getSupportsconfig());
+            assert.deepStrictEqual(
+                info.getPoliciesList().map((p) => `${p.getName()}:${LEVEL_NAME[p.getEnforcementlevel()]}`),
+                catalog.map((c) => `${c.policy.name}:${c.policy.enforcementLevel}`),
+            );
 
-        const defaults = reconcilePolicyConfig(policies, {});
-        const grpcDefault = await overGrpc(defaults);
-        assert.deepStrictEqual(grpcDefault, await offline(defaults));
-        assert.strictEqual(grpcDefault.filter((k) => k.includes(" mandatory ")).length, 3);
-        assert.strictEqual(grpcDefault.length, 10);
+            const defaults = reconcilePolicyConfig(policies, {});
+            const grpcDefault = await overGrpc(defaults);
+            assert.deepStrictEqual(grpcDefault, await offline(defaults));
+            assert.strictEqual(grpcDefault.filter((k) => k.includes(" mandatory ")).length, 3);
+            assert.strictEqual(grpcDefault.length, 10);
 
-        const example = reconcilePolicyConfig(policies, readPolicyConfigFile(path.join(ROOT, "policy", "policy-config.example.json")));
-        const grpcExample = await overGrpc(example);
-        assert.deepStrictEqual(grpcExample, await offline(example));
-        assert.notDeepStrictEqual(grpcExample, grpcDefault);
+            const example = reconcilePolicyConfig(policies, readPolicyConfigFile(path.join(ROOT, "policy", "policy-config.example.json")));
+            const grpcExample = await overGrpc(example);
+            assert.deepStrictEqual(grpcExample, await offline(example));
+            assert.notDeepStrictEqual(grpcExample, grpcDefault);
+        });
     });
 });
