@@ -95,8 +95,9 @@ allows() {   # CLIENT PORT: would a new connection from CLIENT to PORT/tcp be ac
   local client=$1 port=$2 w net
   for w in "${wanted[@]}"; do
     [ "$w" != "allow $port/tcp" ] || return 0
-    if [[ $w =~ ^allow\ from\ ([^ ]+)\ to\ any\ port\ $port\ proto\ tcp$ ]] && [[ $client =~ ^$ipv4$ ]]; then
-      net=${BASH_REMATCH[1]}
+    if [[ $w =~ ^allow\ from\ ([^ ]+)\ to\ any\ port\ $port\ proto\ tcp$ ]]; then
+      net=${BASH_REMATCH[1]}   # before the next match overwrites BASH_REMATCH
+      [[ $client =~ ^$ipv4$ ]] || continue
       if [[ $net == */* ]]; then
         canonical_source "$client/${net#*/}"
         [ "$canonical" != "$net" ] || return 0

@@ -176,3 +176,30 @@ describe("services without systemd: recorded for the entrypoint", () => {
         }
     });
 });
+
+describe("firewall.sh: the SSH session it runs over must survive (its settings checks only, LEMP_CHECK_ONLY=1)", () => {
+    // Run as sshd + `sudo -n env …` would: SSH_CONNECTION only in an ancestor's environment (the login shell), not in
+    // the step's own. The step reads it from /proc, as it must on a host reached by a non-root user.
+    const release = path.join(os.tmpdir(), `seed-web-fw-os-release-${process.pid}`);
+    before(() => fs.writeFileSync(release, 'ID=ubuntu\nVERSION_ID="22.04"\n'));
+    after(() => fs.rmSync(release, { force: true }));
+    const check = (rules: string, connection: string) =>
+        execFileSync("bash", ["-c", 'env -u SSH_CONNECTION bash "$1/scripts/firewall.sh"; echo "rc=$?"', "x", ROOT], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+            env: { PATH: process.env.PATH, SSH_CONNECTION: connection, LEMP_CHECK_ONLY: "1", LEMP_OS_RELEASE: release, LEMP_FW_RULES: rules },
+        });
+
+    it("refuses (exit 4, nothing changed) a session on a port the rules would close, found in an ancestor's environment", () => {
+        const out = check("22/tcp:any 80/tcp:any", "10.200.0.1 40000 10.200.0.141 2999");
+        assert.match(out, /rc=4$/m);
+        assert.doesNotMatch(out, /inputs_checked=1/);
+    });
+
+    it("accepts a session the rules keep: the port from anywhere, or from a network holding the client (CIDR)", () => {
+        assert.match(check("22/tcp:any", "10.200.0.1 40000 10.200.0.141 22"), /inputs_checked=1\nrc=0\n$/);
+        assert.match(check("2999/tcp:10.200.0.7/24", "10.200.0.1 40000 10.200.0.141 2999"), /inputs_checked=1\nrc=0\n$/);
+        assert.match(check("2999/tcp:10.200.0.7/24 22/tcp:any", "10.201.0.1 40000 10.200.0.141 2999"), /rc=4$/m);
+        assert.match(check("2999/tcp:10.200.0.1", "10.200.0.1 40000 10.200.0.141 2999"), /inputs_checked=1\nrc=0\n$/);
+    });
+});
