@@ -12,7 +12,7 @@ async function main() {
     const a: TestHost = { name: "fb-a", ip: "10.200.0.230", roles: ["web", "app", "db"] };
     const b: TestHost = { name: "fb-b", ip: "10.200.0.231", roles: ["web", "app", "db"] };
     destroyHosts([a, b]);
-    bootHosts([a, b]);
+    await bootHosts([a, b]);
     try {
         const bare = await sshRun(
             { host: b.ip, port: 22, user: "root" },
