@@ -37,7 +37,7 @@ lemp_init() {   # step name
 # --- operating system ------------------------------------------------------------------------------------------
 lemp_os_field() {   # KEY FILE: a value from os-release (read, not sourced), quotes removed
   # bash only, no sed: every step reads three fields before its settings checks, which the offline suite runs for
-  # some 250 commands (test/unit/drift.test.ts): three processes per field were most of that time
+  # about a hundred commands (test/unit/drift.test.ts): three processes per field were most of that time
   local line value
   while IFS= read -r line || [ -n "$line" ]; do
     [[ $line == "$1="* ]] || continue
