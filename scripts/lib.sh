@@ -176,9 +176,8 @@ lemp_os() {
 # 8.0.39-0ubuntu0.22.04.1, 9.7.0-1, 10.11.6-MariaDB-0+deb12u1). Call after lemp_os, once the server answers.
 lemp_db_version_sql() {   # VERSION
   local v=$1 major minor
-  major=$(printf '%s' "$v" | cut -d. -f1)
-  minor=$(printf '%s' "$v" | cut -d. -f2 | grep -oE '^[0-9]+' || echo 0)
-  [[ $major =~ ^[0-9]+$ ]] || lemp_die "cannot read the server version '$v'"
+  [[ $v =~ ^([0-9]+)(\.([0-9]+))? ]] || lemp_die "cannot read the server version '$v'"
+  major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[3]:-0}
   if [ "$LEMP_DB_ENGINE" = mysql ] && { [ "$major" -gt 8 ] || { [ "$major" = 8 ] && [ "$minor" -ge 2 ]; }; }; then
     # MySQL 8.2+ (8.4 LTS, 9.x): RESET MASTER is gone in 8.4; its new name exists since 8.2
     LEMP_DB_REPLICA_PREPARE='RESET BINARY LOGS AND GTIDS'
@@ -186,10 +185,13 @@ lemp_db_version_sql() {   # VERSION
 }
 
 # Memory in MB: MemTotal, or the cgroup (container) limit when that is lower.
-lemp_mem_mb() {
-  local mb limit
-  mb=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
-  limit=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || true)
+lemp_mem_mb() {   # (builtins only: the database and PHP steps read it on every apply)
+  local key kb mb="" limit=""
+  while read -r key kb _; do
+    if [ "$key" = MemTotal: ]; then mb=$((kb / 1024)); break; fi
+  done </proc/meminfo
+  [ -n "$mb" ] || lemp_die "no MemTotal in /proc/meminfo"
+  if [ -r /sys/fs/cgroup/memory.max ]; then read -r limit </sys/fs/cgroup/memory.max || true; fi
   if [[ $limit =~ ^[0-9]+$ ]] && [ $((limit / 1048576)) -lt "$mb" ]; then mb=$((limit / 1048576)); fi
   echo "$mb"
 }
@@ -270,8 +272,13 @@ lemp_install_step_packages() {   # STEP...
 lemp_pkg_installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
 
 lemp_apt_install() {   # packages...: installs those not installed yet
-  local p missing=()
-  for p in "$@"; do lemp_pkg_installed "$p" || missing+=("$p"); done
+  local p name status missing=() installed=" "
+  [ $# -gt 0 ] || return 0
+  # one dpkg-query for them all (it names only the packages it knows, and fails when one is unknown)
+  while IFS=$'\t' read -r name status; do
+    [ "$status" != installed ] || installed+="$name "
+  done < <(dpkg-query -W -f='${Package}\t${db:Status-Status}\n' "$@" 2>/dev/null || true)
+  for p in "$@"; do [[ $installed == *" $p "* ]] || missing+=("$p"); done
   [ ${#missing[@]} -gt 0 ] || return 0
   lemp_apt_update_if_stale
   lemp_log "installing ${missing[*]}"
@@ -280,27 +287,35 @@ lemp_apt_install() {   # packages...: installs those not installed yet
 }
 
 # --- files -----------------------------------------------------------------------------------------------------
-# lemp_write_file PATH MODE OWNER:GROUP  < content
+# lemp_write_file PATH MODE OWNER:GROUP  < content (text: a NUL byte is refused)
 # Writes only when content, mode or owner differ (atomically, through a temp file in the same directory).
 # Sets LEMP_WROTE=1 when it changed something, else 0. Feed it with a heredoc or a redirect, never from a pipe
 # (a pipe runs it in a subshell, and its change count and LEMP_WROTE would be lost).
+# The check that finds the file already right runs in this shell with a single `stat` (content compared in memory,
+# the size from stat guarding against a NUL in the old file): it runs for every managed file on every apply.
 lemp_write_file() {
-  local path=$1 mode=$2 owner=$3 dir tmp
-  dir=$(dirname "$path")
+  local path=$1 mode=$2 owner=$3 dir tmp content old have
+  dir=${path%/*}
+  dir=${dir:-/}
   [ -d "$dir" ] || lemp_die "directory $dir does not exist (for $path)"
-  tmp=$(umask 077 && mktemp "$dir/.lemp.XXXXXX")
-  cat >"$tmp"
+  if IFS= read -r -d '' content; then lemp_die "$path: its new content holds a NUL byte (text files only)"; fi
   LEMP_WROTE=0
-  if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s "$tmp" "$path"; then
-    rm -f "$tmp"
-    if [ "$(stat -c '%a %U:%G' "$path")" != "${mode#0} $owner" ]; then
-      chown "$owner" "$path"
-      chmod "$mode" "$path"
-      LEMP_WROTE=1
-      lemp_changed "$path mode/owner set to $mode $owner"
+  if [ -f "$path" ] && [ ! -L "$path" ] && have=$(stat -c '%s %a %U:%G' "$path" 2>/dev/null) &&
+    [ "${have%% *}" = "${#content}" ]; then
+    old=""
+    IFS= read -r -d '' old <"$path" || true
+    if [ "$old" = "$content" ]; then
+      if [ "${have#* }" != "${mode#0} $owner" ]; then
+        chown "$owner" "$path"
+        chmod "$mode" "$path"
+        LEMP_WROTE=1
+        lemp_changed "$path mode/owner set to $mode $owner"
+      fi
+      return 0
     fi
-    return 0
   fi
+  tmp=$(umask 077 && mktemp "$dir/.lemp.XXXXXX")
+  printf '%s' "$content" >"$tmp"
   chown "$owner" "$tmp"
   chmod "$mode" "$tmp"
   mv -f "$tmp" "$path"
@@ -346,9 +361,14 @@ lemp_service_running() {
 LEMP_BOOT_SERVICES=$LEMP_STATE_DIR/boot-services
 
 lemp_service_enable_start() {   # NAME: enable (systemd; recorded for the entrypoint without) and start when not running
-  local name=$1
+  local name=$1 key value active="" file=""
   LEMP_STARTED=0
   if lemp_has_systemd; then
+    # the usual case, enabled and running, in one call (this runs on every apply); any other goes the long way
+    while IFS='=' read -r key value; do
+      case $key in ActiveState) active=$value ;; UnitFileState) file=$value ;; esac
+    done < <(systemctl show -p ActiveState -p UnitFileState -- "$name" 2>/dev/null || true)
+    if [ "$active" = active ] && [ "$file" = enabled ]; then return 0; fi
     if ! systemctl is-enabled --quiet "$name" 2>/dev/null; then
       systemctl enable --quiet "$name"
       lemp_changed "enabled $name"
@@ -530,16 +550,20 @@ LEMP_UNDOING=0
 lemp_generation_record() {   # bookkeeping of lemp_finish, not counted as a change
   [ -n "${LEMP_GENERATION:-}" ] && [ "$LEMP_UNDOING" = 0 ] || return 0
   [[ $LEMP_GENERATION =~ ^[0-9a-f]{8,64}$ ]] || lemp_die "LEMP_GENERATION must be 8-64 hex digits"
-  local file=$LEMP_GENERATION_DIR/$LEMP_STEP name
+  local file=$LEMP_GENERATION_DIR/$LEMP_STEP name have
   [ -d "$LEMP_STATE_DIR" ] || install -d -m 0700 "$LEMP_STATE_DIR"   # never change its mode (database.sh owns it)
   [ -d "$LEMP_GENERATION_DIR" ] || install -d -m 0700 "$LEMP_GENERATION_DIR"
-  # the live generation's settings (never a secret: those come on stdin), for the undo of a replaced generation
+  # the live generation's settings (never a secret: those come on stdin), for the undo of a replaced generation:
+  # NAME=value records each ended by a NUL (a value of the environment holds none), written by builtins only
   for name in $(compgen -e -X '!LEMP_*'); do
     case $name in LEMP_GENERATION | LEMP_CHECK_ONLY) continue ;; esac
-    printf '%s=%s\n' "$name" "$(printf '%s' "${!name}" | base64 -w0)"
-  done >"$file.env.new"
-  if cmp -s "$file.env.new" "$file.env"; then rm -f "$file.env.new"; else mv -f "$file.env.new" "$file.env"; fi
-  [ "$(cat "$file" 2>/dev/null || true)" != "$LEMP_GENERATION" ] || return 0
+    printf '%s=%s\0' "$name" "${!name}"
+  done >"$file.env0.new"
+  if cmp -s "$file.env0.new" "$file.env0"; then rm -f "$file.env0.new"; else mv -f "$file.env0.new" "$file.env0"; fi
+  [ ! -e "$file.env" ] || rm -f "$file.env"   # the format before (base64 lines), replaced by .env0
+  have=""
+  [ ! -f "$file" ] || read -r have <"$file" || true
+  [ "$have" != "$LEMP_GENERATION" ] || return 0
   printf '%s\n' "$LEMP_GENERATION" >"$file.new"
   mv -f "$file.new" "$file"
 }
@@ -569,8 +593,15 @@ lemp_undo_live() {
 }
 lemp_undo_has_live() { [ -s "$LEMP_GENERATION_DIR/$LEMP_STEP" ]; }   # some generation of the step is live
 lemp_live_setting() {   # NAME: the value the live generation of the step was created with (empty: none)
-  local line
-  line=$(grep -m1 "^$1=" "$LEMP_GENERATION_DIR/$LEMP_STEP.env" 2>/dev/null || true)
+  local file=$LEMP_GENERATION_DIR/$LEMP_STEP record line
+  if [ -f "$file.env0" ]; then
+    while IFS= read -r -d '' record; do
+      if [[ $record == "$1="* ]]; then printf '%s' "${record#*=}"; return 0; fi
+    done <"$file.env0"
+    return 0
+  fi
+  # recorded by an earlier version of these scripts: NAME=base64 lines
+  line=$(grep -m1 "^$1=" "$file.env" 2>/dev/null || true)
   [ -z "$line" ] || printf '%s' "${line#*=}" | base64 -d
 }
 lemp_undo_skip() {   # the end of an undo that left the live configuration alone
@@ -579,7 +610,7 @@ lemp_undo_skip() {   # the end of an undo that left the live configuration alone
   exit 0
 }
 lemp_undo_end() {   # the end of a full undo: the generation is forgotten
-  rm -f "$LEMP_GENERATION_DIR/$LEMP_STEP" "$LEMP_GENERATION_DIR/$LEMP_STEP.env"
+  rm -f "$LEMP_GENERATION_DIR/$LEMP_STEP" "$LEMP_GENERATION_DIR/$LEMP_STEP.env0" "$LEMP_GENERATION_DIR/$LEMP_STEP.env"
   rmdir "$LEMP_GENERATION_DIR" 2>/dev/null || true
   lemp_fact undone 1
   lemp_finish

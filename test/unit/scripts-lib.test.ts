@@ -1,0 +1,133 @@
+// scripts/lib.sh's own functions, run by bash on files in a temporary directory: what every step relies on to
+// change nothing when nothing is to change (lemp_write_file) and what an undo reads of the generation it replaces
+// (lemp_generation_record, lemp_live_setting).
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { SCRIPTS_DIR } from "../../lib/steps";
+
+const LIB = path.join(SCRIPTS_DIR, "lib.sh");
+
+/** Runs `body` after lib.sh in a fresh bash, LEMP_STATE_DIR in `dir`, `input` on stdin (default: none). */
+function lib(dir: string, body: string, env: Record<string, string> = {}, input?: Buffer) {
+    const script = `. ${JSON.stringify(LIB)}\nLEMP_STATE_DIR=${JSON.stringify(dir)}\nLEMP_GENERATION_DIR=$LEMP_STATE_DIR/generation\nLEMP_STEP=t\n${body}`;
+    // stdin from a file, never node's pipe: that is a socket, and bash reading a socket takes itself to be run by
+    // sshd and reads ~/.bashrc
+    const inputFile = path.join(os.tmpdir(), `seed-web-lib-input-${process.pid}`);
+    fs.writeFileSync(inputFile, input ?? "");
+    const fd = fs.openSync(inputFile, "r");
+    try {
+        const r = spawnSync("bash", ["-c", script], { env: { PATH: process.env.PATH, ...env }, stdio: [fd, "pipe", "pipe"], encoding: "buffer" });
+        return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+    } finally {
+        fs.closeSync(fd);
+        fs.rmSync(inputFile, { force: true });
+    }
+}
+
+describe("scripts/lib.sh", function () {
+    this.timeout(20000);
+    let dir: string;
+    const owner = `${os.userInfo().username}:${spawnSync("id", ["-gn"], { encoding: "utf8" }).stdout.trim()}`;
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-lib-"));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    describe("lemp_write_file", () => {
+        const write = (file: string, mode: string, content: Buffer) =>
+            lib(dir, `lemp_write_file ${JSON.stringify(file)} ${mode} ${owner}\necho "wrote=$LEMP_WROTE changed=$LEMP_CHANGED"`, {}, content);
+
+        it("writes the exact bytes (leading blanks, trailing newlines, no final newline), then leaves an equal file alone", () => {
+            const file = path.join(dir, "a.conf");
+            for (const text of ["  x = 1\n\n\n", "no final newline", "\n", ""]) {
+                const first = write(file, "0640", Buffer.from(text));
+                assert.strictEqual(first.code, 0, first.stderr);
+                assert.strictEqual(fs.readFileSync(file, "utf8"), text);
+                assert.strictEqual(fs.statSync(file).mode & 0o777, 0o640);
+                const inode = fs.statSync(file).ino;
+                const again = write(file, "0640", Buffer.from(text));
+                assert.match(again.stdout, /wrote=0 changed=0/, `${JSON.stringify(text)}: ${again.stderr}`);
+                assert.strictEqual(fs.statSync(file).ino, inode, "an equal file is not replaced");
+            }
+        });
+
+        it("rewrites a file whose content differs only after a NUL byte, or only in its last byte", () => {
+            const file = path.join(dir, "b.conf");
+            fs.writeFileSync(file, Buffer.concat([Buffer.from("same\n"), Buffer.from([0]), Buffer.from("tail")]));
+            fs.chmodSync(file, 0o644);
+            const r = write(file, "0644", Buffer.from("same\n"));
+            assert.match(r.stdout, /wrote=1 changed=1/, r.stderr);
+            assert.strictEqual(fs.readFileSync(file, "utf8"), "same\n");
+            fs.writeFileSync(file, "same\r");
+            assert.match(write(file, "0644", Buffer.from("same\n")).stdout, /wrote=1 changed=1/);
+            assert.strictEqual(fs.readFileSync(file, "utf8"), "same\n");
+        });
+
+        it("sets a drifted mode without rewriting, and replaces a symlink by a file", () => {
+            const file = path.join(dir, "c.conf");
+            fs.writeFileSync(file, "x\n");
+            fs.chmodSync(file, 0o666);
+            const inode = fs.statSync(file).ino;
+            const r = write(file, "0600", Buffer.from("x\n"));
+            assert.match(r.stdout, /wrote=1 changed=1/, r.stderr);
+            assert.match(r.stderr, /mode\/owner set to 0600/);
+            assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600);
+            assert.strictEqual(fs.statSync(file).ino, inode);
+            const link = path.join(dir, "d.conf");
+            fs.symlinkSync(file, link);
+            assert.match(write(link, "0600", Buffer.from("x\n")).stdout, /wrote=1 changed=1/);
+            assert.ok(!fs.lstatSync(link).isSymbolicLink());
+        });
+
+        it("refuses content holding a NUL byte, naming the file, and leaves the old one in place", () => {
+            const file = path.join(dir, "e.conf");
+            fs.writeFileSync(file, "old\n");
+            const r = write(file, "0644", Buffer.from("new\0more\n"));
+            assert.notStrictEqual(r.code, 0);
+            assert.match(r.stderr, new RegExp(`${file.replace(/[.]/g, "\\.")}: its new content holds a NUL byte`));
+            assert.strictEqual(fs.readFileSync(file, "utf8"), "old\n");
+            assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["e.conf"], "no temporary file left");
+        });
+    });
+
+    describe("lemp_generation_record and lemp_live_setting", () => {
+        const values: Record<string, string> = {
+            LEMP_SERVER_NAMES: "foobar.com www.foobar.com",
+            LEMP_DOC_ROOT: "/var/www/a=b",
+            LEMP_ODD: "two\nlines\n\n'quoted' $x \\n",
+            LEMP_EMPTY: "",
+        };
+        const read = Object.keys(values)
+            .map((k) => `printf '<%s>' "$(lemp_live_setting ${k}; echo .)"`)
+            .join("\n");
+        const expected = Object.values(values).map((v) => `<${v}.>`).join("");
+
+        it("records the step's settings and gives each back exactly; a second record changes no file", () => {
+            const r = lib(dir, `lemp_generation_record\n${read}`, { ...values, LEMP_GENERATION: "0123abcd" });
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.strictEqual(r.stdout, expected);
+            assert.strictEqual(fs.readFileSync(path.join(dir, "generation", "t"), "utf8"), "0123abcd\n");
+            const env0 = path.join(dir, "generation", "t.env0");
+            const before = fs.statSync(env0);
+            assert.strictEqual(lib(dir, "lemp_generation_record", { ...values, LEMP_GENERATION: "0123abcd" }).code, 0);
+            assert.strictEqual(fs.statSync(env0).ino, before.ino);
+            assert.deepStrictEqual(fs.readdirSync(path.join(dir, "generation")).sort(), ["t", "t.env0"]);
+        });
+
+        it("reads the record of an earlier version (NAME=base64 lines), which the next record replaces", () => {
+            fs.mkdirSync(path.join(dir, "generation"), { recursive: true });
+            const legacy = Object.entries(values).map(([k, v]) => `${k}=${Buffer.from(v).toString("base64")}\n`).join("");
+            fs.writeFileSync(path.join(dir, "generation", "t.env"), legacy);
+            fs.writeFileSync(path.join(dir, "generation", "t"), "0123abcd\n");
+            const r = lib(dir, read);
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.strictEqual(r.stdout, expected);
+            assert.strictEqual(lib(dir, "lemp_generation_record", { ...values, LEMP_GENERATION: "0123abcd" }).code, 0);
+            assert.deepStrictEqual(fs.readdirSync(path.join(dir, "generation")).sort(), ["t", "t.env0"]);
+            assert.strictEqual(lib(dir, read).stdout, expected);
+        });
+    });
+});
