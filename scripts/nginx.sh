@@ -64,12 +64,15 @@ fi
 ipv6=0
 [ ! -e /proc/net/if_inet6 ] || ipv6=1
 # HTTP/2: "listen ... http2" up to nginx 1.25.0 (Ubuntu 22.04: 1.18, Debian 12: 1.22), "http2 on" from 1.25.1
-nginx_version=$(nginx -v 2>&1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1)
+# (the version compared in bash: this runs on every apply, and a pipeline per comparison was a tenth of one)
+nginx_v=$(nginx -v 2>&1)
+[[ $nginx_v =~ ([0-9]+)\.([0-9]+)\.([0-9]+) ]] || lemp_die "cannot read the nginx version from: $nginx_v"
+nginx_version=$((10#${BASH_REMATCH[1]} * 1000000 + 10#${BASH_REMATCH[2]} * 1000 + 10#${BASH_REMATCH[3]}))   # 1.25.1 -> 1025001
 http2_directive=0
-if [ "$(printf '%s\n' 1.25.1 "$nginx_version" | sort -V | head -n 1)" = 1.25.1 ]; then http2_directive=1; fi
+[ "$nginx_version" -lt 1025001 ] || http2_directive=1
 # ssl_reject_handshake (nginx 1.19.4+): the HTTPS default server needs no certificate; before, a dummy one + 444
 reject_handshake=0
-if [ "$(printf '%s\n' 1.19.4 "$nginx_version" | sort -V | head -n 1)" = 1.19.4 ]; then reject_handshake=1; fi
+[ "$nginx_version" -lt 1019004 ] || reject_handshake=1
 DEFAULT_CERT_NAME=default.invalid   # the dummy certificate's name (.invalid: never a real site, RFC 2606)
 
 # --- the configuration: written by functions, as the TLS one may have to wait for its certificate ---
@@ -277,14 +280,18 @@ http_file=/etc/nginx/conf.d/seed-web.conf
 managed=("$http_file" "/etc/nginx/sites-available/$site" "/etc/nginx/sites-enabled/$site" /etc/nginx/sites-enabled/default)
 saved=$(mktemp -d /tmp/.lemp-nginx.XXXXXX)
 trap 'rm -rf "$saved"' EXIT
-for i in "${!managed[@]}"; do
-  if [ -e "${managed[$i]}" ] || [ -L "${managed[$i]}" ]; then cp -a "${managed[$i]}" "$saved/$i"; fi
+present=()
+for f in "${managed[@]}"; do
+  if [ -e "$f" ] || [ -L "$f" ]; then present+=("$f"); fi
 done
+# one process, as this runs on every apply (relative paths from /: cp -a --parents takes the parents' attributes
+# from paths relative to the working directory, coreutils 9.1)
+[ ${#present[@]} = 0 ] || (cd / && cp -a --parents -- "${present[@]#/}" "$saved")
 restore_previous() {
-  local i
-  for i in "${!managed[@]}"; do
-    rm -f "${managed[$i]}"
-    if [ -e "$saved/$i" ] || [ -L "$saved/$i" ]; then cp -a "$saved/$i" "${managed[$i]}"; fi
+  local f
+  for f in "${managed[@]}"; do
+    rm -f "$f"
+    if [ -e "$saved$f" ] || [ -L "$saved$f" ]; then cp -a "$saved$f" "$f"; fi
   done
 }
 before=$LEMP_CHANGED
@@ -294,7 +301,9 @@ lemp_remove /etc/nginx/sites-enabled/default
 lemp_write_file "/etc/nginx/sites-available/$site" 0644 root:root < <(site_conf "$tls_on")
 lemp_symlink "/etc/nginx/sites-available/$site" "/etc/nginx/sites-enabled/$site"
 [ "$LEMP_CHANGED" = "$before" ] || nginx_changed=1
-if ! nginx -t -q 2>/dev/null; then
+# The test, when a file changed (what a reload would load) or nginx does not run (what a start would load): with
+# neither, the running nginx serves these files already, and the test would cost a tenth of an apply's time.
+if { [ "$nginx_changed" = 1 ] || ! lemp_service_running nginx; } && ! nginx -t -q 2>/dev/null; then
   nginx -t >&2 || true
   if [ "$nginx_changed" = 1 ]; then
     restore_previous

@@ -54,7 +54,11 @@ expose_php = Off
 INI
 [ "$LEMP_WROTE" = 0 ] || pool_changed=1
 
-php-fpm"$V" -t >/dev/null 2>&1 || { php-fpm"$V" -t >&2 || true; lemp_die "php-fpm$V configuration test failed"; }
+# The test, when a file changed (what the restart would load) or PHP-FPM does not run (what a start would load): with
+# neither, the running PHP-FPM has these files already, and the test would cost a sixth of an apply's time.
+if [ "$pool_changed" = 1 ] || ! lemp_service_running "$LEMP_PHP_FPM_SERVICE"; then
+  php-fpm"$V" -t >/dev/null 2>&1 || { php-fpm"$V" -t >&2 || true; lemp_die "php-fpm$V configuration test failed"; }
+fi
 lemp_service_enable_start "$LEMP_PHP_FPM_SERVICE"
 if [ "$pool_changed" = 1 ] && [ "$LEMP_STARTED" = 0 ]; then lemp_service_restart "$LEMP_PHP_FPM_SERVICE"; fi
 
