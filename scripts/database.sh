@@ -133,13 +133,12 @@ ssl_cert = $tls_dir/server.pem
 ssl_key = $tls_dir/server-key.pem"
 fi
 
-# The configuration is written as a candidate, checked by the server itself, and only then put in place: a bad
-# one stops here and the server keeps the old one.
+# The configuration: a candidate that differs from the file in place is checked by the server itself first, and
+# only then put in place: a bad one stops here and the server keeps the old one. One that equals the file in place
+# (with the same TLS files) is the configuration the server already runs: no check, which costs more than the rest
+# of a run that changes nothing.
 conf=$LEMP_DB_CONF_DIR/99-seed-web.cnf
-new=$(umask 077 && mktemp /tmp/.lemp-db-cnf.XXXXXX)
-chmod 0644 "$new"
-trap 'rm -f "$new"' EXIT
-cat >"$new" <<CNF
+IFS= read -r -d '' cnf <<CNF || true
 # Managed by seed-web (scripts/database.sh): changes here are overwritten.
 # Sized for ${mem} MB of memory.
 [mysqld]
@@ -151,20 +150,28 @@ max_connections = $max_connections
 skip-name-resolve
 $perf_schema$replication$tls_cnf
 CNF
-# shellcheck disable=SC2059  # the format is the engine's command, with the file in it
-read -r -a validate <<<"$(printf "$LEMP_DB_VALIDATE" "$new")"
-if ! check_out=$("${validate[@]}" 2>&1 >/dev/null); then
-  printf '%s\n' "$check_out" | grep -iE 'error|unknown' >&2 || true
-  lemp_die "the new server configuration failed its check (${validate[0]}); $conf kept as it was"
+current=""
+if [ -f "$conf" ]; then IFS= read -r -d '' current <"$conf" || true; fi
+if [ "$current" != "$cnf" ] || [ "$tls_changed" = 1 ]; then
+  new=$(umask 077 && mktemp /tmp/.lemp-db-cnf.XXXXXX)
+  trap 'rm -f "$new"' EXIT
+  printf '%s' "$cnf" >"$new"
+  chmod 0644 "$new"
+  # shellcheck disable=SC2059  # the format is the engine's command, with the file in it
+  read -r -a validate <<<"$(printf "$LEMP_DB_VALIDATE" "$new")"
+  if ! check_out=$("${validate[@]}" 2>&1 >/dev/null); then
+    printf '%s\n' "$check_out" | grep -iE 'error|unknown' >&2 || true
+    lemp_die "the new server configuration failed its check (${validate[0]}); $conf kept as it was"
+  fi
+  rm -f "$new"
 fi
-lemp_write_file "$conf" 0644 root:root <"$new"
+lemp_write_file "$conf" 0644 root:root <<<"${cnf%$'\n'}"
 conf_changed=$LEMP_WROTE
 if [ -n "$LEMP_DB_DISTRO_CNF" ] && grep -qE '^[[:space:]]*bind-address[[:space:]]*=' "$LEMP_DB_DISTRO_CNF" 2>/dev/null; then
   sed -i -E 's/^([[:space:]]*bind-address[[:space:]]*=.*)$/# \1   # seed-web: set in 99-seed-web.cnf/' "$LEMP_DB_DISTRO_CNF"
   lemp_changed "commented out bind-address in $LEMP_DB_DISTRO_CNF (set in $conf; the server reads the files in no fixed order)"
   conf_changed=1
 fi
-rm -f "$new"
 
 lemp_service_enable_start "$LEMP_DB_SERVICE"
 if { [ "$conf_changed" = 1 ] || [ "$tls_changed" = 1 ]; } && [ "$LEMP_STARTED" = 0 ]; then lemp_service_restart "$LEMP_DB_SERVICE"; fi
@@ -172,38 +179,108 @@ if { [ "$conf_changed" = 1 ] || [ "$tls_changed" = 1 ]; } && [ "$LEMP_STARTED" =
 # --- SQL as root over the unix socket; statements on stdin, never on the command line ---
 sql() { mysql --protocol=socket -uroot -N -B; }        # stdin: SQL; stdout: tab-separated rows
 q() { printf '%s\n' "$1" | sql; }                      # one query (no secrets in it)
+s() { lemp_sql_str "$1"; }
+ident() { lemp_sql_ident "$1"; }
+app_db=$(s "$LEMP_DB_NAME")
+db=$(ident "$LEMP_DB_NAME")
+# grants on the test database: on "test", on names starting "test_", and on the pattern "test\_%" (the one the
+# distributions granted to everyone, as mysql.db holds it: mysql_secure_installation removes it so)
+test_dbs="(Db = 'test' OR LEFT(Db, 5) = 'test_' OR LEFT(Db, 6) = 'test\\\\_') AND Db <> $app_db"
+
+# The server's state, read in one session (a client start costs as much as a query, and a run that changes nothing
+# asks a dozen questions): one row per answer, its first column naming what it answers. The checks below decide from
+# it; only a change opens a session of its own. The greeting row is counted through a prepared statement: the table
+# may not exist yet.
+inventory() {
+  sql <<SQL
+SELECT 'version', VERSION();
+SELECT 'user', User, Host, CONCAT(plugin, '/', ssl_type) FROM mysql.user;
+SELECT 'schema', SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN ('test', $app_db);
+SELECT 'test_grants', COUNT(*) FROM mysql.db WHERE $test_dbs;
+SELECT 'db_grant', User, Host FROM mysql.db WHERE Db = $app_db;
+SET @lemp_greeting = IF((SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = $app_db AND TABLE_NAME = 'greetings') = 0, 'SELECT ''greeting'', ''no table''', CONCAT('SELECT ''greeting'', COUNT(*) FROM ', $(s "$db"), '.greetings WHERE id = 1'));
+PREPARE lemp_greeting FROM @lemp_greeting;
+EXECUTE lemp_greeting;
+DEALLOCATE PREPARE lemp_greeting;
+SQL
+}
 ready=0
 for _ in $(seq 1 60); do
-  if q 'SELECT 1' >/dev/null 2>&1; then ready=1; break; fi
+  if state=$(inventory 2>/dev/null); then ready=1; break; fi
+  if q 'SELECT 1' >/dev/null 2>&1; then   # the server answers: the inventory's own error, once more and shown
+    state=$(inventory) || lemp_die "cannot read the server's state as root (the error above)"
+    ready=1
+    break
+  fi
   sleep 0.5
 done
 [ "$ready" = 1 ] || { q 'SELECT 1' >&2 || true; lemp_die "cannot reach $LEMP_DB_SERVICE as root over its unix socket"; }
-version=$(q 'SELECT VERSION()')
+# The rows split on tabs with empty fields kept: an anonymous user's name is empty, and `IFS=$'\t' read` would
+# swallow it (a tab is IFS whitespace). Batch mode escapes the tabs and newlines inside values.
+version="" users=() db_grants=() schemas=" " test_grants=0 greeting=""
+while IFS= read -r row; do
+  IFS=$'\x1f' read -r -a f <<<"${row//$'\t'/$'\x1f'}"
+  f+=("" "" "")   # a trailing empty field is not an element: present as empty
+  case ${f[0]} in
+    version) version=${f[1]} ;;
+    user) users+=("${f[1]}"$'\x1f'"${f[2],,}"$'\x1f'"${f[3]}") ;;   # user, host (compared in lower case), plugin/ssl
+    schema) schemas+="${f[1]} " ;;
+    test_grants) test_grants=${f[1]} ;;
+    db_grant) db_grants+=("${f[1]}"$'\x1f'"${f[2],,}") ;;
+    greeting) greeting=${f[1]} ;;
+  esac
+done <<<"$state"
+[ -n "$version" ] || lemp_die "the server did not tell its version"
 lemp_db_version_sql "$version"   # the statements that differ between versions of the engine
-s() { lemp_sql_str "$1"; }
-ident() { lemp_sql_ident "$1"; }
+has_schema() { [[ $schemas == *" $1 "* ]]; }
+# account_state USER HOST: sets $account_state to the account's plugin/ssl_type as read ("" = no such account)
+account_state() {
+  local row
+  account_state=""
+  for row in "${users[@]}"; do
+    if [ "${row%$'\x1f'*}" = "$1"$'\x1f'"${2,,}" ]; then account_state=${row##*$'\x1f'}; return 0; fi
+  done
+}
+
+# A replica is read-only, but its accounts are its own: root lifts that (MySQL: super_read_only) for the statements
+# that change them, only when there is one, and sets it back (writable_end).
+writable_on=0
+writable() {
+  [ "$LEMP_DB_ROLE" = replica ] && [ -n "$LEMP_DB_WRITABLE_ON" ] && [ "$writable_on" = 0 ] || return 0
+  q "$LEMP_DB_WRITABLE_ON"
+  writable_on=1
+}
+writable_end() {
+  [ "$writable_on" = 1 ] || return 0
+  q "$LEMP_DB_WRITABLE_OFF"
+  writable_on=0
+}
 
 # mysql_secure_installation: anonymous users, root away from this host, the test database. Local housekeeping:
 # kept out of the binary log (a replica replaying a DROP of what it never had would stop). It never touches the
 # application's own database or user (reserved names are refused above; checked here again).
 local_q() { q "SET SESSION sql_log_bin = 0; $1"; }
-app_db=$(s "$LEMP_DB_NAME")
-while IFS=$'\t' read -r u h; do
-  [ -n "$h" ] || continue
-  local_q "DROP USER $(s "$u")@$(s "$h")"
-  lemp_changed "dropped user '$u'@'$h'"
-done < <(q "SELECT User, Host FROM mysql.user WHERE (User = '' OR (User = 'root' AND Host NOT IN ('localhost', '127.0.0.1', '::1'))) AND User <> $(s "$LEMP_DB_USER")")
-if [ -n "$(q "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'test' AND SCHEMA_NAME <> $app_db")" ]; then
+for row in "${users[@]}"; do
+  u=${row%%$'\x1f'*} h=${row#*$'\x1f'}
+  h=${h%$'\x1f'*}
+  [ "$u" != "$LEMP_DB_USER" ] || continue
+  if [ -z "$u" ] || { [ "$u" = root ] && [ "$h" != localhost ] && [ "$h" != 127.0.0.1 ] && [ "$h" != ::1 ]; }; then
+    writable
+    local_q "DROP USER $(s "$u")@$(s "$h")"
+    lemp_changed "dropped user '$u'@'$h'"
+  fi
+done
+if has_schema test && [ "$LEMP_DB_NAME" != test ]; then
+  writable
   local_q "DROP DATABASE $(ident test)"
   lemp_changed "dropped database test"
 fi
-test_dbs="(Db = 'test' OR Db LIKE 'test\\\\_%') AND Db <> $app_db"
-if [ "$(q "SELECT COUNT(*) FROM mysql.db WHERE $test_dbs")" != 0 ]; then
+if [ "$test_grants" != 0 ]; then
+  writable
   local_q "DELETE FROM mysql.db WHERE $test_dbs; FLUSH PRIVILEGES"
   lemp_changed "removed grants on the test database"
 fi
 
-db=$(ident "$LEMP_DB_NAME")
 lemp_mkdir "$LEMP_STATE_DIR" 0700 root:root
 
 # ensure_account USER HOST PASSWORD [KIND]: create USER@HOST, or set its password when it changed (a sha256 of it is
@@ -211,72 +288,82 @@ lemp_mkdir "$LEMP_STATE_DIR" 0700 root:root
 # (LEMP_DB_AUTH_PLUGIN); REQUIRE SSL at any host but localhost with TLS.
 # Each server keeps its own accounts: the statements stay out of the binary log.
 ensure_account() {
-  local user=$1 h=$2 pw=$3 kind=${4:-} account hash hash_file state want_ssl="" require=NONE
+  local user=$1 h=$2 pw=$3 kind=${4:-} account hash hash_file known="" want_ssl="" require=NONE
   account="$(s "$user")@$(s "$h")"
-  hash=$(printf '%s' "$pw" | sha256sum | cut -d' ' -f1)
+  hash=$(printf '%s' "$pw" | sha256sum)
+  hash=${hash%% *}
   hash_file="$LEMP_STATE_DIR/db-user.$user@$h.sha256"
+  if [ -f "$hash_file" ]; then read -r known <"$hash_file" || true; fi
   if [ "$LEMP_DB_TLS" = 1 ] && [ "$h" != localhost ]; then want_ssl=ANY require=SSL; fi
-  state=$(q "SELECT CONCAT(plugin, '/', ssl_type) FROM mysql.user WHERE User = $(s "$user") AND Host = $(s "$h")")
-  if [ -z "$state" ]; then
+  account_state "$user" "$h"
+  if [ -z "$account_state" ]; then
+    writable
     printf 'SET SESSION sql_log_bin = 0; CREATE USER %s %s %s REQUIRE %s;\n' "$account" "$LEMP_DB_IDENTIFIED" "$(s "$pw")" "$require" | sql
     lemp_changed "created ${kind}user '$user'@'$h' (REQUIRE $require)"
   else
-    if [ "$(cat "$hash_file" 2>/dev/null || true)" != "$hash" ] || [ "${state%%/*}" != "$LEMP_DB_AUTH_PLUGIN" ]; then
+    if [ "$known" != "$hash" ] || [ "${account_state%%/*}" != "$LEMP_DB_AUTH_PLUGIN" ]; then
+      writable
       printf 'SET SESSION sql_log_bin = 0; ALTER USER %s %s %s;\n' "$account" "$LEMP_DB_IDENTIFIED" "$(s "$pw")" | sql
       lemp_changed "set the password of '$user'@'$h' ($LEMP_DB_AUTH_PLUGIN)"
     fi
-    if [ "${state#*/}" != "$want_ssl" ]; then
+    if [ "${account_state#*/}" != "$want_ssl" ]; then
+      writable
       local_q "ALTER USER $account REQUIRE $require"
       lemp_changed "'$user'@'$h' REQUIRE $require"
     fi
   fi
-  if [ "$(cat "$hash_file" 2>/dev/null || true)" != "$hash" ]; then   # bookkeeping, not counted as a change
+  if [ "$known" != "$hash" ]; then   # bookkeeping, not counted as a change
     (umask 077 && printf '%s\n' "$hash" >"$hash_file")
   fi
 }
 
 # drop_unlisted USER HOST...: drop USER at every host not listed (a client or replica that was removed).
 drop_unlisted() {
-  local user=$1 h c keep
+  local user=$1 row h c keep
   shift
-  while IFS=$'\t' read -r h; do
+  for row in "${users[@]}"; do
+    [ "${row%%$'\x1f'*}" = "$user" ] || continue
+    h=${row#*$'\x1f'}
+    h=${h%$'\x1f'*}
     keep=0
-    for c in "$@"; do [ "$c" != "$h" ] || keep=1; done
+    for c in "$@"; do [ "${c,,}" != "$h" ] || keep=1; done
     [ "$keep" = 0 ] || continue
+    writable
     local_q "DROP USER $(s "$user")@$(s "$h")"
     rm -f "$LEMP_STATE_DIR/db-user.$user@$h.sha256"
     lemp_changed "dropped user '$user'@'$h' (host no longer listed)"
-  done < <(q "SELECT Host FROM mysql.user WHERE User = $(s "$user")")
+  done
 }
 
 # --- the application's database and table: on a standalone or primary server (a replica copies them) ---
 if [ "$LEMP_DB_ROLE" != replica ]; then
-  if [ -z "$(q "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = $app_db")" ]; then
+  if ! has_schema "$LEMP_DB_NAME"; then
     q "CREATE DATABASE $db CHARACTER SET utf8mb4"
     lemp_changed "created database $LEMP_DB_NAME"
   fi
-  if [ -z "$(q "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = $app_db AND TABLE_NAME = 'greetings'")" ]; then
+  if [ "$greeting" = "no table" ]; then
     q "CREATE TABLE $db.greetings (id INT PRIMARY KEY, message VARCHAR(255) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
     lemp_changed "created table $LEMP_DB_NAME.greetings"
   fi
-  if [ "$(q "SELECT COUNT(*) FROM $db.greetings WHERE id = 1")" = 0 ]; then
+  if [ "$greeting" != 1 ]; then
     q "INSERT INTO $db.greetings (id, message) VALUES (1, 'Hello from MySQL')"
     lemp_changed "inserted the greeting row"
   fi
 fi
 
 # --- the application user at each client host, on every server (a replica is read-only: it can only read) ---
-[ "$LEMP_DB_ROLE" != replica ] || [ -z "$LEMP_DB_WRITABLE_ON" ] || q "$LEMP_DB_WRITABLE_ON"
 for h in "${client_hosts[@]}"; do
   ensure_account "$LEMP_DB_USER" "$h" "$password"
-  account="$(s "$LEMP_DB_USER")@$(s "$h")"
-  if [ "$(q "SELECT COUNT(*) FROM mysql.db WHERE Db = $app_db AND User = $(s "$LEMP_DB_USER") AND Host = $(s "$h")")" = 0 ]; then
-    local_q "GRANT ALL PRIVILEGES ON $db.* TO $account"
+  granted=0
+  for row in "${db_grants[@]}"; do [ "$row" != "$LEMP_DB_USER"$'\x1f'"${h,,}" ] || granted=1; done
+  if [ "$granted" = 0 ]; then
+    writable
+    local_q "GRANT ALL PRIVILEGES ON $db.* TO $(s "$LEMP_DB_USER")@$(s "$h")"
     lemp_changed "granted all on $LEMP_DB_NAME.* to '$LEMP_DB_USER'@'$h'"
   fi
 done
 drop_unlisted "$LEMP_DB_USER" "${client_hosts[@]}"
-[ "$LEMP_DB_ROLE" != replica ] || [ -z "$LEMP_DB_WRITABLE_OFF" ] || q "$LEMP_DB_WRITABLE_OFF"
+writable_end
 
 # --- replication ---
 # The account a replica connects as ("repl" at its address, REQUIRE SSL with TLS): REPLICATION SLAVE to stream the
@@ -398,7 +485,8 @@ fi
 
 engine=mysql
 [[ $version != *MariaDB* ]] || engine=mariadb
-lemp_fact db_engine "$engine-$(printf '%s' "$version" | grep -oE '^[0-9]+\.[0-9]+')"
+[[ $version =~ ^[0-9]+\.[0-9]+ ]] || lemp_die "cannot read the server version '$version'"
+lemp_fact db_engine "$engine-${BASH_REMATCH[0]}"
 lemp_fact db_bind "$LEMP_DB_BIND"
 lemp_fact db_port "$LEMP_DB_PORT"
 lemp_fact db_role "$LEMP_DB_ROLE"

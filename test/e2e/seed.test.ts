@@ -108,6 +108,44 @@ describe("e2e: the seed design on a Debian 12 host with systemd", function () {
         assert.strictEqual(after, before);
     });
 
+    it("a server tampered with is secured again by the next apply: anonymous users, a remote root, the test database and grants on it go; the application's account, grant and data stay", async () => {
+        const create = plan.find((p) => p.name === "seed-database")!.create;
+        const dbName = /LEMP_DB_NAME='([^']+)'/.exec(create)![1];
+        const dbUser = /LEMP_DB_USER='([^']+)'/.exec(create)![1];
+        await onHost(
+            host.ip,
+            `mysql <<'SQL'
+CREATE USER ''@'localhost';
+CREATE USER ''@'%';
+CREATE USER 'root'@'%' IDENTIFIED BY 'tampered';
+CREATE DATABASE test;
+GRANT SELECT ON \`test\\_%\`.* TO '${dbUser}'@'localhost';
+SQL`,
+        );
+        const state = () =>
+            onHost(
+                host.ip,
+                `mysql -N <<'SQL'
+SELECT CONCAT('anon=', COUNT(*)) FROM mysql.user WHERE User = '';
+SELECT CONCAT('remote_root=', COUNT(*)) FROM mysql.user WHERE User = 'root' AND Host NOT IN ('localhost', '127.0.0.1', '::1');
+SELECT CONCAT('testdb=', COUNT(*)) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'test';
+SELECT CONCAT('test_grants=', COUNT(*)) FROM mysql.db WHERE Db = 'test' OR LEFT(Db, 5) = 'test_' OR LEFT(Db, 6) = 'test\\\\_';
+SELECT CONCAT('app_grant=', COUNT(*)) FROM mysql.db WHERE Db = '${dbName}' AND User = '${dbUser}' AND Host = 'localhost';
+SELECT CONCAT('greeting=', COUNT(*)) FROM \`${dbName}\`.greetings;
+SQL`,
+            );
+        assert.deepStrictEqual((await state()).trim().split("\n"), ["anon=2", "remote_root=1", "testdb=1", "test_grants=1", "app_grant=1", "greeting=1"]);
+        const runs = await apply(plan, (p) => p.name === "seed-database");
+        assert.strictEqual(runs[0].changed, 5, runs[0].stderr);
+        for (const what of [/dropped user ''@'localhost'/, /dropped user ''@'%'/, /dropped user 'root'@'%'/, /dropped database test/, /removed grants on the test database/]) {
+            assert.match(runs[0].stderr, what);
+        }
+        assert.deepStrictEqual((await state()).trim().split("\n"), ["anon=0", "remote_root=0", "testdb=0", "test_grants=0", "app_grant=1", "greeting=1"]);
+        await waitForPage(host.ip, "/index.php", WWW, "Hello from MySQL");
+        const again = await apply(plan, (p) => p.name === "seed-database");
+        assert.strictEqual(again[0].changed, 0, again[0].stderr);
+    });
+
     it("changing one setting re-runs only the steps it concerns (the database step, and the smoke check of it), and it applies the change", async () => {
         const { plan: changed } = await planFor([host], { dbBindAddress: "127.0.0.1" }, passwords);
         // what the engine re-runs: a changed trigger replaces a command, any other changed input updates it
