@@ -177,8 +177,8 @@ lemp_service_enable_start "$LEMP_DB_SERVICE"
 if { [ "$conf_changed" = 1 ] || [ "$tls_changed" = 1 ]; } && [ "$LEMP_STARTED" = 0 ]; then lemp_service_restart "$LEMP_DB_SERVICE"; fi
 
 # --- SQL as root over the unix socket; statements on stdin, never on the command line ---
-sql() { mysql --protocol=socket -uroot -N -B; }        # stdin: SQL; stdout: tab-separated rows
-q() { printf '%s\n' "$1" | sql; }                      # one query (no secrets in it)
+sql() { lemp_db_sql; }   # stdin: SQL; stdout: tab-separated rows (lib.sh)
+q() { lemp_db_q "$1"; }  # one query (no secrets in it)
 s() { lemp_sql_str "$1"; }
 ident() { lemp_sql_ident "$1"; }
 app_db=$(s "$LEMP_DB_NAME")

@@ -510,7 +510,8 @@ lemp_pending_clear() { lemp_remove "$LEMP_PENDING_DIR/$1/$2"; }   # SERVICE FILE
 LEMP_TLS_CIPHERS=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305
 
 # --- database accounts (database.sh, replication.sh) -----------------------------------------------------------
-lemp_db_q() { printf '%s\n' "$1" | mysql --protocol=socket -uroot -N -B; }   # one query as root (no secrets in it)
+lemp_db_sql() { mysql --protocol=socket -uroot -N -B; }   # SQL on stdin as root over the unix socket; tab-separated rows
+lemp_db_q() { printf '%s\n' "$1" | lemp_db_sql; }          # one query as root (no secrets in it)
 LEMP_DB_COPY_DB_PRIVS='EVENT,LOCK TABLES,SELECT,SHOW VIEW,TRIGGER'   # on the application database, for the copy
 
 # lemp_db_repl_privileges USER HOST DB COPY: USER@HOST holds exactly the replication privileges (COPY=0:
