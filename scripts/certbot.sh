@@ -49,6 +49,13 @@ case "$LEMP_ACME_MODE" in
     ;;
 esac
 
+# what was there before the stack's first apply (lemp_before_* in lib.sh): a certbot.timer already enabled renews
+# other certificates of the host, and the undo leaves it so
+if lemp_before_first; then
+  lemp_before_save < <(if lemp_has_systemd && systemctl is-enabled --quiet certbot.timer 2>/dev/null; then echo "timer enabled"; fi)
+else
+  lemp_before_load || lemp_before_save </dev/null   # applied by an earlier version: nothing known from before
+fi
 lemp_install_step_packages certbot
 
 # --- the deploy hook: after every issue or renewal of this site's certificate ---

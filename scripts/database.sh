@@ -87,6 +87,10 @@ if [ "$LEMP_DB_TLS" = 1 ]; then
 fi
 REPL_USER=repl
 
+# a server already running before the stack's first apply is its administrators' (lemp_before_* in lib.sh): the
+# undo leaves it running with its own configuration and its data
+db_was_running=0
+if lemp_before_first && lemp_service_running "$LEMP_DB_SERVICE"; then db_was_running=1; fi
 lemp_install_step_packages database
 
 # --- server configuration, sized from memory ---
@@ -196,7 +200,8 @@ inventory() {
 SELECT 'version', VERSION();
 SELECT 'user', User, Host, CONCAT(plugin, '/', ssl_type) FROM mysql.user;
 SELECT 'schema', SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN ('test', $app_db);
-SELECT 'test_grants', COUNT(*) FROM mysql.db WHERE $test_dbs;
+SELECT 'test_grant', Db, User, Host FROM mysql.db WHERE $test_dbs;
+SELECT 'test_tables', COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'test';
 SELECT 'db_grant', User, Host FROM mysql.db WHERE Db = $app_db;
 SET @lemp_greeting = IF((SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = $app_db AND TABLE_NAME = 'greetings') = 0, 'SELECT ''greeting'', ''no table''', CONCAT('SELECT ''greeting'', COUNT(*) FROM ', $(s "$db"), '.greetings WHERE id = 1'));
 PREPARE lemp_greeting FROM @lemp_greeting;
@@ -217,7 +222,7 @@ done
 [ "$ready" = 1 ] || { q 'SELECT 1' >&2 || true; lemp_die "cannot reach $LEMP_DB_SERVICE as root over its unix socket"; }
 # The rows split on tabs with empty fields kept: an anonymous user's name is empty, and `IFS=$'\t' read` would
 # swallow it (a tab is IFS whitespace). Batch mode escapes the tabs and newlines inside values.
-version="" users=() db_grants=() schemas=" " test_grants=0 greeting=""
+version="" users=() db_grants=() schemas=" " test_grants=() test_tables=0 greeting=""
 while IFS= read -r row; do
   IFS=$'\x1f' read -r -a f <<<"${row//$'\t'/$'\x1f'}"
   f+=("" "" "")   # a trailing empty field is not an element: present as empty
@@ -225,7 +230,8 @@ while IFS= read -r row; do
     version) version=${f[1]} ;;
     user) users+=("${f[1]}"$'\x1f'"${f[2],,}"$'\x1f'"${f[3]}") ;;   # user, host (compared in lower case), plugin/ssl
     schema) schemas+="${f[1]} " ;;
-    test_grants) test_grants=${f[1]} ;;
+    test_grant) test_grants+=("${f[1]//\\\\/\\}"$'\x1f'"${f[2]}"$'\x1f'"${f[3]}") ;;   # db (batch mode doubles \), user, host
+    test_tables) test_tables=${f[1]} ;;
     db_grant) db_grants+=("${f[1]}"$'\x1f'"${f[2],,}") ;;
     greeting) greeting=${f[1]} ;;
   esac
@@ -259,25 +265,55 @@ writable_end() {
 # mysql_secure_installation: anonymous users, root away from this host, the test database. Local housekeeping:
 # kept out of the binary log (a replica replaying a DROP of what it never had would stop). It never touches the
 # application's own database or user (reserved names are refused above; checked here again).
+# What the server held before the stack's first apply is its administrators': a remote root account, a `test`
+# database holding tables, grants on test databases. The first apply records them (lemp_before_* in lib.sh) and every
+# apply keeps them and reports them (facts kept=...); LEMP_REMOVE_PREEXISTING=1 removes them too. What appears after
+# the first apply, and anonymous accounts and an empty `test` database (the distributions' defaults) at any time, go.
 local_q() { q "SET SESSION sql_log_bin = 0; $1"; }
+remote_root() { [ "$1" = root ] && [ "$2" != localhost ] && [ "$2" != 127.0.0.1 ] && [ "$2" != ::1 ]; }
+if lemp_before_first; then
+  lemp_before_save < <(
+    for row in "${users[@]}"; do
+      u=${row%%$'\x1f'*} h=${row#*$'\x1f'}
+      h=${h%$'\x1f'*}
+      if remote_root "$u" "$h"; then printf 'account %s@%s\n' "$u" "$h"; fi
+    done
+    if has_schema test && [ "$test_tables" -gt 0 ]; then printf 'database test\n'; fi
+    for row in "${test_grants[@]}"; do printf 'grant %s\n' "${row//$'\x1f'/ }"; done
+    if [ "$db_was_running" = 1 ]; then printf 'server running\n'; fi
+  )
+else
+  lemp_before_load || lemp_before_save </dev/null   # applied by an earlier version: nothing known from before
+fi
 for row in "${users[@]}"; do
   u=${row%%$'\x1f'*} h=${row#*$'\x1f'}
   h=${h%$'\x1f'*}
   [ "$u" != "$LEMP_DB_USER" ] || continue
-  if [ -z "$u" ] || { [ "$u" = root ] && [ "$h" != localhost ] && [ "$h" != 127.0.0.1 ] && [ "$h" != ::1 ]; }; then
+  if [ -z "$u" ] || remote_root "$u" "$h"; then
+    if [ -n "$u" ] && lemp_before_has account "$u@$h"; then lemp_before_kept account "$u@$h"; continue; fi
     writable
     local_q "DROP USER $(s "$u")@$(s "$h")"
     lemp_changed "dropped user '$u'@'$h'"
   fi
 done
 if has_schema test && [ "$LEMP_DB_NAME" != test ]; then
-  writable
-  local_q "DROP DATABASE $(ident test)"
-  lemp_changed "dropped database test"
+  if lemp_before_has database test; then
+    lemp_before_kept database test
+  else
+    writable
+    local_q "DROP DATABASE $(ident test)"
+    lemp_changed "dropped database test"
+  fi
 fi
-if [ "$test_grants" != 0 ]; then
+drop_grants=""
+for row in "${test_grants[@]}"; do
+  if lemp_before_has grant "${row//$'\x1f'/ }"; then lemp_before_kept grant "${row//$'\x1f'/ }"; continue; fi
+  IFS=$'\x1f' read -r g_db g_user g_host <<<"$row"
+  drop_grants+="DELETE FROM mysql.db WHERE Db = $(s "$g_db") AND User = $(s "$g_user") AND Host = $(s "$g_host"); "
+done
+if [ -n "$drop_grants" ]; then
   writable
-  local_q "DELETE FROM mysql.db WHERE $test_dbs; FLUSH PRIVILEGES"
+  local_q "${drop_grants}FLUSH PRIVILEGES"
   lemp_changed "removed grants on the test database"
 fi
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Step "firewall": ufw with incoming traffic denied except the listed rules, outgoing allowed.
 # Settings: LEMP_FW_RULES (space-separated PORT/tcp:FROM, FROM = "any" or an IPv4 address or CIDR), e.g.
-#           "22/tcp:any 80/tcp:any 443/tcp:any 3306/tcp:10.200.0.103". Exactly these rules are allowed: user rules
-#           not listed are deleted. The program lists the SSH port it connects to; the port(s) sshd really listens
+#           "22/tcp:any 80/tcp:any 443/tcp:any 3306/tcp:10.200.0.103". These rules are allowed; the rules ufw
+#           held before the stack's first apply are kept (reported as kept=rule ...; LEMP_REMOVE_PREEXISTING=1
+#           deletes them), any other rule not listed is deleted. The program lists the SSH port it connects to; the port(s) sshd really listens
 #           on (`sshd -T`, and sshd's listening sockets) are allowed too, whatever the list says: behind NAT or a
 #           forwarded port the two differ. Before any change, the step refuses (exit 4) when the SSH connection it
 #           runs over ($SSH_CONNECTION, read from the login shell above `sudo` when sudo dropped it) reaches sshd on
@@ -118,6 +119,25 @@ elif ! allows "$ssh_client" "$ssh_port"; then
 fi
 
 lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
+
+# --- what ufw was before the stack's first apply (lemp_before_* in lib.sh): its state and its rules, kept ---
+policy() { sed -n "s/^$1=\"\\{0,1\\}\\([A-Z]*\\)\"\\{0,1\\}\$/\\1/p" /etc/default/ufw; }
+if lemp_before_first; then
+  lemp_before_save < <(
+    if ! command -v ufw >/dev/null; then
+      echo "state absent"
+    else
+      if ufw status | grep -qx 'Status: active'; then echo "state active"; else echo "state inactive"; fi
+      if [ -f /etc/default/ufw ]; then
+        printf 'policy DEFAULT_INPUT_POLICY=%s\npolicy DEFAULT_OUTPUT_POLICY=%s\n' \
+          "$(policy DEFAULT_INPUT_POLICY)" "$(policy DEFAULT_OUTPUT_POLICY)"
+      fi
+      ufw show added | sed -n 's/^ufw /rule /p'
+    fi
+  )
+else
+  lemp_before_load || lemp_before_save </dev/null   # applied by an earlier version: nothing known from before
+fi
 lemp_install_step_packages firewall
 
 # --- rules: add the missing ones first, then delete the others (SSH stays allowed throughout) ---
@@ -134,13 +154,13 @@ for c in "${current[@]}"; do
   found=0
   for w in "${wanted[@]}"; do [ "$c" != "$w" ] || found=1; done
   [ "$found" = 1 ] && continue
+  if lemp_before_has rule "$c"; then lemp_before_kept rule "$c"; continue; fi
   read -r -a args <<<"$c"
   ufw delete "${args[@]}" >/dev/null
   lemp_changed "ufw delete $c (no longer listed)"
 done
 
 # --- default policies ---
-policy() { sed -n "s/^$1=\"\\{0,1\\}\\([A-Z]*\\)\"\\{0,1\\}\$/\\1/p" /etc/default/ufw; }
 if [ "$(policy DEFAULT_INPUT_POLICY)" != DROP ]; then
   ufw default deny incoming >/dev/null
   lemp_changed "ufw default deny incoming"

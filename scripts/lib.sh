@@ -564,6 +564,10 @@ lemp_generation_record() {   # bookkeeping of lemp_finish, not counted as a chan
   [ ! -e "$file.env" ] || rm -f "$file.env"   # the format before (base64 lines), replaced by .env0
   have=""
   [ ! -f "$file" ] || read -r have <"$file" || true
+  # the generations this host carried, oldest first: a delete tells from it a generation replaced here (its
+  # successor's create ran) from one it cannot know (lemp_undo_live); the record before it is the first line
+  if [ ! -f "$file.history" ] && [ -n "$have" ]; then printf '%s\n' "$have" >"$file.history"; fi
+  if ! grep -qxF -- "$LEMP_GENERATION" "$file.history" 2>/dev/null; then printf '%s\n' "$LEMP_GENERATION" >>"$file.history"; fi
   [ "$have" != "$LEMP_GENERATION" ] || return 0
   printf '%s\n' "$LEMP_GENERATION" >"$file.new"
   mv -f "$file.new" "$file"
@@ -583,12 +587,22 @@ lemp_undo_begin() {
 }
 
 # lemp_undo_live: true when this host still carries the generation being undone (or run by hand): undo it all.
-# False when it carries another one (the command was replaced and its successor's create already ran: undo only
-# what that successor does not use, see lemp_live_setting) or none (never applied, or undone already).
+# False when it carries another one that replaced it here (the command was replaced and its successor's create
+# already ran: undo only what that successor does not use, see lemp_live_setting) or none (never applied, or undone
+# already). A host carrying a generation while the one being undone never ran here (another stack's, a state
+# restored from elsewhere, a host rebuilt and applied by hand) cannot tell what this delete may undo: it stops with
+# exit 5, naming what it left (the delete fails: `destroy` does not report a success that did nothing).
 lemp_undo_live() {
-  local have
-  have=$(cat "$LEMP_GENERATION_DIR/$LEMP_STEP" 2>/dev/null || true)
+  local have="" file=$LEMP_GENERATION_DIR/$LEMP_STEP
+  [ ! -f "$file" ] || read -r have <"$file" || true
   if [ -z "${LEMP_GENERATION:-}" ] || [ "$have" = "$LEMP_GENERATION" ]; then return 0; fi
+  if [ -n "$have" ] && ! grep -qxF -- "$LEMP_GENERATION" "$file.history" 2>/dev/null; then
+    lemp_die 5 "this host carries generation $have of step $LEMP_STEP, and generation $LEMP_GENERATION (the one this" \
+      "delete undoes) never ran here: it cannot tell what it may undo, so it undid nothing. Left on the host: the" \
+      "live configuration of $LEMP_STEP (generation $have, settings in $file.env0). Undo it by hand" \
+      "(scripts/undo/$LEMP_STEP.sh without LEMP_GENERATION), or leave it and take the host out of the stack with" \
+      "seed-web:forget (README: removing a host)"
+  fi
   lemp_log "this host carries generation '${have:-none}' of $LEMP_STEP, not $LEMP_GENERATION: the live configuration stays"
   return 1
 }
@@ -610,12 +624,52 @@ lemp_undo_skip() {   # the end of an undo that left the live configuration alone
   lemp_finish
   exit 0
 }
-lemp_undo_end() {   # the end of a full undo: the generation is forgotten
-  rm -f "$LEMP_GENERATION_DIR/$LEMP_STEP" "$LEMP_GENERATION_DIR/$LEMP_STEP.env0" "$LEMP_GENERATION_DIR/$LEMP_STEP.env"
+lemp_undo_end() {   # the end of a full undo: the generation is forgotten, and the record of what was there before
+  rm -f "$LEMP_GENERATION_DIR/$LEMP_STEP" "$LEMP_GENERATION_DIR/$LEMP_STEP.env0" "$LEMP_GENERATION_DIR/$LEMP_STEP.env" \
+    "$LEMP_GENERATION_DIR/$LEMP_STEP.history"
+  rm -f "$LEMP_STATE_DIR/before/$LEMP_STEP"
+  rmdir "$LEMP_STATE_DIR/before" 2>/dev/null || true
   rmdir "$LEMP_GENERATION_DIR" 2>/dev/null || true
   lemp_fact undone 1
   lemp_finish
 }
+
+# --- what a host held before the stack came (kept) ---------------------------------------------------------------
+# A step's first apply records, in $LEMP_BEFORE_DIR/<step>, what it found on the host that it would otherwise change
+# or remove (ufw's state and rules, remote root accounts, a `test` database holding tables, certbot.timer enabled):
+# one "KIND VALUE" line each. Later applies keep those and report each as a fact "kept=KIND VALUE" (verify reads the
+# record too); what appears after the first apply is secured as usual. The undo restores what was recorded. With
+# LEMP_REMOVE_PREEXISTING=1 (the stack's `removePreexisting`) the steps remove them as well, on purpose.
+# A host applied by an earlier version of the steps (a generation, no record) gets an empty record: what it held
+# before is not known any more.
+LEMP_BEFORE_DIR=$LEMP_STATE_DIR/before
+LEMP_BEFORE=""   # the record's lines (lemp_before_load)
+lemp_before_load() {   # reads the step's record into $LEMP_BEFORE; exit status 1 when there is none yet
+  local file=$LEMP_BEFORE_DIR/$LEMP_STEP
+  LEMP_BEFORE=""
+  [ -f "$file" ] || return 1
+  LEMP_BEFORE=$(<"$file")
+}
+lemp_before_first() {   # true on the step's first apply on this host (no record, no generation)
+  [ ! -f "$LEMP_BEFORE_DIR/$LEMP_STEP" ] && [ ! -s "$LEMP_GENERATION_DIR/$LEMP_STEP" ]
+}
+lemp_before_save() {   # stdin: the record's lines ("KIND VALUE"), given as `< <(...)` (a pipe would run it in a
+  # subshell, and $LEMP_BEFORE would stay empty); bookkeeping, not counted as a change
+  [ -d "$LEMP_STATE_DIR" ] || install -d -m 0700 "$LEMP_STATE_DIR"   # never change its mode (database.sh owns it)
+  [ -d "$LEMP_BEFORE_DIR" ] || install -d -m 0700 "$LEMP_BEFORE_DIR"
+  cat >"$LEMP_BEFORE_DIR/$LEMP_STEP.new"
+  mv -f "$LEMP_BEFORE_DIR/$LEMP_STEP.new" "$LEMP_BEFORE_DIR/$LEMP_STEP"
+  LEMP_BEFORE=$(<"$LEMP_BEFORE_DIR/$LEMP_STEP")
+}
+lemp_before_had() { [[ $'\n'"$LEMP_BEFORE"$'\n' == *$'\n'"$1 $2"$'\n'* ]]; }   # KIND VALUE: recorded?
+lemp_before_has() {   # KIND VALUE: recorded before the first apply, and not to be removed?
+  [ "${LEMP_REMOVE_PREEXISTING:-0}" != 1 ] && lemp_before_had "$1" "$2"
+}
+lemp_before_kept() {   # KIND VALUE: reported as kept (a fact, and a line on stderr)
+  lemp_fact kept "$1 $2"
+  lemp_log "kept: $1 $2 (here before the stack; removePreexisting removes it)"
+}
+lemp_before_forget() { rm -f "$LEMP_BEFORE_DIR/$LEMP_STEP"; rmdir "$LEMP_BEFORE_DIR" 2>/dev/null || true; }
 
 lemp_service_disable_stop() {   # NAME: disabled (systemd; dropped from the boot list without) and stopped
   local name=$1

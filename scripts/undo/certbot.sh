@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Undo of step "certbot" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
-# Live generation: renewal stopped (certbot.timer disabled; without systemd the package's /etc/cron.d/certbot stays),
+# Live generation: renewal stopped (certbot.timer disabled, unless it was enabled before the stack's first apply: it
+# renews the host's other certificates; without systemd the package's /etc/cron.d/certbot stays),
 # the deploy hook and the links in /etc/seed-web/tls/<site>/ removed. The certificate stays in /etc/letsencrypt
 # unless LEMP_DESTROY_DATA=1 (certbot delete). purgePackages: certbot purged. Replaced generation: its links only,
 # when the live one has another site name.
@@ -26,7 +27,13 @@ if ! lemp_undo_live; then
   if [ "${live_site%% *}" != "$site" ]; then remove_links; fi
   lemp_undo_skip
 fi
-if lemp_has_systemd; then lemp_service_disable_stop certbot.timer; fi
+lemp_before_load || true
+if lemp_before_had timer enabled; then
+  lemp_log "left: certbot.timer enabled (it was before the stack: it renews the host's other certificates)"
+  lemp_fact left "certbot.timer"
+elif lemp_has_systemd; then
+  lemp_service_disable_stop certbot.timer
+fi
 lemp_remove /etc/letsencrypt/renewal-hooks/deploy/seed-web
 remove_links
 if [ "$LEMP_DESTROY_DATA" = 1 ] && [ -d "/etc/letsencrypt/live/$site" ] && command -v certbot >/dev/null; then

@@ -114,7 +114,7 @@ describe("scripts/lib.sh", function () {
             const before = fs.statSync(env0);
             assert.strictEqual(lib(dir, "lemp_generation_record", { ...values, LEMP_GENERATION: "0123abcd" }).code, 0);
             assert.strictEqual(fs.statSync(env0).ino, before.ino);
-            assert.deepStrictEqual(fs.readdirSync(path.join(dir, "generation")).sort(), ["t", "t.env0"]);
+            assert.deepStrictEqual(fs.readdirSync(path.join(dir, "generation")).sort(), ["t", "t.env0", "t.history"]);
         });
 
         it("reads the record of an earlier version (NAME=base64 lines), which the next record replaces", () => {
@@ -126,8 +126,59 @@ describe("scripts/lib.sh", function () {
             assert.strictEqual(r.code, 0, r.stderr);
             assert.strictEqual(r.stdout, expected);
             assert.strictEqual(lib(dir, "lemp_generation_record", { ...values, LEMP_GENERATION: "0123abcd" }).code, 0);
-            assert.deepStrictEqual(fs.readdirSync(path.join(dir, "generation")).sort(), ["t", "t.env0"]);
+            assert.deepStrictEqual(fs.readdirSync(path.join(dir, "generation")).sort(), ["t", "t.env0", "t.history"]);
             assert.strictEqual(lib(dir, read).stdout, expected);
+        });
+    });
+    describe("lemp_undo_live: which generation a delete may undo", () => {
+        const undo = (generation: string) => lib(dir, `LEMP_GENERATION=${generation}\nif lemp_undo_live; then echo live; else echo skip; fi`);
+        const record = (generation: string) => assert.strictEqual(lib(dir, "lemp_generation_record", { LEMP_GENERATION: generation }).code, 0);
+
+        it("the live generation: undone; one its successor replaced here: left to the successor; none on the host: nothing to do", () => {
+            assert.strictEqual(undo("aaaa1111").stdout, "skip\n"); // never applied
+            record("aaaa1111");
+            assert.strictEqual(undo("aaaa1111").stdout, "live\n");
+            record("bbbb2222"); // a replacement, create-before-delete: the new create ran first
+            const old = undo("aaaa1111");
+            assert.strictEqual(old.code, 0, old.stderr);
+            assert.strictEqual(old.stdout, "skip\n");
+            assert.match(old.stderr, /carries generation 'bbbb2222' of t, not aaaa1111: the live configuration stays/);
+        });
+
+        it("a generation that never ran on this host: it says so, names what it left, and fails (exit 5)", () => {
+            record("cccc3333");
+            const r = undo("dddd4444");
+            assert.strictEqual(r.code, 5, r.stderr);
+            assert.strictEqual(r.stdout, "");
+            assert.match(r.stderr, /generation dddd4444 \(the one this delete undoes\) never ran here: it cannot tell what it may undo, so it undid nothing/);
+            assert.match(r.stderr, /Left on the host: the live configuration of t \(generation cccc3333/);
+        });
+
+        it("a host recorded by an earlier version (no history): the generation it carries counts as having run", () => {
+            fs.mkdirSync(path.join(dir, "generation"), { recursive: true });
+            fs.writeFileSync(path.join(dir, "generation", "t"), "eeee5555\n");
+            record("ffff6666"); // the successor's create, by this version
+            assert.strictEqual(undo("eeee5555").stdout, "skip\n");
+        });
+    });
+
+    describe("lemp_before_*: what a host held before the stack's first apply", () => {
+        const run = (body: string, env: Record<string, string> = {}) => lib(dir, `LEMP_BEFORE_DIR=$LEMP_STATE_DIR/before\n${body}`, env);
+
+        it("the first apply records; later ones read the record; a kept thing is reported; removePreexisting removes it", () => {
+            assert.strictEqual(run("lemp_before_first && echo first").stdout, "first\n");
+            assert.strictEqual(run("printf 'account root@%%\\ndatabase test\\n' | lemp_before_save").code, 0);
+            assert.strictEqual(run("lemp_before_first || echo recorded").stdout, "recorded\n");
+            const kept = run("lemp_before_load; for w in 'account root@%' 'account root@10.%' 'database test'; do if lemp_before_has $w; then lemp_before_kept $w; fi; done");
+            assert.strictEqual(kept.stdout, "kept=account root@%\nkept=database test\n", kept.stderr);
+            const removing = run("lemp_before_load; lemp_before_has account root@% || echo remove; lemp_before_had account root@% && echo had", { LEMP_REMOVE_PREEXISTING: "1" });
+            assert.strictEqual(removing.stdout, "remove\nhad\n");
+        });
+
+        it("a host applied before this version (a generation, no record): not a first apply, nothing known from before", () => {
+            fs.mkdirSync(path.join(dir, "generation"), { recursive: true });
+            fs.writeFileSync(path.join(dir, "generation", "t"), "0123abcd\n");
+            assert.strictEqual(run("lemp_before_first || echo applied").stdout, "applied\n");
         });
     });
 });
