@@ -82,4 +82,13 @@ if [ -n "$addr" ]; then
     echo "$addr ${n:-0}"
   else echo "!unavailable curl not installed"; fi
 fi
+# what the steps found on the host before the stack's first apply and keep (scripts/lib.sh, lemp_before_*): one
+# "STEP KIND VALUE" line each
+section kept
+if [ -d /var/lib/seed-web/before ]; then
+  for f in /var/lib/seed-web/before/*; do
+    [ -f "$f" ] || continue
+    sed "s|^|${f##*/} |" "$f" 2>/dev/null || echo "!unavailable $f unreadable"
+  done
+fi
 section end

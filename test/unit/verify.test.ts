@@ -195,6 +195,14 @@ describe("verify: parsing the probe's output", () => {
     });
 });
 
+describe("verify: what the server held before the stack", () => {
+    it("reports what the steps kept from before the first apply (a remote root, a test database, ufw rules) as a note of its own", () => {
+        const o = observe(hand, HAND_BUILT.replace("### end", "### kept\ndatabase account root@%\ndatabase database test\nfirewall state active\nfirewall rule allow 1194/udp\n### end"), plainHttp);
+        assert.strictEqual(o.notes.kept, "here before the stack, kept (removePreexisting removes them): database: account root@%, database test; firewall: state active, rule allow 1194/udp");
+        assert.strictEqual(observe(hand, HAND_BUILT, plainHttp).notes.kept, undefined);
+    });
+});
+
 describe("verify: observed facts through the audit's evaluation and policies", () => {
     it("a server built by hand from the seed design: the design's three mandatory issues, no pass where nothing was seen", async () => {
         const o = observe(hand, HAND_BUILT, plainHttp);

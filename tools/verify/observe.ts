@@ -363,6 +363,20 @@ function certNote(c: CertificateInfo): string {
         `for ${c.names.join(", ") || c.subject}, ${c.daysLeft} days left`;
 }
 
+/** What the steps found before the stack's first apply and keep (probe section "kept": "STEP KIND VALUE" lines), as a
+ * finding to read: a remote root or a `test` database kept there is the administrators' call, not the stack's. */
+export function keptNote(text: string | undefined): string | undefined {
+    if (!text || marker(text)) return undefined;
+    const by = new Map<string, string[]>();
+    for (const line of text.split("\n")) {
+        const m = /^(\S+) (\S+) (.+)$/.exec(line.trim());
+        if (!m) continue;
+        by.set(m[1], [...(by.get(m[1]) ?? []), `${m[2]} ${m[3]}`]);
+    }
+    if (by.size === 0) return undefined;
+    return `here before the stack, kept (removePreexisting removes them): ${[...by].map(([step, what]) => `${step}: ${what.join(", ")}`).join("; ")}`;
+}
+
 export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveContext): Observed {
     const s = probe.sections;
     const runner = probe.runner;
@@ -531,6 +545,8 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
         notes.backup = `seed-web-backup.timer ${timer ? `${timer.enabled || "not installed"}, ${timer.active || "?"}` : "not installed"}; ${lastNote}`;
     }
 
+    const kept = keptNote(s.get("kept"));
+    if (kept) notes.kept = kept;
     return { host: host.name, facts, undecidedSteps, notes };
 }
 
