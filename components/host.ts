@@ -99,6 +99,8 @@ export class Host extends pulumi.ComponentResource {
     readonly container?: docker.Container;
     /** What must exist before a command can reach the host (the container, for a Docker host). */
     readonly ready: pulumi.Resource[] = [];
+    /** The steps that run on the host (scripts/<step>.sh), in registration order. */
+    readonly steps: string[] = [];
     /** The stack's destroyData / purgePackages, for every step's delete. */
     readonly undo: UndoOptions;
 
@@ -115,7 +117,7 @@ export class Host extends pulumi.ComponentResource {
                 new command.local.Command(
                     `${name}-host-key`,
                     { create: hostKeyScanCommand(name, spec.address, spec.port), triggers: [spec.address, spec.port] },
-                    { parent: this },
+                    { parent: this, ...(this.undo.forget ? { retainOnDelete: true } : {}) },
                 ).stdout.apply((k) => k.trim());
             this.connection = pulumi.output({
                 host: spec.address,

@@ -76,6 +76,9 @@ abstract class HostStep<F extends StepFacts> extends pulumi.ComponentResource {
 
 const list = (xs: readonly (string | number)[]) => xs.join(" ");
 
+/** The stack's `removePreexisting`, set only when on (the steps' generations stay as they were without it). */
+const preexisting = (host: Host): Record<string, string> => (host.undo.removePreexisting ? { LEMP_REMOVE_PREEXISTING: "1" } : {});
+
 /** A PEM as one line of stdin (base64): the scripts read one secret per line. */
 const pemLine = (pem: pulumi.Input<string>): pulumi.Output<string> => pulumi.output(pem).apply((p) => Buffer.from(p, "utf8").toString("base64"));
 
@@ -116,7 +119,7 @@ export class Firewall extends HostStep<FirewallFacts> {
     constructor(name: string, args: { host: Host; plan: FirewallPlan; after: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
         const facts: FirewallFacts = { ...common(args.host, "firewall"), engine: "ufw", defaultInbound: "deny", rules: args.plan.rules };
         const rules = args.plan.rules.map((r) => `${r.port}/${r.proto}:${r.from}`);
-        super("seed-web:lemp:Firewall", name, args.host, facts, { LEMP_FW_RULES: list(rules) }, { after: args.after }, opts);
+        super("seed-web:lemp:Firewall", name, args.host, facts, { LEMP_FW_RULES: list(rules), ...preexisting(args.host) }, { after: args.after }, opts);
     }
 }
 
@@ -244,6 +247,7 @@ export class Database extends HostStep<DatabaseFacts> {
             LEMP_DB_ROLE: plan.role,
             LEMP_DB_SERVER_ID: String(plan.serverId),
             LEMP_DB_TLS: plan.tls ? "1" : "0",
+            ...preexisting(args.host),
         };
         if (plan.role === "primary") env.LEMP_DB_REPLICA_HOSTS = list(plan.replicas.map((r) => r.address));
         if (plan.primary) {

@@ -49,6 +49,7 @@ export function remoteStep(name: string, args: RemoteStepArgs, parent: pulumi.Re
     const triggers = [args.facts, scriptSha256(args.script), ...(args.extraTriggers ?? [])];
     const generation = generationOf(triggers, args.env, args.host.user);
     const commands = buildStepCommands(args.script, args.env, args.host.user, generation, args.undo);
+    args.host.steps.push(args.script);
     return new command.remote.Command(
         name,
         {
@@ -71,6 +72,8 @@ export function remoteStep(name: string, args: RemoteStepArgs, parent: pulumi.Re
             customTimeouts: { create: "20m", update: "20m", delete: "20m" },
             // Said explicitly (the default): create-before-delete, made safe by the generations (above).
             deleteBeforeReplace: false,
+            // seed-web:forget: the engine drops the command from the state without running its delete
+            ...(args.undo.forget ? { retainOnDelete: true } : {}),
         },
     );
 }

@@ -37,6 +37,8 @@ export interface WebStackArgs {
     agentSocketPath?: string;
     /** The stack's destroyData / purgePackages: what the steps' deletes may remove beyond their configuration. */
     undo?: UndoOptions;
+    /** The stack's `forget`: hosts whose resources are retained on delete. */
+    forget?: string[];
 }
 
 export class WebStack extends pulumi.ComponentResource {
@@ -62,7 +64,7 @@ export class WebStack extends pulumi.ComponentResource {
                     platform,
                     privateKey: c.type === "ssh" && c.privateKeyConfig ? args.privateKey(c.privateKeyConfig) : undefined,
                     agentSocketPath: args.agentSocketPath,
-                    undo: args.undo,
+                    undo: { ...(args.undo ?? { destroyData: false, purgePackages: false }), forget: args.forget?.includes(node.name) ?? false },
                 },
                 { parent: this },
             );

@@ -87,6 +87,12 @@ export interface StackConfig {
     destroyData: boolean;
     /** `pulumi destroy` (and a feature switched off) also purges the packages the steps installed. */
     purgePackages: boolean;
+    /** The steps also remove what a host held before the stack's first apply (a remote root, a `test` database
+     * holding tables, ufw rules): by default they are kept and reported. */
+    removePreexisting: boolean;
+    /** Hosts (by name, still in `hosts`) whose resources the engine is to drop without running their deletes once
+     * they leave `hosts` (retainOnDelete): a host that is gone, or that the program cannot reach any more. */
+    forget: string[];
 }
 
 /** A config error: always names the key, and shows the refused value unless it may be a secret (see `showValue`). */
@@ -247,6 +253,8 @@ export const DEFAULTS = {
     backupRetention: 7,
     destroyData: false,
     purgePackages: false,
+    removePreexisting: false,
+    forget: [] as string[],
 };
 
 /** The seed design's one host: a local Docker container holding every role but the load balancer. */
@@ -384,6 +392,8 @@ export function loadConfig(raw: RawConfig, env: ConfigEnv = { hasSshAgent: false
         backupRetention,
         destroyData: bool(raw, "destroyData", DEFAULTS.destroyData),
         purgePackages: bool(raw, "purgePackages", DEFAULTS.purgePackages),
+        removePreexisting: bool(raw, "removePreexisting", DEFAULTS.removePreexisting),
+        forget: forgetList(raw, hosts),
     };
     checkDatabaseReach(config);
     return config;
@@ -681,6 +691,26 @@ function addressList(raw: RawConfig, key: string, fallback: string[]): string[] 
             throw new ConfigError(`${key}[${i}]`, a, "expected an IPv4 address or CIDR range such as 10.0.0.0/24 (IPv6 is not supported)");
         }
         return a;
+    });
+}
+
+/** `forget`: names of ssh hosts of `hosts` (the engine can only retain what the program still registers). */
+function forgetList(raw: RawConfig, hosts: HostSpec[]): string[] {
+    if (raw.forget === undefined) return [];
+    const v = json(raw, "forget");
+    if (!Array.isArray(v)) throw new ConfigError("forget", v, "expected a list of host names");
+    if (v.length > MAX_LIST_LENGTH) throw new ConfigError("forget", undefined, `${v.length} entries: at most ${MAX_LIST_LENGTH}`, true);
+    return v.map((name, i) => {
+        const host = hosts.find((h) => h.name === name);
+        if (typeof name !== "string" || !host) {
+            throw new ConfigError(
+                `forget[${i}]`,
+                name,
+                "not a host of `hosts`: list a host here while it is still in `hosts`, run `pulumi up`, then take it out of `hosts` (README: removing a host)",
+            );
+        }
+        if (host.connection.type !== "ssh") throw new ConfigError(`forget[${i}]`, name, "a Docker host is removed with its container: take it out of `hosts`");
+        return name;
     });
 }
 

@@ -28,12 +28,26 @@ export function deployStack(inputs: ProgramInputs, opts?: pulumi.ComponentResour
             topology,
             privateKey: inputs.secret,
             agentSocketPath: inputs.sshAgentSocket,
-            undo: { destroyData: config.destroyData, purgePackages: config.purgePackages },
+            undo: { destroyData: config.destroyData, purgePackages: config.purgePackages, removePreexisting: config.removePreexisting },
+            forget: config.forget,
         },
         opts,
     );
 
+    // seed-web:forget: what stays on each forgotten host once it leaves `hosts` (its deletes never run)
+    const forgotten = stack.hosts
+        .filter((h) => config.forget.includes(h.node.name))
+        .map((h) => ({ name: h.node.name, address: h.node.connection.type === "ssh" ? h.node.connection.address : "", left: [...h.steps] }));
+    for (const f of forgotten) {
+        void pulumi.log.warn(
+            `host ${f.name} (${f.address}) is forgotten: once it leaves seed-web:hosts, the next \`pulumi up\` drops its commands from the state ` +
+                `without running their deletes (the host is not dialed). Left on it: the configuration of the steps ${f.left.join(", ")} ` +
+                `and their data; undo them by hand on the host with scripts/undo/<step>.sh if it comes back.`,
+        );
+    }
+
     return {
+        forgotten,
         siteUrl: topology.siteUrl,
         domain: topology.domain,
         publicIp: topology.publicIp,

@@ -65,6 +65,10 @@ export function buildCommand(step: ScriptName, env: Record<string, string>, user
 export interface UndoOptions {
     destroyData: boolean;
     purgePackages: boolean;
+    /** The stack's `removePreexisting`: the firewall and database steps remove what the host held before them. */
+    removePreexisting?: boolean;
+    /** The host is in the stack's `forget`: its commands are retained on delete (their deletes never run). */
+    forget?: boolean;
 }
 
 /**

@@ -34,6 +34,8 @@ export interface CapturedResource {
     deleteBeforeReplace: boolean;
     /** Inputs whose change replaces the resource (besides what the provider itself replaces on, e.g. triggers). */
     replaceOnChanges: string[];
+    /** The engine drops the resource from the state without running its delete (seed-web:forget). */
+    retainOnDelete: boolean;
 }
 
 export interface Capture {
@@ -255,6 +257,7 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
         additionalSecretOutputs: string[];
         deleteBeforeReplace: boolean;
         replaceOnChanges: string[];
+        retainOnDelete: boolean;
     }[] = [];
     const record: pulumi.ResourceTransformation = (args) => {
         const deps = args.opts.dependsOn;
@@ -269,6 +272,7 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
             additionalSecretOutputs: (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [],
             deleteBeforeReplace: (args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace ?? false,
             replaceOnChanges: args.opts.replaceOnChanges ?? [],
+            retainOnDelete: args.opts.retainOnDelete ?? false,
         });
         return undefined;
     };
@@ -298,6 +302,7 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
         additionalSecretOutputs: [],
         deleteBeforeReplace: false,
         replaceOnChanges: [],
+        retainOnDelete: false,
     });
 
     const urnOf = new Map<pulumi.Resource, string>();
@@ -330,6 +335,7 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
             additionalSecretOutputs: c.additionalSecretOutputs,
             deleteBeforeReplace: c.deleteBeforeReplace,
             replaceOnChanges: c.replaceOnChanges,
+            retainOnDelete: c.retainOnDelete,
         });
     }
     generatedSecrets.push(...tlsSecrets);
@@ -366,6 +372,8 @@ export interface PlannedCommand {
     /** Replacement order: delete the old command first; else the new one's create runs first. */
     deleteBeforeReplace: boolean;
     replaceOnChanges: string[];
+    /** Retained on delete (seed-web:forget): the engine forgets it without running its delete. */
+    retainOnDelete: boolean;
 }
 
 /** The remote commands of a capture, in an order that respects their dependencies. */
@@ -402,6 +410,7 @@ export function plannedCommands(capture: Capture): PlannedCommand[] {
             inputs: JSON.stringify({ create: inputs.create, delete: inputs.delete, stdin: inputs.stdin, connection: inputs.connection }),
             deleteBeforeReplace: c.deleteBeforeReplace,
             replaceOnChanges: c.replaceOnChanges,
+            retainOnDelete: c.retainOnDelete,
         };
     });
     // Topological order, stable in registration order.

@@ -372,9 +372,10 @@ async function runOn(p: PlannedCommand, text: string, op: Op): Promise<EngineRun
     return { name: p.name, op, ...r, changed: changedCount(r.stdout) };
 }
 
-/** A command's delete, with its own (old) state: text, connection and stdin, as the provider runs it. */
+/** A command's delete, with its own (old) state: text, connection and stdin, as the provider runs it; none for a
+ * command retained on delete (seed-web:forget): the engine drops it from the state and never dials its host. */
 async function runDelete(p: PlannedCommand): Promise<EngineRun> {
-    if (p.delete === undefined) return { name: p.name, op: "delete", code: 0, signal: null, stdout: "", stderr: "", ms: 0, changed: 0 };
+    if (p.delete === undefined || p.retainOnDelete) return { name: p.name, op: "delete", code: 0, signal: null, stdout: "", stderr: "", ms: 0, changed: 0 };
     return runOn(p, p.delete, "delete");
 }
 

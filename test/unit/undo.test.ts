@@ -33,6 +33,8 @@ describe("undo (under mocks)", function () {
             ["on", { raw: ALL_ON, secrets: { sshPrivateKey: SSH_KEY } }],
             ["data", { raw: { ...ALL_ON, destroyData: "true", purgePackages: "true" }, secrets: { sshPrivateKey: SSH_KEY } }],
             ["port", { raw: { ...ALL_ON, dbPort: "3307" }, secrets: { sshPrivateKey: SSH_KEY } }],
+            ["forget", { raw: { ...ALL_ON, forget: JSON.stringify(["w2"]) }, secrets: { sshPrivateKey: SSH_KEY } }],
+            ["preexisting", { raw: { ...ALL_ON, removePreexisting: "true" }, secrets: { sshPrivateKey: SSH_KEY } }],
         ];
         for (const [name, options] of runs) {
             captures[name] = await captureProgram(options);
@@ -115,6 +117,43 @@ describe("undo (under mocks)", function () {
         assert.strictEqual(loadConfig({}).purgePackages, false);
         assert.throws(() => loadConfig({ destroyData: "yes" }), /seed-web:destroyData = "?yes"?: expected true or false/);
         assert.throws(() => loadConfig({ purgePackages: "1" }), /seed-web:purgePackages.*expected true or false/);
+    });
+
+    it("forget: every command of the host named (and its host key scan) is retained on delete, nothing else changes", () => {
+        const retained = captures.forget.resources.filter((r) => r.retainOnDelete).map((r) => r.name);
+        // its commands (those dial the host); its TLS material is local and has no delete to skip
+        const w2 = captures.forget.resources.filter((r) => r.type.startsWith("command:") && r.name.startsWith("w2-")).map((r) => r.name);
+        assert.ok(w2.includes("w2-host-key") && w2.includes("w2-database"), w2.join(" "));
+        assert.deepStrictEqual(retained.sort(), w2.sort());
+        assert.deepStrictEqual(captures.on.resources.filter((r) => r.retainOnDelete), []);
+        // the same commands otherwise: the `up` that sets it runs nothing on the host (an option, not an input)
+        const before = new Map(plans.on.map((p) => [p.name, p]));
+        for (const p of plans.forget) {
+            // (stdin differs: each capture generates its own passwords)
+            assert.ok(p.triggers === before.get(p.name)!.triggers, `${p.name}: triggers changed`);
+            assert.ok(p.create === before.get(p.name)!.create && p.delete === before.get(p.name)!.delete, `${p.name}: command text changed`);
+            assert.strictEqual(p.retainOnDelete, p.name.startsWith("w2-"), p.name);
+        }
+        const forgotten = captures.forget.outputs.forgotten as { name: string; address: string; left: string[] }[];
+        assert.deepStrictEqual(forgotten, [{ name: "w2", address: "10.0.0.12", left: ["base", "firewall", "database", "php", "nginx", "app", "smoke", "monitoring"] }]);
+        assert.deepStrictEqual(captures.on.outputs.forgotten, []);
+    });
+
+    it("forget: only a host of `hosts` (an ssh one), else an error naming the entry and the way", () => {
+        const agent = { hasSshAgent: true };
+        assert.deepStrictEqual(loadConfig({ hosts: HOSTS, forget: '["w1"]' }, agent).forget, ["w1"]);
+        assert.deepStrictEqual(loadConfig({}).forget, []);
+        assert.throws(() => loadConfig({ hosts: HOSTS, forget: '["w9"]' }, agent), /seed-web:forget\[0\] = "w9": not a host of `hosts`: list a host here while it is still in `hosts`, run `pulumi up`, then take it out/);
+        assert.throws(() => loadConfig({ hosts: HOSTS, forget: '"w1"' }, agent), /seed-web:forget.*expected a list of host names/);
+        assert.throws(() => loadConfig({ forget: '["web-01"]' }), /seed-web:forget\[0\].*a Docker host is removed with its container/);
+    });
+
+    it("removePreexisting reaches the firewall and database steps only, and only when on (no new generation otherwise)", () => {
+        const off = plans.on.filter((p) => setting(p.create, "LEMP_REMOVE_PREEXISTING") !== undefined);
+        assert.deepStrictEqual(off, []);
+        const on = plans.preexisting.filter((p) => setting(p.create, "LEMP_REMOVE_PREEXISTING") === "1").map((p) => p.facts.step);
+        assert.deepStrictEqual([...new Set(on)].sort(), ["database", "firewall"]);
+        assert.throws(() => loadConfig({ removePreexisting: "yes" }), /seed-web:removePreexisting.*expected true or false/);
     });
 
     it("every step has an undo script (set -euo pipefail) that accepts the settings the program sends", function () {
