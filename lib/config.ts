@@ -396,7 +396,28 @@ export function loadConfig(raw: RawConfig, env: ConfigEnv = { hasSshAgent: false
         forget: forgetList(raw, hosts),
     };
     checkDatabaseReach(config);
+    checkPrivateAddresses(config);
     return config;
+}
+
+/**
+ * The traffic between hosts (balancer → web, application → database, exporter scrapes) goes to each host's private
+ * address: a public one, left as the default (the address the program connects to), would send it across the
+ * Internet. Checked after the topology's own checks (those name the more basic mistake first).
+ */
+function checkPrivateAddresses(c: StackConfig): void {
+    if (c.hosts.length < 2) return;
+    c.hosts.forEach((h, i) => {
+        if (h.connection.type === "ssh" && h.connection.privateAddress === h.connection.address && !isPrivateIpv4(h.connection.address)) {
+            throw new ConfigError(
+                `hosts[${i}].connection.privateAddress`,
+                h.connection.privateAddress,
+                "the default (address), and a public one: the other hosts would reach this one across the Internet " +
+                    "(balancer → web, application → database, exporter scrapes); set privateAddress to its address on a private " +
+                    "network (10/8, 172.16/12, 192.168/16, 100.64/10, or a VPN such as WireGuard between the hosts)",
+            );
+        }
+    });
 }
 
 /** A database that other hosts must reach cannot listen on loopback only. */
@@ -712,6 +733,13 @@ function forgetList(raw: RawConfig, hosts: HostSpec[]): string[] {
         if (host.connection.type !== "ssh") throw new ConfigError(`forget[${i}]`, name, "a Docker host is removed with its container: take it out of `hosts`");
         return name;
     });
+}
+
+/** An IPv4 address of a private, shared (CGNAT), link-local or loopback range: not routed on the Internet. */
+export function isPrivateIpv4(v: string): boolean {
+    if (net.isIP(v) !== 4) return false;
+    const [a, b] = v.split(".").map(Number);
+    return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254);
 }
 
 /** An address or CIDR range (`family` 4: IPv4 only). Prefix lengths in their canonical form (no leading zeros). */

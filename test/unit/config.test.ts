@@ -171,6 +171,9 @@ describe("config", () => {
             ["a negative HSTS max-age", { hstsMaxAge: "-1" }, "hstsMaxAge", "-1"],
             ["a plain-HTTP ACME server", { acmeServer: "http://acme.example/dir" }, "acmeServer", "http://acme.example/dir"],
             ["two load balancers", { hosts: hosts([{ ...sshHost(), name: "lb-01", roles: ["lb"] }, { ...sshHost(), name: "lb-02", roles: ["lb"] }, sshHost()]), sshPrivateKey: "K" }, "hosts", "lb-02"],
+            ["a public address left as the private one, with other hosts to reach it",
+                { hosts: hosts([{ ...sshHost({ privateAddress: "10.0.0.10" }), name: "lb-01", roles: ["lb"] }, sshHost()]), sshPrivateKey: "K" },
+                "hosts[1].connection.privateAddress", "203.0.113.10"],
             ["a load balancer that is also a web host", { hosts: hosts([{ ...sshHost(), roles: ["lb", "web", "app", "db"] }]), sshPrivateKey: "K" }, "hosts[0].roles", "lb"],
         ];
         for (const [what, raw, key, value] of cases) {
