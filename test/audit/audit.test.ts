@@ -56,6 +56,20 @@ describe("offline audit", () => {
             assert.match(text, /\n\nAudit of stack dev \(Pulumi\.dev\.yaml\): \d+ resources, 10 policies: 3 mandatory, 7 advisory violations\.\n$/);
         });
 
+        it("URNs are the engine's: the types of the whole parent chain joined by $ (what `pulumi up --target` matches)", async () => {
+            let capture: Capture | undefined;
+            await runAudit({ configFile: path.join(ROOT, "Pulumi.distributed.yaml"), inspect: (c) => (capture = c) });
+            const byUrn = new Map(capture!.resources.map((r) => [r.urn, r]));
+            const typeOf = (urn: string) => urn.split("::")[2];
+            for (const r of capture!.resources) {
+                const expected = r.parent ? `${typeOf(r.parent)}$${r.type}` : r.type;
+                assert.strictEqual(r.urn, `urn:pulumi:distributed::seed-web::${expected}::${r.name}`);
+                if (r.parent) assert.ok(byUrn.has(r.parent), `${r.name}'s parent is captured`);
+            }
+            const base = capture!.resources.find((r) => r.name === "web-01-base" && r.type === "command:remote:Command")!;
+            assert.strictEqual(base.urn, "urn:pulumi:distributed::seed-web::seed-web:index:WebStack$seed-web:infra:Host$seed-web:lemp:BaseSystem$command:remote:Command::web-01-base");
+        });
+
         it("--preview: the same verdicts (the mocks know every input the policies read)", async () => {
             const r = await runAudit({ configFile: DEV, preview: true });
             assert.deepStrictEqual(summary(r.violations), DEV_VERDICTS);
@@ -139,7 +153,7 @@ describe("offline audit", () => {
             assert.deepStrictEqual(fw.resource, {
                 type: "command:remote:Command",
                 name: "web-01-base",
-                urn: "urn:pulumi:dev::seed-web::seed-web:lemp:BaseSystem$command:remote:Command::web-01-base",
+                urn: "urn:pulumi:dev::seed-web::seed-web:index:WebStack$seed-web:infra:Host$seed-web:lemp:BaseSystem$command:remote:Command::web-01-base",
             });
             assert.strictEqual(fw.severity, "high");
         });
