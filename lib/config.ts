@@ -258,7 +258,7 @@ export const DEFAULT_HOSTS: unknown = [
     },
 ];
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "hosts", "sshPrivateKey"]);
+export const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "hosts", "sshPrivateKey"]);
 
 /** Raw config as the engine gives it: keys without the project prefix, values as strings. */
 export type RawConfig = Record<string, string>;
