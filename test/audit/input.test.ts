@@ -17,8 +17,8 @@ describe("audit: hostile stack files", function () {
 
     it("refuses every reserved database and account name with exit 2, naming the key", async () => {
         const cases: [string, string][] = [
-            ...[...RESERVED_DATABASES, "TEST", "test_shop"].map((n): [string, string] => ["dbName", n]),
-            ...[...RESERVED_USERS.filter((u) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(u)), "ROOT"].map((n): [string, string] => ["dbUser", n]),
+            ...[...RESERVED_DATABASES.map((p) => p.replace("*", "x")), "TEST", "test_shop"].map((n): [string, string] => ["dbName", n]),
+            ...[...RESERVED_USERS.filter((u) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(u)), "ROOT", "Admin"].map((n): [string, string] => ["dbUser", n]),
         ];
         for (const [key, name] of cases) {
             const r = await audit(["--config", stack("reserved", [`seed-web:${key}: ${name}`])]);
