@@ -178,6 +178,17 @@ export function looksLikeKeyMaterial(text: string): boolean {
 }
 
 /** The value as an error shows it (bounded, escaped), or undefined when it must not be shown. */
+/**
+ * The credentials a URL may carry, redacted: the user information (`https://user:password@host` →
+ * `https://***@host`, a bare `user@` as well) and the query and fragment (`?token=…` → `?***`). Applies to any text
+ * an error shows (a value is shown only when it cannot be a secret, and a URL can be one).
+ */
+export function redactUrls(text: string): string {
+    return text
+        .replace(/\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s/?#"@]*@/g, "$1***@")
+        .replace(/(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s?#"]*)[?#][^\s"]*/g, "$1?***");
+}
+
 export function showValue(key: string, value: unknown): string | undefined {
     const last = key.replace(/\[\d+\]$/, "").split(".").pop() ?? key;
     if (isSecretKey(last) && !(last === "privateKeyConfig" && typeof value === "string" && /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/.test(value))) {
@@ -197,7 +208,7 @@ function render(v: unknown, depth: number, budget: { chars: number; hidden: bool
     if (budget.chars <= 0) return "...";
     let out: string;
     if (typeof v === "string") {
-        const cut = v.length > 200 ? v.slice(0, 200) : v;
+        const cut = redactUrls(v.length > 200 ? v.slice(0, 200) : v);
         if (looksLikeKeyMaterial(v)) budget.hidden = true;
         out = `"${escapeText(cut.replace(/\\/g, "\\\\").replace(/"/g, '\\"'), 120)}"`;
     } else if (typeof v === "number" || typeof v === "boolean" || v === null) {

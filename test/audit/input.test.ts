@@ -37,6 +37,10 @@ describe("audit: hostile stack files", function () {
             [[`seed-web:sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----${SECRET}"`], /seed-web:sshPrivateKey \(value not shown\): must be a secret/],
             [[`seed-web:tls: [${SECRET}`, "seed-web:www: true"], /Pulumi\.hostile\.yaml:\d+:\d+: invalid YAML: /],
             [[`seed-web:tls: |${SECRET}`], /Pulumi\.hostile\.yaml:\d+:\d+: invalid YAML: /],
+            // a URL's credentials (user information, a token in the query) are redacted, the rest of the URL shown
+            [[`seed-web:acmeServer: "https://acct:${SECRET}@acme.example.com/directory"`], /seed-web:acmeServer = "https:\/\/\*\*\*@acme\.example\.com\/directory": expected the https:\/\/ URL/],
+            [[`seed-web:acmeServer: "https://acme.example.com/directory?token=${SECRET}"`], /seed-web:acmeServer = "https:\/\/acme\.example\.com\/directory\?\*\*\*"/],
+            [[`seed-web:acmeServer: "https://${SECRET}@acme.example.com/"`], /seed-web:acmeServer = "https:\/\/\*\*\*@acme\.example\.com\/"/],
         ];
         for (const [lines, re] of cases) {
             const r = await audit(["--config", stack("hostile", lines)]);
