@@ -92,7 +92,7 @@ export interface Command<O extends NonNullable<ParseArgsConfig["options"]>> {
     /** What `npm run NAME` the usage names. */
     usage: string;
     options: O;
-    /** Deprecated spellings: alias → the option's name (a note on stderr when used). */
+    /** Deprecated spellings kept working: alias → the option's name (the usage names the old spelling). */
     aliases?: Record<string, keyof O & string>;
 }
 
@@ -125,7 +125,6 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig["options"]>>(
     if (values.help) return { help: true };
     for (const [alias, target] of Object.entries(cmd.aliases ?? {})) {
         if (values[alias] === undefined) continue;
-        process.stderr.write(`note: --${alias} is deprecated; use --${target}\n`);
         if (values[target] !== undefined) throw new CliInputError(`--${alias} and --${target} are the same option: give one`);
         values[target] = values[alias];
         delete values[alias];
