@@ -117,13 +117,37 @@ export async function diagramFor(configFile: string, stack: string): Promise<str
 }
 
 export const SHIPPED_STACKS = ["dev", "hardened", "distributed"];
+/** The stacks whose diagrams the README shows, between `<!-- diagram:NAME -->` and `<!-- /diagram:NAME -->`. */
+export const README_STACKS = ["dev", "distributed"];
+export const README = path.join(PROJECT_DIR, "README.md");
+
+/** The Mermaid block (```mermaid … ```) of a generated diagram page. */
+export function mermaidBlock(page: string): string {
+    const m = /^```mermaid\n[\s\S]*?^```$/m.exec(page);
+    if (!m) throw new Error("no mermaid block in the diagram");
+    return m[0];
+}
+
+/** The README with each marked diagram replaced by the stack's current one (pages: stack → generated page). */
+export function readmeWithDiagrams(readme: string, pages: Record<string, string>): string {
+    let out = readme;
+    for (const [stack, page] of Object.entries(pages)) {
+        const open = `<!-- diagram:${stack} -->`;
+        const close = `<!-- /diagram:${stack} -->`;
+        const a = out.indexOf(open);
+        const b = out.indexOf(close);
+        if (a < 0 || b < a) throw new Error(`README.md has no ${open} … ${close} section`);
+        out = `${out.slice(0, a + open.length)}\n${mermaidBlock(page)}\n${out.slice(b)}`;
+    }
+    return out;
+}
 export const DOCS_DIR = path.join(PROJECT_DIR, "docs");
 
 const USAGE = `usage: npm run diagram -- (--stack NAME | --config FILE) [--output FILE] | --all
   --stack NAME   Pulumi.NAME.yaml of the project → docs/NAME.md
   --config FILE  any stack file → docs/<stack>.md (stack name from Pulumi.<stack>.yaml, else the file's name)
   --output FILE  write there instead (with --stack or --config; - = stdout; --out is its old name)
-  --all          every shipped stack (${SHIPPED_STACKS.join(", ")}) → docs/
+  --all          every shipped stack (${SHIPPED_STACKS.join(", ")}) → docs/, and the README's diagrams (${README_STACKS.join(", ")})
 relative paths are taken from the directory you run npm in
 exit codes: 0 written, 2 bad arguments or stack file`;
 
@@ -173,6 +197,7 @@ export async function main(argv: string[]): Promise<number> {
                 cli.checkOutputFile(j.out);
             }
         }
+        const readmePages: Record<string, string> = {};
         for (const j of jobs) {
             let text: string;
             try {
@@ -182,7 +207,16 @@ export async function main(argv: string[]): Promise<number> {
                 throw e;
             }
             cli.writeOutput(j.out, text);
+            if (args.all && README_STACKS.includes(j.stack)) readmePages[j.stack] = text;
             if (j.out !== "-") process.stdout.write(`wrote ${path.relative(cli.userDir(), j.out) || j.out}\n`);
+        }
+        if (args.all) {
+            const before = fs.readFileSync(README, "utf8");
+            const after = readmeWithDiagrams(before, readmePages);
+            if (after !== before) {
+                fs.writeFileSync(README, after);
+                process.stdout.write(`updated the diagrams in ${path.relative(cli.userDir(), README) || README}\n`);
+            }
         }
         return 0;
     } catch (e) {
