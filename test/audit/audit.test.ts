@@ -6,6 +6,7 @@ import * as assert from "assert";
 import Ajv from "ajv";
 import AjvDraft04 from "ajv-draft-04";
 import addFormats from "ajv-formats";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Capture } from "../../tools/capture";
@@ -68,6 +69,14 @@ describe("offline audit", () => {
             }
             const base = capture!.resources.find((r) => r.name === "web-01-base" && r.type === "command:remote:Command")!;
             assert.strictEqual(base.urn, "urn:pulumi:distributed::seed-web::seed-web:index:WebStack$seed-web:infra:Host$seed-web:lemp:BaseSystem$command:remote:Command::web-01-base");
+            // SARIF: the logical location is the engine's URN, and the fingerprint is built over it
+            const r = await runAudit({ configFile: DEV });
+            const sarif = JSON.parse(render(r, "sarif"));
+            const fw = r.violations.find((v) => v.policy === "firewall-required")!;
+            const result = sarif.runs[0].results.find((x: { ruleId: string }) => x.ruleId === "firewall-required");
+            assert.strictEqual(result.locations[0].logicalLocations[0].fullyQualifiedName, "urn:pulumi:dev::seed-web::seed-web:index:WebStack$seed-web:infra:Host$seed-web:lemp:BaseSystem$command:remote:Command::web-01-base");
+            const expected = crypto.createHash("sha256").update(`firewall-required\0${fw.urn}\0${fw.message}`).digest("hex");
+            assert.deepStrictEqual(result.partialFingerprints, { "seedWebViolation/v2": expected });
         });
 
         it("--preview: the same verdicts (the mocks know every input the policies read)", async () => {

@@ -162,6 +162,24 @@ describe("README examples", function () {
         for (const part of (message as string).split("…")) assert.ok(actualMessage.includes(part.trim()), `message part ${JSON.stringify(part)}`);
     });
 
+    it("what the READMEs say twice agrees: the default backup time (README, Pulumi.yaml, backup.sh, scripts/README) and the policy levels", () => {
+        const project = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8");
+        const time = /^ {2}backupTime:\n {4}type: string\n {4}default: "(\d\d:\d\d)"/m.exec(project)?.[1];
+        assert.ok(time, "Pulumi.yaml declares backupTime's default");
+        assert.match(README, new RegExp(`^\\| \`backupTime\` \\| string \\| \`${time}\` \\|`, "m"));
+        const script = fs.readFileSync(path.join(PROJECT_DIR, "scripts", "backup.sh"), "utf8");
+        assert.strictEqual(/^LEMP_BACKUP_TIME=\$\{LEMP_BACKUP_TIME:-(\d\d:\d\d)\}$/m.exec(script)?.[1], time, "backup.sh's default");
+        assert.match(script, new RegExp(`LEMP_BACKUP_TIME \\(daily, HH:MM local time, default ${time}\\)`));
+        assert.match(fs.readFileSync(path.join(PROJECT_DIR, "scripts", "README.md"), "utf8"), new RegExp(`\`LEMP_BACKUP_TIME\` \\(\`HH:MM\`, ${time}\\b`));
+        // every level the CLI's format takes, in both READMEs' descriptions of it
+        const levels = ["advisory", "mandatory", "remediate", "disabled"];
+        const policyReadme = fs.readFileSync(path.join(PROJECT_DIR, "policy", "README.md"), "utf8");
+        for (const text of [policyReadme, README]) {
+            const sentence = /levels? (?:is )?(?:a level )?\(?`advisory`[^.]*\./.exec(text)?.[0] ?? "";
+            for (const l of levels) assert.ok(sentence.includes(`\`${l}\``), `${l} in ${JSON.stringify(sentence)}`);
+        }
+    });
+
     it("the README's Mermaid diagrams are the generated ones of the dev and distributed stacks", () => {
         for (const stack of README_STACKS) {
             const section = new RegExp(`<!-- diagram:${stack} -->\\n([\\s\\S]*?)\\n<!-- /diagram:${stack} -->`).exec(README);
