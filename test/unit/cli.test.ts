@@ -139,6 +139,26 @@ describe("the tools' command line (tools/cli.ts)", function () {
             assert.strictEqual(report.stack, "hand-built");
         });
 
+        it("an --output that fails when written (after the run): the report on stdout instead, exit 2 with the reason", async () => {
+            const target = path.join(dir, "reports", "full.json");
+            // the module object itself (the tools' `import * as fs` reads through to it)
+            const nodeFs = require("fs") as typeof fs;
+            const write = nodeFs.writeFileSync;
+            nodeFs.writeFileSync = ((file: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+                if (file === target) throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
+                return (write as (...a: unknown[]) => void)(file, ...rest);
+            }) as typeof fs.writeFileSync;
+            let r: Run;
+            try {
+                r = await verify(["--config", "hand-built.yaml", "--identity", "id_test", "--format", "json", "--output", "reports/full.json"]);
+            } finally {
+                nodeFs.writeFileSync = write;
+            }
+            assert.strictEqual(r.code, 2, r.stderr);
+            assert.match(r.stderr, /^error: --output reports\/full\.json: cannot write it \(ENOSPC\); the report is on stdout instead$/m);
+            assert.strictEqual(JSON.parse(r.stdout).stack, "hand-built");
+        });
+
         it("--output in a missing directory or a directory: exit 2 before any host is contacted; --identity from the user's directory", async () => {
             for (const out of ["nowhere/v.json", "reports"]) {
                 const r = await verify(["--config", "hand-built.yaml", "--identity", "id_test", "--output", out]);
