@@ -135,6 +135,22 @@ ssl_cert = $tls_dir/server.pem
 ssl_key = $tls_dir/server-key.pem"
 fi
 
+# the certificates' expiry, visible: a metric for the node exporter's textfile collector (written whether monitoring
+# is on or not, like the backup's) and facts db_tls_expires=<Unix time> (the server's certificate)
+db_tls_metrics=/var/lib/prometheus/node-exporter/seed_web_db_tls.prom
+if [ "$LEMP_DB_TLS" = 1 ]; then
+  metrics=$(lemp_cert_expiry_metrics "$tls_dir/server.pem" "$tls_dir/ca.pem") || lemp_die "cannot read the TLS certificates in $tls_dir"
+  if [ ! -d "${db_tls_metrics%/*}" ]; then   # created as the package does (its owner left alone when it exists)
+    install -d -m 0755 "${db_tls_metrics%/*}"
+    lemp_changed "created directory ${db_tls_metrics%/*}"
+  fi
+  lemp_write_file "$db_tls_metrics" 0644 root:root <<<"$metrics"
+  expires=${metrics#*server.pem\"\} }
+  lemp_fact db_tls_expires "${expires%%$'\n'*}"
+elif [ -e "$db_tls_metrics" ]; then
+  lemp_remove "$db_tls_metrics"
+fi
+
 # The configuration: a candidate that differs from the file in place is checked by the server itself first, and
 # only then put in place: a bad one stops here and the server keeps the old one. One that equals the file in place
 # (with the same TLS files) is the configuration the server already runs: no check, which costs more than the rest

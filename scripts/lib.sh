@@ -515,6 +515,19 @@ lemp_self_signed_cert() {
 
 # The TLS configuration of SERVICE (nginx: FILE = the site; haproxy: haproxy.cfg), kept until certbot.sh has the
 # certificate: lemp_pending_write SERVICE FILE < content; lemp_pending_clear SERVICE FILE once it is in place.
+# lemp_cert_expiry_metrics FILE...: the certificates' expiry (notAfter, Unix time) for the node exporter's textfile
+# collector, as seed_web_tls_cert_expiry_timestamp_seconds{file="FILE"}; fails naming a file it cannot read
+lemp_cert_expiry_metrics() {
+  local f end
+  printf '# HELP seed_web_tls_cert_expiry_timestamp_seconds When the certificate expires (notAfter, Unix time).\n'
+  printf '# TYPE seed_web_tls_cert_expiry_timestamp_seconds gauge\n'
+  for f in "$@"; do
+    end=$(openssl x509 -enddate -noout -in "$f" 2>/dev/null) || { lemp_log "error: cannot read the certificate $f"; return 1; }
+    end=$(date -d "${end#notAfter=}" +%s) || return 1
+    printf 'seed_web_tls_cert_expiry_timestamp_seconds{file="%s"} %s\n' "$f" "$end"
+  done
+}
+
 lemp_pending_write() {
   lemp_mkdir /etc/seed-web 0755 root:root
   lemp_mkdir "$LEMP_PENDING_DIR" 0755 root:root

@@ -82,6 +82,15 @@ if [ -n "$addr" ]; then
     echo "$addr ${n:-0}"
   else echo "!unavailable curl not installed"; fi
 fi
+# the database's TLS certificates (database.sh): their expiry, as "FILE notAfter-as-Unix-time"
+section db-tls
+for f in /etc/mysql/seed-web-tls/server.pem /etc/mysql/seed-web-tls/ca.pem; do
+  [ -f "$f" ] || continue
+  if end=$(openssl x509 -enddate -noout -in "$f" 2>/dev/null) && end=$(date -d "${end#notAfter=}" +%s 2>/dev/null); then
+    echo "$f $end"
+  else echo "!unavailable $f unreadable"; fi
+done
+
 # what the steps found on the host before the stack's first apply and keep (scripts/lib.sh, lemp_before_*): one
 # "STEP KIND VALUE" line each
 section kept

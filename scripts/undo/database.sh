@@ -22,6 +22,7 @@ if lemp_before_had server running; then
   # the server ran before the stack came: it keeps running, on its own configuration, with its data
   lemp_remove "$LEMP_DB_CONF_DIR/99-seed-web.cnf"
   lemp_remove_tree /etc/mysql/seed-web-tls
+  lemp_remove /var/lib/prometheus/node-exporter/seed_web_db_tls.prom
   if [ "$LEMP_CHANGED" != 0 ]; then lemp_service_restart "$LEMP_DB_SERVICE"; fi
   lemp_log "left: $LEMP_DB_SERVICE running with its data (it ran before the stack)"
   lemp_fact left "$LEMP_DB_SERVICE"
@@ -31,6 +32,7 @@ fi
 lemp_service_disable_stop "$LEMP_DB_SERVICE"
 lemp_remove "$LEMP_DB_CONF_DIR/99-seed-web.cnf"
 lemp_remove_tree /etc/mysql/seed-web-tls
+lemp_remove /var/lib/prometheus/node-exporter/seed_web_db_tls.prom
 if [ "$LEMP_DESTROY_DATA" = 1 ]; then
   lemp_remove_tree /var/lib/mysql
   for f in "$LEMP_STATE_DIR"/db-user.* "$LEMP_STATE_DIR/replica-copy.done"; do lemp_remove "$f"; done

@@ -181,4 +181,23 @@ describe("scripts/lib.sh", function () {
             assert.strictEqual(run("lemp_before_first || echo applied").stdout, "applied\n");
         });
     });
+    describe("lemp_cert_expiry_metrics", () => {
+        it("gives each certificate's notAfter as a Unix time, in the textfile collector's format; fails on a file it cannot read", () => {
+            const cert = path.join(dir, "c.pem");
+            const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "42", "-subj", "/CN=db", "-keyout", path.join(dir, "k.pem"), "-out", cert], { encoding: "utf8" });
+            assert.strictEqual(made.status, 0, made.stderr);
+            const notAfter = /notAfter=(.*)/.exec(spawnSync("openssl", ["x509", "-enddate", "-noout", "-in", cert], { encoding: "utf8" }).stdout)![1];
+            const r = lib(dir, `lemp_cert_expiry_metrics ${JSON.stringify(cert)}`);
+            assert.strictEqual(r.code, 0, r.stderr);
+            const lines = r.stdout.trim().split("\n");
+            assert.match(lines[0], /^# HELP seed_web_tls_cert_expiry_timestamp_seconds /);
+            assert.strictEqual(lines[1], "# TYPE seed_web_tls_cert_expiry_timestamp_seconds gauge");
+            assert.strictEqual(lines[2], `seed_web_tls_cert_expiry_timestamp_seconds{file="${cert}"} ${Date.parse(notAfter) / 1000}`);
+            const days = (Date.parse(notAfter) - Date.now()) / 86400_000;
+            assert.ok(days > 41 && days <= 42, String(days));
+            const bad = lib(dir, `lemp_cert_expiry_metrics ${JSON.stringify(path.join(dir, "none.pem"))}`);
+            assert.notStrictEqual(bad.code, 0);
+            assert.match(bad.stderr, /cannot read the certificate .*none\.pem/);
+        });
+    });
 });

@@ -201,6 +201,13 @@ describe("verify: what the server held before the stack", () => {
         assert.strictEqual(o.notes.kept, "here before the stack, kept (removePreexisting removes them): database: account root@%, database test; firewall: state active, rule allow 1194/udp");
         assert.strictEqual(observe(hand, HAND_BUILT, plainHttp).notes.kept, undefined);
     });
+
+    it("reports the database's TLS certificates' expiry (days left, or expired)", () => {
+        const now = Number(/### now\n(\d+)/.exec(HAND_BUILT)![1]);
+        const text = HAND_BUILT.replace("### end", `### db-tls\n/etc/mysql/seed-web-tls/server.pem ${now + 30 * 86400 + 5}\n/etc/mysql/seed-web-tls/ca.pem ${now - 2 * 86400 - 5}\n### end`);
+        assert.match(observe(hand, text, plainHttp).notes.databaseTls ?? "", /^server\.pem expires in 30 days \(\d{4}-\d\d-\d\d\), ca\.pem EXPIRED 2 days ago \(\d{4}-\d\d-\d\d\)$/);
+        assert.strictEqual(observe(hand, HAND_BUILT, plainHttp).notes.databaseTls, undefined);
+    });
 });
 
 describe("verify: observed facts through the audit's evaluation and policies", () => {

@@ -363,6 +363,21 @@ function certNote(c: CertificateInfo): string {
         `for ${c.names.join(", ") || c.subject}, ${c.daysLeft} days left`;
 }
 
+/** The database's TLS certificates' expiry (probe section "db-tls": "FILE UNIX-TIME" lines), in days from `now` (s). */
+export function dbTlsNote(text: string | undefined, now: number): string | undefined {
+    if (!text || marker(text)) return undefined;
+    const parts: string[] = [];
+    for (const line of text.split("\n")) {
+        const m = /^(\S+) (\d+)$/.exec(line.trim());
+        if (!m) continue;
+        const left = (Number(m[2]) - now) / 86400;
+        const name = m[1].replace(/^.*\//, "");
+        const date = new Date(Number(m[2]) * 1000).toISOString().slice(0, 10);
+        parts.push(left < 0 ? `${name} EXPIRED ${Math.floor(-left)} days ago (${date})` : `${name} expires in ${Math.floor(left)} days (${date})`);
+    }
+    return parts.length ? parts.join(", ") : undefined;
+}
+
 /** What the steps found before the stack's first apply and keep (probe section "kept": "STEP KIND VALUE" lines), as a
  * finding to read: a remote root or a `test` database kept there is the administrators' call, not the stack's. */
 export function keptNote(text: string | undefined): string | undefined {
@@ -545,6 +560,8 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
         notes.backup = `seed-web-backup.timer ${timer ? `${timer.enabled || "not installed"}, ${timer.active || "?"}` : "not installed"}; ${lastNote}`;
     }
 
+    const dbTls = dbTlsNote(s.get("db-tls"), Number(s.get("now")?.trim()));
+    if (dbTls) notes.databaseTls = dbTls;
     const kept = keptNote(s.get("kept"));
     if (kept) notes.kept = kept;
     return { host: host.name, facts, undecidedSteps, notes };
