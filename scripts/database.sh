@@ -86,9 +86,19 @@ fi
 REPL_USER=repl
 
 # a server already running before the stack's first apply is its administrators' (lemp_before_* in lib.sh): the
-# undo leaves it running with its own configuration and its data
+# undo leaves it running with its own configuration and its data. Noted before anything is installed or started (a
+# first run cut short keeps what it saw: the next one finds the server the stack started)
 db_was_running=0
-if lemp_before_first && lemp_service_running "$LEMP_DB_SERVICE"; then db_was_running=1; fi
+if lemp_before_first; then
+  if [ -f "$LEMP_BEFORE_DIR/database.server" ]; then
+    read -r db_was_running <"$LEMP_BEFORE_DIR/database.server" || true
+  else
+    if lemp_service_running "$LEMP_DB_SERVICE"; then db_was_running=1; fi
+    [ -d "$LEMP_STATE_DIR" ] || install -d -m 0700 "$LEMP_STATE_DIR"
+    [ -d "$LEMP_BEFORE_DIR" ] || install -d -m 0700 "$LEMP_BEFORE_DIR"
+    echo "$db_was_running" >"$LEMP_BEFORE_DIR/database.server"
+  fi
+fi
 lemp_install_step_packages database
 
 # --- server configuration, sized from memory ---
@@ -296,6 +306,7 @@ if lemp_before_first; then
     for row in "${test_grants[@]}"; do printf 'grant %s\n' "${row//$'\x1f'/ }"; done
     if [ "$db_was_running" = 1 ]; then printf 'server running\n'; fi
   )
+  rm -f "$LEMP_BEFORE_DIR/database.server"
 else
   lemp_before_load || lemp_before_save </dev/null   # applied by an earlier version: nothing known from before
 fi
