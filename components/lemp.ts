@@ -245,6 +245,8 @@ export class Database extends HostStep<DatabaseFacts> {
             LEMP_DB_SERVER_ID: String(plan.serverId),
             LEMP_DB_TLS: plan.tls ? "1" : "0",
         };
+        // named for re-seeding in this change (dbReseed): only then may a database the step did not copy be dropped
+        if (plan.reseed) env.LEMP_DB_RESEED = "1";
         if (plan.role === "primary") env.LEMP_DB_REPLICA_HOSTS = list(plan.replicas.map((r) => r.address));
         if (plan.primary) {
             env.LEMP_DB_PRIMARY_HOST = plan.primary.address;

@@ -141,7 +141,10 @@ export class WebStack extends pulumi.ComponentResource {
         }
 
         // Databases: the primary (or the only one) first, replicas after it.
-        const databases = this.hosts.filter((h) => h.node.database).sort((a, b) => a.node.database!.serverId - b.node.database!.serverId);
+        // the primary's step first (the replicas copy from it and connect with the account it makes), then the replicas
+        // in the hosts' order
+        const isPrimaryDb = (h: Host) => h.node.database!.role !== "replica";
+        const databases = [...this.hosts.filter((h) => h.node.database && isPrimaryDb(h)), ...this.hosts.filter((h) => h.node.database && !isPrimaryDb(h))];
         let primary: Database | undefined;
         const replicaSteps: Database[] = [];
         for (const host of databases) {

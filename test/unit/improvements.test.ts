@@ -7,6 +7,7 @@ import * as path from "path";
 import { factsOf, REMOTE_COMMAND_TYPE, StepFacts } from "@seed-web/facts";
 import { Capture, captureProgram, isSecretValue, plannedCommands, reveal } from "../../tools/capture";
 import { readStackFile, stackFilePath } from "../../tools/stack-config";
+import { serverIdOf } from "../../lib/topology";
 
 const facts = (c: Capture, name: string) => {
     const r = c.resources.find((x) => x.name === name && x.type === REMOTE_COMMAND_TYPE);
@@ -58,8 +59,8 @@ describe("improvements (under mocks)", () => {
                 ["-----BEGIN EC PRIVATE KEY-----", "-----BEGIN CERTIFICATE-----", "-----BEGIN CERTIFICATE-----", ""],
             );
         }
-        assert.deepStrictEqual((facts(dist, "db-02-database") as { replication: unknown }).replication, { role: "replica", serverId: 2, primary: "db-01" });
-        assert.deepStrictEqual((facts(dist, "db-01-database") as { replication: unknown }).replication, { role: "primary", serverId: 1, replicas: ["db-02"] });
+        assert.deepStrictEqual((facts(dist, "db-02-database") as { replication: unknown }).replication, { role: "replica", serverId: serverIdOf("db-02"), primary: "db-01" });
+        assert.deepStrictEqual((facts(dist, "db-01-database") as { replication: unknown }).replication, { role: "primary", serverId: serverIdOf("db-01"), replicas: ["db-02"] });
     });
 
     it("distributed: the balancer's settings name the backends by private address", () => {
