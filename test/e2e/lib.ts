@@ -81,6 +81,8 @@ export function stackFor(list: TestHost[], extra: Record<string, string> = {}) {
                         : { type: "ssh", address: h.ip },
                 })),
             ),
+            // two or more db hosts need the primary named: the first, unless the test names one
+            ...(list.filter((h) => h.roles.includes("db")).length > 1 ? { dbPrimary: list.find((h) => h.roles.includes("db"))!.name } : {}),
             ...extra,
         },
         secrets: { sshPrivateKey: fs.readFileSync(KEY, "utf8") },
