@@ -35,8 +35,8 @@ export interface DatabasePlan {
     serverId: number;
     /** Replica: the primary. */
     primary?: { name: string; address: string };
-    /** Primary: its replicas. */
-    replicas: { name: string; address: string }[];
+    /** Primary: its replicas (reseed: named in dbReseed). */
+    replicas: { name: string; address: string; reseed?: boolean }[];
     /** Replica: named in dbReseed, its local database may be dropped and copied again from the primary. */
     reseed?: boolean;
     /** TLS: a certificate for its private address (from the stack's CA), REQUIRE SSL for every remote account,
@@ -239,7 +239,7 @@ export function buildTopology(cfg: StackConfig): Topology {
                 role: replicas.length === 0 ? "standalone" : isPrimary ? "primary" : "replica",
                 serverId: replicas.length === 0 ? 1 : serverIdOf(h.name),
                 primary: isPrimary ? undefined : { name: primary.name, address: address.get(primary)! },
-                replicas: isPrimary ? replicas.map((r) => ({ name: r.name, address: address.get(r)! })) : [],
+                replicas: isPrimary ? replicas.map((r) => ({ name: r.name, address: address.get(r)!, ...(cfg.db.reseed.includes(r.name) ? { reseed: true } : {}) })) : [],
                 tls: replicas.length > 0 || clientHosts.some((c) => c !== "localhost"),
                 ...(!isPrimary && cfg.db.reseed.includes(h.name) ? { reseed: true } : {}),
             };

@@ -133,6 +133,15 @@ elif [ -n "$early_rs" ]; then
   # promoted (primary or standalone now): it stops replicating from its old primary, after applying everything it
   # received from it (the I/O thread stopped first: nothing more arrives), and forgets the channel
   old_source="$(status_field "${src}_Host"):$(status_field "${src}_Port")"
+  # the old primary listed as one of this server's replicas: it is not a copy of this one, and its database step
+  # would refuse to drop it; unless it is named for re-seeding, refused here, before anything changed anywhere
+  read -r -a reseed_hosts <<<"${LEMP_DB_RESEED_HOSTS:-}"
+  for h in "${replica_hosts[@]}"; do
+    [ "$h" = "$(status_field "${src}_Host")" ] || continue
+    named=0
+    for r in "${reseed_hosts[@]}"; do [ "$r" != "$h" ] || named=1; done
+    [ "$named" = 1 ] || lemp_die 4 "refusing to become the primary: the current primary $h would become a replica of this server, but its database is its own (not a copy of this one) and it is not named for re-seeding. Nothing changed. Ways forward: keep $h as dbPrimary; or name it in dbReseed for this up (its rows are checked to be here before its copy is replaced)"
+  done
   lemp_db_q "$LEMP_DB_STOP_REPLICA IO_THREAD" >/dev/null 2>&1 || true
   applied=0
   for _ in $(seq 1 240); do
@@ -504,6 +513,24 @@ if [ "$LEMP_DB_ROLE" = replica ]; then
       lemp_die "cannot connect to the primary $LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT as $REPL_USER (is this replica listed in its LEMP_DB_REPLICA_HOSTS, and the firewall open?)"
     q "$LEMP_DB_STOP_REPLICA" >/dev/null 2>&1 || true
     [ -z "$LEMP_DB_WRITABLE_ON" ] || q "$LEMP_DB_WRITABLE_ON"
+    if [ "$copy_plan" = reseed ]; then
+      # a former primary's own writes (its binary log's GTIDs) must be on the new primary before its copy goes:
+      # the new primary waits for them (10 s); otherwise refused, nothing dropped
+      if [ "$LEMP_DB_ENGINE" = mysql ]; then
+        own=$(q "SELECT @@GLOBAL.gtid_executed" | tr -d '\\n')
+        wait_sql="SELECT WAIT_FOR_EXECUTED_GTID_SET($(s "$own"), 10)"
+      else
+        own=$(q "SELECT @@GLOBAL.gtid_binlog_pos")
+        wait_sql="SELECT MASTER_GTID_WAIT($(s "$own"), 10)"
+      fi
+      if [ -n "$own" ] && [ "$own" != NULL ]; then
+        waited=$(printf '%s;\n' "$wait_sql" | mysql --defaults-extra-file="$client_cnf" -N -B 2>&1 || true)
+        if [ "$waited" != 0 ]; then
+          rm -f "$client_cnf"
+          lemp_die 4 "not re-seeded: this server wrote transactions ($own) that the primary $LEMP_DB_PRIMARY_HOST does not have ($waited): dropping its database would lose their rows. Nothing dropped. Take a dump of $LEMP_DB_NAME here and load the missing rows into the primary, or make this host the primary again (dbPrimary)"
+        fi
+      fi
+    fi
     (umask 077 && printf '%s\n' "$want_marker" >"$started_marker")
     if [ -n "$(q "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = $app_db")" ]; then
       case "$copy_plan" in
