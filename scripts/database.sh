@@ -142,6 +142,29 @@ elif [ -n "$early_rs" ]; then
     for r in "${reseed_hosts[@]}"; do [ "$r" != "$h" ] || named=1; done
     [ "$named" = 1 ] || lemp_die 4 "refusing to become the primary: the current primary $h would become a replica of this server, but its database is its own (not a copy of this one) and it is not named for re-seeding. Nothing changed. Ways forward: keep $h as dbPrimary; or name it in dbReseed for this up (its rows are checked to be here before its copy is replaced)"
   done
+  if [ "$(status_field "${rep}_IO_Running")" = Yes ]; then
+    # The old primary still answers: a planned switch. The applications move to this server in the same up (while
+    # it is read-only their writes are refused, not lost); once the old primary has taken no write for 3 s and all
+    # it sent is applied here, nothing of its can be missing (120 s at most, else refused: nothing changed).
+    quiet=0 seen=""
+    for _ in $(seq 1 240); do
+      early_rs=$(printf '%s;\n' "$LEMP_DB_REPLICA_STATUS" | mysql --protocol=socket -uroot -E)
+      now="$(status_field "${src}_Log_File"):$(status_field "Read_${src}_Log_Pos")"
+      if [ "$now" = "$seen" ] && [ "$(status_field "Relay_${src}_Log_File")" = "$(status_field "${src}_Log_File")" ] &&
+        [ "$(status_field "Exec_${src}_Log_Pos")" = "$(status_field "Read_${src}_Log_Pos")" ]; then
+        quiet=$((quiet + 1))
+      else
+        quiet=0
+      fi
+      seen=$now
+      [ "$quiet" -lt 6 ] || break
+      [ "$(status_field "${rep}_IO_Running")" = Yes ] || break   # it went away: what it sent is applied below
+      sleep 0.5
+    done
+    if [ "$quiet" -lt 6 ] && [ "$(status_field "${rep}_IO_Running")" = Yes ]; then
+      lemp_die 4 "not promoted: the old primary $old_source still takes writes after 120 s (an application or client not managed by this stack?). Nothing changed: stop the writes to it, or keep it as dbPrimary"
+    fi
+  fi
   lemp_db_q "$LEMP_DB_STOP_REPLICA IO_THREAD" >/dev/null 2>&1 || true
   applied=0
   for _ in $(seq 1 240); do
