@@ -122,24 +122,33 @@ describe("e2e: data safety (issue 19): hosts changes, failover, restore, GRANT e
         assert.strictEqual(r.primary, web.ip);
     });
 
-    it("the primary named on the other host while the old one stays a db host: refused, the old primary's rows kept", async () => {
+    it("the primary named on the other host while the old one stays a db host (not in dbReseed): refused, no row lost; reverted", async () => {
+        const attempt = await plan([web, db1], { dbPrimary: db1.name });
         let failed: StepFailed | undefined;
         try {
-            await change("primary renamed, old primary kept as a db host", await plan([web, db1], { dbPrimary: db1.name }), []);
+            await change("primary renamed, old primary kept as a db host", attempt, []);
         } catch (e) {
             failed = e as StepFailed;
         }
         assert.ok(failed instanceof StepFailed, "the change is refused");
         assert.match(failed.message, /ds-db1-database.*exit 4[\s\S]*refusing to become the primary/);
-        // nothing changed: the app still on the old primary, which holds every acknowledged row; the replica streams
+        // the databases unchanged: every acknowledged row on the old primary, the replica still streams from it. The
+        // application does not wait for the database step: it may point at the refused host, read-only (its writes
+        // refused, never acknowledged) until the stack is reverted
         const acked = await lines(web.ip, "cat /root/ds-acked");
         const have = await tokens(web.ip);
         assert.deepStrictEqual(acked.filter((t) => !have.has(t)), [], "every acknowledged row on the old primary");
-        assert.strictEqual(await appPrimary(), web.ip);
         assert.match(await onHost(db1.ip, "mysql -E -e 'SHOW SLAVE STATUS' | grep -E 'Slave_(IO|SQL)_Running:'"), /IO_Running: Yes[\s\S]*SQL_Running: Yes/);
-        console.log(`      rows: ${acked.length - ackedBefore} written, 0 lost (refused change)`);
+        assert.strictEqual((await onHost(db1.ip, "mysql -N -e 'SELECT @@read_only'")).trim(), "1");
+        const refused = await lines(web.ip, "cat /root/ds-refused 2>/dev/null || true");
+        console.log(`      rows: ${acked.length - ackedBefore} written, 0 lost (refused change; app on ${await appPrimary()}; ${refused.length} writes refused)`);
         ackedBefore = acked.length;
         await onHost(web.ip, "rm -f /root/ds-refused");
+        // the way forward: the stack as it was (the engine's state holds the attempt's successful steps)
+        current = attempt;
+        const back = await change("reverted: the old primary named again", await plan([web, db1], { dbPrimary: web.name }), [db1.ip]);
+        assert.deepStrictEqual(back.lost, []);
+        assert.strictEqual(back.primary, web.ip);
     });
 
     it("the db role moved from the web host to its own host, destroyData set: the rows move with it, none destroyed", async () => {
