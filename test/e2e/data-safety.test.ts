@@ -122,35 +122,6 @@ describe("e2e: data safety (issue 19): hosts changes, failover, restore, GRANT e
         assert.strictEqual(r.primary, web.ip);
     });
 
-    it("the primary named on the other host while the old one stays a db host (not in dbReseed): refused, no row lost; reverted", async () => {
-        const attempt = await plan([web, db1], { dbPrimary: db1.name });
-        let failed: StepFailed | undefined;
-        try {
-            await change("primary renamed, old primary kept as a db host", attempt, []);
-        } catch (e) {
-            failed = e as StepFailed;
-        }
-        assert.ok(failed instanceof StepFailed, "the change is refused");
-        assert.match(failed.message, /ds-db1-database.*exit 4[\s\S]*refusing to become the primary/);
-        // the databases unchanged: every acknowledged row on the old primary, the replica still streams from it. The
-        // application does not wait for the database step: it may point at the refused host, read-only (its writes
-        // refused, never acknowledged) until the stack is reverted
-        const acked = await lines(web.ip, "cat /root/ds-acked");
-        const have = await tokens(web.ip);
-        assert.deepStrictEqual(acked.filter((t) => !have.has(t)), [], "every acknowledged row on the old primary");
-        assert.match(await onHost(db1.ip, "mysql -E -e 'SHOW SLAVE STATUS' | grep -E 'Slave_(IO|SQL)_Running:'"), /IO_Running: Yes[\s\S]*SQL_Running: Yes/);
-        assert.strictEqual((await onHost(db1.ip, "mysql -N -e 'SELECT @@read_only'")).trim(), "1");
-        const refused = await lines(web.ip, "cat /root/ds-refused 2>/dev/null || true");
-        console.log(`      rows: ${acked.length - ackedBefore} written, 0 lost (refused change; app on ${await appPrimary()}; ${refused.length} writes refused)`);
-        ackedBefore = acked.length;
-        await onHost(web.ip, "rm -f /root/ds-refused");
-        // the way forward: the stack as it was (the engine's state holds the attempt's successful steps)
-        current = attempt;
-        const back = await change("reverted: the old primary named again", await plan([web, db1], { dbPrimary: web.name }), [db1.ip]);
-        assert.deepStrictEqual(back.lost, []);
-        assert.strictEqual(back.primary, web.ip);
-    });
-
     it("the db role moved from the web host to its own host, destroyData set: the rows move with it, none destroyed", async () => {
         const r = await change("db role moved off the web host", await plan([db1, webOnly], { dbPrimary: db1.name }), []);
         assert.strictEqual(r.primary, db1.ip);
@@ -166,19 +137,49 @@ describe("e2e: data safety (issue 19): hosts changes, failover, restore, GRANT e
         assert.deepStrictEqual(r.lost, [], "every acknowledged row on the primary the app uses");
     });
 
-    it("failover: the primary stopped and removed, the replica promoted (stops replicating); failback: the old primary rebuilt and re-added", async () => {
-        const withReplica = await change("a replica added", await plan([db1, db2, webOnly], { dbPrimary: db1.name }), [db2.ip]);
-        assert.deepStrictEqual(withReplica.lost, []);
-        hosts(["stop", db1.name]);
-        // `pulumi state delete` of the dead host's resources (its deletes cannot reach it): dropped from the state
-        current = current.filter((p) => p.host !== db1.ip);
-        const r = await change("failover: primary gone, replica promoted", await plan([db2, webOnly]), []);
-        assert.strictEqual(r.primary, db2.ip);
+    it("the primary swapped to the replica, the old primary kept as a db host: refused without dbReseed, no row lost; done with it", async () => {
+        const add = await change("a replica added", await plan([db1, db2, webOnly], { dbPrimary: db1.name }), [db2.ip]);
+        assert.deepStrictEqual(add.lost, []);
+        const attempt = await plan([db1, db2, webOnly], { dbPrimary: db2.name });
+        let failed: StepFailed | undefined;
+        try {
+            await change("primary swapped, old primary kept as a db host", attempt, []);
+        } catch (e) {
+            failed = e as StepFailed;
+        }
+        assert.ok(failed instanceof StepFailed, "the change is refused");
+        assert.match(failed.message, /ds-db2-database.*exit 4[\s\S]*refusing to become the primary/);
+        // the databases unchanged: every acknowledged row on the old primary, the replica still streams from it. The
+        // application does not wait for the database step: it may point at the refused host, read-only (its writes
+        // refused, never acknowledged) until the next up
+        const acked = await lines(web.ip, "cat /root/ds-acked");
+        const have = await tokens(db1.ip);
+        assert.deepStrictEqual(acked.filter((t) => !have.has(t)), [], "every acknowledged row on the old primary");
+        assert.match(await onHost(db2.ip, "mysql -E -e 'SHOW SLAVE STATUS' | grep -E 'Slave_(IO|SQL)_Running:'"), /IO_Running: Yes[\s\S]*SQL_Running: Yes/);
+        assert.strictEqual((await onHost(db2.ip, "mysql -N -e 'SELECT @@read_only'")).trim(), "1");
+        const refused = await lines(web.ip, "cat /root/ds-refused 2>/dev/null || true");
+        console.log(`      rows: ${acked.length - ackedBefore} written, 0 lost (refused change; app on ${await appPrimary()}; ${refused.length} writes refused)`);
+        ackedBefore = acked.length;
+        await onHost(web.ip, "rm -f /root/ds-refused");
+        // the way forward the error names: the old primary in dbReseed (the engine's state holds the attempt's steps)
+        current = attempt;
+        const r = await change("primary swapped, the old one in dbReseed", await plan([db1, db2, webOnly], { dbPrimary: db2.name, dbReseed: `["${db1.name}"]` }), [db1.ip]);
         assert.deepStrictEqual(r.lost, []);
+        assert.strictEqual(r.primary, db2.ip);
         assert.strictEqual((await onHost(db2.ip, "mysql -N -e 'SHOW SLAVE STATUS' | wc -l")).trim(), "0", "the promoted replica stopped replicating");
-        hosts(["destroy", db1.name]);
-        await bootHosts([db1]);
-        const back = await change("failback: old primary rebuilt, re-added as a replica", await plan([db1, db2, webOnly], { dbPrimary: db2.name }), [db1.ip]);
+    });
+
+    it("failover: the primary stopped and removed, the replica promoted (stops replicating); failback: the old primary rebuilt and re-added", async () => {
+        hosts(["stop", db2.name]);
+        // `pulumi state delete` of the dead host's resources (its deletes cannot reach it): dropped from the state
+        current = current.filter((p) => p.host !== db2.ip);
+        const r = await change("failover: primary gone, replica promoted", await plan([db1, webOnly]), []);
+        assert.strictEqual(r.primary, db1.ip);
+        assert.deepStrictEqual(r.lost, []);
+        assert.strictEqual((await onHost(db1.ip, "mysql -N -e 'SHOW SLAVE STATUS' | wc -l")).trim(), "0", "the promoted replica stopped replicating");
+        hosts(["destroy", db2.name]);
+        await bootHosts([db2]);
+        const back = await change("failback: old primary rebuilt, re-added as a replica", await plan([db1, db2, webOnly], { dbPrimary: db1.name }), [db2.ip]);
         assert.deepStrictEqual(back.lost, []);
     });
 
