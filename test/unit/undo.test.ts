@@ -141,10 +141,10 @@ describe("undo (under mocks)", function () {
 
     it("forget: only a host of `hosts` (an ssh one), else an error naming the entry and the way", () => {
         const agent = { hasSshAgent: true };
-        assert.deepStrictEqual(loadConfig({ hosts: HOSTS, forget: '["w1"]' }, agent).forget, ["w1"]);
+        assert.deepStrictEqual(loadConfig({ hosts: HOSTS, dbPrimary: "w1", forget: '["w1"]' }, agent).forget, ["w1"]);
         assert.deepStrictEqual(loadConfig({}).forget, []);
-        assert.throws(() => loadConfig({ hosts: HOSTS, forget: '["w9"]' }, agent), /seed-web:forget\[0\] = "w9": not a host of `hosts`: list a host here while it is still in `hosts`, run `pulumi up`, then take it out/);
-        assert.throws(() => loadConfig({ hosts: HOSTS, forget: '"w1"' }, agent), /seed-web:forget.*expected a list of host names/);
+        assert.throws(() => loadConfig({ hosts: HOSTS, dbPrimary: "w1", forget: '["w9"]' }, agent), /seed-web:forget\[0\] = "w9": not a host of `hosts`: list a host here while it is still in `hosts`, run `pulumi up`, then take it out/);
+        assert.throws(() => loadConfig({ hosts: HOSTS, dbPrimary: "w1", forget: '"w1"' }, agent), /seed-web:forget.*expected a list of host names/);
         assert.throws(() => loadConfig({ forget: '["web-01"]' }), /seed-web:forget\[0\].*a Docker host is removed with its container/);
     });
 
