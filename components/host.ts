@@ -1,5 +1,5 @@
 // Hosts: where the remote commands run. Two kinds, one result: a `connection` for @pulumi/command.
-//   ssh    – an existing Ubuntu 22.04 (or Debian 12) server: address, port, user; key from a secret or the SSH agent.
+//   ssh    – an existing Ubuntu 22.04/24.04/26.04 (or Debian 12/13) server: address, port, user; key from a secret or the SSH agent.
 //   docker – a local Ubuntu 22.04 container built from docker/Dockerfile, reached over SSH on a published port.
 
 import * as command from "@pulumi/command";
