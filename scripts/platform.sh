@@ -64,7 +64,7 @@ lemp_os_release() {
       LEMP_DB_VERSIONS="mariadb=11.8" ;;
     debian-unstable)   # moves: what it carried when last booted here
       LEMP_PHP_VERSION=8.4 LEMP_NGINX_VERSION=1.30 LEMP_DB_ENGINES="mysql mariadb" LEMP_DB_DEFAULT_ENGINE=mariadb
-      LEMP_DB_VERSIONS="mysql=9 mariadb=11.8" ;;
+      LEMP_DB_VERSIONS="mysql=9.7 mariadb=11.8" ;;
     *) lemp_die 3 "unsupported OS: $pretty; expected $LEMP_OS_SUPPORTED" ;;
   esac
   LEMP_OS_ID=$id
