@@ -336,7 +336,9 @@ down() {   # $1 = name; keeps $STATE/NAME/rootfs
   IP=$(ip -n "$NS" -4 -o addr show dev eth0 2>/dev/null | awk '{print $4}' | cut -d/ -f1) || true
   if [ -n "${IP:-}" ]; then                        # graceful: let services stop (systemd) / stop them (simple)
     if [ "$init" = systemd ]; then
-      ssh "${SSH_OPTS[@]}" "root@$IP" 'systemctl poweroff' 2>/dev/null || true
+      # bounded: on a loaded runner the session of a shutting-down host was seen to hang for minutes (the host is
+      # killed below anyway)
+      timeout 60 ssh "${SSH_OPTS[@]}" "root@$IP" 'systemctl poweroff' 2>/dev/null || true
       for _ in $(seq 1 100); do [ -z "$(ip netns pids "$NS" 2>/dev/null)" ] && break; sleep 0.1; done
     else                                           # the entrypoint stops its services on SIGTERM, then exits
       ssh "${SSH_OPTS[@]}" "root@$IP" 'kill -TERM 1' >/dev/null 2>&1 || true
