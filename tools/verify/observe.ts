@@ -297,12 +297,15 @@ export function parseMysql(sections: Map<string, string>): MysqlState {
     }
     const rep = sections.get("mysql-replica");
     if (marker(rep)) st.unavailable.push(`replication status (${marker(rep)!.why})`);
-    else if (rep && /Master_Host:/.test(rep)) {
-        const field = (k: string) => new RegExp(`^\\s*${k}:\\s*(.*)$`, "m").exec(rep)?.[1].trim() ?? "";
-        const running = field("Slave_IO_Running") === "Yes" && field("Slave_SQL_Running") === "Yes";
-        const lag = field("Seconds_Behind_Master");
+    else if (rep && /(Master|Source)_Host:/.test(rep)) {
+        // MariaDB's SHOW SLAVE STATUS names (Master_Host, Slave_IO_Running…), MySQL's SHOW REPLICA STATUS ones
+        // (Source_Host, Replica_IO_Running…): the probe runs the statement of the server's engine and version
+        // [ \t]*, not \s*: an empty value (Last_IO_Error: ) must not read the next line as its own
+        const field = (...ks: string[]) => ks.map((k) => new RegExp(`^[ \\t]*${k}:[ \\t]*(.*)$`, "m").exec(rep)?.[1].trim()).find((v) => v !== undefined) ?? "";
+        const running = field("Slave_IO_Running", "Replica_IO_Running") === "Yes" && field("Slave_SQL_Running", "Replica_SQL_Running") === "Yes";
+        const lag = field("Seconds_Behind_Master", "Seconds_Behind_Source");
         const error = [field("Last_IO_Error"), field("Last_SQL_Error")].filter(Boolean).join("; ");
-        st.replica = { masterHost: field("Master_Host"), running, lagSeconds: /^\d+$/.test(lag) ? Number(lag) : null, ...(error ? { error } : {}) };
+        st.replica = { masterHost: field("Master_Host", "Source_Host"), running, lagSeconds: /^\d+$/.test(lag) ? Number(lag) : null, ...(error ? { error } : {}) };
     }
     return st;
 }

@@ -15,6 +15,13 @@ import { PROJECT_DIR } from "../stack-config";
 import { CertificateInfo, HostTarget, RunnerProbe } from "./observe";
 
 export const PROBE_SCRIPT = path.join(PROJECT_DIR, "scripts", "probe.sh");
+/** The platform data (releases, engines, version-specific statements) the steps read too: sent before the probe. */
+export const PLATFORM_SCRIPT = path.join(PROJECT_DIR, "scripts", "platform.sh");
+
+/** What one probe session runs: platform.sh, then probe.sh. */
+export function probeScriptText(): string {
+    return `${fs.readFileSync(PLATFORM_SCRIPT, "utf8")}\n${fs.readFileSync(PROBE_SCRIPT, "utf8")}`;
+}
 
 export interface SshOptions {
     /** Private key file; undefined = the SSH agent. */
@@ -51,7 +58,7 @@ export function sshArgs(h: HostTarget, o: SshOptions): string[] {
 
 /** Run scripts/probe.sh on the host in one session; its stdout. Throws HostUnreachable when ssh fails. */
 export function sshProbe(h: HostTarget, o: SshOptions): Promise<string> {
-    const script = fs.readFileSync(PROBE_SCRIPT, "utf8");
+    const script = probeScriptText();
     const env = o.backupDir && /^\/[A-Za-z0-9_./-]{0,200}$/.test(o.backupDir) ? `LEMP_PROBE_BACKUP_DIR=${o.backupDir} ` : "";
     const remote = h.user === "root" ? `${env}bash -s` : `sudo -n ${env}bash -s`;
     return new Promise((resolve, reject) => {
