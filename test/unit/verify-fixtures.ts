@@ -49,6 +49,15 @@ ufw.service not-found inactive
 !absent no backup directory
 ### exporter
 !absent nothing listens on 9100
+### iptables
+!absent iptables not installed
+### nft
+!absent nft not installed
+### mysql-schemas
+schema	information_schema
+schema	mysql
+schema	performance_schema
+schema	sys
 ### end
 `;
 
@@ -105,6 +114,21 @@ ufw.service enabled active
 1796240000.5 app-20261202-0315.sql.gz
 ### exporter
 127.0.0.1 250
+### iptables
+*filter
+:INPUT DROP [0:0]
+:ufw-user-input - [0:0]
+-A INPUT -j ufw-user-input
+-A ufw-user-input -p tcp -m tcp --dport 22 -j ACCEPT
+COMMIT
+### nft
+!absent nft not installed
+### mysql-schemas
+schema	app
+schema	information_schema
+schema	mysql
+schema	performance_schema
+schema	sys
 ### end
 `;
 
@@ -119,3 +143,13 @@ export const selfSignedTls = (protocols: string[] = ["TLSv1.2", "TLSv1.3"]): Run
     },
 });
 
+
+/** HARDENED with ufw disabled (`ufw disable` flushes its chains: nothing filters any more). */
+export const UFW_DISABLED = (text: string) =>
+    text.replace(/### ufw\n[\s\S]*?### nginx/, "### ufw\nStatus: inactive\n### nginx")
+        .replace(/### iptables\n[\s\S]*?### nft/, "### iptables\n*filter\n:INPUT ACCEPT [0:0]\n:ufw-user-input - [0:0]\nCOMMIT\n### nft");
+
+/** HARDENED probed by a user who cannot read the packet filter (no root). */
+export const FILTER_UNREADABLE = (text: string) =>
+    text.replace(/### ufw\n[\s\S]*?### nginx/, "### ufw\n!unavailable not root\n### nginx")
+        .replace(/### iptables\n[\s\S]*?### mysql-schemas/, "### iptables\n!unavailable not root\n### nft\n!unavailable not root\n### mysql-schemas");

@@ -30,7 +30,7 @@ import { observedResources, VerifyResult, verifyExitCode } from "../../tools/ver
 import { main } from "../../tools/verify";
 import { PROJECT_DIR } from "../../lib/root";
 
-import { HAND_BUILT, HARDENED, plainHttp, selfSignedTls } from "./verify-fixtures";
+import { FILTER_UNREADABLE, HAND_BUILT, HARDENED, plainHttp, selfSignedTls, UFW_DISABLED } from "./verify-fixtures";
 
 const ROOT = PROJECT_DIR; // the source tree, also when this runs compiled from bin/
 
@@ -52,7 +52,7 @@ function hardenedDeclared(): StepFacts[] {
     const c = { schema: FACTS_SCHEMA as typeof FACTS_SCHEMA, host: "hard", roles: ["web", "app", "db"] as Role[] };
     return [
         { ...c, step: "firewall", engine: "ufw", defaultInbound: "deny", rules: [22, 80, 443].map((port) => ({ port, proto: "tcp" as const, from: "any" })) },
-        { ...c, step: "database", engine: "auto", bindAddress: "127.0.0.1", port: 3306, name: "app", user: "app", clientHosts: [], replication: { role: "standalone", serverId: 1 }, tls: false },
+        { ...c, step: "database", engine: "auto", bindAddress: "127.0.0.1", port: 3306, name: "app", user: "app", clientHosts: ["localhost"], replication: { role: "standalone", serverId: 1 }, tls: false },
         { ...c, step: "nginx", serverNames: ["foobar.com", "www.foobar.com"], docRoot: "/var/www/foobar.com", httpPort: 80, tls: "self-signed", httpsPort: 443, redirectHttp: true, hstsMaxAge: 31536000, php: true, trustedProxies: [], statusAllow: ["127.0.0.1"] },
         { ...c, step: "monitoring", exporter: "prometheus-node-exporter", listen: "127.0.0.1", port: 9100, allowFrom: [] },
         { ...c, step: "backup", database: "app", time: "03:15", retention: 7, directory: "/var/backups/seed-web" },
@@ -106,7 +106,7 @@ describe("verify: observed facts through the audit's evaluation and policies", (
     });
 
     it("what a probe cannot establish is 'cannot decide', never a pass: ufw unreadable, a host unreachable", async () => {
-        const unreadable = HARDENED.replace(/### ufw\n[\s\S]*?### nginx/, "### ufw\n!unavailable not root\n### nginx");
+        const unreadable = FILTER_UNREADABLE(HARDENED);
         const vs = await verdicts([observe(hard, unreadable, selfSignedTls())]);
         const fw = vs.filter((v) => v.policy === "firewall-required");
         assert.strictEqual(fw.length, 1);
@@ -148,9 +148,9 @@ describe("verify: drift, with both sides", () => {
     });
 
     it("each tampering is a drift: ufw disabled, MySQL rebound with 3306 opened, TLS 1.0, timer disabled, exporter stopped", () => {
-        const noUfw = HARDENED.replace(/### ufw\n[\s\S]*?### nginx/, "### ufw\nStatus: inactive\n### nginx");
+        const noUfw = UFW_DISABLED(HARDENED);
         assert.deepStrictEqual(drift(noUfw, selfSignedTls()).map((d) => `${d.fact}: declared: ${d.declared}; observed: ${d.observed}`), [
-            "firewall: declared: firewall deny-by-default (ufw) allowing 22/tcp from any, 80/tcp from any, 443/tcp from any; observed: ufw inactive",
+            "firewall: declared: firewall deny-by-default (ufw) allowing 22/tcp from any, 80/tcp from any, 443/tcp from any; observed: ufw inactive; no packet filter on input (iptables and nftables read)",
         ]);
         const rebound = HARDENED.replace("127.0.0.1:3306", "0.0.0.0:3306").replace("443/tcp                    ALLOW IN    Anywhere", "443/tcp                    ALLOW IN    Anywhere\n3306/tcp                   ALLOW IN    Anywhere");
         assert.deepStrictEqual(drift(rebound, selfSignedTls()).map((d) => d.fact), ["firewall.rules", "database.bindAddress"]);
@@ -175,7 +175,7 @@ describe("verify: drift, with both sides", () => {
     });
 
     it("an unknown observation is not drift", () => {
-        const unreadable = HARDENED.replace(/### ufw\n[\s\S]*?### nginx/, "### ufw\n!unavailable not root\n### nginx");
+        const unreadable = FILTER_UNREADABLE(HARDENED);
         assert.deepStrictEqual(drift(unreadable, selfSignedTls()), []);
     });
 });
@@ -195,7 +195,7 @@ describe("verify: reports and exit codes", () => {
     it("exit codes: 0 clean, 6 drift only, 5 mandatory, 3 a host unreachable", async () => {
         assert.strictEqual(verifyExitCode(await result()), 0);
         assert.strictEqual(verifyExitCode(await result({ drift: [d] })), 6);
-        const noUfw = await result({ drift: [d] }, HARDENED.replace(/### ufw\n[\s\S]*?### nginx/, "### ufw\nStatus: inactive\n### nginx"));
+        const noUfw = await result({ drift: [d] }, UFW_DISABLED(HARDENED));
         assert.strictEqual(verifyExitCode(noUfw), 5);
         const gone = await result();
         gone.hosts.push({ name: "gone", address: "10.200.0.229", reachable: false, error: "timed out", ms: 5000, notes: {}, undecided: [] });

@@ -101,10 +101,11 @@ export function sshProbe(h: HostTarget, o: SshOptions & { maxBytes?: number }): 
     });
 }
 
-export function portOpen(host: string, port: number, ms: number): Promise<boolean> {
+export function portOpen(host: string, port: number, ms: number, local?: (address: string) => void): Promise<boolean> {
     return new Promise((resolve) => {
         const s = net.connect({ host, port, timeout: ms });
         s.on("connect", () => {
+            if (local && s.localAddress) local(s.localAddress.replace(/^::ffff:/, ""));
             s.destroy();
             resolve(true);
         });
@@ -202,8 +203,9 @@ function httpProbe(host: string, servername: string, ms: number): Promise<{ stat
 export async function runnerProbe(address: string, servername: string, o: { ca?: string; ports: number[]; timeoutMs?: number }): Promise<RunnerProbe> {
     const ms = o.timeoutMs ?? 1200;
     const ports = [...new Set([22, 80, 443, ...o.ports])];
-    const open = await Promise.all(ports.map((p) => portOpen(address, p, ms)));
-    const out: RunnerProbe = { ports: Object.fromEntries(ports.map((p, i) => [p, open[i]])) };
+    let from: string | undefined;
+    const open = await Promise.all(ports.map((p) => portOpen(address, p, ms, (a) => (from ??= a))));
+    const out: RunnerProbe = { ports: Object.fromEntries(ports.map((p, i) => [p, open[i]])), ...(from ? { from } : {}) };
     const jobs: Promise<void>[] = [];
     if (out.ports[443]) {
         jobs.push(
