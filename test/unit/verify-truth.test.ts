@@ -3,6 +3,7 @@
 // Offline: runVerify over a stack file with recorded probe answers (the probes replaced), sshProbe with a fake `ssh`.
 
 import * as assert from "assert";
+import Ajv from "ajv";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -11,6 +12,16 @@ import { runVerify, VerifyResult, verifyExitCode } from "../../tools/verify/run"
 import { HostUnreachable, sshProbe } from "../../tools/verify/probe";
 import type { HostTarget, RunnerProbe } from "../../tools/verify/observe";
 import { HAND_BUILT, HARDENED, plainHttp, selfSignedTls } from "./verify-fixtures";
+import { PROJECT_DIR } from "../../lib/root";
+
+const SCHEMA = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "test", "fixtures", "verify-report.schema.json"), "utf8"));
+const validate = new Ajv({ allErrors: true, strict: true }).compile(SCHEMA);
+/** verify's JSON report, checked against its schema (test/fixtures/verify-report.schema.json). */
+function json(r: VerifyResult): { passed: boolean; verify: { exitCode: number } } {
+    const out = JSON.parse(JSON.stringify(toVerifyJson(r)));
+    assert.ok(validate(out), JSON.stringify(validate.errors, null, 2));
+    return out as { passed: boolean; verify: { exitCode: number } };
+}
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
 let dir: string;
@@ -47,10 +58,10 @@ describe("verify tells the truth: exit codes, passed, drift text", function () {
         const file = stackFile("gone", [{ name: "web-01", ip: "10.200.0.238", roles: ["web", "app", "db"] }], HARDENED_SETTINGS);
         const r = await runVerify({ configFile: file, identity: __filename, probes: recorded({}) });
         assert.strictEqual(verifyExitCode(r), 3);
-        const json = toVerifyJson(r) as { passed: boolean; counts: { mandatory: number }; verify: { exitCode: number; driftChecked: boolean } };
-        assert.strictEqual(json.counts.mandatory, 0);
-        assert.strictEqual(json.passed, false, "passed must mean exit code 0");
-        assert.strictEqual(json.verify.driftChecked, false);
+        const report = json(r) as { passed: boolean; counts: { mandatory: number }; verify: { exitCode: number; driftChecked: boolean } };
+        assert.strictEqual(report.counts.mandatory, 0);
+        assert.strictEqual(report.passed, false, "passed must mean exit code 0");
+        assert.strictEqual(report.verify.driftChecked, false);
         const text = formatVerifyText(r);
         assert.doesNotMatch(text, /Drift: none/);
         assert.match(text, /^Drift: not checked \(1 host unreachable: web-01\)\.$/m);
@@ -67,13 +78,13 @@ describe("verify tells the truth: exit codes, passed, drift text", function () {
         const drift = { host: "hard", step: "firewall" as const, fact: "firewall", declared: "x", observed: "y", urn: "" };
         const base: VerifyResult = { ...r, live: { ...r.live, violations: [] } };
         assert.strictEqual(verifyExitCode({ ...base, drift: [drift] }), 3);
-        assert.strictEqual((toVerifyJson({ ...base, drift: [drift] }) as { passed: boolean }).passed, false);
+        assert.strictEqual((json({ ...base, drift: [drift] }) as { passed: boolean }).passed, false);
         const reached: VerifyResult = { ...base, hosts: base.hosts.filter((h) => h.reachable), drift: [drift] };
         assert.strictEqual(verifyExitCode(reached), 6);
-        assert.strictEqual((toVerifyJson(reached) as { passed: boolean }).passed, false, "drift: not passed");
+        assert.strictEqual((json(reached) as { passed: boolean }).passed, false, "drift: not passed");
         const clean: VerifyResult = { ...reached, drift: [] };
         assert.strictEqual(verifyExitCode(clean), 0);
-        assert.strictEqual((toVerifyJson(clean) as { passed: boolean }).passed, true);
+        assert.strictEqual((json(clean) as { passed: boolean }).passed, true);
     });
 
     it("--host web-2 keeps web-2's own violations when another host is named web (exact names, not prefixes)", async () => {
@@ -84,6 +95,7 @@ describe("verify tells the truth: exit codes, passed, drift text", function () {
         const probes = recorded({ "10.200.0.236": { text: HARDENED, runner: selfSignedTls() }, "10.200.0.237": { text: HAND_BUILT, runner: plainHttp } });
         const r = await runVerify({ configFile: file, identity: __filename, hosts: ["web-2"], probes });
         assert.deepStrictEqual(r.hosts.map((h) => h.name), ["web-2"]);
+        assert.strictEqual(json(r).verify.exitCode, 5);
         const mandatory = r.live.violations.filter((v) => v.level === "mandatory").map((v) => `${v.policy} ${v.resourceName}`).sort();
         assert.deepStrictEqual(mandatory, ["database-not-exposed web-2-database", "firewall-required web-2-base", "https-required web-2-nginx"]);
         assert.strictEqual(verifyExitCode(r), 5);
@@ -112,6 +124,7 @@ describe("verify tells the truth: a host's text shown escaped, its answer bounde
             return ssh(h);
         };
         const r = await runVerify({ configFile: file, identity: __filename, probes });
+        json(r); // the schema holds with the host's text in it
         const out = formatVerifyText(r);
         // eslint-disable-next-line no-control-regex
         assert.doesNotMatch(out, /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]/, "a control character reached the text");
@@ -136,5 +149,16 @@ describe("verify tells the truth: a host's text shown escaped, its answer bounde
         } finally {
             process.env.PATH = saved;
         }
+    });
+});
+
+describe("verify's JSON report has a schema (test/fixtures/verify-report.schema.json)", () => {
+    it("the schema refuses what verify never writes: an unknown key, a passed that is not boolean, an exit code it has no", () => {
+        const ok = { version: 1, stack: "s", stackFile: "f", preview: false, policyPack: { name: "n", version: "1", path: "p" }, policyConfigFile: null, policies: [], resources: 1, violations: [],
+            counts: { mandatory: 0, advisory: 0, total: 0 }, passed: true, verify: { handBuilt: false, exitCode: 0, driftChecked: true, hosts: [], drift: [], unreachable: [] } };
+        assert.ok(validate(ok), JSON.stringify(validate.errors));
+        assert.ok(!validate({ ...ok, extra: 1 }));
+        assert.ok(!validate({ ...ok, verify: { ...ok.verify, exitCode: 4 } }));
+        assert.ok(!validate({ ...ok, verify: { ...ok.verify, driftChecked: undefined } }));
     });
 });
