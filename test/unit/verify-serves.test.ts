@@ -102,6 +102,18 @@ describe("verify judges what the host serves: HTTPS by hand", () => {
     });
 });
 
+describe("verify judges what the host serves: an HAProxy installed but not running balances nothing", () => {
+    it("no lb step for an idle HAProxy (its package's default haproxy.cfg, the unit inactive)", () => {
+        const idle = section(HAND_HTTPS, "haproxy", "#valid\nglobal\n    log /dev/log local0\ndefaults\n    mode http");
+        const o = observe(hand, idle.replace("haproxy.service not-found inactive", "haproxy.service disabled inactive"), servedTls());
+        assert.deepStrictEqual(o.facts.map((f) => f.step), ["base", "database", "nginx"]);
+        assert.strictEqual(o.notes.lb, "HAProxy installed, not running (disabled, inactive)");
+        // running: judged as before
+        const running = idle.replace("haproxy.service not-found inactive", "haproxy.service enabled active");
+        assert.ok(observe(hand, running, servedTls()).facts.some((f) => f.step === "lb"));
+    });
+});
+
 describe("verify reads the packet filter whatever wrote it", () => {
     it("iptables-save: default deny, accepted ports with their sources, jumps followed, loopback/established/ICMP not exposure", () => {
         assert.deepStrictEqual(parseIptables(IPTABLES, [22, 80, 3306]), {

@@ -559,7 +559,11 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
     // lb
     const haText = s.get("haproxy");
     const haMark = marker(haText);
-    if (!haMark) {
+    // installed but not running (the unit inactive and nothing of HAProxy's listening): it balances nothing
+    const haUnit = parseUnits(s.get("units"))?.get("haproxy");
+    const haIdle = haUnit !== undefined && haUnit.active !== "active" && listeners !== undefined && !listeners.some((l) => /haproxy/.test(l.process ?? ""));
+    if (!haMark && haIdle) notes.lb = `HAProxy installed, not running (${haUnit.enabled || "?"}, ${haUnit.active || "?"})`;
+    else if (!haMark) {
         const cfg = parseHaproxy(haText ?? "");
         // as for Nginx: a handshake the runner completed on 443, answered by HAProxy, or its configuration
         const lbTls = (sslOwner === undefined || /haproxy/.test(sslOwner)) && (cfg.sslBind || (!!runner.tls && Object.values(runner.tls.protocols).some(Boolean)));
@@ -577,8 +581,8 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
         };
         facts.push(f);
         notes.lb = `HAProxy${cfg.valid ? "" : " (config does not validate)"} → ${f.backends.join(", ") || "no backend"}` +
-            (runner.tls?.certificate ? `; ${certNote(runner.tls.certificate)}` : "");
-        if (runner.tls?.certificate) served.certificate = runner.tls.certificate;
+            (lbTls && runner.tls?.certificate ? `; ${certNote(runner.tls.certificate)}` : "");
+        if (lbTls && runner.tls?.certificate) served.certificate = runner.tls.certificate;
     } else if (haMark.kind === "unavailable") {
         undecidedSteps.push({ step: "lb", reason: haMark.why });
     }
