@@ -131,7 +131,7 @@ describe("verify reads the packet filter whatever wrote it", () => {
         assert.throws(() => parseIptables("*filter\n:INPUT DROP [0:0]\n-A INPUT ! -s 10.0.0.0/8 -p tcp --dport 22 -j ACCEPT\nCOMMIT\n"), FilterUnreadable);
     });
 
-    it("nft list ruleset: native nftables and iptables-nft's tables; IPv6, named sets", () => {
+    it("nft list ruleset: native nftables, iptables-nft's tables and firewalld's; IPv6, named sets", () => {
         assert.deepStrictEqual(parseNft(NFT, [22, 80, 3306]), {
             engine: "nftables", defaultInbound: "deny",
             rules: [{ port: 22, proto: "tcp", from: "any" }, { port: 80, proto: "tcp", from: "any" }, { port: 443, proto: "tcp", from: "any" }, { port: 3306, proto: "tcp", from: "10.200.0.9" }],
@@ -140,6 +140,36 @@ describe("verify reads the packet filter whatever wrote it", () => {
             `\t\tmeta l4proto tcp tcp dport 22 counter packets 3 bytes 180 accept\n\t\tcounter packets 0 bytes 0 jump web\n\t}\n\tchain web {\n\t\tmeta l4proto tcp tcp dport 80-81 counter packets 0 bytes 0 accept\n\t}\n}\n`;
         assert.deepStrictEqual(parseNft(iptablesNft)!.rules.map((r) => r.port), [22, 80, 81]);
         assert.strictEqual(parseNft("table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n}\n")!.defaultInbound, "allow");
+        // firewalld's own tables (zones as chains, goto, a final reject under an accept policy)
+        const firewalld = `table inet firewalld {
+	chain filter_INPUT {
+		type filter hook input priority filter + 10; policy accept;
+		ct state { established, related } accept
+		ct status dnat accept
+		iifname "lo" accept
+		ct state invalid drop
+		jump filter_INPUT_ZONES
+		reject with icmpx admin-prohibited
+	}
+	chain filter_INPUT_ZONES {
+		iifname "eth0" goto filter_IN_public
+		goto filter_IN_public
+	}
+	chain filter_IN_public {
+		jump filter_IN_public_pre
+		jump filter_IN_public_allow
+		meta l4proto { icmp, ipv6-icmp } accept
+	}
+	chain filter_IN_public_pre {
+	}
+	chain filter_IN_public_allow {
+		tcp dport 22 accept
+		ip6 daddr fe80::/64 udp dport 546 accept
+		tcp dport 443 accept
+	}
+}
+`;
+        assert.deepStrictEqual(parseNft(firewalld), { engine: "nftables", defaultInbound: "deny", rules: [{ port: 22, proto: "tcp", from: "any" }, { port: 443, proto: "tcp", from: "any" }] });
         assert.strictEqual(parseNft("table ip nat {\n\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t}\n}\n"), undefined);
         assert.throws(() => parseNft("table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t\ttcp dport @allowed accept\n\t}\n}\n"), FilterUnreadable);
     });

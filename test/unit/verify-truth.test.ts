@@ -79,6 +79,8 @@ describe("verify tells the truth: exit codes, passed, drift text", function () {
         const base: VerifyResult = { ...r, live: { ...r.live, violations: [] } };
         assert.strictEqual(verifyExitCode({ ...base, drift: [drift] }), 3);
         assert.strictEqual((json({ ...base, drift: [drift] }) as { passed: boolean }).passed, false);
+        // drift on a host reached and another unreachable: both said
+        assert.match(formatVerifyText({ ...base, handBuilt: false, drift: [drift] }), /^Drift: 1 declared fact contradicted by the hosts; not checked on 1 host \(unreachable: gone\):\n    - hard firewall: declared: x; observed: y$/m);
         const reached: VerifyResult = { ...base, hosts: base.hosts.filter((h) => h.reachable), drift: [drift] };
         assert.strictEqual(verifyExitCode(reached), 6);
         assert.strictEqual((json(reached) as { passed: boolean }).passed, false, "drift: not passed");

@@ -192,6 +192,7 @@ export function parseNft(text: string, listening: number[] = []): PacketFilter |
                         r.target = vm[2] ?? vm[3];
                     }
                 } else if (!/\b(accept|drop|reject|jump|goto|queue)\b/.test(line)) r.skip = true; // no verdict
+                if (/\bct status dnat\b/.test(line)) r.skip = true; // forwarded by a DNAT rule (firewalld): the ports its rules name
                 if (/\b(iif|iifname)\s+"?lo"?\b/.test(line) || /\bct state\b/.test(line) && !/\bnew\b/.test(line) && /\b(established|related|invalid)\b/.test(line)) r.skip = true;
                 if (/\b(udp|icmp|icmpv6|sctp)\b/.test(line) && !/\btcp\b/.test(line)) r.skip = true;
                 if (/\bip6\b|\bmeta nfproto ipv6\b/.test(line)) r.skip = true; // the IPv4 view, as for ufw
