@@ -131,4 +131,19 @@ if [ -n "$addr" ]; then
     echo "$addr ${n:-0}"
   else echo "!unavailable curl not installed"; fi
 fi
+# --- verify's own reads (issue 23): the packet filter whatever wrote it, and what the database step removes ---
+section iptables
+if ! has iptables-save; then echo "!absent iptables not installed"
+elif [ "$(id -u)" -ne 0 ]; then echo "!unavailable not root"
+else iptables-save 2>/dev/null || echo "!unavailable iptables-save failed"; fi
+section nft
+if ! has nft; then echo "!absent nft not installed"
+elif [ "$(id -u)" -ne 0 ]; then echo "!unavailable not root"
+else nft list ruleset 2>/dev/null || echo "!unavailable nft list ruleset failed"; fi
+section mysql-schemas
+if has mysql; then
+  mysql_q "SELECT 'schema', schema_name FROM information_schema.schemata UNION ALL SELECT DISTINCT 'grant', db FROM mysql.db" ||
+    echo "!unavailable mysql not answering"
+else echo "!absent mysql client not installed"; fi
+
 section end
