@@ -1,5 +1,5 @@
 // Hosts: where the remote commands run. Two kinds, one result: a `connection` for @pulumi/command.
-//   ssh    – an existing Ubuntu 22.04 (or Debian 12) server: address, port, user; key from a secret or the SSH agent.
+//   ssh    – an existing Ubuntu 22.04/24.04/26.04 (or Debian 12/13) server: address, port, user; key from a secret or the SSH agent.
 //   docker – a local Ubuntu 22.04 container built from docker/Dockerfile, reached over SSH on a published port.
 
 import * as command from "@pulumi/command";
@@ -28,7 +28,9 @@ export class DockerPlatform extends pulumi.ComponentResource {
             `${name}-image`,
             {
                 imageName: `${PROJECT}-host:ubuntu-22.04`,
-                build: { context: path.join(PROJECT_DIR, "docker"), platform: "linux/amd64" },
+                // no platform: Docker builds for the machine it runs on (amd64, or arm64 on Apple Silicon, which would
+                // otherwise run an amd64 image under emulation, if at all)
+                build: { context: path.join(PROJECT_DIR, "docker") },
                 skipPush: true,
             },
             { parent: this },
@@ -58,18 +60,19 @@ export const DOCKER_HOST_KEY_PATH = "/etc/ssh/seed-web/ssh_host_ed25519_key";
 /**
  * Trust on first use, like OpenSSH: the host key an SSH server presents at the first `up` (ssh-keyscan on the machine
  * that runs Pulumi), recorded in the state; it runs again only when the address or port changes. The key type the
- * provider's Go SSH client negotiates first is pinned (ECDSA P-256, then Ed25519, then RSA).
+ * provider's Go SSH client negotiates first is pinned (ECDSA P-256, then Ed25519). Never an RSA key: pinned, it makes
+ * that client offer only SHA-1 "ssh-rsa" signatures, which OpenSSH 8.8 and later refuse (see lib/config.ts).
  */
 export function hostKeyScanCommand(host: string, address: string, port: number): string {
-    const types = ["ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-ed25519", "ssh-rsa"];
+    const types = ["ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-ed25519"];
     return [
         "set -eu",
-        `out=$(ssh-keyscan -T 10 -p ${port} -t ecdsa,ed25519,rsa -- ${shQuote(address)} 2>/dev/null || true)`,
+        `out=$(ssh-keyscan -T 10 -p ${port} -t ecdsa,ed25519 -- ${shQuote(address)} 2>/dev/null || true)`,
         `for t in ${types.join(" ")}; do`,
         `  line=$(printf '%s\n' "$out" | awk -v t="$t" '$2 == t { print $2 " " $3; exit }')`,
         `  if [ -n "$line" ]; then printf '%s\n' "$line"; exit 0; fi`,
         "done",
-        `echo ${shQuote(`seed-web: host ${host}: no SSH host key from ${address} port ${port} (is sshd reachable?)`)} >&2`,
+        `echo ${shQuote(`seed-web: host ${host}: no SSH host key from ${address} port ${port} (is sshd reachable? an RSA key alone is not enough: the server needs an Ed25519 or ECDSA host key, e.g. ssh-keygen -A)`)} >&2`,
         "exit 1",
     ].join("\n");
 }

@@ -98,7 +98,7 @@ function tlsEnv(tls: TlsPlan): Record<string, string> {
     };
 }
 
-/** Operating system check (Ubuntu 22.04 or Debian 12), cloud-init and apt lock wait, package lists, curl. */
+/** Operating system check (a release of scripts/platform.sh), cloud-init and apt lock wait, package lists, curl. */
 export class BaseSystem extends HostStep<BaseFacts> {
     constructor(name: string, args: { host: Host }, opts?: pulumi.ComponentResourceOptions) {
         const facts: BaseFacts = {

@@ -504,13 +504,22 @@ function checkDatabaseReach(c: StackConfig): void {
 const HOST_KEYS = new Set(["name", "roles", "connection"]);
 const SSH_KEYS = new Set(["type", "address", "port", "user", "privateKeyConfig", "privateAddress", "hostKey"]);
 /** An OpenSSH public key line: type, base64 blob (whose first field repeats the type), optional comment. */
-const HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"];
+const HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"];
+/**
+ * An RSA host key cannot be pinned: pinning makes the SSH client of @pulumi/command offer only the key's own algorithm
+ * name, "ssh-rsa", i.e. SHA-1 signatures, which OpenSSH 8.8 and later refuse by default (Ubuntu 22.04 and later,
+ * Debian 12 and later), so every command would fail to connect. Every OpenSSH server has an Ed25519 key too.
+ */
+const RSA_HOST_KEY = "a pinned ssh-rsa host key cannot work: the deployment's SSH client would then offer only SHA-1 " +
+    "\"ssh-rsa\" signatures, which OpenSSH 8.8 and later refuse. Pin the server's Ed25519 or ECDSA key instead " +
+    "(ssh-keyscan -t ed25519,ecdsa HOST), or leave hostKey out to record the key at the first deployment";
 
 /** The host key line, normalised to "TYPE BASE64", or an explanation of what is wrong with it. */
 export function parseHostKey(value: unknown): { key: string } | { error: string } {
     const expected = `expected an OpenSSH public key line such as "ssh-ed25519 AAAA…" (${HOST_KEY_TYPES.join(", ")}), e.g. from ssh-keyscan`;
     if (typeof value !== "string" || value.length > 16384) return { error: expected };
     const m = /^(\S+) ([A-Za-z0-9+/]+={0,2})(?: [^\r\n]*)?$/.exec(value.trim());
+    if (m?.[1] === "ssh-rsa") return { error: RSA_HOST_KEY };
     if (!m || !HOST_KEY_TYPES.includes(m[1])) return { error: expected };
     const blob = Buffer.from(m[2], "base64");
     const len = blob.length >= 4 ? blob.readUInt32BE(0) : -1;

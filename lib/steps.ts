@@ -1,6 +1,6 @@
 // From a provisioning script in scripts/ to the command text a remote command runs.
 //
-// The command is `LEMP_X='…' bash -c '<lib.sh + step script>' lemp-<step>`: settings travel as quoted environment
+// The command is `LEMP_X='…' bash -c '<platform.sh + lib.sh + step script>' lemp-<step>`: settings travel as quoted environment
 // assignments in the command text, secrets travel on stdin (never here). A non-root SSH user goes through `sudo -n`.
 
 import * as crypto from "crypto";
@@ -25,14 +25,14 @@ function read(file: string): string {
     return text;
 }
 
-/** The program sent to bash: the shared library, then the step's script. */
+/** The program sent to bash: the platform data (releases, engines), the shared library, then the step's script. */
 export function scriptText(step: ScriptName): string {
-    return `${read("lib.sh")}\n${read(`${step}.sh`)}`;
+    return `${read("platform.sh")}\n${read("lib.sh")}\n${read(`${step}.sh`)}`;
 }
 
-/** The program a step's delete sends to bash: the shared library, then the step's undo (scripts/undo/<step>.sh). */
+/** The program a step's delete sends to bash: the platform data, the shared library, then the step's undo (scripts/undo/<step>.sh). */
 export function undoScriptText(step: ScriptName): string {
-    return `${read("lib.sh")}\n${read(`undo/${step}.sh`)}`;
+    return `${read("platform.sh")}\n${read("lib.sh")}\n${read(`undo/${step}.sh`)}`;
 }
 
 /** sha256 of what the step runs: a changed script re-runs the step. */

@@ -10,7 +10,7 @@ if ! declare -F lemp_init >/dev/null; then
 fi
 lemp_init base
 
-lemp_os   # first: anything but Ubuntu 22.04 / Debian 12 / Debian 13 stops here with exit code 3
+lemp_os   # first: a release platform.sh does not know stops here with exit code 3
 lemp_fact os "$LEMP_OS_ID-$LEMP_OS_VERSION"
 lemp_fact init "$(lemp_has_systemd && echo systemd || echo none)"
 

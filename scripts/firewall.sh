@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Step "firewall": ufw with incoming traffic denied except the listed rules, outgoing allowed.
 # Settings: LEMP_FW_RULES (space-separated PORT/tcp:FROM, FROM = "any" or an IPv4 address or CIDR), e.g.
-#           "22/tcp:any 80/tcp:any 443/tcp:any 3306/tcp:10.200.0.103". These rules are allowed; the rules ufw
-#           held before the stack's first apply are kept (reported as kept=rule ...; LEMP_REMOVE_PREEXISTING=1
-#           deletes them), any other rule not listed is deleted. The program lists the SSH port it connects to; the port(s) sshd really listens
-#           on (`sshd -T`, and sshd's listening sockets) are allowed too, whatever the list says: behind NAT or a
-#           forwarded port the two differ. Before any change, the step refuses (exit 4) when the SSH connection it
+#           "22/tcp:any 80/tcp:any 443/tcp:any 3306/tcp:10.200.0.103". These rules are allowed; the rules ufw held
+#           before the stack's first apply are kept (reported as kept=rule ...; LEMP_REMOVE_PREEXISTING=1 deletes
+#           them), any other rule not listed is deleted. The program lists the SSH port it connects to; the port(s) sshd really listens
+#           on (`sshd -T`, sshd's listening sockets, and ssh.socket's when systemd starts sshd by socket activation,
+#           as Ubuntu 24.04 and later do) are allowed too, whatever the list says: behind NAT or a forwarded port the
+#           two differ. Before any change, the step refuses (exit 4) when the SSH connection it
 #           runs over ($SSH_CONNECTION, read from the login shell above `sudo` when sudo dropped it) reaches sshd on
 #           a port the rules would not allow: the next step could not connect any more. Enabling ufw keeps the
 #           running session (established connections stay allowed).
@@ -61,8 +62,17 @@ if [ -x /usr/sbin/sshd ]; then
   mapfile -t sshd_ports < <(/usr/sbin/sshd -T 2>/dev/null | awk '$1 == "port" { print $2 }')
 fi
 if command -v ss >/dev/null; then
+  # sshd among the socket's processes, wherever it is listed (systemd may come first: socket activation)
   mapfile -t -O "${#sshd_ports[@]}" sshd_ports < <(ss -Htlnp 2>/dev/null |
-    awk '/users:\(\("sshd"/ { n = split($4, a, ":"); print a[n] }')
+    awk '/users:\(.*\("sshd",/ { n = split($4, a, ":"); print a[n] }')
+fi
+# Socket activation (Ubuntu 24.04+: ssh.socket, sshd_config's Port turned into its ListenStream at boot): systemd holds
+# the listening socket, ss names systemd until a first connection starts sshd, and the socket unit's ports are the ones
+# that answer, whatever `sshd -T` says
+if command -v systemctl >/dev/null && [ "$(systemctl is-active ssh.socket 2>/dev/null || true)" = active ]; then
+  mapfile -t -O "${#sshd_ports[@]}" sshd_ports < <(systemctl show -p Listen ssh.socket 2>/dev/null |
+    grep -oE ':[0-9]+ \(Stream\)' | grep -oE '[0-9]+' || true)
+  lemp_log "sshd is started by ssh.socket (socket activation), listening on: $(systemctl show -p Listen --value ssh.socket 2>/dev/null | tr '\n' ' ')"
 fi
 for p in "${sshd_ports[@]}"; do
   [[ $p =~ ^[1-9][0-9]{0,4}$ ]] || continue

@@ -34,155 +34,12 @@ lemp_init() {   # step name
   trap 'lemp_log "error: failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 }
 
-# --- operating system ------------------------------------------------------------------------------------------
-lemp_os_field() {   # KEY FILE: a value from os-release (read, not sourced), quotes removed
-  # bash only, no sed: every step reads three fields before its settings checks, which the offline suite runs for
-  # about a hundred commands (test/unit/drift.test.ts): three processes per field were most of that time
-  local line value
-  while IFS= read -r line || [ -n "$line" ]; do
-    [[ $line == "$1="* ]] || continue
-    value=${line#"$1="}
-    if [[ $value =~ ^\"(.*)\"$ ]]; then value=${BASH_REMATCH[1]}; fi
-    if [[ $value =~ ^\'(.*)\'$ ]]; then value=${BASH_REMATCH[1]}; fi
-    printf '%s\n' "$value"
-    return 0
-  done <"$2"
-}
-
-# The one place where the supported releases and the two database engines differ: data per release (the PHP
-# version, the engines its archive carries, its default one), then data per engine. LEMP_DB_ENGINE (a setting:
-# auto = the release's default, mysql or mariadb) is replaced by the engine in use (mysql or mariadb).
-# What differs between versions of one engine (MySQL 8.0 / 8.4 / 9.x) is decided on the running server's version,
-# where the statement is used (lemp_db_version_sql).
-lemp_os() {
-  local release=${LEMP_OS_RELEASE:-/etc/os-release} id version pretty engines default_engine
-  local want=${LEMP_DB_ENGINE:-auto}
-  local supported="Ubuntu 22.04 or Debian 12 or 13"
-  [ -r "$release" ] || lemp_die 3 "unsupported OS: cannot read $release; expected $supported"
-  id=$(lemp_os_field ID "$release")
-  version=$(lemp_os_field VERSION_ID "$release")
-  pretty=$(lemp_os_field PRETTY_NAME "$release")
-  pretty=${pretty:-$id $version}
-  # Debian unstable (sid) names no VERSION_ID: the test target of Oracle MySQL (not a supported server release)
-  if [ "$id" = debian ] && [ -z "$version" ] && [[ $pretty == */sid* ]]; then version=unstable; fi
-  # LEMP_NGINX_HTTP_CONF: http-level settings seed-web adds (nginx.sh); from Debian 13 on, the distribution's
-  # nginx.conf says "server_tokens off" itself, and a second one is an error ("directive is duplicate")
-  case "$id-$version" in
-    ubuntu-22.04)   # MySQL 8.0 (the default), MariaDB 10.6; Nginx 1.18
-      LEMP_PHP_VERSION=8.1 engines="mysql mariadb" default_engine=mysql LEMP_NGINX_HTTP_CONF='server_tokens off;' ;;
-    debian-12)      # MariaDB 10.11; Nginx 1.22
-      LEMP_PHP_VERSION=8.2 engines=mariadb default_engine=mariadb LEMP_NGINX_HTTP_CONF='server_tokens off;' ;;
-    debian-13)      # MariaDB 11.8; Nginx 1.26
-      LEMP_PHP_VERSION=8.4 engines=mariadb default_engine=mariadb LEMP_NGINX_HTTP_CONF='' ;;
-    debian-unstable)   # MySQL 9.x, MariaDB; Nginx 1.30
-      LEMP_PHP_VERSION=8.4 engines="mysql mariadb" default_engine=mariadb LEMP_NGINX_HTTP_CONF='' ;;
-    *) lemp_die 3 "unsupported OS: $pretty; expected $supported" ;;
-  esac
-  case "$want" in
-    auto) LEMP_DB_ENGINE=$default_engine ;;
-    mysql | mariadb)
-      [[ " $engines " == *" $want "* ]] || lemp_die 3 "LEMP_DB_ENGINE=$want: $pretty's archive has no $want server (it has: $engines)"
-      LEMP_DB_ENGINE=$want ;;
-    *) lemp_die "LEMP_DB_ENGINE must be auto, mysql or mariadb (got '$want')" ;;
-  esac
-  case "$LEMP_DB_ENGINE" in
-    mysql)   # Oracle MySQL 8.0 (Ubuntu 22.04, the oldest supported), 8.4 and 9.x
-      LEMP_DB_PACKAGE=mysql-server
-      LEMP_DB_SERVICE=mysql
-      LEMP_DB_CONF_DIR=/etc/mysql/mysql.conf.d
-      # MySQL reads the files of an !includedir in directory order, not sorted: the package's own file may come after
-      # ours, and its "bind-address = 127.0.0.1" win (seen on MySQL 9.7); that line is commented out there
-      LEMP_DB_DISTRO_CNF=/etc/mysql/mysql.conf.d/mysqld.cnf
-      # replication: GTIDs are off by default; "source/replica" statements (all since 8.0.22/8.0.23; the
-      # "master/slave" ones are gone in 8.4)
-      LEMP_DB_GTID_CNF=$'gtid_mode = ON\nenforce_gtid_consistency = ON'
-      LEMP_DB_BINLOG_EXPIRE_CNF='binlog_expire_logs_seconds = 604800'
-      LEMP_DB_READ_ONLY_CNF=$'read_only = ON\nsuper_read_only = ON'
-      LEMP_DB_REPLICA_STATUS='SHOW REPLICA STATUS'
-      LEMP_DB_REPLICA_COLS='Source_Host Source_Port Source_User Replica_IO_Running Replica_SQL_Running Last_IO_Error Last_SQL_Error Source_SSL_Allowed Source_SSL_CA_File Source_SSL_Verify_Server_Cert'
-      LEMP_DB_CHANGE_SOURCE='CHANGE REPLICATION SOURCE TO SOURCE_HOST=%s, SOURCE_PORT=%s, SOURCE_USER=%s, SOURCE_PASSWORD=%s, SOURCE_AUTO_POSITION=1'
-      # appended to LEMP_DB_CHANGE_SOURCE with TLS: the primary verified against the CA file (%s)
-      LEMP_DB_SOURCE_TLS=', SOURCE_SSL=1, SOURCE_SSL_CA=%s, SOURCE_SSL_VERIFY_SERVER_CERT=1'
-      # without TLS: caching_sha2_password sends the password only over TLS or encrypted with the server's RSA key
-      LEMP_DB_SOURCE_PLAIN=', GET_SOURCE_PUBLIC_KEY=1'
-      # client options (mysql, mysqldump) of the initial copy with TLS: the CA file (%s), the name checked
-      LEMP_DB_CLIENT_TLS_CNF=$'ssl-ca=%s\nssl-mode=VERIFY_IDENTITY'
-      LEMP_DB_CLIENT_PLAIN_CNF='get-server-public-key'
-      LEMP_DB_START_REPLICA='START REPLICA'
-      LEMP_DB_STOP_REPLICA='STOP REPLICA'
-      # the dump sets GTID_PURGED (which needs an empty gtid_executed: LEMP_DB_REPLICA_PREPARE first);
-      # --source-data=2 takes a short global read lock, so the GTID set matches the data; --no-tablespaces: the
-      # tablespace list needs PROCESS, which the replication account does not hold (8.0.21+)
-      LEMP_DB_DUMP_GTID_OPTS='--set-gtid-purged=ON --source-data=2 --no-tablespaces'
-      LEMP_DB_REPLICA_PREPARE='RESET MASTER'   # MySQL 8.0; lemp_db_version_sql: RESET BINARY LOGS AND GTIDS from 8.2
-      # writes on a super_read_only replica (the initial copy) need it off for the session's duration
-      LEMP_DB_WRITABLE_ON='SET GLOBAL super_read_only = OFF'
-      LEMP_DB_WRITABLE_OFF='SET GLOBAL super_read_only = ON'
-      # the engine's modern password plugin (mysql_native_password is gone in MySQL 9.0); remote clients use TLS
-      LEMP_DB_AUTH_PLUGIN=caching_sha2_password
-      LEMP_DB_IDENTIFIED='IDENTIFIED WITH caching_sha2_password BY'
-      # the replication account's global privileges as information_schema names them, sorted: streaming only, and
-      # with what the initial copy needs too (RELOAD + REPLICATION CLIENT for the dump's consistent GTID position)
-      LEMP_DB_REPL_PRIVS='REPLICATION SLAVE'
-      LEMP_DB_COPY_PRIVS='RELOAD,REPLICATION CLIENT,REPLICATION SLAVE'
-      # a candidate server configuration is checked before it replaces the old one (%s = the file)
-      LEMP_DB_VALIDATE='mysqld --defaults-file=%s --user=mysql --validate-config'
-      # backups: no GTID_PURGED in the dump (it could not be restored into a server that has GTIDs of its own)
-      LEMP_DB_BACKUP_OPTS='--set-gtid-purged=OFF'
-      ;;
-    mariadb)   # MariaDB 10.6 (Ubuntu 22.04), 10.11 (Debian 12), 11.8 (Debian 13)
-      LEMP_DB_PACKAGE=mariadb-server
-      LEMP_DB_SERVICE=mariadb
-      LEMP_DB_CONF_DIR=/etc/mysql/mariadb.conf.d
-      LEMP_DB_DISTRO_CNF=''   # MariaDB reads an !includedir sorted: 99-seed-web.cnf comes after 50-server.cnf
-      # replication: GTIDs are always on; "master/slave" statements
-      LEMP_DB_GTID_CNF=''
-      LEMP_DB_BINLOG_EXPIRE_CNF='expire_logs_days = 7'
-      LEMP_DB_READ_ONLY_CNF='read_only = ON'
-      LEMP_DB_REPLICA_STATUS='SHOW SLAVE STATUS'
-      LEMP_DB_REPLICA_COLS='Master_Host Master_Port Master_User Slave_IO_Running Slave_SQL_Running Last_IO_Error Last_SQL_Error Master_SSL_Allowed Master_SSL_CA_File Master_SSL_Verify_Server_Cert'
-      LEMP_DB_CHANGE_SOURCE='CHANGE MASTER TO MASTER_HOST=%s, MASTER_PORT=%s, MASTER_USER=%s, MASTER_PASSWORD=%s, MASTER_USE_GTID=slave_pos'
-      LEMP_DB_SOURCE_TLS=', MASTER_SSL=1, MASTER_SSL_CA=%s, MASTER_SSL_VERIFY_SERVER_CERT=1'
-      LEMP_DB_SOURCE_PLAIN=''
-      LEMP_DB_CLIENT_TLS_CNF=$'ssl-ca=%s\nssl-verify-server-cert'
-      LEMP_DB_CLIENT_PLAIN_CNF=''
-      LEMP_DB_START_REPLICA='START SLAVE'
-      LEMP_DB_STOP_REPLICA='STOP SLAVE'
-      # the dump sets gtid_slave_pos (--master-data takes a short global read lock for a matching position)
-      LEMP_DB_DUMP_GTID_OPTS='--gtid --master-data=1'
-      LEMP_DB_REPLICA_PREPARE='RESET SLAVE ALL'
-      # read_only does not stop root (SUPER / READ ONLY ADMIN): nothing to switch for the initial copy
-      LEMP_DB_WRITABLE_ON=''
-      LEMP_DB_WRITABLE_OFF=''
-      # MariaDB's default plugin (mysql_native_password): its modern one, ed25519, is not spoken by PHP's mysqlnd;
-      # the exchange of remote clients runs inside TLS
-      LEMP_DB_AUTH_PLUGIN=mysql_native_password
-      LEMP_DB_IDENTIFIED='IDENTIFIED BY'
-      LEMP_DB_REPL_PRIVS='REPLICATION SLAVE'
-      LEMP_DB_COPY_PRIVS='BINLOG MONITOR,RELOAD,REPLICATION SLAVE'
-      # no --validate-config: reading the options (--help --verbose) fails on an unknown or malformed one
-      LEMP_DB_VALIDATE='mariadbd --defaults-file=%s --help --verbose'
-      LEMP_DB_BACKUP_OPTS=''
-      ;;
-  esac
-  LEMP_OS_ID=$id
-  LEMP_OS_VERSION=$version
-  LEMP_PHP_FPM_SERVICE=php$LEMP_PHP_VERSION-fpm
-  LEMP_PHP_SOCKET=/run/php/php$LEMP_PHP_VERSION-fpm.sock
-  LEMP_DB_SOCKET=/run/mysqld/mysqld.sock
-}
-
-# What differs between versions of one engine, from the running server's version (VERSION() as it answers, e.g.
-# 8.0.39-0ubuntu0.22.04.1, 9.7.0-1, 10.11.6-MariaDB-0+deb12u1). Call after lemp_os, once the server answers.
-lemp_db_version_sql() {   # VERSION
-  local v=$1 major minor
-  [[ $v =~ ^([0-9]+)(\.([0-9]+))? ]] || lemp_die "cannot read the server version '$v'"
-  major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[3]:-0}
-  if [ "$LEMP_DB_ENGINE" = mysql ] && { [ "$major" -gt 8 ] || { [ "$major" = 8 ] && [ "$minor" -ge 2 ]; }; }; then
-    # MySQL 8.2+ (8.4 LTS, 9.x): RESET MASTER is gone in 8.4; its new name exists since 8.2
-    LEMP_DB_REPLICA_PREPARE='RESET BINARY LOGS AND GTIDS'
-  fi
-}
+# --- the platform data (scripts/platform.sh: releases, engines, packages) --------------------------------------------
+# The program sends platform.sh before this file; run by hand, a step sources this file, and this file platform.sh.
+if ! declare -F lemp_os >/dev/null; then
+  # shellcheck source-path=SCRIPTDIR source=platform.sh
+  . "$(dirname "${BASH_SOURCE[0]}")/platform.sh"
+fi
 
 # Memory in MB: MemTotal, or the cgroup (container) limit when that is lower.
 lemp_mem_mb() {   # (builtins only: the database and PHP steps read it on every apply)
@@ -240,24 +97,6 @@ lemp_apt_update_if_stale() {
   install -d -m 0700 "$LEMP_STATE_DIR"
   touch "$LEMP_STATE_DIR/apt-update.stamp"
   lemp_changed "apt package lists updated"
-}
-
-# The distribution packages of each step (call after lemp_os). One list: each step installs its own, and base.sh
-# installs those of every step the host will run in one apt transaction (LEMP_PREINSTALL), which is faster than
-# one transaction per step.
-lemp_step_packages() {   # STEP
-  case $1 in
-    base) echo curl ca-certificates ;;
-    firewall) echo ufw ;;
-    php) echo "php$LEMP_PHP_VERSION-fpm php$LEMP_PHP_VERSION-mysql" ;;
-    nginx) echo nginx ;;
-    database) echo "$LEMP_DB_PACKAGE" ;;
-    lb) echo haproxy ;;
-    certbot) echo certbot ;;
-    monitoring) echo prometheus-node-exporter ;;
-    backup) echo gzip ;;
-    *) lemp_die "no packages known for step '$1'" ;;
-  esac
 }
 
 lemp_install_step_packages() {   # STEP...

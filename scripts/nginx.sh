@@ -95,7 +95,9 @@ CONF
 # http-level settings and the default servers: a request for any other name than the site's closes the connection
 http_conf() {
   echo "# Managed by seed-web (scripts/nginx.sh): changes here are overwritten."
-  [ -z "$LEMP_NGINX_HTTP_CONF" ] || echo "$LEMP_NGINX_HTTP_CONF"   # server_tokens off, unless nginx.conf says it (lemp_os)
+  # no version in headers and error pages, unless the distribution's nginx.conf says so itself (Debian 13 does): a
+  # second server_tokens in the http block is an error ("directive is duplicate")
+  grep -Eq '^[[:space:]]*server_tokens[[:space:]]' /etc/nginx/nginx.conf 2>/dev/null || echo 'server_tokens off;'
   echo
   echo "# default server: a Host header that is none of the site's names gets the connection closed"
   echo "server {"

@@ -4,10 +4,24 @@
 # reads state and prints it in sections "### NAME" followed by the raw output of one inspection command. A section
 # that cannot be read prints "!unavailable REASON", and verify then reports what depends on it as "cannot decide".
 #
+# What differs by release and engine (the PHP-FPM and database units, the replica-status and TLS statements) comes
+# from scripts/platform.sh, which verify sends before this file (tools/verify/probe.ts), as the steps get it.
+#
 # Settings (optional): LEMP_PROBE_BACKUP_DIR (default /var/backups/seed-web), LEMP_PROBE_EXPORTER_PORT (default 9100).
-# Runnable by hand: `sudo bash scripts/probe.sh`.
+# Runnable by hand: `sudo bash scripts/probe.sh` (it sources platform.sh from its own directory).
 set -euo pipefail
 export LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+if ! declare -F lemp_os_release >/dev/null; then
+  # shellcheck source-path=SCRIPTDIR source=platform.sh
+  . "$(dirname "${BASH_SOURCE[0]}")/platform.sh"
+fi
+# platform.sh's functions stop on what they do not know: here in a subshell, whose output is then left out
+lemp_log() { :; }
+lemp_die() {
+  if [[ ${1:-} =~ ^[0-9]+$ ]] && [ $# -gt 1 ]; then shift; fi
+  printf '%s\n' "$*" >&2
+  exit 1
+}
 backup_dir=${LEMP_PROBE_BACKUP_DIR:-/var/backups/seed-web}
 exporter_port=${LEMP_PROBE_EXPORTER_PORT:-9100}
 [[ $exporter_port =~ ^[0-9]{1,5}$ ]] || exporter_port=9100
@@ -39,25 +53,60 @@ if has haproxy && [ -r /etc/haproxy/haproxy.cfg ]; then
   cat /etc/haproxy/haproxy.cfg
 else echo "!absent haproxy not installed"; fi
 
+# the platform's data for this host: the release's PHP-FPM unit (none on a release platform.sh does not know), the
+# database engine (from the server's answer, else from the server installed) with the statements of its version
+php_unit=$(lemp_os_release 2>/dev/null && echo "$LEMP_PHP_FPM_SERVICE") || php_unit=""
 mysql_q() { timeout 5 mysql --connect-timeout=3 -N -B -e "$1" 2>/dev/null; }
+db_version=""
+if has mysql; then db_version=$(mysql_q "SELECT VERSION()") || db_version=""; fi
+case "$db_version" in
+  *MariaDB*) db_engine=mariadb ;;
+  [0-9]*) db_engine=mysql ;;
+  *) db_engine=$(lemp_db_engine_installed) ;;
+esac
+db_data=""
+if [ -n "$db_engine" ]; then
+  db_data=$(
+    lemp_db_engine "$db_engine"
+    if [ -n "$db_version" ]; then lemp_db_version_sql "$db_version"; fi
+    # shellcheck disable=SC2090  # declare -p quotes the values itself
+    declare -p LEMP_DB_SERVICE LEMP_DB_TLS_SQL LEMP_DB_REPLICA_STATUS LEMP_DB_REPLICA_COLS LEMP_DB_REPLICA_LAG_COL
+  ) 2>/dev/null || db_data=""
+fi
+LEMP_DB_SERVICE="" LEMP_DB_TLS_SQL="" LEMP_DB_REPLICA_STATUS="" LEMP_DB_REPLICA_COLS="" LEMP_DB_REPLICA_LAG_COL=""
+eval "$db_data"   # declare -p of platform.sh's own values
+
 section mysql-vars
-if has mysql; then mysql_q "SELECT @@bind_address, @@port, @@server_id, @@read_only, @@have_ssl" || echo "!unavailable mysql not answering"
-else echo "!absent mysql client not installed"; fi
+if ! has mysql; then echo "!absent mysql client not installed"
+elif [ -z "$db_version" ]; then echo "!unavailable mysql not answering"
+elif [ -z "$LEMP_DB_TLS_SQL" ]; then echo "!unavailable no platform data for server $db_version"
+else
+  tls=$(mysql_q "$LEMP_DB_TLS_SQL") || tls=""
+  vars=$(mysql_q "SELECT @@bind_address, @@port, @@server_id, @@read_only") || vars=""
+  if [ -n "$vars" ] && [ -n "$tls" ]; then printf '%s\t%s\n' "$vars" "$tls"; else echo "!unavailable mysql not answering"; fi
+fi
 section mysql-users
 if has mysql; then mysql_q "SELECT user, host, ssl_type FROM mysql.user" || echo "!unavailable mysql not answering"
 else echo "!absent mysql client not installed"; fi
 section mysql-replica
-if has mysql; then
-  out=$(timeout 5 mysql --connect-timeout=3 -e 'SHOW SLAVE STATUS\G' 2>/dev/null) || out="!unavailable mysql not answering"
-  printf '%s\n' "$out" | grep -E '^\s*(Master_Host|Slave_IO_Running|Slave_SQL_Running|Seconds_Behind_Master|Last_IO_Error|Last_SQL_Error):|^!' || true
-else echo "!absent mysql client not installed"; fi
+if ! has mysql; then echo "!absent mysql client not installed"
+elif [ -z "$db_version" ]; then echo "!unavailable mysql not answering"
+elif [ -z "$LEMP_DB_REPLICA_STATUS" ]; then echo "!unavailable no platform data for server $db_version"
+else
+  # the statement and the column names of this engine and version (SHOW REPLICA STATUS: Source_Host, Replica_IO_Running…)
+  cols="${LEMP_DB_REPLICA_COLS// /|}|$LEMP_DB_REPLICA_LAG_COL"
+  out=$(timeout 5 mysql --connect-timeout=3 -E -e "$LEMP_DB_REPLICA_STATUS" 2>/dev/null) || out="!unavailable mysql not answering"
+  printf '%s\n' "$out" | grep -E "^\\s*($cols):|^!" || true
+fi
 
 section units
 if [ -d /run/systemd/system ]; then
   # one systemctl call: "UNIT UNIT-FILE-STATE ACTIVE-STATE" per unit
-  systemctl show -p Id -p UnitFileState -p ActiveState -p LoadState \
-    nginx.service php8.2-fpm.service php8.1-fpm.service mariadb.service haproxy.service \
-    prometheus-node-exporter.service seed-web-backup.timer ufw.service 2>/dev/null |
+  # the release's PHP-FPM and the engine's database units (platform.sh), those every release names alike
+  units=(nginx.service haproxy.service prometheus-node-exporter.service seed-web-backup.timer ufw.service)
+  [ -z "$php_unit" ] || units+=("$php_unit.service")
+  [ -z "$LEMP_DB_SERVICE" ] || units+=("$LEMP_DB_SERVICE.service")
+  systemctl show -p Id -p UnitFileState -p ActiveState -p LoadState "${units[@]}" 2>/dev/null |
     awk -F= '/^Id=/ { id = $2 } /^LoadState=/ { load = $2 } /^UnitFileState=/ { file = $2 } /^ActiveState=/ { act = $2 }
       /^$/ { if (id != "") print id, (load == "not-found" ? "not-found" : (file == "" ? "static" : file)), act; id = "" }
       END { if (id != "") print id, (load == "not-found" ? "not-found" : (file == "" ? "static" : file)), act }' || true
@@ -82,6 +131,21 @@ if [ -n "$addr" ]; then
     echo "$addr ${n:-0}"
   else echo "!unavailable curl not installed"; fi
 fi
+# --- verify's own reads (issue 23): the packet filter whatever wrote it, and what the database step removes ---
+section iptables
+if ! has iptables-save; then echo "!absent iptables not installed"
+elif [ "$(id -u)" -ne 0 ]; then echo "!unavailable not root"
+else iptables-save 2>/dev/null || echo "!unavailable iptables-save failed"; fi
+section nft
+if ! has nft; then echo "!absent nft not installed"
+elif [ "$(id -u)" -ne 0 ]; then echo "!unavailable not root"
+else nft list ruleset 2>/dev/null || echo "!unavailable nft list ruleset failed"; fi
+section mysql-schemas
+if has mysql; then
+  mysql_q "SELECT 'schema', schema_name FROM information_schema.schemata UNION ALL SELECT DISTINCT 'grant', db FROM mysql.db" ||
+    echo "!unavailable mysql not answering"
+else echo "!absent mysql client not installed"; fi
+
 # the database's TLS certificates (database.sh): their expiry, as "FILE notAfter-as-Unix-time"
 section db-tls
 for f in /etc/mysql/seed-web-tls/server.pem /etc/mysql/seed-web-tls/ca.pem; do
@@ -100,4 +164,5 @@ if [ -d /var/lib/seed-web/before ]; then
     sed "s|^|${f##*/} |" "$f" 2>/dev/null || echo "!unavailable $f unreadable"
   done
 fi
+
 section end

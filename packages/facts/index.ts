@@ -132,7 +132,8 @@ export interface FirewallRule {
 }
 
 export interface FirewallFacts extends FactsCommon<"firewall"> {
-    engine: "ufw";
+    /** The program writes ufw; `npm run verify` reads whatever filters the host (iptables or nftables rulesets too). */
+    engine: "ufw" | "iptables" | "nftables";
     defaultInbound: "deny" | "allow";
     rules: FirewallRule[];
 }

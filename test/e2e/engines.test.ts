@@ -3,11 +3,15 @@
 //   the hardened server on the same host; the distributed database tier (primary + replica with GTIDs, over TLS, and a
 //   Debian 12 web host whose PHP reaches MySQL remotely), with backups and a restore.
 // - Debian 13 (trixie: PHP 8.4, Nginx 1.26, MariaDB 11.8): the seed design, then the hardened server on the same host.
+// - verify (issue #22) on both: the MySQL 9.x replica's replication and TLS decided from the probe's statements of
+//   that engine and version (SHOW REPLICA STATUS, no @@have_ssl), and the probe's units of each release and engine.
 // Every host boots at once and the three provisioning paths run at the same time (most of the time is apt installs);
 // each path records what it saw after each phase, and the tests below check those records.
 import * as assert from "assert";
 import { PlannedCommand } from "../../tools/capture";
-import { apply, bootHosts, destroyHosts, httpGet, onHost, planFor, portOpen, StepRun, TestHost, waitForPage } from "./lib";
+import { sshProbe } from "../../tools/verify/probe";
+import { apply, bootHosts, destroyHosts, httpGet, KEY, onHost, planFor, portOpen, StepRun, TestHost, waitForPage } from "./lib";
+import { driftLines, keyscan, verdicts, verifyLive, writeStack } from "./verify-lib";
 
 const WWW = "www.foobar.com";
 const HARDENED = { firewall: "true", tls: "self-signed", dbBindAddress: "auto", monitoring: "true", backups: "true" };
@@ -34,6 +38,13 @@ interface Seen {
     runs: StepRun[];
     second?: StepRun[];
     obs: Record<string, string>;
+    verify?: Awaited<ReturnType<typeof verifyLive>>;
+}
+
+/** The "units" section of scripts/probe.sh (sent after platform.sh, as verify sends it) on the host. */
+async function probeUnits(h: TestHost): Promise<string[]> {
+    const out = await sshProbe({ name: h.name, roles: h.roles, address: h.ip, port: 22, user: "root", privateAddress: h.ip, hostKey: keyscan(h.ip) }, { identity: KEY });
+    return (/^### units\n([\s\S]*?)^### /m.exec(out)?.[1] ?? "").trim().split("\n").sort();
 }
 
 /** Apply the plan, then record what `observe` sees. */
@@ -91,6 +102,7 @@ describe("e2e: the MySQL engine and Debian 13 (issue #10)", function () {
             const seed = await phase(plans[`${key}-seed`], single(h), `${h.name} seed design`);
             const hard = await phase(plans[`${key}-hard`], async (runs) => ({ ...(await single(h)(runs)), backup: (await onHost(h.ip, BACKUP_RESTORE)).trim() }), `${h.name} hardened`);
             hard.second = await apply(hard.plan);
+            hard.obs.units = (await probeUnits(h)).join("\n");
             return [seed, hard];
         };
         seedMy = seedThenHardened(mySeed, "my");
@@ -119,6 +131,11 @@ describe("e2e: the MySQL engine and Debian 13 (issue #10)", function () {
             }
             seen.obs.replicated = replicated;
             seen.second = await apply(seen.plan);
+            // verify on the same stack: the probe (platform.sh + probe.sh) on the MySQL 9 primary and replica
+            const t = Date.now();
+            seen.verify = await verifyLive(writeStack("engines-dist", distributed, { ...MYSQL, firewall: "true", dbBindAddress: "auto", backups: "true" }));
+            console.log(`      verify on the MySQL stack: ${((Date.now() - t) / 1000).toFixed(1)}s`);
+            seen.obs.replicaUnits = (await probeUnits(myReplica)).join("\n");
             return seen;
         })();
         // report every failure, not only the first one awaited
@@ -183,6 +200,28 @@ describe("e2e: the MySQL engine and Debian 13 (issue #10)", function () {
             assert.strictEqual(seen.obs.backup, "Hello from MySQL\nHello from MySQL\n600");
             assert.strictEqual(seen.obs.replicated, "Hello from MySQL|replicated");
             assert.deepStrictEqual(changed(seen.second!), []);
+        });
+    });
+
+    describe("verify on MySQL 9.x (Debian unstable) and on Debian 13: the platform data's statements and units", () => {
+        it("the MySQL 9 replica's replication and TLS are decided (SHOW REPLICA STATUS, the loaded certificate), not \"cannot decide\"; no drift", async () => {
+            const { verify } = await dist;
+            const replica = verify!.hosts.find((h) => h.name === myReplica.name)!;
+            const primary = verify!.hosts.find((h) => h.name === myPrimary.name)!;
+            assert.ok(replica.reachable && primary.reachable, `${replica.error ?? ""} ${primary.error ?? ""}`);
+            assert.deepStrictEqual([...replica.undecided, ...primary.undecided].filter((u) => u.step === "database" || u.step === "replication"), []);
+            assert.match(replica.notes.replication ?? "", new RegExp(`^replica of ${myPrimary.ip.replace(/\./g, "\\.")}, streaming, \\d+ s behind$`));
+            assert.doesNotMatch(`${replica.notes.database} ${primary.notes.database}`, /unreadable/);
+            assert.match(replica.notes.database ?? "", /remote accounts: app@10\.200\.0\.172 \(TLS\)/);
+            assert.deepStrictEqual(verdicts(verify!.live.violations).filter((v) => v.includes("(undecided)")), []);
+            assert.deepStrictEqual(driftLines(verify!), []);
+        });
+
+        it("the probe lists each release's PHP-FPM unit and each engine's database unit: php8.4-fpm and mariadb on Debian 13, mysql on the MySQL replica", async () => {
+            const [, hard] = await seedTx;
+            const { obs } = await dist;
+            assert.deepStrictEqual(hard.obs.units.split("\n").filter((u) => /fpm|maria|mysql/.test(u)), ["mariadb.service enabled active", "php8.4-fpm.service enabled active"]);
+            assert.deepStrictEqual(obs.replicaUnits.split("\n").filter((u) => /fpm|maria|mysql/.test(u)), ["mysql.service enabled active", "php8.4-fpm.service not-found inactive"]);
         });
     });
 

@@ -137,14 +137,15 @@ make_rootfs() {   # $1 = dir
   chroot "$R" ssh-keygen -q -A                     # unique host keys per host
 }
 
-# The packages every step installs on this rootfs's OS, from the scripts' own list (lemp_step_packages).
+# The packages every step installs on this rootfs's OS, from the scripts' own list (lemp_step_packages, platform.sh).
 step_packages() {   # $1 = rootfs dir
   local steps='base firewall php nginx database lb certbot monitoring backup' list
+  install -m 644 "$SCRIPTS/platform.sh" "$1/tmp/lemp-platform.sh"
   install -m 644 "$SCRIPTS/lib.sh" "$1/tmp/lemp-lib.sh"
   # shellcheck disable=SC2016  # expanded by the chroot's bash
-  list=$(chroot "$1" /bin/bash -c '. /tmp/lemp-lib.sh; lemp_os; for s in $0; do lemp_step_packages "$s"; done' "$steps")
-  rm -f "$1/tmp/lemp-lib.sh"
-  [ -n "$list" ] || die "no package list from $SCRIPTS/lib.sh"
+  list=$(chroot "$1" /bin/bash -c '. /tmp/lemp-platform.sh; . /tmp/lemp-lib.sh; lemp_os; for s in $0; do lemp_step_packages "$s"; done' "$steps")
+  rm -f "$1/tmp/lemp-platform.sh" "$1/tmp/lemp-lib.sh"
+  [ -n "$list" ] || die "no package list from $SCRIPTS/platform.sh"
   # shellcheck disable=SC2086  # a list of words
   printf '%s\n' $list | sort -u | tr '\n' ' '
 }
@@ -335,7 +336,9 @@ down() {   # $1 = name; keeps $STATE/NAME/rootfs
   IP=$(ip -n "$NS" -4 -o addr show dev eth0 2>/dev/null | awk '{print $4}' | cut -d/ -f1) || true
   if [ -n "${IP:-}" ]; then                        # graceful: let services stop (systemd) / stop them (simple)
     if [ "$init" = systemd ]; then
-      ssh "${SSH_OPTS[@]}" "root@$IP" 'systemctl poweroff' 2>/dev/null || true
+      # bounded: on a loaded runner the session of a shutting-down host was seen to hang for minutes (the host is
+      # killed below anyway)
+      timeout 60 ssh "${SSH_OPTS[@]}" "root@$IP" 'systemctl poweroff' 2>/dev/null || true
       for _ in $(seq 1 100); do [ -z "$(ip netns pids "$NS" 2>/dev/null)" ] && break; sleep 0.1; done
     else                                           # the entrypoint stops its services on SIGTERM, then exits
       ssh "${SSH_OPTS[@]}" "root@$IP" 'kill -TERM 1' >/dev/null 2>&1 || true

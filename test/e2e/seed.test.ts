@@ -191,13 +191,13 @@ describe("e2e: a host without systemd (like the Docker host of the dev stack)", 
         assert.deepStrictEqual(second.filter((r) => r.changed !== 0).map((r) => r.name), []);
     });
 
-    it("a host that is not Ubuntu 22.04 or Debian 12 stops at the first step with a clear error", async () => {
+    it("a host that is not a supported release stops at the first step with a clear error listing them", async () => {
         const base = plan.find((p) => p.name === "plain-base")!;
         await onHost(host.ip, "mv /etc/os-release /root/os-release.saved && printf 'NAME=\"Ubuntu\"\\nID=ubuntu\\nVERSION_ID=\"20.04\"\\nPRETTY_NAME=\"Ubuntu 20.04.6 LTS\"\\n' > /etc/os-release");
         try {
             const r = await sshRun(base, base.create);
             assert.strictEqual(r.code, 3, r.stderr);
-            assert.match(r.stderr, /unsupported OS: Ubuntu 20\.04\.6 LTS; expected Ubuntu 22\.04 or Debian 12/);
+            assert.match(r.stderr, /unsupported OS: Ubuntu 20\.04\.6 LTS; expected Ubuntu 22\.04, 24\.04 or 26\.04, or Debian 12 or 13/);
         } finally {
             await onHost(host.ip, "rm -f /etc/os-release && mv /root/os-release.saved /etc/os-release");
         }

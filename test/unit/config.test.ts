@@ -1,10 +1,5 @@
 import * as assert from "assert";
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { ConfigError, DEFAULT_HOSTS, loadConfig, RawConfig } from "../../lib/config";
-import { SCRIPTS_DIR } from "../../lib/steps";
 import { captureProgram, plannedCommands } from "../../tools/capture";
 
 const sshHost = (extra: Record<string, unknown> = {}) => ({
@@ -226,83 +221,5 @@ describe("dbEngine: the database server (issue #10.2)", () => {
         assert.deepStrictEqual(withEngine, ["db-01-backup", "db-01-base", "db-01-database", "db-01-replication", "db-02-base", "db-02-database"]);
         const db = plannedCommands(capture).filter((p) => p.facts.step === "database");
         assert.deepStrictEqual(db.map((p) => (p.facts as { engine: string }).engine), ["mysql", "mysql"]);
-    });
-});
-
-describe("lemp_os: the releases and the engines as data (scripts/lib.sh)", () => {
-    const releases: Record<string, string> = {
-        "ubuntu-22.04": 'ID=ubuntu\nVERSION_ID="22.04"\nPRETTY_NAME="Ubuntu 22.04.4 LTS"\n',
-        "debian-12": 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n',
-        "debian-13": 'ID=debian\nVERSION_ID="13"\nPRETTY_NAME="Debian GNU/Linux 13 (trixie)"\n',
-        "debian-unstable": 'ID=debian\nPRETTY_NAME="Debian GNU/Linux forky/sid"\n',
-        "debian-11": 'ID=debian\nVERSION_ID="11"\nPRETTY_NAME="Debian GNU/Linux 11 (bullseye)"\n',
-    };
-    /** [release, LEMP_DB_ENGINE (undefined: unset), server VERSION for lemp_db_version_sql] of every case below. */
-    const cases: [string, string | undefined, string?][] = [
-        ["ubuntu-22.04", "auto"], ["ubuntu-22.04", undefined], ["debian-12", "auto"], ["debian-13", "auto"],
-        ["debian-unstable", "mysql"], ["ubuntu-22.04", "mariadb"], ["debian-12", "mysql"], ["debian-13", "postgres"], ["debian-11", "auto"],
-        ["ubuntu-22.04", "mysql", "8.0.39-0ubuntu0.22.04.1"], ["ubuntu-22.04", "mysql", "8.1.0"], ["ubuntu-22.04", "mysql", "8.4.3"],
-        ["ubuntu-22.04", "mysql", "9.7.0"], ["debian-12", "auto", "10.11.6-MariaDB-0+deb12u1"],
-    ];
-    const results = new Map<string, { code: number; out: string; err: string }>();
-    const key = (release: string, engine: string | undefined, version?: string) => `${release} ${engine ?? "(unset)"} ${version ?? ""}`;
-    before(function () {
-        // one bash for every case (each in a subshell, as a step runs it): process start-up is most of the time
-        this.timeout(60000);
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-os-"));
-        try {
-            for (const [name, text] of Object.entries(releases)) fs.writeFileSync(path.join(dir, name), text);
-            const script = cases
-                .map(([release, engine, version], i) =>
-                    `( ${engine === undefined ? "unset LEMP_DB_ENGINE" : `export LEMP_DB_ENGINE=${engine}`}; export LEMP_OS_RELEASE=${dir}/${release}; ` +
-                    `. ${JSON.stringify(path.join(SCRIPTS_DIR, "lib.sh"))}; lemp_os; ${version ? `lemp_db_version_sql ${version}; ` : ""}` +
-                    'printf "%s|%s|%s|%s|%s|%s\\n" "$LEMP_DB_ENGINE" "$LEMP_DB_PACKAGE" "$LEMP_DB_SERVICE" "$LEMP_PHP_VERSION" "$LEMP_DB_AUTH_PLUGIN" "$LEMP_DB_REPLICA_PREPARE"' +
-                    ` ) >${dir}/${i}.out 2>${dir}/${i}.err; echo $? >${dir}/${i}.rc`,
-                )
-                .join("\n");
-            const r = spawnSync("bash", ["-c", script], { env: { PATH: process.env.PATH ?? "" }, encoding: "utf8" });
-            assert.strictEqual(r.status, 0, r.stderr);
-            cases.forEach(([release, engine, version], i) => {
-                const read = (ext: string) => fs.readFileSync(path.join(dir, `${i}.${ext}`), "utf8").trim();
-                results.set(key(release, engine, version), { code: Number(read("rc")), out: read("out"), err: read("err") });
-            });
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
-    });
-    /** lemp_os (and lemp_db_version_sql VERSION) as a step runs them: the variables the steps use, or the error. */
-    const lempOs = (release: string, engine: string | undefined, version?: string) => results.get(key(release, engine, version))!;
-
-    it("auto is the distribution's engine: MySQL on Ubuntu 22.04, MariaDB on Debian 12 and 13", () => {
-        assert.strictEqual(lempOs("ubuntu-22.04", "auto").out, "mysql|mysql-server|mysql|8.1|caching_sha2_password|RESET MASTER");
-        assert.strictEqual(lempOs("ubuntu-22.04", undefined).out, "mysql|mysql-server|mysql|8.1|caching_sha2_password|RESET MASTER");
-        assert.strictEqual(lempOs("debian-12", "auto").out, "mariadb|mariadb-server|mariadb|8.2|mysql_native_password|RESET SLAVE ALL");
-        assert.strictEqual(lempOs("debian-13", "auto").out, "mariadb|mariadb-server|mariadb|8.4|mysql_native_password|RESET SLAVE ALL");
-    });
-
-    it("an engine named explicitly is used where the release's archive has it", () => {
-        assert.strictEqual(lempOs("debian-unstable", "mysql").out, "mysql|mysql-server|mysql|8.4|caching_sha2_password|RESET MASTER");
-        assert.strictEqual(lempOs("ubuntu-22.04", "mariadb").out, "mariadb|mariadb-server|mariadb|8.1|mysql_native_password|RESET SLAVE ALL");
-    });
-
-    it("an engine the release's archive lacks, an unknown engine and an unsupported release stop with a clear error", () => {
-        const noMysql = lempOs("debian-12", "mysql");
-        assert.strictEqual(noMysql.code, 3);
-        assert.match(noMysql.err, /LEMP_DB_ENGINE=mysql: Debian GNU\/Linux 12 \(bookworm\)'s archive has no mysql server/);
-        const bad = lempOs("debian-13", "postgres");
-        assert.strictEqual(bad.code, 1);
-        assert.match(bad.err, /LEMP_DB_ENGINE must be auto, mysql or mariadb \(got 'postgres'\)/);
-        const old = lempOs("debian-11", "auto");
-        assert.strictEqual(old.code, 3);
-        assert.match(old.err, /unsupported OS: Debian GNU\/Linux 11 \(bullseye\); expected Ubuntu 22\.04 or Debian 12 or 13/);
-    });
-
-    it("MySQL's replica reset follows the server version: RESET MASTER up to 8.1, RESET BINARY LOGS AND GTIDS from 8.2 (8.4, 9.x)", () => {
-        const prepare = (v: string) => lempOs("ubuntu-22.04", "mysql", v).out.split("|")[5];
-        assert.strictEqual(prepare("8.0.39-0ubuntu0.22.04.1"), "RESET MASTER");
-        assert.strictEqual(prepare("8.1.0"), "RESET MASTER");
-        assert.strictEqual(prepare("8.4.3"), "RESET BINARY LOGS AND GTIDS");
-        assert.strictEqual(prepare("9.7.0"), "RESET BINARY LOGS AND GTIDS");
-        assert.strictEqual(lempOs("debian-12", "auto", "10.11.6-MariaDB-0+deb12u1").out.split("|")[5], "RESET SLAVE ALL");
     });
 });

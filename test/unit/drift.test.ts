@@ -5,7 +5,7 @@
 // it. Configs combine them (the i-th accepted value of every setting), the real program runs under mocks
 // (captureProgram), and each remote command runs here in bash exactly as it would on a host, with LEMP_CHECK_ONLY=1
 // (scripts/lib.sh: lemp_inputs_checked stops each step right after its settings checks, before stdin or any change)
-// and LEMP_OS_RELEASE pointing at a fixture os-release (Ubuntu 22.04, then Debian 12).
+// and LEMP_OS_RELEASE pointing at the os-release file of each supported release (test/fixtures/releases/).
 
 import * as assert from "assert";
 import { spawnSync } from "child_process";
@@ -14,15 +14,17 @@ import * as os from "os";
 import * as path from "path";
 import { loadConfig, RawConfig } from "../../lib/config";
 import { STEP_NAMES } from "@seed-web/facts";
+import { PROJECT_DIR } from "../../lib/root";
 import { SCRIPTS_DIR } from "../../lib/steps";
 import { captureProgram, plannedCommands } from "../../tools/capture";
 import { prng } from "./prng";
 
 const SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
-const OS_RELEASES = {
-    "ubuntu-22.04": 'ID=ubuntu\nVERSION_ID="22.04"\nPRETTY_NAME="Ubuntu 22.04.4 LTS"\n',
-    "debian-12": 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n',
-};
+// every supported release's os-release file (Ubuntu 24.04 and 26.04 cannot be booted here: their settings checks run here)
+const RELEASES_DIR = path.join(PROJECT_DIR, "test", "fixtures", "releases");
+const OS_RELEASES: Record<string, string> = Object.fromEntries(
+    fs.readdirSync(RELEASES_DIR).filter((f) => f.endsWith(".os-release")).map((f) => [f.replace(/\.os-release$/, ""), fs.readFileSync(path.join(RELEASES_DIR, f), "utf8")]),
+);
 
 // Anything that acts on a host: must come after lemp_inputs_checked in every script.
 const SIDE_EFFECT = /lemp_read_secret|lemp_install_step_packages|lemp_apt_|lemp_write_file|lemp_mkdir|lemp_service_|lemp_symlink|lemp_remove|\bufw\b|\bmysql\b -|certbot (certonly|renew)|cloud-init status/;
@@ -127,7 +129,7 @@ describe("drift guard: every value the config accepts passes the scripts' own in
         }
     });
 
-    it("boundary and generated values, through the real program, pass every step's checks (Ubuntu 22.04 and Debian 12)", async () => {
+    it("boundary and generated values, through the real program, pass every step's checks (on every supported release)", async () => {
         const vals = values(prng(92));
         const accepted: Record<string, string[]> = {};
         for (const [key, list] of Object.entries(vals)) {
@@ -162,8 +164,9 @@ describe("drift guard: every value the config accepts passes the scripts' own in
         assert.deepStrictEqual([...steps].sort(), [...STEP_NAMES].sort(), "every step is exercised");
         // One bash per OS runs every distinct command (each is its own `bash -c`, as over SSH); a non-root SSH user's
         // `sudo -n env …` runs as `env …` here (we are root already).
-        // Ubuntu 22.04 (the target) runs every command; Debian 12 (the test hosts) one command of each step (the OS
+        // Ubuntu 22.04 (the design's target) runs every command; every other release one command of each step (the OS
         // changes package names, not the settings checks; process start-up is most of this test's time).
+        assert.deepStrictEqual(Object.keys(OS_RELEASES).sort(), ["debian-12", "debian-13", "debian-unstable", "ubuntu-22.04", "ubuntu-24.04", "ubuntu-26.04"]);
         for (const release of Object.keys(OS_RELEASES)) {
             const list = release === "ubuntu-22.04" ? [...commands.keys()] : [...onePerStep.values()];
             // as many at once as there are cores (the commands are independent): the test's time is process start-up

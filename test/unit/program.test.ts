@@ -82,7 +82,9 @@ describe("program (under mocks)", function () {
             assert.strictEqual(path.resolve(image.build.context), path.join(PROJECT_DIR, "docker"));
             assert.ok(fs.existsSync(path.join(image.build.context, "Dockerfile")));
             // the base is a build argument (the e2e suite builds on Debian 12) whose default is Ubuntu 22.04
-            assert.match(fs.readFileSync(path.join(image.build.context, "Dockerfile"), "utf8"), /^ARG BASE_IMAGE=ubuntu:22\.04\nFROM \$\{BASE_IMAGE\}$/m);
+            assert.match(fs.readFileSync(path.join(image.build.context, "Dockerfile"), "utf8"), /^ARG BASE_IMAGE=ubuntu:jammy-\d{8}(\.\d+)?\nFROM \$\{BASE_IMAGE\}$/m);
+            // built for the machine Docker runs on: no platform forced (an arm64 Mac gets an arm64 image)
+            assert.strictEqual((image.build as { platform?: string }).platform, undefined);
             assert.strictEqual(image.skipPush, true);
             const c = reveal(byName(dev, "web-01").inputs) as { ports: unknown[]; networksAdvanced: { ipv4Address: string }[]; envs: string[] };
             assert.deepStrictEqual(c.ports, [

@@ -22,7 +22,7 @@ const NOT_RUN: [RegExp, string][] = [
     [/^curl /, "needs the deployed dev stack"],
     [/^cp Pulumi\.hardened\.yaml Pulumi\.prod\.yaml$/, "the existing-server recipe: a file of the user's, edited by hand"],
     [/^npm run audit -- --stack prod$/, "needs the Pulumi.prod.yaml the recipe writes (its starting point, Pulumi.hardened.yaml, is audited in test/audit/audit.test.ts)"],
-    [/^npm run (-s )?verify -- /, "needs live hosts (test/e2e/verify.test.ts)"],
+    [/^npm run (-s )?verify -- /, "needs live hosts (test/e2e/verify.test.ts; the output of 'Audit your existing server' is compared in test/e2e/verify-byhand.test.ts)"],
 ];
 
 interface Example {

@@ -27,13 +27,23 @@ const conn = (r: { inputs: Record<string, unknown> }) => reveal(r.inputs.connect
 describe("ssh: host keys", () => {
     describe("config: hostKey", () => {
         it("accepts an OpenSSH public key line (comment dropped) for each key type", () => {
-            for (const type of ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ssh-rsa"]) {
-                const line = mockPublicKey(type, type === "ssh-rsa" ? 260 : 64);
+            for (const type of ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"]) {
+                const line = mockPublicKey(type, 64);
                 const c = loadConfig({ hosts: sshHosts({ hostKey: `${line} root@web-01` }), sshPrivateKey: "K" });
                 assert.strictEqual((c.hosts[0].connection as { hostKey?: string }).hostKey, line);
             }
             const none = loadConfig({ hosts: sshHosts(), sshPrivateKey: "K" });
             assert.strictEqual((none.hosts[0].connection as { hostKey?: string }).hostKey, undefined);
+        });
+
+        it("refuses a pinned ssh-rsa key at config time, naming the key and the way forward (Ed25519 or ECDSA)", () => {
+            const rsa = mockPublicKey("ssh-rsa", 260);
+            assert.throws(
+                () => loadConfig({ hosts: sshHosts({ hostKey: `${rsa} root@web-01` }), sshPrivateKey: "K" }),
+                (e: unknown) =>
+                    e instanceof ConfigError && e.key === "hosts[0].connection.hostKey" &&
+                    /ssh-rsa host key cannot work: .*SHA-1 "ssh-rsa" signatures, which OpenSSH 8\.8 and later refuse\. Pin the server's Ed25519 or ECDSA key instead \(ssh-keyscan -t ed25519,ecdsa HOST\)/.test(e.message),
+            );
         });
 
         it("refuses what is not a host key, naming the key", () => {
@@ -98,6 +108,12 @@ describe("ssh: host keys", () => {
                 assert.strictEqual(run(), `${ecdsa}\n`);
                 fake([`[198.51.100.10]:2200 ${ED25519}`]);
                 assert.strictEqual(run(), `${ED25519}\n`);
+                // an RSA key is never pinned (SHA-1 "ssh-rsa" only): the Ed25519 one, and an RSA-only server is an error
+                const rsa = mockPublicKey("ssh-rsa", 260);
+                fake([`[198.51.100.10]:2200 ${rsa}`, `[198.51.100.10]:2200 ${ED25519}`]);
+                assert.strictEqual(run(), `${ED25519}\n`);
+                fake([`[198.51.100.10]:2200 ${rsa}`]);
+                assert.throws(run, (e: unknown) => /no SSH host key from .* an RSA key alone is not enough/.test(String((e as { stderr: string }).stderr)));
                 fake([]);
                 assert.throws(run, (e: unknown) => /host web-01: no SSH host key from 198\.51\.100\.10 port 2200/.test(String((e as { stderr: string }).stderr)));
             } finally {

@@ -32,11 +32,12 @@ describe("steps: from scripts to command text", () => {
         assert.throws(() => buildCommand("base", { PATH: "/tmp" }, "root", "true"), /PATH/);
     });
 
-    it("sends lib.sh then the step's script, and hashes exactly that", () => {
+    it("sends platform.sh, lib.sh, then the step's script, and hashes exactly that", () => {
         const text = scriptText("nginx");
+        const platform = fs.readFileSync(path.join(SCRIPTS_DIR, "platform.sh"), "utf8");
         const lib = fs.readFileSync(path.join(SCRIPTS_DIR, "lib.sh"), "utf8");
         const nginx = fs.readFileSync(path.join(SCRIPTS_DIR, "nginx.sh"), "utf8");
-        assert.strictEqual(text, `${lib}\n${nginx}`);
+        assert.strictEqual(text, `${platform}\n${lib}\n${nginx}`);
         assert.match(scriptSha256("nginx"), /^[0-9a-f]{64}$/);
         assert.notStrictEqual(scriptSha256("nginx"), scriptSha256("php"));
     });

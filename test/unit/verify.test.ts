@@ -30,131 +30,13 @@ import { observedResources, VerifyResult, verifyExitCode } from "../../tools/ver
 import { main } from "../../tools/verify";
 import { PROJECT_DIR } from "../../lib/root";
 
+import { FILTER_UNREADABLE, HAND_BUILT, HARDENED, plainHttp, selfSignedTls, UFW_DISABLED } from "./verify-fixtures";
+
 const ROOT = PROJECT_DIR; // the source tree, also when this runs compiled from bin/
-
-// ---------------------------------------------------------------------------------------------------------------------
-// recorded probe output (scripts/probe.sh on test hosts)
-
-/** The seed design installed by hand (apt install nginx php-fpm mariadb-server; bind-address = 0.0.0.0). */
-const HAND_BUILT = `### id
-0
-### now
-1796246297
-### os
-Debian GNU/Linux 12 (bookworm)
-### listen
-LISTEN 0      511    0.0.0.0:80   0.0.0.0:* users:(("nginx",pid=6906,fd=5),("nginx",pid=6905,fd=5))
-LISTEN 0      128    0.0.0.0:22   0.0.0.0:* users:(("sshd",pid=77,fd=3))
-LISTEN 0      80     0.0.0.0:3306 0.0.0.0:* users:(("mariadbd",pid=7973,fd=21))
-LISTEN 0      511       [::]:80      [::]:* users:(("nginx",pid=6906,fd=6))
-### ufw
-!absent ufw not installed
-### nginx
-http {
-	ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3; # Dropping SSLv3, ref: POODLE
-	include /etc/nginx/sites-enabled/*;
-}
-# configuration file /etc/nginx/sites-enabled/default:
-server {
-	listen 80 default_server;
-	listen [::]:80 default_server;
-	root /var/www/html;
-	server_name _;
-}
-### haproxy
-!absent haproxy not installed
-### mysql-vars
-0.0.0.0	3306	1	0	NO
-### mysql-users
-mariadb.sys	localhost	
-root	localhost	
-mysql	localhost	
-### mysql-replica
-### units
-nginx.service enabled active
-php8.2-fpm.service enabled active
-mariadb.service enabled active
-haproxy.service not-found inactive
-prometheus-node-exporter.service not-found inactive
-seed-web-backup.timer not-found inactive
-ufw.service not-found inactive
-### backup
-!absent no backup directory
-### exporter
-!absent nothing listens on 9100
-### end
-`;
-
-/** One hardened server as the program leaves it (firewall, TLS, loopback MySQL, exporter, backups). */
-const HARDENED = `### id
-0
-### now
-1796246297
-### listen
-LISTEN 0 511 0.0.0.0:80 0.0.0.0:* users:(("nginx",pid=1,fd=5))
-LISTEN 0 511 0.0.0.0:443 0.0.0.0:* users:(("nginx",pid=1,fd=6))
-LISTEN 0 80 127.0.0.1:3306 0.0.0.0:* users:(("mariadbd",pid=2,fd=21))
-LISTEN 0 4096 127.0.0.1:9100 0.0.0.0:* users:(("prometheus-node",pid=3,fd=3))
-### ufw
-Status: active
-Logging: on (low)
-Default: deny (incoming), allow (outgoing), deny (routed)
-New profiles: skip
-
-To                         Action      From
---                         ------      ----
-22/tcp                     ALLOW IN    Anywhere
-80/tcp                     ALLOW IN    Anywhere
-443/tcp                    ALLOW IN    Anywhere
-22/tcp (v6)                ALLOW IN    Anywhere (v6)
-### nginx
-server {
-    listen 80;
-    server_name foobar.com www.foobar.com;
-    return 301 https://$host$request_uri;
-}
-server {
-    listen 443 ssl;
-    server_name foobar.com www.foobar.com;
-    root /var/www/foobar.com;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    add_header Strict-Transport-Security "max-age=31536000" always;
-    location ~ \\.php$ { fastcgi_pass unix:/run/php/php8.2-fpm.sock; }
-}
-### haproxy
-!absent haproxy not installed
-### mysql-vars
-127.0.0.1	3306	1	0	YES
-### mysql-users
-root	localhost	
-app	localhost	
-### mysql-replica
-### units
-nginx.service enabled active
-prometheus-node-exporter.service enabled active
-seed-web-backup.timer enabled active
-ufw.service enabled active
-### backup
-1796240000.5 app-20261202-0315.sql.gz
-### exporter
-127.0.0.1 250
-### end
-`;
 
 const HOST = (name: string, roles: Role[], address: string): HostTarget => ({ name, roles, address, port: 22, user: "root", privateAddress: address });
 const hand = HOST("vf-hand", ["web", "app", "db"], "10.200.0.210");
 const hard = HOST("hard", ["web", "app", "db"], "10.200.0.5");
-
-const plainHttp: RunnerProbe = { ports: { 22: true, 80: true, 443: false, 3306: true }, http: { status: 200 } };
-const selfSignedTls = (protocols: string[] = ["TLSv1.2", "TLSv1.3"]): RunnerProbe => ({
-    ports: { 22: true, 80: true, 443: true, 3306: false },
-    http: { status: 301, location: "https://foobar.com/" },
-    tls: {
-        protocols: Object.fromEntries(["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"].map((v) => [v, protocols.includes(v)])),
-        certificate: { subject: "foobar.com", issuer: "foobar.com", selfSigned: true, trusted: false, trustError: "DEPTH_ZERO_SELF_SIGNED_CERT", names: ["foobar.com", "www.foobar.com"], daysLeft: 3650 },
-        hstsMaxAge: 31536000,
-    },
-});
 
 const ctx = (hosts: HostTarget[]) => ({ hosts, backupDir: "/var/backups/seed-web" });
 const observe = (h: HostTarget, text: string, runner: RunnerProbe, all = [h]) => observeHost(h, { sections: parseSections(text), runner }, ctx(all));
@@ -170,7 +52,7 @@ function hardenedDeclared(): StepFacts[] {
     const c = { schema: FACTS_SCHEMA as typeof FACTS_SCHEMA, host: "hard", roles: ["web", "app", "db"] as Role[] };
     return [
         { ...c, step: "firewall", engine: "ufw", defaultInbound: "deny", rules: [22, 80, 443].map((port) => ({ port, proto: "tcp" as const, from: "any" })) },
-        { ...c, step: "database", engine: "auto", bindAddress: "127.0.0.1", port: 3306, name: "app", user: "app", clientHosts: [], replication: { role: "standalone", serverId: 1 }, tls: false },
+        { ...c, step: "database", engine: "auto", bindAddress: "127.0.0.1", port: 3306, name: "app", user: "app", clientHosts: ["localhost"], replication: { role: "standalone", serverId: 1 }, tls: false },
         { ...c, step: "nginx", serverNames: ["foobar.com", "www.foobar.com"], docRoot: "/var/www/foobar.com", httpPort: 80, tls: "self-signed", httpsPort: 443, redirectHttp: true, hstsMaxAge: 31536000, php: true, trustedProxies: [], statusAllow: ["127.0.0.1"] },
         { ...c, step: "monitoring", exporter: "prometheus-node-exporter", listen: "127.0.0.1", port: 9100, allowFrom: [] },
         { ...c, step: "backup", database: "app", time: "03:15", retention: 7, directory: "/var/backups/seed-web" },
@@ -239,7 +121,7 @@ describe("verify: observed facts through the audit's evaluation and policies", (
     });
 
     it("what a probe cannot establish is 'cannot decide', never a pass: ufw unreadable, a host unreachable", async () => {
-        const unreadable = HARDENED.replace(/### ufw\n[\s\S]*?### nginx/, "### ufw\n!unavailable not root\n### nginx");
+        const unreadable = FILTER_UNREADABLE(HARDENED);
         const vs = await verdicts([observe(hard, unreadable, selfSignedTls())]);
         const fw = vs.filter((v) => v.policy === "firewall-required");
         assert.strictEqual(fw.length, 1);
@@ -281,9 +163,9 @@ describe("verify: drift, with both sides", () => {
     });
 
     it("each tampering is a drift: ufw disabled, MySQL rebound with 3306 opened, TLS 1.0, timer disabled, exporter stopped", () => {
-        const noUfw = HARDENED.replace(/### ufw\n[\s\S]*?### nginx/, "### ufw\nStatus: inactive\n### nginx");
+        const noUfw = UFW_DISABLED(HARDENED);
         assert.deepStrictEqual(drift(noUfw, selfSignedTls()).map((d) => `${d.fact}: declared: ${d.declared}; observed: ${d.observed}`), [
-            "firewall: declared: firewall deny-by-default (ufw) allowing 22/tcp from any, 80/tcp from any, 443/tcp from any; observed: ufw inactive",
+            "firewall: declared: firewall deny-by-default (ufw) allowing 22/tcp from any, 80/tcp from any, 443/tcp from any; observed: ufw inactive; no packet filter on input (iptables and nftables read)",
         ]);
         const rebound = HARDENED.replace("127.0.0.1:3306", "0.0.0.0:3306").replace("443/tcp                    ALLOW IN    Anywhere", "443/tcp                    ALLOW IN    Anywhere\n3306/tcp                   ALLOW IN    Anywhere");
         assert.deepStrictEqual(drift(rebound, selfSignedTls()).map((d) => d.fact), ["firewall.rules", "database.bindAddress"]);
@@ -308,7 +190,7 @@ describe("verify: drift, with both sides", () => {
     });
 
     it("an unknown observation is not drift", () => {
-        const unreadable = HARDENED.replace(/### ufw\n[\s\S]*?### nginx/, "### ufw\n!unavailable not root\n### nginx");
+        const unreadable = FILTER_UNREADABLE(HARDENED);
         assert.deepStrictEqual(drift(unreadable, selfSignedTls()), []);
     });
 });
@@ -328,7 +210,7 @@ describe("verify: reports and exit codes", () => {
     it("exit codes: 0 clean, 6 drift only, 5 mandatory, 3 a host unreachable", async () => {
         assert.strictEqual(verifyExitCode(await result()), 0);
         assert.strictEqual(verifyExitCode(await result({ drift: [d] })), 6);
-        const noUfw = await result({ drift: [d] }, HARDENED.replace(/### ufw\n[\s\S]*?### nginx/, "### ufw\nStatus: inactive\n### nginx"));
+        const noUfw = await result({ drift: [d] }, UFW_DISABLED(HARDENED));
         assert.strictEqual(verifyExitCode(noUfw), 5);
         const gone = await result();
         gone.hosts.push({ name: "gone", address: "10.200.0.229", reachable: false, error: "timed out", ms: 5000, notes: {}, undecided: [] });

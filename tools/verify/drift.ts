@@ -33,6 +33,16 @@ function tlsText(t: string): string {
     return t === "none" ? "no TLS" : t === "letsencrypt" ? "HTTPS with a trusted certificate (Let's Encrypt)" : "HTTPS with a self-signed certificate";
 }
 
+/** Whether a certificate name (maybe a wildcard, `*.foobar.com`) covers a host name. */
+export function certCovers(certName: string, name: string): boolean {
+    const c = certName.toLowerCase();
+    const n = name.toLowerCase();
+    if (c === n) return true;
+    if (!c.startsWith("*.")) return false;
+    const rest = n.slice(n.indexOf(".") + 1);
+    return n.indexOf(".") > 0 && rest === c.slice(2);
+}
+
 export function driftOf(declared: StepFacts[], observed: Observed): DriftItem[] {
     const out: DriftItem[] = [];
     const host = observed.host;
@@ -74,6 +84,25 @@ export function driftOf(declared: StepFacts[], observed: Observed): DriftItem[] 
                     break;
                 }
                 cmp("database", "database.bindAddress", d.bindAddress, o.bindAddress, (v) => `MySQL bound to ${v}`, sameAddress);
+                // what the step removes and keeps removed: anonymous accounts, root away from this host, the test
+                // database and grants on it (mysql_secure_installation), the application's account at unlisted hosts
+                const acc = observed.served?.accounts;
+                if (acc) {
+                    const local = new Set(["localhost", "127.0.0.1", "::1"]);
+                    const removed = acc.filter((a) => a.user === "" || (a.user === "root" && !local.has(a.host)));
+                    if (removed.length) add("database", "database.accounts", "no anonymous account, root only at localhost", `accounts ${removed.map((a) => `'${a.user}'@'${a.host}'`).join(", ")}`);
+                    const want = d.clientHosts.map((h) => h.toLowerCase()).sort();
+                    const have = acc.filter((a) => a.user === d.user).map((a) => a.host.toLowerCase()).sort();
+                    if (want.join(" ") !== have.join(" ")) add("database", "database.clientHosts", `'${d.user}' at ${want.join(", ") || "no host"}`, `'${d.user}' at ${have.join(", ") || "no host"}`);
+                }
+                const isTest = (db: string) => db !== d.name && (db === "test" || db.startsWith("test_") || db.startsWith("test\\_"));
+                const schemas = observed.served?.schemas;
+                if (schemas) {
+                    if (!schemas.includes(d.name) && d.replication.role !== "replica") add("database", "database.name", `database ${d.name}`, "no such database");
+                    if (schemas.some(isTest)) add("database", "database.testDatabase", "no test database", `databases ${schemas.filter(isTest).join(", ")}`);
+                }
+                const grants = observed.served?.grantedDbs?.filter(isTest);
+                if (grants?.length) add("database", "database.testGrants", "no grant on the test databases", `grants on ${grants.join(", ")}`);
                 cmp("database", "database.port", d.port, o.port, (v) => `MySQL on port ${v}`);
                 if (d.tls) cmp("database", "database.tls", d.tls, o.tls, (v) => (v ? "every remote account requires TLS" : `accounts without TLS (${note("database", "")})`));
                 const dr = d.replication;
@@ -106,6 +135,21 @@ export function driftOf(declared: StepFacts[], observed: Observed): DriftItem[] 
                         const extra = op.filter((p) => !DECLARED_PROTOCOLS.includes(p));
                         if (extra.length) add(d.step, `${d.step}.tlsProtocols`, `TLS ${DECLARED_PROTOCOLS.join(", ")} only`, `also accepts ${extra.join(", ")} (${op.join(", ")})`);
                     }
+                }
+                // the names the served certificate covers: every name the site answers to (the program's certificate,
+                // self-signed or Let's Encrypt, covers them all)
+                const cert = observed.served?.certificate;
+                const siteNames = d.step === "nginx" ? d.serverNames : (declared.find((f) => f.step === "nginx") as NginxFacts | undefined)?.serverNames ?? [];
+                if (d.tls !== "none" && cert && siteNames.length) {
+                    const uncovered = siteNames.filter((n) => !cert.names.some((c) => certCovers(c, n)));
+                    if (uncovered.length) {
+                        add(d.step, `${d.step}.certificate`, `a certificate for ${siteNames.join(", ")}`,
+                            `a certificate for ${cert.names.join(", ") || cert.subject || "no name"} (not covering ${uncovered.join(", ")})`);
+                    }
+                }
+                if (d.step === "nginx" && o.step === "nginx" && !isUnknown(o.serverNames)) {
+                    const missing = d.serverNames.filter((n) => !o.serverNames.includes(n));
+                    if (missing.length) add("nginx", "nginx.serverNames", `server_name ${d.serverNames.join(" ")}`, `server_name ${o.serverNames.join(" ") || "none"} (missing: ${missing.join(", ")})`);
                 }
                 if (d.step === "lb" && o.step === "lb" && !isUnknown(o.backends)) {
                     const want = [...d.backends].sort().join(", ");

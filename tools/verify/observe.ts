@@ -23,6 +23,7 @@ import {
     TlsProtocol,
 } from "@seed-web/facts";
 import { UNKNOWN } from "../audit/evaluate";
+import { FilterUnreadable, PacketFilter, parseIptables, parseNft } from "./packet-filter";
 
 export { UNKNOWN };
 
@@ -53,6 +54,8 @@ export interface CertificateInfo {
 export interface RunnerProbe {
     /** Port → answered a TCP connect. */
     ports: Record<number, boolean>;
+    /** The runner's own address on those connections (as the host sees it, NAT aside). */
+    from?: string;
     /** HTTPS on 443, when the port answered. */
     tls?: {
         /** Version → handshake completed. */
@@ -78,6 +81,17 @@ export interface Observed {
     undecidedSteps: { step: StepName; reason: string }[];
     /** Human descriptions of what was seen, by topic (firewall, database, tls, replication, monitoring, backup, ...). */
     notes: Record<string, string>;
+    /** What the host serves and holds beyond the facts schema, for the drift of facts the policies do not read. */
+    served?: {
+        /** The certificate the runner was served on 443. */
+        certificate?: CertificateInfo;
+        /** Every MySQL account (user, host), local ones included. */
+        accounts?: { user: string; host: string }[];
+        /** MySQL's databases. */
+        schemas?: string[];
+        /** Databases named in mysql.db grants (patterns as stored, e.g. test\_%). */
+        grantedDbs?: string[];
+    };
 }
 
 const unknown = <T>(): T => UNKNOWN as unknown as T;
@@ -193,9 +207,15 @@ export interface WebConfig {
     trustedProxies: string[];
 }
 
+/** nginx -T without its comments (a `#` at a line's start or after a blank: not inside a value such as a regex). */
+function uncommented(text: string): string {
+    return text.replace(/(^|\s)#[^\n]*/g, "$1");
+}
+
+/** A directive's values wherever it stands: on its own line, or after `{` or `;` on one line (`server { listen 443 ssl; … }`). */
 function directiveValues(text: string, name: string): string[] {
-    const re = new RegExp(`^\\s*${name}\\s+([^;#]*);`, "gm");
-    return [...text.matchAll(re)].map((m) => m[1].trim());
+    const re = new RegExp(`(?:^|[{;])\\s*${name}\\s+([^;{}]*);`, "gm");
+    return [...uncommented(text).matchAll(re)].map((m) => m[1].trim());
 }
 
 function protocolsFrom(words: string[]): TlsProtocol[] {
@@ -208,12 +228,13 @@ export function parseNginx(text: string): WebConfig {
     const listens = directiveValues(text, "listen");
     const protocols = new Set<TlsProtocol>();
     for (const v of directiveValues(text, "ssl_protocols")) for (const p of protocolsFrom(v.split(/\s+/))) protocols.add(p);
-    const hsts = /add_header\s+Strict-Transport-Security\s+"?max-age=(\d+)/i.exec(text);
+    const hsts = /add_header\s+Strict-Transport-Security\s+['"]?max-age=(\d+)/i.exec(uncommented(text));
     return {
         serverNames: [...names],
-        sslListen: listens.some((l) => /\bssl\b/.test(l)),
+        // `listen 443 ssl`, or the old `ssl on;` with a plain listen
+        sslListen: listens.some((l) => /\bssl\b/.test(l)) || directiveValues(text, "ssl").includes("on"),
         protocols: TLS_PROTOCOLS.filter((p) => protocols.has(p)),
-        redirectsToHttps: /return\s+30[1278]\s+https:\/\//.test(text),
+        redirectsToHttps: /return\s+30[1278]\s+["']?https:\/\//.test(uncommented(text)) || /rewrite\s+\S+\s+https:\/\/\S*\s+(permanent|redirect)/.test(uncommented(text)),
         hstsMaxAge: hsts ? Number(hsts[1]) : 0,
         docRoot: directiveValues(text, "root")[0],
         php: /fastcgi_pass\s/.test(text),
@@ -267,6 +288,11 @@ export interface MysqlState {
     serverId?: number;
     readOnly?: boolean;
     haveSsl?: boolean;
+    /** Every account. */
+    accounts?: { user: string; host: string }[];
+    /** Databases, and the databases named in mysql.db grants (probe section mysql-schemas). */
+    schemas?: string[];
+    grantedDbs?: string[];
     /** Accounts at a host other than localhost, and whether each requires TLS. */
     remoteAccounts?: { user: string; host: string; requireTls: boolean }[];
     replica?: { masterHost: string; running: boolean; lagSeconds: number | null; error?: string };
@@ -291,18 +317,32 @@ export function parseMysql(sections: Map<string, string>): MysqlState {
     const users = sections.get("mysql-users");
     if (marker(users)) st.unavailable.push(`accounts (${marker(users)!.why})`);
     else {
+        st.accounts = (users ?? "").split("\n").filter((l) => l.includes("\t")).map((l) => l.split("\t")).map(([user, host]) => ({ user, host }));
         st.remoteAccounts = (users ?? "").split("\n").filter(Boolean).map((l) => l.split("\t"))
             .filter(([, host]) => host !== undefined && !LOCAL_HOSTS.has(host))
             .map(([user, host, sslType]) => ({ user, host, requireTls: !!sslType && sslType !== "NULL" }));
     }
+    const schemas = sections.get("mysql-schemas");
+    if (schemas !== undefined && !marker(schemas)) {
+        st.schemas = [];
+        st.grantedDbs = [];
+        for (const l of schemas.split("\n").filter(Boolean)) {
+            const [kind, name = ""] = l.split("\t");
+            if (kind === "schema") st.schemas.push(name);
+            else if (kind === "grant") st.grantedDbs.push(name);
+        }
+    }
     const rep = sections.get("mysql-replica");
     if (marker(rep)) st.unavailable.push(`replication status (${marker(rep)!.why})`);
-    else if (rep && /Master_Host:/.test(rep)) {
-        const field = (k: string) => new RegExp(`^\\s*${k}:\\s*(.*)$`, "m").exec(rep)?.[1].trim() ?? "";
-        const running = field("Slave_IO_Running") === "Yes" && field("Slave_SQL_Running") === "Yes";
-        const lag = field("Seconds_Behind_Master");
+    else if (rep && /(Master|Source)_Host:/.test(rep)) {
+        // MariaDB's SHOW SLAVE STATUS names (Master_Host, Slave_IO_Running…), MySQL's SHOW REPLICA STATUS ones
+        // (Source_Host, Replica_IO_Running…): the probe runs the statement of the server's engine and version
+        // [ \t]*, not \s*: an empty value (Last_IO_Error: ) must not read the next line as its own
+        const field = (...ks: string[]) => ks.map((k) => new RegExp(`^[ \\t]*${k}:[ \\t]*(.*)$`, "m").exec(rep)?.[1].trim()).find((v) => v !== undefined) ?? "";
+        const running = field("Slave_IO_Running", "Replica_IO_Running") === "Yes" && field("Slave_SQL_Running", "Replica_SQL_Running") === "Yes";
+        const lag = field("Seconds_Behind_Master", "Seconds_Behind_Source");
         const error = [field("Last_IO_Error"), field("Last_SQL_Error")].filter(Boolean).join("; ");
-        st.replica = { masterHost: field("Master_Host"), running, lagSeconds: /^\d+$/.test(lag) ? Number(lag) : null, ...(error ? { error } : {}) };
+        st.replica = { masterHost: field("Master_Host", "Source_Host"), running, lagSeconds: /^\d+$/.test(lag) ? Number(lag) : null, ...(error ? { error } : {}) };
     }
     return st;
 }
@@ -398,6 +438,7 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
     const facts: StepFacts[] = [];
     const undecidedSteps: Observed["undecidedSteps"] = [];
     const notes: Record<string, string> = {};
+    const served: NonNullable<Observed["served"]> = {};
     const roles = [...host.roles];
     const listenText = s.get("listen");
     const listeners = marker(listenText) ? undefined : parseListeners(listenText ?? "");
@@ -406,28 +447,50 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
     const base: BaseFacts = { ...common(host, "base", roles), provider: "ssh", privateAddress: host.privateAddress, preinstall: [] };
     facts.push(base);
 
-    // firewall
+    // firewall: ufw when it is active, else the packet filter itself (iptables-save, nft list ruleset), whatever wrote it
     const ufwText = s.get("ufw");
     const ufwMark = marker(ufwText);
-    if (ufwMark?.kind === "unavailable") {
-        undecidedSteps.push({ step: "firewall", reason: `ufw's state cannot be read: ${ufwMark.why}` });
-        notes.firewall = `unknown (${ufwMark.why})`;
-    } else if (ufwMark?.kind === "absent") {
-        notes.firewall = "ufw not installed";
+    const ufw = ufwMark ? undefined : parseUfw(ufwText ?? "");
+    let fw: FirewallFacts | undefined;
+    if (ufw?.active) {
+        fw = { ...common(host, "firewall", roles), engine: "ufw", defaultInbound: ufw.defaultInbound ?? unknown(), rules: ufw.rules };
+        notes.firewall = `ufw active, default ${ufw.defaultInbound ?? "unknown"} (incoming), ${ufw.rules.length} allow rule(s)`;
     } else {
-        const ufw = parseUfw(ufwText ?? "");
-        if (!ufw.active) notes.firewall = "ufw inactive";
-        else {
-            const fw: FirewallFacts = {
-                ...common(host, "firewall", roles),
-                engine: "ufw",
-                defaultInbound: ufw.defaultInbound ?? unknown(),
-                rules: ufw.rules,
-            };
-            facts.push(fw);
-            notes.firewall = `ufw active, default ${ufw.defaultInbound ?? "unknown"} (incoming), ${ufw.rules.length} allow rule(s)`;
+        const ufwState = ufwMark?.kind === "unavailable" ? `ufw unknown (${ufwMark.why})` : ufwMark ? "ufw not installed" : "ufw inactive";
+        const listening = [...new Set((listeners ?? []).filter((l) => !l.address.startsWith("127.") && l.address !== "::1").map((l) => l.port))];
+        const found: PacketFilter[] = [];
+        const unreadable: string[] = [];
+        for (const [label, key, parse] of [["iptables", "iptables", parseIptables], ["nftables", "nft", parseNft]] as const) {
+            const text = s.get(key);
+            const m = marker(text);
+            if (m) {
+                if (m.kind === "unavailable") unreadable.push(`${label}: ${m.why}`);
+                continue;
+            }
+            try {
+                const f = parse(text ?? "", listening);
+                if (f) found.push(f);
+            } catch (e) {
+                if (!(e instanceof FilterUnreadable)) throw e;
+                unreadable.push(`${label}: ${e.message}`);
+            }
         }
+        // every filter must accept a packet: the strictest default, the ports open through all the denying ones
+        const deny = found.filter((f) => f.defaultInbound === "deny");
+        if (deny.length) {
+            const rules = deny[0].rules.filter((x) => deny.every((d) => d.rules.some((y) => y.port === x.port && (y.from === "any" || y.from === x.from))));
+            fw = { ...common(host, "firewall", roles), engine: deny[0].engine, defaultInbound: "deny", rules };
+            notes.firewall = `${ufwState}; ${deny.map((d) => d.engine).join(" and ")} ruleset: default deny (incoming), ` +
+                `allowing ${rules.map((r) => `${r.port}/tcp from ${r.from}`).join(", ") || "nothing"}` + (unreadable.length ? `; unreadable: ${unreadable.join("; ")}` : "");
+        } else if (unreadable.length) {
+            undecidedSteps.push({ step: "firewall", reason: `the packet filter cannot be read: ${unreadable.join("; ")}` });
+            notes.firewall = `unknown (${ufwState}; ${unreadable.join("; ")})`;
+        } else if (found.length) {
+            fw = { ...common(host, "firewall", roles), engine: found[0].engine, defaultInbound: "allow", rules: [] };
+            notes.firewall = `${ufwState}; ${found.map((d) => d.engine).join(" and ")} ruleset accepting inbound traffic by default`;
+        } else notes.firewall = `${ufwState}; no packet filter on input (iptables and nftables read)`;
     }
+    if (fw) facts.push(fw);
 
     // database
     const mysql = parseMysql(s);
@@ -454,6 +517,19 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
             tls: accounts && mysql.haveSsl !== undefined ? mysql.haveSsl && accounts.every((a) => a.requireTls) : unknown(),
         };
         facts.push(database!);
+        if (mysql.accounts) served.accounts = mysql.accounts;
+        if (mysql.schemas) served.schemas = mysql.schemas;
+        if (mysql.grantedDbs) served.grantedDbs = mysql.grantedDbs;
+        // what the runner reached from outside: a database port that answered it is open to it, whatever the rules
+        // read say (a filter this reader missed, a NAT in front)
+        const dbPort = database.port;
+        if (fw && !isUnknown(fw.rules) && typeof dbPort === "number" && nonLoop && runner.ports[dbPort] === true) {
+            const from = runner.from ?? "any";
+            if (!fw.rules.some((r) => r.port === dbPort && (r.from === "any" || r.from === from))) {
+                fw.rules.push({ port: dbPort, proto: "tcp", from });
+                notes.firewall = `${notes.firewall ?? ""}; but ${dbPort} answered the runner (${from}) from outside`;
+            }
+        }
         const insecure = accounts?.filter((a) => !a.requireTls).map((a) => `${a.user}@${a.host}`) ?? [];
         notes.database = `MySQL listening on ${dbListeners.map((l) => `${l.address}:${l.port}`).join(", ") || "unknown"}` +
             (accounts ? `; remote accounts: ${accounts.map((a) => `${a.user}@${a.host}${a.requireTls ? " (TLS)" : ""}`).join(", ") || "none"}` : "") +
@@ -477,7 +553,11 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
     const sslOwner = (listeners ?? []).find((l) => l.port === 443)?.process;
     if (!nginxMark) {
         const cfg = parseNginx(nginxText ?? "");
-        const servesTls = cfg.sslListen && (sslOwner === undefined || /nginx/.test(sslOwner));
+        // What the host DOES: a TLS handshake the runner completed on 443, answered by Nginx (whoever wrote its
+        // files); the configuration only when 443 did not answer the runner (a firewall in between, say).
+        const handshake = !!runner.tls && Object.values(runner.tls.protocols).some(Boolean);
+        const nginxOwns443 = sslOwner === undefined || /nginx/.test(sslOwner);
+        const servesTls = nginxOwns443 && (handshake || cfg.sslListen);
         const observedTls = servesTls ? tlsModeOf(runner) : "none";
         const f: NginxFacts = {
             ...common(host, "nginx", roles),
@@ -494,11 +574,16 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
             statusAllow: unknown(),
         };
         facts.push(f);
+        const redirect = redirectOf(runner);
+        const hsts = runner.tls?.hstsMaxAge;
         notes.nginx = servesTls
             ? runner.tls?.certificate
-                ? `HTTPS served: ${(f.tlsProtocols ?? []).join(", ")}; ${certNote(runner.tls.certificate)}`
+                ? `HTTPS served: ${(f.tlsProtocols ?? []).join(", ")}; ${certNote(runner.tls.certificate)}; ` +
+                  `HTTP ${redirect === undefined ? "not answering the runner" : redirect ? "redirected to HTTPS" : "not redirected"}; ` +
+                  `${hsts ? `HSTS max-age=${hsts}` : hsts === 0 ? "no HSTS header" : "HSTS unknown"}`
                 : "TLS configured, but 443 did not answer the runner"
             : "plain HTTP only";
+        if (runner.tls?.certificate) served.certificate = runner.tls.certificate;
     } else if (nginxMark.kind === "unavailable") {
         undecidedSteps.push({ step: "nginx", reason: `nginx -T failed: ${nginxMark.why}` });
     }
@@ -506,8 +591,14 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
     // lb
     const haText = s.get("haproxy");
     const haMark = marker(haText);
-    if (!haMark) {
+    // installed but not running (the unit inactive and nothing of HAProxy's listening): it balances nothing
+    const haUnit = parseUnits(s.get("units"))?.get("haproxy");
+    const haIdle = haUnit !== undefined && haUnit.active !== "active" && listeners !== undefined && !listeners.some((l) => /haproxy/.test(l.process ?? ""));
+    if (!haMark && haIdle) notes.lb = `HAProxy installed, not running (${haUnit.enabled || "?"}, ${haUnit.active || "?"})`;
+    else if (!haMark) {
         const cfg = parseHaproxy(haText ?? "");
+        // as for Nginx: a handshake the runner completed on 443, answered by HAProxy, or its configuration
+        const lbTls = (sslOwner === undefined || /haproxy/.test(sslOwner)) && (cfg.sslBind || (!!runner.tls && Object.values(runner.tls.protocols).some(Boolean)));
         const f: LbFacts = {
             ...common(host, "lb", roles),
             engine: "haproxy",
@@ -515,14 +606,15 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
             algorithm: "roundrobin",
             healthCheck: cfg.healthCheck ?? unknown(),
             httpPort: 80,
-            tls: cfg.sslBind ? (tlsModeOf(runner) ?? unknown()) : "none",
-            ...(cfg.sslBind ? { httpsPort: 443, tlsProtocols: servedProtocols(runner) ?? cfg.protocols } : {}),
+            tls: lbTls ? (tlsModeOf(runner) ?? unknown()) : "none",
+            ...(lbTls ? { httpsPort: 443, tlsProtocols: servedProtocols(runner) ?? cfg.protocols } : {}),
             redirectHttp: redirectOf(runner) ?? cfg.redirectsToHttps,
             hstsMaxAge: runner.tls?.hstsMaxAge ?? cfg.hstsMaxAge,
         };
         facts.push(f);
         notes.lb = `HAProxy${cfg.valid ? "" : " (config does not validate)"} → ${f.backends.join(", ") || "no backend"}` +
-            (runner.tls?.certificate ? `; ${certNote(runner.tls.certificate)}` : "");
+            (lbTls && runner.tls?.certificate ? `; ${certNote(runner.tls.certificate)}` : "");
+        if (lbTls && runner.tls?.certificate) served.certificate = runner.tls.certificate;
     } else if (haMark.kind === "unavailable") {
         undecidedSteps.push({ step: "lb", reason: haMark.why });
     }
@@ -564,7 +656,7 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
     if (dbTls) notes.databaseTls = dbTls;
     const kept = keptNote(s.get("kept"));
     if (kept) notes.kept = kept;
-    return { host: host.name, facts, undecidedSteps, notes };
+    return { host: host.name, facts, undecidedSteps, notes, served };
 }
 
 /** Cross-host: a host others replicate from is a primary, with those replicas. */

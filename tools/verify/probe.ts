@@ -15,6 +15,13 @@ import { PROJECT_DIR } from "../stack-config";
 import { CertificateInfo, HostTarget, RunnerProbe } from "./observe";
 
 export const PROBE_SCRIPT = path.join(PROJECT_DIR, "scripts", "probe.sh");
+/** The platform data (releases, engines, version-specific statements) the steps read too: sent before the probe. */
+export const PLATFORM_SCRIPT = path.join(PROJECT_DIR, "scripts", "platform.sh");
+
+/** What one probe session runs: platform.sh, then probe.sh. */
+export function probeScriptText(): string {
+    return `${fs.readFileSync(PLATFORM_SCRIPT, "utf8")}\n${fs.readFileSync(PROBE_SCRIPT, "utf8")}`;
+}
 
 export interface SshOptions {
     /** Private key file; undefined = the SSH agent. */
@@ -26,6 +33,14 @@ export interface SshOptions {
 }
 
 export class HostUnreachable extends Error {}
+
+/** The most verify reads from one host's probe session (a real nginx -T of hundreds of sites is a few MiB): more is
+ * not read, the session is ended and the host reported as not checked, so a huge answer cannot exhaust the runner. */
+export const MAX_PROBE_BYTES = 16 * 1024 * 1024;
+/** ssh's stderr kept (its last lines name the failure). */
+const MAX_STDERR_BYTES = 64 * 1024;
+/** Response headers read over the HTTPS probe (HSTS). */
+const MAX_HEADER_BYTES = 64 * 1024;
 
 let pinDir: string | undefined;
 
@@ -50,16 +65,31 @@ export function sshArgs(h: HostTarget, o: SshOptions): string[] {
 }
 
 /** Run scripts/probe.sh on the host in one session; its stdout. Throws HostUnreachable when ssh fails. */
-export function sshProbe(h: HostTarget, o: SshOptions): Promise<string> {
-    const script = fs.readFileSync(PROBE_SCRIPT, "utf8");
+export function sshProbe(h: HostTarget, o: SshOptions & { maxBytes?: number }): Promise<string> {
+    const script = probeScriptText();
     const env = o.backupDir && /^\/[A-Za-z0-9_./-]{0,200}$/.test(o.backupDir) ? `LEMP_PROBE_BACKUP_DIR=${o.backupDir} ` : "";
     const remote = h.user === "root" ? `${env}bash -s` : `sudo -n ${env}bash -s`;
     return new Promise((resolve, reject) => {
         const child = spawn("ssh", [...sshArgs(h, o), remote], { stdio: ["pipe", "pipe", "pipe"] });
-        let out = "";
+        const max = o.maxBytes ?? MAX_PROBE_BYTES;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let tooBig = false;
         let err = "";
-        child.stdout.on("data", (d) => (out += d));
-        child.stderr.on("data", (d) => (err += d));
+        child.stdout.on("data", (d: Buffer) => {
+            if (tooBig) return;
+            size += d.length;
+            if (size > max) {
+                tooBig = true;
+                child.kill("SIGKILL");
+                return;
+            }
+            chunks.push(d);
+        });
+        child.stderr.on("data", (d: Buffer) => {
+            err += d.toString("utf8");
+            if (err.length > MAX_STDERR_BYTES) err = err.slice(-MAX_STDERR_BYTES);
+        });
         const timer = setTimeout(() => child.kill("SIGKILL"), o.timeoutMs ?? 30_000);
         child.on("error", (e) => {
             clearTimeout(timer);
@@ -67,6 +97,8 @@ export function sshProbe(h: HostTarget, o: SshOptions): Promise<string> {
         });
         child.on("close", (code, signal) => {
             clearTimeout(timer);
+            if (tooBig) return reject(new HostUnreachable(`${h.user}@${h.address}:${h.port}: the probe's answer exceeds ${max} bytes: not read further, the host not checked`));
+            const out = Buffer.concat(chunks).toString("utf8");
             if (code === 0 && /^### end$/m.test(out)) return resolve(out);
             const why = err.trim().split("\n").filter(Boolean).slice(-2).join("; ") || (signal ? `killed (${signal}) after ${o.timeoutMs ?? 30_000} ms` : `exit ${code}`);
             reject(new HostUnreachable(`${h.user}@${h.address}:${h.port}: ${why}`));
@@ -76,10 +108,11 @@ export function sshProbe(h: HostTarget, o: SshOptions): Promise<string> {
     });
 }
 
-export function portOpen(host: string, port: number, ms: number): Promise<boolean> {
+export function portOpen(host: string, port: number, ms: number, local?: (address: string) => void): Promise<boolean> {
     return new Promise((resolve) => {
         const s = net.connect({ host, port, timeout: ms });
         s.on("connect", () => {
+            if (local && s.localAddress) local(s.localAddress.replace(/^::ffff:/, ""));
             s.destroy();
             resolve(true);
         });
@@ -147,6 +180,7 @@ function handshake(host: string, servername: string, version: TlsProtocol, ms: n
             socket.setEncoding("utf8");
             socket.on("data", (d) => {
                 data += d;
+                if (data.length > MAX_HEADER_BYTES) return done({ ok: true, cert });
                 if (data.includes("\r\n\r\n")) {
                     const m = /^strict-transport-security:\s*[^\r\n]*max-age=(\d+)/im.exec(data.split("\r\n\r\n")[0]);
                     done({ ok: true, cert, hsts: m ? Number(m[1]) : 0 });
@@ -176,8 +210,9 @@ function httpProbe(host: string, servername: string, ms: number): Promise<{ stat
 export async function runnerProbe(address: string, servername: string, o: { ca?: string; ports: number[]; timeoutMs?: number }): Promise<RunnerProbe> {
     const ms = o.timeoutMs ?? 1200;
     const ports = [...new Set([22, 80, 443, ...o.ports])];
-    const open = await Promise.all(ports.map((p) => portOpen(address, p, ms)));
-    const out: RunnerProbe = { ports: Object.fromEntries(ports.map((p, i) => [p, open[i]])) };
+    let from: string | undefined;
+    const open = await Promise.all(ports.map((p) => portOpen(address, p, ms, (a) => (from ??= a))));
+    const out: RunnerProbe = { ports: Object.fromEntries(ports.map((p, i) => [p, open[i]])), ...(from ? { from } : {}) };
     const jobs: Promise<void>[] = [];
     if (out.ports[443]) {
         jobs.push(

@@ -9,6 +9,17 @@ import { VerifyResult, verifyExitCode } from "./run";
 
 export type Format = "text" | "json" | "sarif";
 
+/** Text from a host (probe output, ssh's stderr, a certificate's names) as the terminal may show it: control
+ * characters (C0 but newline and tab, DEL, C1 — ESC and CSI among them) and the bidirectional overrides escaped as
+ * \xNN / \u{NNNN}, so no escape sequence reaches the terminal (a hostile host cannot clear lines or hide a
+ * violation). */
+export function printable(s: string): string {
+    return s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+        const n = c.charCodeAt(0);
+        return n <= 0xff ? `\\x${n.toString(16).padStart(2, "0")}` : `\\u{${n.toString(16)}}`;
+    });
+}
+
 export function driftLine(d: { host: string; fact: string; declared: string; observed: string }): string {
     return `${d.host} ${d.fact}: declared: ${d.declared}; observed: ${d.observed}`;
 }
@@ -25,24 +36,34 @@ export function formatVerifyText(r: VerifyResult): string {
         for (const u of h.undecided) lines.push(`        cannot decide ${u.step}: ${u.reason}`);
     }
     lines.push("");
+    const unreachable = r.hosts.filter((h) => !h.reachable).map((h) => h.name);
+    const n = unreachable.length;
+    const notChecked = `not checked on ${n} host${n === 1 ? "" : "s"} (unreachable: ${unreachable.join(", ")})`;
     if (r.handBuilt) lines.push("Drift: not checked (the stack file only lists hosts: nothing is declared).");
-    else if (r.drift.length === 0) lines.push("Drift: none (every declared fact checked live holds).");
+    else if (r.drift.length === 0 && n > 0) {
+        lines.push(`Drift: not checked (${n} host${n === 1 ? "" : "s"} unreachable: ${unreachable.join(", ")})` +
+            (r.hosts.length > n ? `; on the ${r.hosts.length - n} host${r.hosts.length - n === 1 ? "" : "s"} reached, every declared fact checked live holds.` : "."));
+    } else if (r.drift.length === 0) lines.push("Drift: none (every declared fact checked live holds).");
     else {
-        lines.push(`Drift: ${r.drift.length} declared fact${r.drift.length === 1 ? "" : "s"} contradicted by the hosts:`);
+        lines.push(`Drift: ${r.drift.length} declared fact${r.drift.length === 1 ? "" : "s"} contradicted by the hosts${n ? `; ${notChecked}` : ""}:`);
         for (const d of r.drift) lines.push(`    - ${driftLine(d)}`);
     }
-    const unreachable = r.hosts.filter((h) => !h.reachable).map((h) => h.name);
-    if (unreachable.length) lines.push("", `Unreachable: ${unreachable.join(", ")} (not checked; its verdicts are "cannot decide").`);
+    if (n) lines.push("", `Unreachable: ${unreachable.join(", ")} (not checked; its verdicts are "cannot decide").`);
     lines.push("", `exit code ${verifyExitCode(r)}`);
-    return lines.join("\n") + "\n";
+    return printable(lines.join("\n")) + "\n";
 }
 
 export function toVerifyJson(r: VerifyResult): object {
+    const exitCode = verifyExitCode(r);
     return {
         ...toJson(r.live),
+        // the audit's `passed` is "no mandatory violation"; verify's is its exit code 0: every selected host reached
+        // and checked, no mandatory violation, no drift (a CI step reading it never goes green on a host that is down)
+        passed: exitCode === 0,
         verify: {
             handBuilt: r.handBuilt,
-            exitCode: verifyExitCode(r),
+            exitCode,
+            driftChecked: !r.handBuilt && r.hosts.every((h) => h.reachable),
             hosts: r.hosts.map((h) => ({
                 name: h.name,
                 address: h.address,

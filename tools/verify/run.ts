@@ -34,6 +34,8 @@ export interface VerifyOptions {
     ca?: string;
     /** Only these hosts (names of the stack). */
     hosts?: string[];
+    /** The probes (tests replace them with recorded answers). */
+    probes?: { ssh: typeof sshProbe; runner: typeof runnerProbe };
 }
 
 export interface HostReport {
@@ -60,11 +62,20 @@ export const EXIT_UNREACHABLE = 3;
 export const EXIT_MANDATORY = 5;
 export const EXIT_DRIFT = 6;
 
+/** 5 > 3 > 6: a mandatory violation on a host reached is never hidden by another host being unreachable; an
+ * unreachable host is never hidden by drift elsewhere. 0 only when every selected host was checked. */
 export function verifyExitCode(r: VerifyResult): number {
-    if (r.hosts.some((h) => !h.reachable)) return EXIT_UNREACHABLE;
     if (r.live.violations.some((v) => v.level === "mandatory")) return EXIT_MANDATORY;
+    if (r.hosts.some((h) => !h.reachable)) return EXIT_UNREACHABLE;
     if (r.drift.length > 0) return EXIT_DRIFT;
     return 0;
+}
+
+/** Whether a resource of the observed stack (named `<host>-<step>`) belongs to one of these hosts: the exact host name,
+ * never a prefix (`web` does not own `web-2-base`). */
+export function resourceOfHosts(resourceName: string, hosts: Iterable<string>): boolean {
+    for (const h of hosts) if (STEP_NAMES.some((s) => resourceName === `${h}-${s}`)) return true;
+    return false;
 }
 
 function targetOf(h: HostSpec): HostTarget {
@@ -156,8 +167,8 @@ export async function runVerify(o: VerifyOptions): Promise<VerifyResult> {
             const ports = [config.db.port, 9100, 8081];
             try {
                 const [text, runner] = await Promise.all([
-                    sshProbe(h, { identity: o.identity, knownHosts: o.knownHosts, backupDir }),
-                    runnerProbe(h.address, config.domain, { ca: o.ca, ports }),
+                    (o.probes?.ssh ?? sshProbe)(h, { identity: o.identity, knownHosts: o.knownHosts, backupDir }),
+                    (o.probes?.runner ?? runnerProbe)(h.address, config.domain, { ca: o.ca, ports }),
                 ]);
                 const obs = observeHost(h, { sections: parseSections(text), runner }, { hosts: all, backupDir });
                 observed.push(obs);
@@ -189,7 +200,7 @@ export async function runVerify(o: VerifyOptions): Promise<VerifyResult> {
     // --host: only what concerns the selected hosts (stack-wide verdicts stay: they are about every host).
     if (o.hosts?.length) {
         const skipped = new Set(all.filter((h) => !selected.includes(h)).map((h) => h.name));
-        violations = violations.filter((v) => ![...skipped].some((n) => v.resourceName.startsWith(`${n}-`)));
+        violations = violations.filter((v) => !resourceOfHosts(v.resourceName, skipped));
     }
     const drift = handBuilt
         ? []
