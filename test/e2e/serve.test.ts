@@ -11,9 +11,9 @@ const started = Date.now();
 const log = (what: string, runs: EngineRun[]) => console.log(`      ${what} (${((Date.now() - started) / 1000).toFixed(0)}s): ${summary(runs)}`);
 
 /** One GET through a fresh connection: the status and Retry-After, or the socket error's code. */
-function once(ip: string, path: string): Promise<{ status: number; retryAfter?: string; error?: string }> {
+function once(ip: string, path: string, port = 80): Promise<{ status: number; retryAfter?: string; error?: string }> {
     return new Promise((resolve) => {
-        const req = http.get({ host: ip, port: 80, path, headers: { Host: WWW }, agent: false, timeout: 30_000 }, (res) => {
+        const req = http.get({ host: ip, port, path, headers: { Host: WWW }, agent: false, timeout: 30_000 }, (res) => {
             res.resume();
             res.on("end", () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"] as string | undefined }));
         });
@@ -93,6 +93,21 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
         // the load gone, the site answers at once
         const after = await once(lb.ip, "/slow.php");
         assert.strictEqual(after.status, 200);
+    });
+
+    it("overload at the web host itself (the one-server design): past max_children + backlog, 503 with Retry-After at once", async function () {
+        this.timeout(300_000);
+        await go("up with 2 workers", { tuneMemoryMb: "2048", phpMaxChildren: "2" });
+        // 2 workers + a backlog of 128 at PHP at once (Nginx limit_conn 130): 200 requests at once, 70 turned away
+        await onHost(web.ip, `printf '<?php usleep(100000); echo "slow";\\n' >/var/www/foobar.com/slow.php`);
+        const answers = await Promise.all(Array.from({ length: 200 }, () => once(web.ip, "/slow.php")));
+        const busy = answers.filter((a) => a.status === 503);
+        const bad = answers.filter((a) => a.status !== 200 && a.status !== 503);
+        console.log(`      overload at nginx: ${answers.length - busy.length - bad.length} x 200, ${busy.length} x 503, ${bad.length} bad ${JSON.stringify(bad.slice(0, 3))}`);
+        assert.deepStrictEqual(bad, []);
+        assert.ok(busy.length > 0, "the queue is bounded");
+        for (const b of busy) assert.strictEqual(b.retryAfter, "5");
+        assert.strictEqual((await once(web.ip, "/slow.php")).status, 200);
         await onHost(web.ip, "rm -f /var/www/foobar.com/slow.php");
     });
 
