@@ -8,14 +8,16 @@
 //    bare remote commands under the same mocks, nothing of this project): goal peak RSS ≤ 1.1× the floor; the cost per
 //    host shows it grows linearly.
 //
-// Options: --runs N (dev runs, default 3), --sizes 50,100,250,500, --strict (exit 1 when a goal is missed).
+// Options: --runs N (dev runs, default 3), --sizes 25,50,100 (3 to 100 hosts, the config's limit), --strict (exit 1
+// when a goal is missed); --help.
 
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseArgs } from "util";
+import { MAX_HOSTS } from "../lib/config";
 import { PROJECT_DIR } from "../lib/root";
+import * as cli from "../tools/cli";
 
 const ROOT = PROJECT_DIR;
 const GOALS = { devVsSdk: 1.3, rssVsFloor: 1.1 };
@@ -87,13 +89,40 @@ Promise.all(rs.map((r) => new Promise((res) => r.urn.apply(res)))).then(() => {
     process.exit(0);
 });`;
 
-async function main(): Promise<number> {
-    const { values } = parseArgs({
-        args: process.argv.slice(2),
-        options: { runs: { type: "string", default: "3" }, sizes: { type: "string", default: "50,100,250,500" }, strict: { type: "boolean", default: false } },
-    });
-    const runs = Number(values.runs);
-    const sizes = values.sizes!.split(",").map(Number);
+export const DEFAULT_SIZES = "25,50,100";
+
+const USAGE = `usage: npm run bench:audit -- [--runs N] [--sizes N,N,...] [--strict]
+  --runs N       runs of the dev stack's audit (default 3)
+  --sizes LIST   host counts of the generated topologies, each 3 to ${MAX_HOSTS} (the config's limit; default ${DEFAULT_SIZES})
+  --strict       exit 1 when a goal is missed
+exit codes: 0 measured, 1 a goal missed (--strict), 2 bad arguments`;
+
+/** --runs and --sizes, checked: a CliInputError otherwise. */
+export function benchAuditArgs(argv: string[]): { help: true } | { help: false; runs: number; sizes: number[]; strict: boolean } {
+    const parsed = cli.parseCommand(
+        { usage: USAGE, options: { runs: { type: "string", default: "3" }, sizes: { type: "string", default: DEFAULT_SIZES }, strict: { type: "boolean", default: false } } },
+        argv,
+    );
+    if (parsed.help) return { help: true };
+    const v = parsed.values as { runs: string; sizes: string; strict: boolean };
+    if (!/^[1-9][0-9]{0,2}$/.test(v.runs)) throw new cli.CliInputError(`--runs must be a number from 1 to 999, not ${JSON.stringify(v.runs.slice(0, 50))}`);
+    const sizes = v.sizes.split(",").map((x) => x.trim());
+    for (const x of sizes) {
+        if (!/^[0-9]{1,4}$/.test(x) || Number(x) < 3 || Number(x) > MAX_HOSTS) {
+            throw new cli.CliInputError(`--sizes: ${JSON.stringify(x.slice(0, 50))} is not a host count from 3 to ${MAX_HOSTS} (a stack has at most ${MAX_HOSTS} hosts)`);
+        }
+    }
+    return { help: false, runs: Number(v.runs), sizes: sizes.map(Number), strict: v.strict };
+}
+
+async function main(argv: string[]): Promise<number> {
+    const args = benchAuditArgs(argv);
+    if (args.help) {
+        process.stdout.write(USAGE + "\n");
+        return 0;
+    }
+    const { runs, sizes } = args;
+    const values = { strict: args.strict };
     let missed = 0;
     const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
@@ -162,9 +191,4 @@ async function main(): Promise<number> {
     return 0;
 }
 
-if (require.main === module) {
-    main().then((code) => process.exit(code), (e) => {
-        console.error(e);
-        process.exit(1);
-    });
-}
+if (require.main === module) cli.runMain(main);

@@ -7,28 +7,48 @@
 //          --strict (exit 1 when the goal is missed).
 
 import * as fs from "fs";
-import { parseArgs } from "util";
 import { loadConfig } from "../lib/config";
+import * as cli from "../tools/cli";
 import { readStackFile } from "../tools/stack-config";
 import { HostTarget, observeHost, parseSections } from "../tools/verify/observe";
 import { runnerProbe, sshProbe } from "../tools/verify/probe";
 
 const GOAL_MS = 2000;
 
-async function main(): Promise<number> {
-    const { values } = parseArgs({
-        options: {
-            config: { type: "string" },
-            identity: { type: "string" },
-            runs: { type: "string", default: "5" },
-            host: { type: "string", multiple: true },
-            strict: { type: "boolean", default: false },
+const USAGE = `usage: npm run bench:verify -- --config STACK_FILE --identity KEY_FILE [--runs N] [--host NAME]... [--strict]
+  --config FILE      the stack file of the hosts to measure
+  --identity FILE    the SSH private key
+  --runs N           passes per host (default 5)
+  --host NAME        only this host (repeatable; default every host, in parallel)
+  --strict           exit 1 when the goal is missed
+relative paths are taken from the directory you run npm in
+exit codes: 0 measured, 1 goal missed (--strict) or failed, 2 bad arguments`;
+
+async function main(argv: string[]): Promise<number> {
+    const parsed = cli.parseCommand(
+        {
+            usage: USAGE,
+            options: {
+                config: { type: "string" },
+                identity: { type: "string" },
+                runs: { type: "string", default: "5" },
+                host: { type: "string", multiple: true },
+                strict: { type: "boolean", default: false },
+            },
         },
-    });
-    if (!values.config || !values.identity || !fs.existsSync(values.identity)) {
-        process.stderr.write("usage: npm run bench:verify -- --config STACK_FILE --identity KEY_FILE [--runs N] [--host NAME]... [--strict]\n");
-        return 2;
+        argv,
+    );
+    if (parsed.help) {
+        process.stdout.write(USAGE + "\n");
+        return 0;
     }
+    const values = parsed.values as { config?: string; identity?: string; runs: string; host?: string[]; strict: boolean };
+    if (!values.config || !values.identity) throw new cli.CliInputError(`give --config STACK_FILE and --identity KEY_FILE\n${USAGE}`);
+    if (!/^[1-9][0-9]{0,2}$/.test(values.runs)) throw new cli.CliInputError(`--runs must be a number from 1 to 999`);
+    values.config = cli.userPath(values.config);
+    values.identity = cli.userPath(values.identity);
+    if (!fs.existsSync(values.identity)) throw new cli.CliInputError(`--identity ${cli.shownPath(values.identity)}: no such file`);
+    if (!fs.existsSync(values.config)) throw new cli.CliInputError(`--config ${cli.shownPath(values.config)}: no such file`);
     const { raw } = readStackFile(values.config);
     const config = loadConfig(raw, { hasSshAgent: true });
     const hosts: HostTarget[] = config.hosts
@@ -64,7 +84,4 @@ async function main(): Promise<number> {
     return values.strict && worst > GOAL_MS ? 1 : 0;
 }
 
-main().then((c) => process.exit(c), (e) => {
-    process.stderr.write(`error: ${(e as Error).stack ?? e}\n`);
-    process.exit(1);
-});
+if (require.main === module) cli.runMain(main);

@@ -6,7 +6,10 @@
 //
 // Simple keys are declared (type, default, description) in Pulumi.yaml; `hosts` is structured and validated here.
 
+import * as fs from "fs";
 import * as net from "net";
+import * as path from "path";
+import { PROJECT_DIR } from "./root";
 
 export const PROJECT = "seed-web";
 
@@ -168,38 +171,41 @@ export const MAX_DOMAIN_LENGTH = 253;
 /** The replication account the database step creates on a primary and its replicas (scripts/database.sh). */
 export const REPLICATION_USER = "repl";
 
-/** Database names the server owns, or that mysql_secure_installation's clean-up drops (`test`, `test\_%`). */
-export const RESERVED_DATABASES = ["mysql", "sys", "information_schema", "performance_schema", "test", "ndbinfo", "mysql_innodb_cluster_metadata"];
-/** Accounts the server, the distribution or this program own. */
-export const RESERVED_USERS = [
-    "root",
-    REPLICATION_USER,
-    "mysql",
-    "mariadb.sys",
-    "mysql.sys",
-    "mysql.session",
-    "mysql.infoschema",
-    "debian-sys-maint",
-    "public",
-    "none",
-];
+/**
+ * A list of scripts/lib.sh (LEMP_RESERVED_DATABASES, LEMP_RESERVED_USERS): shell patterns, lower case. One list for the
+ * program's validation and the scripts' own check (`lemp_reserved`), read from the script the hosts run.
+ */
+export function scriptList(name: string, text = fs.readFileSync(path.join(PROJECT_DIR, "scripts", "lib.sh"), "utf8")): string[] {
+    const m = new RegExp(`^${name}='([^'\n]*)'$`, "m").exec(text);
+    if (!m) throw new Error(`scripts/lib.sh does not define ${name}='…' on one line`);
+    return m[1].split(/\s+/).filter(Boolean);
+}
+
+/** Database names the server owns, or that mysql_secure_installation's clean-up drops (`test`, `test\_%`): patterns. */
+export const RESERVED_DATABASES = scriptList("LEMP_RESERVED_DATABASES");
+/** Accounts the server, the distribution or this program own: patterns. */
+export const RESERVED_USERS = scriptList("LEMP_RESERVED_USERS");
+
+/** Whether `name` (in lower case) matches a shell pattern of the list (only `*` is special in them). */
+function matchesPattern(name: string, patterns: readonly string[]): string | undefined {
+    const n = name.toLowerCase();
+    return patterns.find((p) => new RegExp(`^${p.split("*").map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(n));
+}
 
 /** Why `name` may not be the application's database, or undefined when it may. Case-insensitive. */
 export function reservedDatabaseName(name: string): string | undefined {
-    const n = name.toLowerCase();
-    if (RESERVED_DATABASES.includes(n)) return "a database the server owns or its secure installation drops";
-    if (n.startsWith("test_")) return "test_* databases are dropped by the secure installation's clean-up (test\\_%)";
-    return undefined;
+    const p = matchesPattern(name, RESERVED_DATABASES);
+    if (p === undefined) return undefined;
+    if (p.startsWith("test")) return `${p} databases are dropped by the secure installation's clean-up (test, test\\_%)`;
+    return "a database the server owns or its secure installation drops";
 }
 
 /** Why `name` may not be the application's user, or undefined when it may. Case-insensitive. */
 export function reservedUserName(name: string): string | undefined {
-    const n = name.toLowerCase();
-    if (n === REPLICATION_USER) return `the replication account (${REPLICATION_USER}) is managed by the database step`;
-    if (RESERVED_USERS.includes(n) || n.startsWith("mysql.") || n.startsWith("mariadb.")) {
-        return "a system account of the database server";
-    }
-    return undefined;
+    const p = matchesPattern(name, RESERVED_USERS);
+    if (p === undefined) return undefined;
+    if (p === REPLICATION_USER) return `the replication account (${REPLICATION_USER}) is managed by the database step`;
+    return `a system or reserved account of the database server (${p})`;
 }
 
 /** Control characters, line/paragraph separators and bidirectional overrides, escaped as \uXXXX. */
@@ -217,6 +223,17 @@ export function looksLikeKeyMaterial(text: string): boolean {
 }
 
 /** The value as an error shows it (bounded, escaped), or undefined when it must not be shown. */
+/**
+ * The credentials a URL may carry, redacted: the user information (`https://user:password@host` →
+ * `https://***@host`, a bare `user@` as well) and the query and fragment (`?token=…` → `?***`). Applies to any text
+ * an error shows (a value is shown only when it cannot be a secret, and a URL can be one).
+ */
+export function redactUrls(text: string): string {
+    return text
+        .replace(/\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s/?#"@]*@/g, "$1***@")
+        .replace(/(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s?#"]*)[?#][^\s"]*/g, "$1?***");
+}
+
 export function showValue(key: string, value: unknown): string | undefined {
     const last = key.replace(/\[\d+\]$/, "").split(".").pop() ?? key;
     if (isSecretKey(last) && !(last === "privateKeyConfig" && typeof value === "string" && /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/.test(value))) {
@@ -236,7 +253,7 @@ function render(v: unknown, depth: number, budget: { chars: number; hidden: bool
     if (budget.chars <= 0) return "...";
     let out: string;
     if (typeof v === "string") {
-        const cut = v.length > 200 ? v.slice(0, 200) : v;
+        const cut = redactUrls(v.length > 200 ? v.slice(0, 200) : v);
         if (looksLikeKeyMaterial(v)) budget.hidden = true;
         out = `"${escapeText(cut.replace(/\\/g, "\\\\").replace(/"/g, '\\"'), 120)}"`;
     } else if (typeof v === "number" || typeof v === "boolean" || v === null) {
@@ -303,7 +320,7 @@ export const DEFAULT_HOSTS: unknown = [
     },
 ];
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), ...Object.keys(TUNING_DEFAULTS), "hosts", "sshPrivateKey"]);
+export const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), ...Object.keys(TUNING_DEFAULTS), "hosts", "sshPrivateKey"]);
 
 /** Raw config as the engine gives it: keys without the project prefix, values as strings. */
 export type RawConfig = Record<string, string>;

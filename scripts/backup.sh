@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Step "backup": a daily dump of the application database (on the database primary), and the command to restore it.
-# Settings: LEMP_DB_NAME, LEMP_BACKUP_TIME (daily, HH:MM local time, default 03:30), LEMP_BACKUP_RETENTION (dumps
+# Settings: LEMP_DB_NAME, LEMP_BACKUP_TIME (daily, HH:MM local time, default 03:15), LEMP_BACKUP_RETENTION (dumps
 #           kept, default 7), LEMP_BACKUP_DIR (default /var/backups/seed-web), LEMP_DB_ENGINE (auto | mysql |
 #           mariadb, as database.sh had it: the dump's options).
 # Installs: /usr/local/sbin/seed-web-backup (mysqldump --single-transaction --routines --events --triggers, gzip,
@@ -19,7 +19,7 @@ fi
 lemp_init backup
 lemp_os
 
-LEMP_BACKUP_TIME=${LEMP_BACKUP_TIME:-03:30}
+LEMP_BACKUP_TIME=${LEMP_BACKUP_TIME:-03:15}
 LEMP_BACKUP_RETENTION=${LEMP_BACKUP_RETENTION:-7}
 LEMP_BACKUP_DIR=${LEMP_BACKUP_DIR:-/var/backups/seed-web}
 # the node exporter's textfile directory (Debian/Ubuntu package): written whether monitoring is on or not

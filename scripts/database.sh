@@ -13,9 +13,9 @@
 # with LEMP_DB_TLS=1, then the server's private key, its certificate and the CA certificate, each a PEM encoded in
 # base64 on one line.
 # Root uses the unix socket (auth_socket / unix_socket).
-# Refused (before any change): reserved database names (mysql, sys, information_schema, performance_schema, test,
-# test_*) and reserved or system accounts as LEMP_DB_USER (root, repl, mysql, mysql.*, mariadb.sys, debian-sys-maint,
-# PUBLIC...): the clean-up below would drop them or the grants would hand out the server itself.
+# Refused (before any change): reserved database names and reserved or system accounts as LEMP_DB_USER (the lists
+# LEMP_RESERVED_DATABASES and LEMP_RESERVED_USERS of lib.sh, which the program's validation reads too): the
+# clean-up below would drop them or the grants would hand out the server itself.
 # Replication: row-based binary log and GTIDs (MySQL: gtid_mode; MariaDB: always on). A replica without its
 # completion marker gets an initial copy (mysqldump of the application database with its GTID position; a partial
 # database of a cut copy is dropped first), then replicates from there; the marker is written once the copy and the
@@ -43,14 +43,12 @@ lemp_require LEMP_DB_CLIENT_HOSTS '^[A-Za-z0-9.%_:-]+( [A-Za-z0-9.%_:-]+)*$' 'sp
 read -r -a client_hosts <<<"$LEMP_DB_CLIENT_HOSTS"
 # reserved names (compared in lower case): the secure-installation clean-up, the grants and the replication account
 # must never meet the application's own database or user
-case "${LEMP_DB_NAME,,}" in
-  mysql | sys | information_schema | performance_schema | test | test_*)
-    lemp_die "LEMP_DB_NAME must not be a reserved database name (mysql, sys, information_schema, performance_schema, test, test_*): got '$LEMP_DB_NAME'" ;;
-esac
-case "${LEMP_DB_USER,,}" in
-  root | repl | mysql | mysql.* | mariadb.sys | debian-sys-maint | public | mysqlxsys | admin)
-    lemp_die "LEMP_DB_USER must not be a reserved or system account (root, repl, mysql, mysql.*, mariadb.sys, debian-sys-maint, PUBLIC, admin): got '$LEMP_DB_USER'" ;;
-esac
+if lemp_reserved "$LEMP_DB_NAME" "$LEMP_RESERVED_DATABASES"; then
+  lemp_die "LEMP_DB_NAME must not be a reserved database name (${LEMP_RESERVED_DATABASES// /, }): got '$LEMP_DB_NAME'"
+fi
+if lemp_reserved "$LEMP_DB_USER" "$LEMP_RESERVED_USERS"; then
+  lemp_die "LEMP_DB_USER must not be a reserved or system account (${LEMP_RESERVED_USERS// /, }): got '$LEMP_DB_USER'"
+fi
 LEMP_DB_TLS=${LEMP_DB_TLS:-0}
 lemp_require LEMP_DB_TLS '^[01]$' '1 or 0'
 LEMP_DB_ROLE=${LEMP_DB_ROLE:-standalone}

@@ -521,6 +521,22 @@ lemp_inputs_checked() {
   fi
 }
 
+# Names the application's database and user may not take (shell patterns, lower case; compared case-insensitively):
+# the secure-installation clean-up, the grants and the replication account must never meet them. lib/config.ts reads
+# these two lines, so the program refuses exactly what the scripts refuse (one list; keep each on one line).
+LEMP_RESERVED_DATABASES='mysql sys information_schema performance_schema test test_* ndbinfo mysql_innodb_cluster_metadata'
+LEMP_RESERVED_USERS='root repl mysql mysql.* mariadb.* debian-sys-maint public none mysqlxsys admin'
+
+lemp_reserved() {   # NAME PATTERNS: true when NAME, in lower case, matches one of the space-separated patterns
+  local name=${1,,} pattern patterns
+  read -r -a patterns <<<"$2"
+  for pattern in "${patterns[@]}"; do
+    # shellcheck disable=SC2053 # the pattern is a glob on purpose
+    [[ $name == $pattern ]] && return 0
+  done
+  return 1
+}
+
 lemp_require() {   # NAME REGEX DESCRIPTION: the variable must be set and match
   local value=${!1:-}
   [[ $value =~ $2 ]] || lemp_die "$1 must be $3 (got '${value}')"

@@ -14,9 +14,9 @@
 
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { ConfigError, escapeText, PROJECT } from "../lib/config";
 import { PROJECT_DIR } from "../lib/root";
+import * as cli from "./cli";
 import type { Capture } from "./capture";
 import type { PackIdentity } from "./audit/evaluate";
 import type { ReconciledConfig } from "./audit/policy-config";
@@ -94,6 +94,17 @@ export function stackNameOf(file: string): string | undefined {
     return /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file))?.[1];
 }
 
+/**
+ * The stack name a stack file stands for when none is given: NAME of Pulumi.NAME.yaml, else the file's name without
+ * its extension (my-server.yaml → my-server), in the characters a stack name may have. It names the URNs only.
+ */
+export function defaultStackName(file: string): string {
+    const named = stackNameOf(file);
+    if (named) return named;
+    const base = path.basename(file).replace(/\.ya?ml$/i, "").replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^[.-]+/, "").slice(0, 100);
+    return base || "stack";
+}
+
 /** Every string held in a secret (inputs and stack outputs) plus the secrets the mocks generated. */
 function secretStrings(c: Capture): string[] {
     const out = [...c.generatedSecrets];
@@ -114,8 +125,7 @@ function secretStrings(c: Capture): string[] {
 }
 
 export async function runAudit(o: AuditOptions): Promise<AuditResult> {
-    const stack = o.stack ?? stackNameOf(o.configFile);
-    if (!stack) throw new AuditInputError(`cannot tell the stack name from ${stackConfig().showPath(o.configFile)} (expected Pulumi.<stack>.yaml): add --stack NAME`);
+    const stack = o.stack ?? defaultStackName(o.configFile);
     let file;
     try {
         // a regular file of bounded size, decoded like the CLI does; errors name file:line:column, never its text
@@ -206,84 +216,75 @@ export function exitCodeOf(r: AuditResult): number {
 const USAGE = `usage: npm run audit -- (--stack NAME | --config FILE) [--policy-pack-config FILE] [--format text|json|sarif]
                       [--output FILE] [--preview]
   --stack NAME               audit Pulumi.NAME.yaml of the project
-  --config FILE              audit any stack file (stack name from Pulumi.<stack>.yaml, or give --stack too)
+  --config FILE              audit any stack file (stack name from Pulumi.<stack>.yaml, else the file's name; or give --stack too)
   --policy-pack-config FILE  policy levels and settings, the CLI's --policy-pack-config format
   --format                   text (the CLI's "Policies:" section; default), json, sarif (SARIF 2.1.0)
-  --output FILE              write the report to FILE instead of stdout
+  --output FILE              write the report to FILE instead of stdout (- = stdout)
   --preview                  evaluate as during a preview (computed outputs unknown)
+relative paths are taken from the directory you run npm in
 exit codes: 0 no mandatory violation, 5 mandatory violation(s), 2 bad input, 1 other error`;
 
-export async function main(argv: string[]): Promise<number> {
-    let args;
-    try {
-        args = parseArgs({
-            args: argv,
-            strict: true,
-            allowPositionals: false,
-            options: {
-                stack: { type: "string" },
-                config: { type: "string" },
-                "policy-pack-config": { type: "string" },
-                format: { type: "string", default: "text" },
-                output: { type: "string" },
-                preview: { type: "boolean", default: false },
-                help: { type: "boolean", short: "h", default: false },
-            },
-        }).values;
-    } catch (e) {
-        process.stderr.write(`error: ${escapeText((e as Error).message, 300)}\n${USAGE}\n`);
-        return EXIT_BAD_INPUT;
+export const COMMAND = {
+    usage: USAGE,
+    options: {
+        stack: { type: "string" },
+        config: { type: "string" },
+        "policy-pack-config": { type: "string" },
+        format: { type: "string", default: "text" },
+        output: { type: "string" },
+        preview: { type: "boolean", default: false },
+    },
+} as const;
+
+/** The stack file of `--stack NAME` (the project's) or `--config FILE` (from the user's directory). */
+export function stackFileOf(args: { stack?: string; config?: string }): string {
+    if (!args.stack && !args.config) throw new cli.CliInputError(`give --stack NAME or --config FILE\n${USAGE}`);
+    if (args.stack !== undefined && (!/^[A-Za-z0-9_.-]{1,100}$/.test(args.stack) || args.stack.startsWith("."))) {
+        throw new cli.CliInputError(`invalid stack name ${JSON.stringify(escapeText(args.stack))}`);
     }
-    if (args.help) {
-        process.stdout.write(USAGE + "\n");
-        return EXIT_OK;
-    }
-    const fail = (message: string, code = EXIT_BAD_INPUT) => {
-        process.stderr.write(`error: ${message}\n`);
-        return code;
-    };
-    const format = args.format as string;
-    if (!["text", "json", "sarif"].includes(format)) return fail(`--format must be text, json or sarif, not ${JSON.stringify(escapeText(format))}`);
-    if (!args.stack && !args.config) return fail(`give --stack NAME or --config FILE\n${USAGE}`);
-    if (args.stack !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(args.stack)) return fail(`invalid stack name ${JSON.stringify(escapeText(args.stack))}`);
-    const configFile = args.config ?? path.join(PROJECT_DIR, `Pulumi.${args.stack}.yaml`);
-    if (args.config === undefined && !fs.existsSync(configFile)) {
+    if (args.config !== undefined) return cli.userPath(args.config);
+    const configFile = path.join(PROJECT_DIR, `Pulumi.${args.stack}.yaml`);
+    if (!fs.existsSync(configFile)) {
         const stacks = stackNames();
-        return fail(
-            `cannot read stack config ${escapeText(path.relative(process.cwd(), configFile) || configFile, 300)}: ENOENT: no stack "${args.stack}"; ` +
+        throw new cli.CliInputError(
+            `cannot read stack config ${escapeText(path.relative(cli.userDir(), configFile) || configFile, 300)}: ENOENT: no stack "${args.stack}"; ` +
                 (stacks.length ? `the stacks here: ${stacks.join(", ")}` : `no Pulumi.<stack>.yaml in ${escapeText(PROJECT_DIR, 300)}`),
         );
     }
+    return configFile;
+}
+
+export function formatOf(format: string): Format {
+    if (!["text", "json", "sarif"].includes(format)) throw new cli.CliInputError(`--format must be text, json or sarif, not ${JSON.stringify(escapeText(format))}`);
+    return format as Format;
+}
+
+export async function main(argv: string[]): Promise<number> {
     try {
-        const result = await runAudit({
-            configFile,
-            stack: args.stack,
-            policyConfigFile: args["policy-pack-config"],
-            preview: args.preview,
-        });
-        const text = render(result, format as Format);
-        if (args.output) {
-            fs.writeFileSync(args.output, text);
+        const parsed = cli.parseCommand(COMMAND, argv);
+        if (parsed.help) {
+            process.stdout.write(USAGE + "\n");
+            return EXIT_OK;
+        }
+        const args = parsed.values as { stack?: string; config?: string; "policy-pack-config"?: string; format: string; output?: string; preview: boolean };
+        const format = formatOf(args.format);
+        const configFile = stackFileOf(args);
+        const output = args.output === undefined ? "-" : cli.userPath(args.output);
+        cli.checkOutputFile(output);
+        const policyConfigFile = args["policy-pack-config"] === undefined ? undefined : cli.userPath(args["policy-pack-config"]);
+        const result = await runAudit({ configFile, stack: args.stack, policyConfigFile, preview: args.preview });
+        for (const w of cli.policyLevelWarnings(result.policies, policyConfigFile && cli.shownPath(policyConfigFile))) cli.warn(w);
+        cli.writeOutput(output, render(result, format));
+        if (output !== "-") {
             // stdout stays empty (the report is in the file); the summary goes where messages go
             const c = report().counts(result.violations);
-            process.stderr.write(`${result.stack}: ${c.mandatory} mandatory, ${c.advisory} advisory violation(s); ${format} report written to ${escapeText(args.output, 300)}\n`);
-        } else process.stdout.write(text);
+            process.stderr.write(`${result.stack}: ${c.mandatory} mandatory, ${c.advisory} advisory violation(s); ${format} report written to ${cli.shownPath(output)}\n`);
+        }
         return exitCodeOf(result);
     } catch (e) {
-        if (e instanceof AuditInputError) return fail(e.message);
-        return fail(`${(e as Error).stack ?? String(e)}`, EXIT_ERROR);
+        if (e instanceof AuditInputError || e instanceof cli.CliInputError) return cli.fail(e.message);
+        return cli.fail(`${(e as Error).stack ?? String(e)}`, EXIT_ERROR);
     }
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => {
-            // Flush stdout before exiting (a pipe may still hold the report).
-            process.stdout.write("", () => process.exit(code));
-        },
-        (e) => {
-            process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
-            process.exit(EXIT_ERROR);
-        },
-    );
-}
+if (require.main === module) cli.runMain(main);

@@ -314,6 +314,26 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
         if (await (o as unknown as { isSecret: Promise<boolean> }).isSecret) secretOutputs.push(key);
     }
 
+    // The mocks name a resource after its parent's own type only (`Parent$Type`); the engine joins the types of the
+    // whole parent chain (`Root$Parent$Type`), and that URN is what `pulumi up --target/--replace` matches.
+    for (const c of created) if (c.parent && !urnOf.has(c.parent)) urnOf.set(c.parent, await promiseOf(c.parent.urn));
+    const byResource = new Map(created.filter((c) => c.resource).map((c) => [c.resource, c]));
+    const qualified = new Map<pulumi.Resource, string>();
+    const qualifiedType = (r: pulumi.Resource): string => {
+        let t = qualified.get(r);
+        if (t === undefined) {
+            const c = byResource.get(r);
+            // a resource created outside the transformation (the root component): its own type, from its URN
+            const own = c?.type ?? (urnOf.get(r) ?? "").split("::")[2]?.split("$").pop() ?? "";
+            t = c?.parent ? `${qualifiedType(c.parent)}$${own}` : own;
+            qualified.set(r, t);
+        }
+        return t;
+    };
+    const engineUrn = new Map<string, string>();
+    for (const [r, mockUrn] of urnOf) engineUrn.set(mockUrn, engineUrnOf(stack, qualifiedType(r), mockUrn.split("::").pop()!));
+    const urnFor = (r: pulumi.Resource | undefined) => (r ? engineUrn.get(urnOf.get(r) ?? "") : undefined);
+
     const resources: CapturedResource[] = [];
     for (const c of created) {
         const r = registered.get(`${c.type}::${c.name}`);
@@ -321,12 +341,12 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
         resources.push({
             type: r.type,
             name: r.name,
-            urn: c.resource ? urnOf.get(c.resource)! : `urn:pulumi:${stack}::seed-web::${c.type}::${c.name}`,
+            urn: c.resource ? urnFor(c.resource)! : engineUrnOf(stack, c.type, c.name),
             custom: r.custom,
             inputs: r.inputs,
             state: r.state,
-            parent: c.parent ? urnOf.get(c.parent) : undefined,
-            dependsOn: c.dependsOn.map((d) => urnOf.get(d)).filter((u): u is string => !!u),
+            parent: c.parent ? urnFor(c.parent) : undefined,
+            dependsOn: c.dependsOn.map((d) => urnFor(d)).filter((u): u is string => !!u),
             additionalSecretOutputs: c.additionalSecretOutputs,
             deleteBeforeReplace: c.deleteBeforeReplace,
             replaceOnChanges: c.replaceOnChanges,
@@ -335,6 +355,14 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
     generatedSecrets.push(...tlsSecrets);
     for (const s of Object.values(secrets)) generatedSecrets.push(s);
     return { resources, outputs, secretOutputs, generatedSecrets };
+}
+
+/**
+ * A resource's URN as the engine makes it: `urn:pulumi:<stack>::<project>::<qualified type>::<name>`, the qualified
+ * type being the types of its parents below the stack, then its own, joined by `$`.
+ */
+export function engineUrnOf(stack: string, qualifiedType: string, name: string, project = "seed-web"): string {
+    return `urn:pulumi:${stack}::${project}::${qualifiedType}::${name}`;
 }
 
 function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {

@@ -1,16 +1,16 @@
 // Mermaid diagrams of a stack, generated from the same topology model the program deploys, with the audit's
 // violations marked on the hosts they concern.
 //   npm run diagram -- --stack dev            → docs/dev.md
-//   npm run diagram -- --config FILE [--out F]     (--help: the options; unknown options are refused, exit 2)
+//   npm run diagram -- --config FILE [--output F]  (--help: the options; unknown options are refused, exit 2)
 //   npm run diagram -- --all                  → every shipped stack (Pulumi.*.yaml)
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
-import { escapeText, loadConfig, RawConfig } from "../lib/config";
+import { ConfigError, escapeText, loadConfig, RawConfig } from "../lib/config";
 import { STEP_NAMES } from "@seed-web/facts";
 import { buildTopology, HostNode, NODE_EXPORTER_PORT, STATUS_PORT, Topology } from "../lib/topology";
-import { runAudit, stackNames } from "./audit";
-import { PROJECT_DIR, readStackFile, showPath, stackFilePath } from "./stack-config";
+import { AuditInputError, defaultStackName, runAudit, stackNames } from "./audit";
+import * as cli from "./cli";
+import { PROJECT_DIR, readStackFile, stackFilePath, StackFileError } from "./stack-config";
 
 export interface MarkedViolation {
     policy: string;
@@ -117,76 +117,112 @@ export async function diagramFor(configFile: string, stack: string): Promise<str
 }
 
 export const SHIPPED_STACKS = ["dev", "hardened", "distributed"];
+/** The stacks whose diagrams the README shows, between `<!-- diagram:NAME -->` and `<!-- /diagram:NAME -->`. */
+export const README_STACKS = ["dev", "distributed"];
+export const README = path.join(PROJECT_DIR, "README.md");
+
+/** The Mermaid block (```mermaid … ```) of a generated diagram page. */
+export function mermaidBlock(page: string): string {
+    const m = /^```mermaid\n[\s\S]*?^```$/m.exec(page);
+    if (!m) throw new Error("no mermaid block in the diagram");
+    return m[0];
+}
+
+/** The README with each marked diagram replaced by the stack's current one (pages: stack → generated page). */
+export function readmeWithDiagrams(readme: string, pages: Record<string, string>): string {
+    let out = readme;
+    for (const [stack, page] of Object.entries(pages)) {
+        const open = `<!-- diagram:${stack} -->`;
+        const close = `<!-- /diagram:${stack} -->`;
+        const a = out.indexOf(open);
+        const b = out.indexOf(close);
+        if (a < 0 || b < a) throw new Error(`README.md has no ${open} … ${close} section`);
+        out = `${out.slice(0, a + open.length)}\n${mermaidBlock(page)}\n${out.slice(b)}`;
+    }
+    return out;
+}
 export const DOCS_DIR = path.join(PROJECT_DIR, "docs");
 
-const USAGE = `usage: npm run diagram -- (--stack NAME | --config FILE) [--out FILE] | --all
+const USAGE = `usage: npm run diagram -- (--stack NAME | --config FILE) [--output FILE] | --all
   --stack NAME   Pulumi.NAME.yaml of the project → docs/NAME.md
-  --config FILE  any stack file → docs/<stack>.md (stack name from Pulumi.<stack>.yaml)
-  --out FILE     write there instead (with --stack or --config)
-  --all          every shipped stack (${SHIPPED_STACKS.join(", ")}) → docs/
+  --config FILE  any stack file → docs/<stack>.md (stack name from Pulumi.<stack>.yaml, else the file's name)
+  --output FILE  write there instead (with --stack or --config; - = stdout; --out is its old name)
+  --all          every shipped stack (${SHIPPED_STACKS.join(", ")}) → docs/, and the README's diagrams (${README_STACKS.join(", ")})
+relative paths are taken from the directory you run npm in
 exit codes: 0 written, 2 bad arguments or stack file`;
 
+export const COMMAND = {
+    usage: USAGE,
+    options: {
+        stack: { type: "string" },
+        config: { type: "string" },
+        output: { type: "string" },
+        all: { type: "boolean", default: false },
+    },
+    aliases: { out: "output" },
+} as const;
+
 export async function main(argv: string[]): Promise<number> {
-    let args;
     try {
-        args = parseArgs({
-            args: argv,
-            strict: true,
-            allowPositionals: false,
-            options: {
-                stack: { type: "string" },
-                config: { type: "string" },
-                out: { type: "string" },
-                all: { type: "boolean", default: false },
-                help: { type: "boolean", short: "h", default: false },
-            },
-        }).values;
-    } catch (e) {
-        process.stderr.write(`error: ${escapeText((e as Error).message, 300)}\n${USAGE}\n`);
-        return 2;
-    }
-    if (args.help) {
-        process.stdout.write(USAGE + "\n");
-        return 0;
-    }
-    const fail = (message: string) => {
-        process.stderr.write(`error: ${message}\n${USAGE}\n`);
-        return 2;
-    };
-    const chosen = [args.all && "--all", args.stack !== undefined && "--stack", args.config !== undefined && "--config"].filter(Boolean);
-    if (chosen.length !== 1) return fail(chosen.length ? `${chosen.join(" and ")} exclude each other` : "give --stack NAME, --config FILE or --all");
-    if (args.all && args.out !== undefined) return fail("--out goes with --stack or --config, not --all");
-    const jobs: { file: string; stack: string; out: string }[] = [];
-    if (args.all) {
-        for (const s of SHIPPED_STACKS) jobs.push({ file: stackFilePath(s), stack: s, out: path.join(DOCS_DIR, `${s}.md`) });
-    } else if (args.stack !== undefined) {
-        const s = args.stack;
-        if (!/^[A-Za-z0-9_.-]{1,100}$/.test(s) || s.startsWith(".")) return fail(`invalid stack name ${JSON.stringify(escapeText(s))}`);
-        jobs.push({ file: stackFilePath(s), stack: s, out: args.out ?? path.join(DOCS_DIR, `${s}.md`) });
-    } else {
-        const file = args.config!;
-        const s = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file))?.[1] ?? "stack";
-        jobs.push({ file, stack: s, out: args.out ?? path.join(DOCS_DIR, `${s}.md`) });
-    }
-    for (const j of jobs) {
-        if (!fs.existsSync(j.file)) {
-            const stacks = stackNames();
-            process.stderr.write(`error: no stack file ${showPath(j.file)}${stacks.length ? `; the stacks here: ${stacks.join(", ")}` : ""}\n`);
-            return 2;
+        const parsed = cli.parseCommand(COMMAND, argv);
+        if (parsed.help) {
+            process.stdout.write(USAGE + "\n");
+            return 0;
         }
-        fs.mkdirSync(path.dirname(j.out), { recursive: true });
-        fs.writeFileSync(j.out, await diagramFor(j.file, j.stack));
-        process.stdout.write(`wrote ${path.relative(process.cwd(), j.out)}\n`);
+        const args = parsed.values as { stack?: string; config?: string; output?: string; all: boolean };
+        const bad = (message: string) => new cli.CliInputError(`${message}\n${USAGE}`);
+        const chosen = [args.all && "--all", args.stack !== undefined && "--stack", args.config !== undefined && "--config"].filter(Boolean);
+        if (chosen.length !== 1) throw bad(chosen.length ? `${chosen.join(" and ")} exclude each other` : "give --stack NAME, --config FILE or --all");
+        if (args.all && args.output !== undefined) throw bad("--output goes with --stack or --config, not --all");
+        const output = args.output === undefined ? undefined : cli.userPath(args.output);
+        const jobs: { file: string; stack: string; out: string }[] = [];
+        if (args.all) {
+            for (const s of SHIPPED_STACKS) jobs.push({ file: stackFilePath(s), stack: s, out: path.join(DOCS_DIR, `${s}.md`) });
+        } else if (args.stack !== undefined) {
+            const s = args.stack;
+            if (!/^[A-Za-z0-9_.-]{1,100}$/.test(s) || s.startsWith(".")) throw bad(`invalid stack name ${JSON.stringify(escapeText(s))}`);
+            jobs.push({ file: stackFilePath(s), stack: s, out: output ?? path.join(DOCS_DIR, `${s}.md`) });
+        } else {
+            const file = cli.userPath(args.config!);
+            const s = defaultStackName(file);
+            jobs.push({ file, stack: s, out: output ?? path.join(DOCS_DIR, `${s}.md`) });
+        }
+        for (const j of jobs) {
+            if (!fs.existsSync(j.file)) {
+                const stacks = stackNames();
+                throw new cli.CliInputError(`no stack file ${cli.shownPath(j.file)}${stacks.length ? `; the stacks here: ${stacks.join(", ")}` : ""}`);
+            }
+            if (j.out !== "-") {
+                if (path.dirname(j.out) === DOCS_DIR) fs.mkdirSync(DOCS_DIR, { recursive: true });
+                cli.checkOutputFile(j.out);
+            }
+        }
+        const readmePages: Record<string, string> = {};
+        for (const j of jobs) {
+            let text: string;
+            try {
+                text = await diagramFor(j.file, j.stack);
+            } catch (e) {
+                if (e instanceof StackFileError || e instanceof AuditInputError || e instanceof ConfigError) throw new cli.CliInputError(e.message);
+                throw e;
+            }
+            cli.writeOutput(j.out, text);
+            if (args.all && README_STACKS.includes(j.stack)) readmePages[j.stack] = text;
+            if (j.out !== "-") process.stdout.write(`wrote ${path.relative(cli.userDir(), j.out) || j.out}\n`);
+        }
+        if (args.all) {
+            const before = fs.readFileSync(README, "utf8");
+            const after = readmeWithDiagrams(before, readmePages);
+            if (after !== before) {
+                fs.writeFileSync(README, after);
+                process.stdout.write(`updated the diagrams in ${path.relative(cli.userDir(), README) || README}\n`);
+            }
+        }
+        return 0;
+    } catch (e) {
+        if (e instanceof cli.CliInputError) return cli.fail(e.message);
+        return cli.fail(`${(e as Error).stack ?? String(e)}`, 1);
     }
-    return 0;
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (e) => {
-            process.stderr.write(`${e instanceof Error ? e.message : e}\n`);
-            process.exit(2);
-        },
-    );
-}
+if (require.main === module) cli.runMain(main);

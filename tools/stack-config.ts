@@ -8,7 +8,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isMap, isScalar, isSeq, LineCounter, Node, parseDocument } from "yaml";
-import { escapeText, PROJECT, RawConfig } from "../lib/config";
+import { escapeText, KNOWN_KEYS, PROJECT, RawConfig } from "../lib/config";
+import { closestName, didYouMean } from "./cli";
 
 import { PROJECT_DIR } from "../lib/root";
 
@@ -33,6 +34,10 @@ export class StackFileError extends Error {
         this.name = "StackFileError";
     }
 }
+
+/** The top-level keys of a stack file (Pulumi.<stack>.yaml) the Pulumi CLI knows; `environment` is refused above. */
+export const STACK_FILE_KEYS = ["config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"];
+const KNOWN_KEY_SET: Record<string, true> = Object.fromEntries([...KNOWN_KEYS].map((k) => [k, true]));
 
 export interface StackFile {
     raw: RawConfig;
@@ -208,6 +213,26 @@ export function readStackFile(file: string): StackFile {
     if (doc !== null && doc !== undefined && (typeof doc !== "object" || Array.isArray(doc))) {
         throw new StackFileError(file, `${showPath(file)}: expected a mapping (with a "config" key)`);
     }
+    const top = Object.keys((doc as Record<string, unknown> | null) ?? {});
+    // Pulumi's own ESC environments: their values are not readable offline, and they may set any key of the stack.
+    if (top.includes("environment")) {
+        const env = (doc as { environment?: unknown }).environment;
+        const list = Array.isArray(env) ? env : typeof env === "object" && env !== null && Array.isArray((env as { imports?: unknown }).imports) ? (env as { imports: unknown[] }).imports : [env];
+        const names = list.map((e) => JSON.stringify(escapeText(typeof e === "string" ? e : "(an object)", 100))).join(", ");
+        throw new StackFileError(
+            file,
+            `${showPath(file)}: "environment" imports the Pulumi ESC environment${list.length > 1 ? "s" : ""} ${names}, which the offline tools cannot read: ` +
+                `judged without their values, the result would not be this stack's. Copy their values under "config:" in a copy of the file (\`pulumi env open NAME\`) and give that with --config`,
+        );
+    }
+    const unknownTop = top.filter((k) => !STACK_FILE_KEYS.includes(k));
+    if (unknownTop.length > 0) {
+        const k = unknownTop[0];
+        const why = k.startsWith(`${PROJECT}:`) || Object.hasOwn(KNOWN_KEY_SET, k)
+            ? `a config key outside "config:" (indent it under "config:")`
+            : `not a stack file key (${STACK_FILE_KEYS.join(", ")})${didYouMean(k, STACK_FILE_KEYS)}`;
+        throw new StackFileError(file, `${showPath(file)}: unknown top-level key ${JSON.stringify(escapeText(k, 100))}: ${why}`);
+    }
     const config = (doc as { config?: Record<string, unknown> } | null)?.config ?? {};
     if (typeof config !== "object" || config === null || Array.isArray(config)) {
         throw new StackFileError(file, `${showPath(file)}: "config" is not a mapping`);
@@ -216,7 +241,13 @@ export function readStackFile(file: string): StackFile {
     const secureKeys: string[] = [];
     for (const [key, value] of Object.entries(config)) {
         const [ns, name] = key.includes(":") ? key.split(/:(.*)/s, 2) : [PROJECT, key];
-        if (ns !== PROJECT) continue;
+        if (ns !== PROJECT) {
+            // another project's or provider's key (aws:region) is not ours; a misspelt project name is a typo
+            if (closestName(ns, [PROJECT]) || ns.toLowerCase() === PROJECT) {
+                throw new StackFileError(file, `${showPath(file)}: config key ${JSON.stringify(escapeText(key, 100))}: namespace "${escapeText(ns, 100)}" is not the project's (did you mean "${PROJECT}:${escapeText(name, 100)}"?)`);
+            }
+            continue;
+        }
         if (typeof value === "object" && value !== null && !Array.isArray(value) && "secure" in value) {
             secureKeys.push(name);
             raw[name] = "(secure)";

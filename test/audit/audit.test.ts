@@ -6,6 +6,7 @@ import * as assert from "assert";
 import Ajv from "ajv";
 import AjvDraft04 from "ajv-draft-04";
 import addFormats from "ajv-formats";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Capture } from "../../tools/capture";
@@ -54,6 +55,28 @@ describe("offline audit", () => {
             assert.strictEqual(lines[fw + 1], `          ${catalog[0].policy.description}`);
             assert.match(lines[fw + 2], /^ {10}web-01 has no firewall/);
             assert.match(text, /\n\nAudit of stack dev \(Pulumi\.dev\.yaml\): \d+ resources, 10 policies: 3 mandatory, 7 advisory violations\.\n$/);
+        });
+
+        it("URNs are the engine's: the types of the whole parent chain joined by $ (what `pulumi up --target` matches)", async () => {
+            let capture: Capture | undefined;
+            await runAudit({ configFile: path.join(ROOT, "Pulumi.distributed.yaml"), inspect: (c) => (capture = c) });
+            const byUrn = new Map(capture!.resources.map((r) => [r.urn, r]));
+            const typeOf = (urn: string) => urn.split("::")[2];
+            for (const r of capture!.resources) {
+                const expected = r.parent ? `${typeOf(r.parent)}$${r.type}` : r.type;
+                assert.strictEqual(r.urn, `urn:pulumi:distributed::seed-web::${expected}::${r.name}`);
+                if (r.parent) assert.ok(byUrn.has(r.parent), `${r.name}'s parent is captured`);
+            }
+            const base = capture!.resources.find((r) => r.name === "web-01-base" && r.type === "command:remote:Command")!;
+            assert.strictEqual(base.urn, "urn:pulumi:distributed::seed-web::seed-web:index:WebStack$seed-web:infra:Host$seed-web:lemp:BaseSystem$command:remote:Command::web-01-base");
+            // SARIF: the logical location is the engine's URN, and the fingerprint is built over it
+            const r = await runAudit({ configFile: DEV });
+            const sarif = JSON.parse(render(r, "sarif"));
+            const fw = r.violations.find((v) => v.policy === "firewall-required")!;
+            const result = sarif.runs[0].results.find((x: { ruleId: string }) => x.ruleId === "firewall-required");
+            assert.strictEqual(result.locations[0].logicalLocations[0].fullyQualifiedName, "urn:pulumi:dev::seed-web::seed-web:index:WebStack$seed-web:infra:Host$seed-web:lemp:BaseSystem$command:remote:Command::web-01-base");
+            const expected = crypto.createHash("sha256").update(`firewall-required\0${fw.urn}\0${fw.message}`).digest("hex");
+            assert.deepStrictEqual(result.partialFingerprints, { "seedWebViolation/v2": expected });
         });
 
         it("--preview: the same verdicts (the mocks know every input the policies read)", async () => {
@@ -139,7 +162,7 @@ describe("offline audit", () => {
             assert.deepStrictEqual(fw.resource, {
                 type: "command:remote:Command",
                 name: "web-01-base",
-                urn: "urn:pulumi:dev::seed-web::seed-web:lemp:BaseSystem$command:remote:Command::web-01-base",
+                urn: "urn:pulumi:dev::seed-web::seed-web:index:WebStack$seed-web:infra:Host$seed-web:lemp:BaseSystem$command:remote:Command::web-01-base",
             });
             assert.strictEqual(fw.severity, "high");
         });

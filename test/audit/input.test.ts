@@ -17,8 +17,8 @@ describe("audit: hostile stack files", function () {
 
     it("refuses every reserved database and account name with exit 2, naming the key", async () => {
         const cases: [string, string][] = [
-            ...[...RESERVED_DATABASES, "TEST", "test_shop"].map((n): [string, string] => ["dbName", n]),
-            ...[...RESERVED_USERS.filter((u) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(u)), "ROOT"].map((n): [string, string] => ["dbUser", n]),
+            ...[...RESERVED_DATABASES.map((p) => p.replace("*", "x")), "TEST", "test_shop"].map((n): [string, string] => ["dbName", n]),
+            ...[...RESERVED_USERS.filter((u) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(u)), "ROOT", "Admin"].map((n): [string, string] => ["dbUser", n]),
         ];
         for (const [key, name] of cases) {
             const r = await audit(["--config", stack("reserved", [`seed-web:${key}: ${name}`])]);
@@ -37,6 +37,10 @@ describe("audit: hostile stack files", function () {
             [[`seed-web:sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----${SECRET}"`], /seed-web:sshPrivateKey \(value not shown\): must be a secret/],
             [[`seed-web:tls: [${SECRET}`, "seed-web:www: true"], /Pulumi\.hostile\.yaml:\d+:\d+: invalid YAML: /],
             [[`seed-web:tls: |${SECRET}`], /Pulumi\.hostile\.yaml:\d+:\d+: invalid YAML: /],
+            // a URL's credentials (user information, a token in the query) are redacted, the rest of the URL shown
+            [[`seed-web:acmeServer: "https://acct:${SECRET}@acme.example.com/directory"`], /seed-web:acmeServer = "https:\/\/\*\*\*@acme\.example\.com\/directory": expected the https:\/\/ URL/],
+            [[`seed-web:acmeServer: "https://acme.example.com/directory?token=${SECRET}"`], /seed-web:acmeServer = "https:\/\/acme\.example\.com\/directory\?\*\*\*"/],
+            [[`seed-web:acmeServer: "https://${SECRET}@acme.example.com/"`], /seed-web:acmeServer = "https:\/\/\*\*\*@acme\.example\.com\/"/],
         ];
         for (const [lines, re] of cases) {
             const r = await audit(["--config", stack("hostile", lines)]);

@@ -12,6 +12,7 @@
 
 import Ajv from "ajv";
 import { escapeText } from "../../lib/config";
+import { didYouMean } from "../cli";
 import { decodeText, MAX_STACK_FILE_BYTES, readInputFile, showPath, StackFileError } from "../stack-config";
 import type { EnforcementLevel } from "@pulumi/policy";
 import type { SeedPolicy } from "../../policy/policies";
@@ -106,12 +107,26 @@ export function reconcilePolicyConfig(policies: readonly SeedPolicy[], given: Re
     const unknown = Object.keys(given).filter((k) => k !== "all" && !names.has(k));
     if (unknown.length > 0) {
         throw new PolicyConfigError(
-            `${where}: unknown polic${unknown.length > 1 ? "ies" : "y"} ${unknown.map((u) => `"${u}"`).join(", ")}; ` +
+            `${where}: unknown polic${unknown.length > 1 ? "ies" : "y"} ${unknown.map((u) => `"${escapeText(u, 100)}"${didYouMean(u, [...names, "all"])}`).join(", ")}; ` +
                 `the pack's policies are ${[...names].join(", ")} (and "all")`,
         );
     }
     if (given.all?.properties && Object.keys(given.all.properties).length > 0) {
         throw new PolicyConfigError(`${where}: "all" takes an enforcement level only`);
+    }
+    // The CLI passes unknown settings on and the pack ignores them: a typo (minHostPerRole) would loosen a check
+    // without a word. Here a setting the policy's configSchema does not declare is an error naming the closest one.
+    for (const p of policies) {
+        const props = given[p.name]?.properties;
+        if (!props) continue;
+        const known = Object.keys(p.configSchema?.properties ?? {});
+        const bad = Object.keys(props).filter((k) => !known.includes(k));
+        if (bad.length > 0) {
+            throw new PolicyConfigError(
+                `${where}: ${p.name}: unknown setting${bad.length > 1 ? "s" : ""} ${bad.map((k) => `"${escapeText(k, 100)}"${didYouMean(k, known)}`).join(", ")}; ` +
+                    (known.length ? `its settings are ${known.join(", ")} (and enforcementLevel)` : "it takes no settings, only enforcementLevel"),
+            );
+        }
     }
     const result: ReconciledConfig = {};
     for (const p of policies) {

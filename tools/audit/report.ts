@@ -234,7 +234,8 @@ export function toSarif(r: AuditResult): sarif.Log {
             },
         ],
         partialFingerprints: {
-            "seedWebViolation/v1": crypto.createHash("sha256").update(`${v.policy}\0${v.urn}\0${v.message}`).digest("hex"),
+            // v2: over the engine's URN (the full parent chain); v1 was over the mocks' shortened one
+            "seedWebViolation/v2": crypto.createHash("sha256").update(`${v.policy}\0${v.urn}\0${v.message}`).digest("hex"),
         },
         properties: {
             enforcementLevel: v.level,

@@ -1,0 +1,212 @@
+// The command-line layer shared by the tools (audit, verify, diagram) and the benchmarks: argument parsing
+// (node:util parseArgs) with usage on --help and on bad arguments, paths taken from the user's directory, the
+// output file (or `-` for stdout) checked before any work, errors printed as one line, and the exit codes.
+//
+// Paths: `npm run X -- --config FILE` runs the tool in the package's directory; npm keeps the directory the user
+// typed the command in as INIT_CWD. A relative path given on the command line is resolved from there.
+//
+// Nothing heavy loads here (no SDK, no YAML parser): --help and argument errors answer at once.
+
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs, ParseArgsConfig } from "util";
+import { escapeText } from "../lib/config";
+
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+export const EXIT_BAD_INPUT = 2;
+
+/** Bad input: printed as `error: <message>`, exit code 2. */
+export class CliInputError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "CliInputError";
+    }
+}
+
+/** The directory the user ran the command in: npm's INIT_CWD when run through npm, else the process's own. */
+export function userDir(env: NodeJS.ProcessEnv = process.env): string {
+    const init = env.INIT_CWD;
+    if (init && path.isAbsolute(init)) {
+        try {
+            if (fs.statSync(init).isDirectory()) return init;
+        } catch {
+            // gone since: fall back to the process's directory
+        }
+    }
+    return process.cwd();
+}
+
+/** A path given by the user, resolved from the user's directory (`-` stays `-`). */
+export function userPath(file: string, env: NodeJS.ProcessEnv = process.env): string {
+    if (file === "-") return file;
+    return path.resolve(userDir(env), file);
+}
+
+/** A path as messages show it: relative to the user's directory when below it, control characters escaped. */
+export function shownPath(file: string, env: NodeJS.ProcessEnv = process.env): string {
+    if (file === "-") return "-";
+    const rel = path.relative(userDir(env), file);
+    return escapeText(rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file, 300);
+}
+
+/** Levenshtein distance (small strings only: option, key and policy names). */
+function distance(a: string, b: string): number {
+    const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        let diag = prev[0];
+        prev[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const up = prev[j];
+            prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+            diag = up;
+        }
+    }
+    return prev[b.length];
+}
+
+/**
+ * The known name closest to `name` (case-insensitive edit distance), when it is close enough to be a typo: at most
+ * a third of the longer name's length, and at least 1 edit allowed.
+ */
+export function closestName(name: string, known: Iterable<string>): string | undefined {
+    const n = name.slice(0, 200).toLowerCase();
+    let best: string | undefined;
+    let bestD = Infinity;
+    for (const k of known) {
+        const d = distance(n, k.toLowerCase());
+        if (d < bestD) (best = k), (bestD = d);
+    }
+    if (best === undefined) return undefined;
+    const allowed = Math.max(1, Math.floor(Math.max(n.length, best.length) / 3));
+    return bestD <= allowed ? best : undefined;
+}
+
+/** ` (did you mean "x"?)` or nothing. */
+export function didYouMean(name: string, known: Iterable<string>): string {
+    const c = closestName(name, known);
+    return c ? ` (did you mean "${c}"?)` : "";
+}
+
+export interface Command<O extends NonNullable<ParseArgsConfig["options"]>> {
+    /** What `npm run NAME` the usage names. */
+    usage: string;
+    options: O;
+    /** Deprecated spellings kept working: alias → the option's name (the usage names the old spelling). */
+    aliases?: Record<string, keyof O & string>;
+}
+
+/**
+ * Parse `argv` strictly (no positionals). `--help`/`-h` → the usage on stdout, exit 0. A bad argument → the reason
+ * and the usage on stderr, exit 2 (a CliInputError carries them); an unknown option names the closest known one.
+ */
+export type Values = Record<string, string | boolean | string[] | undefined>;
+
+export function parseCommand<O extends NonNullable<ParseArgsConfig["options"]>>(cmd: Command<O>, argv: string[]): { help: true } | { help: false; values: Values } {
+    const options = { ...cmd.options, help: { type: "boolean" as const, short: "h" } } as O;
+    const aliasOptions: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {};
+    for (const [alias, target] of Object.entries(cmd.aliases ?? {})) {
+        const t = cmd.options[target] as { type: "string" | "boolean"; multiple?: boolean };
+        aliasOptions[alias] = { type: t.type, ...(t.multiple ? { multiple: true } : {}) };
+    }
+    let values: Record<string, unknown>;
+    try {
+        values = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { ...options, ...aliasOptions } }).values as Record<string, unknown>;
+    } catch (e) {
+        const message = (e as Error).message;
+        const unknown = /Unknown option '(-{1,2}[^']*)'/.exec(message)?.[1];
+        const hint = unknown ? didYouMean(unknown.replace(/^-+/, ""), Object.keys(options)).replace(/"([^"]+)"/, '"--$1"') : "";
+        const positional = /Unexpected argument '([^']*)'/.exec(message)?.[1];
+        const reason = positional !== undefined
+            ? `unexpected argument ${JSON.stringify(escapeText(positional, 100))}: every argument is an option (--help lists them)`
+            : `${escapeText(message.split(". ")[0], 300)}${hint}`;
+        throw new CliInputError(`${reason}\n${cmd.usage}`);
+    }
+    if (values.help) return { help: true };
+    for (const [alias, target] of Object.entries(cmd.aliases ?? {})) {
+        if (values[alias] === undefined) continue;
+        if (values[target] !== undefined) throw new CliInputError(`--${alias} and --${target} are the same option: give one`);
+        values[target] = values[alias];
+        delete values[alias];
+    }
+    delete values.help;
+    return { help: false, values: values as Values };
+}
+
+/**
+ * Check that `file` (already resolved) can be written, before any work: its directory exists and is a directory, and
+ * the file itself, when it exists, is a regular file (not a directory, FIFO or device). `-` is stdout.
+ */
+export function checkOutputFile(file: string, option = "--output"): void {
+    if (file === "-") return;
+    const dir = path.dirname(file);
+    let st: fs.Stats | undefined;
+    try {
+        st = fs.statSync(dir);
+    } catch (e) {
+        throw new CliInputError(`${option} ${shownPath(file)}: its directory ${shownPath(dir)} does not exist (${(e as NodeJS.ErrnoException).code ?? "unreadable"})`);
+    }
+    if (!st.isDirectory()) throw new CliInputError(`${option} ${shownPath(file)}: ${shownPath(dir)} is not a directory`);
+    try {
+        st = fs.statSync(file);
+    } catch {
+        st = undefined;
+    }
+    if (st && st.isDirectory()) throw new CliInputError(`${option} ${shownPath(file)}: is a directory; give a file name`);
+    if (st && !st.isFile()) throw new CliInputError(`${option} ${shownPath(file)}: not a regular file`);
+    try {
+        fs.accessSync(st ? file : dir, fs.constants.W_OK);
+    } catch (e) {
+        throw new CliInputError(`${option} ${shownPath(file)}: cannot write there (${(e as NodeJS.ErrnoException).code ?? "denied"})`);
+    }
+}
+
+/**
+ * Write `text` to `file` (`-` = stdout). A failure (the disk full, the file gone read-only since the check) is a
+ * CliInputError naming the file.
+ */
+export function writeOutput(file: string, text: string, option = "--output"): void {
+    if (file === "-") {
+        process.stdout.write(text);
+        return;
+    }
+    try {
+        fs.writeFileSync(file, text);
+    } catch (e) {
+        throw new CliInputError(`${option} ${shownPath(file)}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+}
+
+/** Print `error: <message>` on stderr and give the exit code (2 unless said otherwise). */
+export function fail(message: string, code = EXIT_BAD_INPUT): number {
+    process.stderr.write(`error: ${message}\n`);
+    return code;
+}
+
+/** A warning on stderr. */
+export function warn(message: string): void {
+    process.stderr.write(`warning: ${message}\n`);
+}
+
+/** The warnings a policy configuration deserves: every policy disabled means nothing is checked. */
+export function policyLevelWarnings(policies: readonly { name: string; level: string }[], where: string | undefined): string[] {
+    if (policies.length > 0 && policies.every((p) => p.level === "disabled")) {
+        return [`every policy of the pack is disabled${where ? ` by ${where}` : ""}: nothing is checked, and the result says nothing about the stack`];
+    }
+    return [];
+}
+
+/**
+ * Run `main(argv)` as the process's main: exit with its code once stdout is flushed; an unexpected error → its
+ * stack on stderr, exit 1; a CliInputError → its message, exit 2.
+ */
+export function runMain(main: (argv: string[]) => Promise<number>): void {
+    main(process.argv.slice(2)).then(
+        (code) => process.stdout.write("", () => process.exit(code)),
+        (e) => {
+            if (e instanceof CliInputError) process.exit(fail(e.message));
+            process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
+            process.exit(EXIT_ERROR);
+        },
+    );
+}
