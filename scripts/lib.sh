@@ -234,7 +234,8 @@ lemp_cpus() {
 #   opcache   = clamp(memory / 16, 64, 256)
 #   children  = (memory - reserve - db_share - opcache) / worker_mb, at most min(256, 16 x CPUs + 8); fewer than 2
 #               => the host is too small (error, not a swapping server)
-#   php backlog = clamp(children x 8, 128, 4096); nginx queue (limit_conn) = children + php backlog
+#   php backlog = clamp(children x 8, 128, 4096); nginx queue (limit_conn) = children + php backlog / 2 (measured: a full socket
+#               answered 502 before children + backlog requests were in; half the backlog leaves the margin)
 #   max_connections = web hosts x the children ceiling of a host + 10, 50 .. 5000
 lemp_tune() {   # php|db|nginx|lb: the step that asks, checked for room (a host too small is an error)
   local for=${1:-} mem cpus worker reserve=128 db_share=0 php_mem ceiling
@@ -275,7 +276,7 @@ lemp_tune() {   # php|db|nginx|lb: the step that asks, checked for room (a host 
   TUNE_PHP_TERMINATE_S=60            # request_terminate_timeout: a stuck request ends; Nginx waits longer (fastcgi_read_timeout 75s)
   TUNE_PHP_CONTROL_S=30              # process_control_timeout: a reload lets in-flight requests finish
   TUNE_NGINX_WORKER_CONNECTIONS=$(lemp_clamp $((TUNE_PHP_MAX_CHILDREN * 16 + 1024)) 1024 16384)
-  TUNE_NGINX_QUEUE=$((TUNE_PHP_MAX_CHILDREN + TUNE_PHP_BACKLOG))
+  TUNE_NGINX_QUEUE=$((TUNE_PHP_MAX_CHILDREN + TUNE_PHP_BACKLOG / 2))
   TUNE_SOMAXCONN=4096
   TUNE_DB_MAX_CONNECTIONS=$(lemp_clamp $(( ${LEMP_TUNE_WEB_HOSTS:-1} * ceiling + 10 )) 50 5000)
 }
