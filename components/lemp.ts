@@ -250,7 +250,12 @@ export class Database extends HostStep<DatabaseFacts> {
             LEMP_DB_TLS: plan.tls ? "1" : "0",
             ...args.host.node.tuning,
         };
+        // named for re-seeding in this change (dbReseed): only then may a database the step did not copy be dropped
+        if (plan.reseed) env.LEMP_DB_RESEED = "1";
         if (plan.role === "primary") env.LEMP_DB_REPLICA_HOSTS = list(plan.replicas.map((r) => r.address));
+        // the replicas named for re-seeding: a primary that was the replica of one of them checks it may be re-seeded
+        const reseeded = plan.replicas.filter((r) => r.reseed).map((r) => r.address);
+        if (reseeded.length > 0) env.LEMP_DB_RESEED_HOSTS = list(reseeded);
         if (plan.primary) {
             env.LEMP_DB_PRIMARY_HOST = plan.primary.address;
             env.LEMP_DB_PRIMARY_PORT = String(plan.port);

@@ -141,7 +141,15 @@ export class WebStack extends pulumi.ComponentResource {
         }
 
         // Databases: the primary (or the only one) first, replicas after it.
-        const databases = this.hosts.filter((h) => h.node.database).sort((a, b) => a.node.database!.serverId - b.node.database!.serverId);
+        // The web steps of a host do not wait for its database steps, nor the application for the primary's (its
+        // script never connects; the smoke check waits for both): when the primary moves, the applications switch to
+        // the new one while it is still a read-only replica (their writes refused, not lost) and the new primary's
+        // step waits until the old one takes no more writes before it stops replicating from it (scripts/database.sh).
+        const beforeDb = new Map(last);
+        // the primary's step first (the replicas copy from it and connect with the account it makes), then the replicas
+        // in the hosts' order
+        const isPrimaryDb = (h: Host) => h.node.database!.role !== "replica";
+        const databases = [...this.hosts.filter((h) => h.node.database && isPrimaryDb(h)), ...this.hosts.filter((h) => h.node.database && !isPrimaryDb(h))];
         let primary: Database | undefined;
         const replicaSteps: Database[] = [];
         for (const host of databases) {
@@ -177,20 +185,28 @@ export class WebStack extends pulumi.ComponentResource {
             );
         }
 
+        const afterDb = new Map(last);
         for (const host of this.hosts) {
             const web = host.node.web;
             if (!web) continue;
-            track(host, new PhpFpm(n(host, "php"), { host, after: [last.get(host)!] }, child(host)));
+            track(host, new PhpFpm(n(host, "php"), { host, after: [beforeDb.get(host)!] }, child(host)));
             track(host, new WebServer(n(host, "nginx"), { host, web, after: [last.get(host)!] }, child(host)));
             const cert = host.node.certbot;
             if (cert) track(host, new Certificate(n(host, "certbot"), { host, plan: cert, after: [last.get(host)!] }, child(host)));
             track(
                 host,
-                new Site(n(host, "app"), { host, web, appPassword, dbCa: web.db.tls ? dbCa : undefined, after: [last.get(host)!, ...(primary ? [primary.command] : [])] }, child(host)),
+                new Site(n(host, "app"), { host, web, appPassword, dbCa: web.db.tls ? dbCa : undefined, after: [last.get(host)!] }, child(host)),
             );
+            const ownDb = afterDb.get(host) !== beforeDb.get(host) ? [afterDb.get(host)!] : [];
             const smoke = new SmokeCheck(
                 n(host, "smoke"),
-                { host, serverNames: web.serverNames, tls: web.tls, checks: [...facts.get(host)!, ...(primary ? [primary.facts] : [])], after: [last.get(host)!] },
+                {
+                    host,
+                    serverNames: web.serverNames,
+                    tls: web.tls,
+                    checks: [...facts.get(host)!, ...(primary ? [primary.facts] : [])],
+                    after: [last.get(host)!, ...ownDb, ...(primary && !ownDb.includes(primary.command) ? [primary.command] : [])],
+                },
                 child(host),
             );
             last.set(host, smoke.command);

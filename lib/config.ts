@@ -79,6 +79,11 @@ export interface StackConfig {
         port: number;
         name: string;
         user: string;
+        /** The primary's host name (seed-web:dbPrimary; the only db host when there is one). Never implied by order. */
+        primary: string;
+        /** Db hosts (replicas) whose local database may be dropped and copied again from the primary in this change
+         * (seed-web:dbReseed); any other database is never dropped by the database step. */
+        reseed: string[];
     };
     monitoring: boolean;
     /** Addresses / CIDRs allowed to scrape the node exporter and read the status pages. */
@@ -302,6 +307,8 @@ export const DEFAULTS = {
     dbPort: 3306,
     dbName: "app",
     dbUser: "app",
+    dbPrimary: "",
+    dbReseed: [] as string[],
     monitoring: false,
     monitoringAllowFrom: [] as string[],
     backups: false,
@@ -438,7 +445,7 @@ export function loadConfig(raw: RawConfig, env: ConfigEnv = { hasSshAgent: false
         acmeEmail: acmeEmail === "" ? undefined : acmeEmail,
         acmeServer,
         hstsMaxAge,
-        db: { engine: dbEngine as DbEngine, bindAddress: dbBindAddress, port: dbPort, name: dbName, user: dbUser },
+        db: { engine: dbEngine as DbEngine, bindAddress: dbBindAddress, port: dbPort, name: dbName, user: dbUser, ...databaseHosts(raw, hosts) },
         monitoring: bool(raw, "monitoring", DEFAULTS.monitoring),
         monitoringAllowFrom,
         backups: bool(raw, "backups", DEFAULTS.backups),
@@ -452,11 +459,49 @@ export function loadConfig(raw: RawConfig, env: ConfigEnv = { hasSshAgent: false
     return config;
 }
 
+/**
+ * The primary, named (dbPrimary: required with two or more db hosts, never implied by the list's order: a reordered
+ * or inserted host must not change which server holds the live data), and the hosts named for re-seeding (dbReseed).
+ */
+function databaseHosts(raw: RawConfig, hosts: HostSpec[]): { primary: string; reseed: string[] } {
+    const db = hosts.filter((h) => h.roles.includes("db")).map((h) => h.name);
+    let primary = str(raw, "dbPrimary", DEFAULTS.dbPrimary);
+    if (primary === "") {
+        if (db.length > 1) {
+            throw new ConfigError(
+                "dbPrimary",
+                primary,
+                `required with two or more db hosts (${db.join(", ")}): name the host whose database is the live one, e.g. ${db[0]}`,
+            );
+        }
+        primary = db[0];
+    } else if (!db.includes(primary)) {
+        throw new ConfigError("dbPrimary", primary, `expected the name of a host with the db role (${db.join(", ")})`);
+    }
+    let reseed: string[] = DEFAULTS.dbReseed;
+    if (raw.dbReseed !== undefined) {
+        const v = json(raw, "dbReseed");
+        if (!Array.isArray(v)) throw new ConfigError("dbReseed", v, "expected a list of db host names");
+        if (v.length > MAX_LIST_LENGTH) throw new ConfigError("dbReseed", undefined, `${v.length} entries: at most ${MAX_LIST_LENGTH}`, true);
+        reseed = v.map((n, i) => {
+            if (typeof n !== "string" || !db.includes(n)) {
+                throw new ConfigError(`dbReseed[${i}]`, n, `expected the name of a db host (${db.join(", ")})`);
+            }
+            if (n === primary) {
+                throw new ConfigError(`dbReseed[${i}]`, n, "the primary holds the live data: it is never re-seeded (name another host as dbPrimary first)");
+            }
+            return n;
+        });
+    }
+    return { primary, reseed };
+}
+
 /** A database that other hosts must reach cannot listen on loopback only. */
 function checkDatabaseReach(c: StackConfig): void {
     const bind = c.db.bindAddress;
     if (bind === "auto" || !(bind.startsWith("127.") || bind === "::1")) return;
-    const db = c.hosts.filter((h) => h.roles.includes("db"));
+    const primaryHost = c.hosts.find((h) => h.name === c.db.primary)!;
+    const db = [primaryHost, ...c.hosts.filter((h) => h.roles.includes("db") && h !== primaryHost)];
     const remoteApps = c.hosts.filter((h) => h.roles.includes("app") && h !== db[0]);
     if (remoteApps.length > 0 || db.length > 1) {
         throw new ConfigError(

@@ -4,6 +4,7 @@
 // of several web hosts, a database primary with replicas, firewalls between them; nothing below special-cases the
 // seed design.
 
+import * as crypto from "crypto";
 import { DbEngine, HostConnectionSpec, Role, StackConfig, TlsMode } from "./config";
 import { FirewallRule, STEP_NAMES, StepName } from "@seed-web/facts";
 
@@ -34,8 +35,10 @@ export interface DatabasePlan {
     serverId: number;
     /** Replica: the primary. */
     primary?: { name: string; address: string };
-    /** Primary: its replicas. */
-    replicas: { name: string; address: string }[];
+    /** Primary: its replicas (reseed: named in dbReseed). */
+    replicas: { name: string; address: string; reseed?: boolean }[];
+    /** Replica: named in dbReseed, its local database may be dropped and copied again from the primary. */
+    reseed?: boolean;
     /** TLS: a certificate for its private address (from the stack's CA), REQUIRE SSL for every remote account,
      * replication verified against the CA. On whenever a client or a replica reaches it over the network. */
     tls: boolean;
@@ -131,6 +134,15 @@ export function dockerAddress(index: number): string {
     return `172.30.88.${10 + index}`;
 }
 
+/**
+ * A replicated server's server_id: from its host name, not its place in the list. A reordered list must not swap
+ * two servers' ids (a replica skips the events that carry its own id: it would skip the rows its new source wrote
+ * under the id it had before).
+ */
+export function serverIdOf(name: string): number {
+    return 2 + (crypto.createHash("sha256").update(name).digest().readUInt32BE(0) % 4000000000);
+}
+
 export const NODE_EXPORTER_PORT = 9100;
 export const STATUS_PORT = 8081;
 export const BACKUP_DIR = "/var/backups/seed-web";
@@ -145,7 +157,10 @@ export function buildTopology(cfg: StackConfig): Topology {
     const [lb] = withRole("lb");
     const webHosts = withRole("web");
     const appHosts = withRole("app");
-    const [primary, ...replicas] = withRole("db");
+    // the primary is named (config: dbPrimary), never the first in the list: an inserted or reordered db host must
+    // not turn the server that holds the live rows into a replica of an empty one
+    const primary = withRole("db").find((h) => h.name === cfg.db.primary)!;
+    const replicas = withRole("db").filter((h) => h !== primary);
     const entry = lb ? [lb] : webHosts;
 
     const tlsAtEntry: TlsPlan = {
@@ -238,10 +253,11 @@ export function buildTopology(cfg: StackConfig): Topology {
                 user: cfg.db.user,
                 clientHosts,
                 role: replicas.length === 0 ? "standalone" : isPrimary ? "primary" : "replica",
-                serverId: withRole("db").indexOf(h) + 1,
+                serverId: replicas.length === 0 ? 1 : serverIdOf(h.name),
                 primary: isPrimary ? undefined : { name: primary.name, address: address.get(primary)! },
-                replicas: isPrimary ? replicas.map((r) => ({ name: r.name, address: address.get(r)! })) : [],
+                replicas: isPrimary ? replicas.map((r) => ({ name: r.name, address: address.get(r)!, ...(cfg.db.reseed.includes(r.name) ? { reseed: true } : {}) })) : [],
                 tls: replicas.length > 0 || clientHosts.some((c) => c !== "localhost"),
+                ...(!isPrimary && cfg.db.reseed.includes(h.name) ? { reseed: true } : {}),
             };
             const remoteClients = clientHosts.filter((c) => c !== "localhost");
             allow(cfg.db.port, isPrimary ? [...remoteClients, ...replicas.map((r) => address.get(r)!)] : remoteClients);

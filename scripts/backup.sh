@@ -9,7 +9,8 @@
 #           /var/lib/prometheus/node-exporter/seed_web_backup.prom for the node exporter's textfile collector) and
 #           /usr/local/sbin/seed-web-restore [--force] FILE [DATABASE] (into DATABASE, default LEMP_DB_NAME; a
 #           non-empty one only with --force, after a safety dump in <dir>/pre-restore/; loaded into a fresh database,
-#           then every table swapped in one RENAME TABLE). Schedule: seed-web-backup.timer (systemd; a failed dump
+#           then every table swapped in one RENAME TABLE; an empty or truncated dump, one without tables or one that
+#           names a database (USE, CREATE DATABASE) is refused, nothing changed). Schedule: seed-web-backup.timer (systemd; a failed dump
 #           leaves the service failed) or /etc/cron.d/seed-web-backup (cron, without).
 set -euo pipefail
 if ! declare -F lemp_init >/dev/null; then
@@ -121,6 +122,37 @@ db=${args[1]:-$db_default}
 case "${db,,}" in mysql | sys | information_schema | performance_schema) code=2 die "refusing to restore into the system database $db" ;; esac
 [ -r "$file" ] || die "cannot read $file"
 case "$file" in *.gz) gzip -t "$file" || die "$file is not a valid gzip file: nothing changed" ;; esac
+dump() { case "$file" in *.gz) gzip -dc "$file" ;; *) cat "$file" ;; esac; }
+
+# The dump must land in the fresh database, whole, with tables, or nothing is touched (checked before the server is):
+#   - a statement that picks or makes another database (USE, CREATE/DROP DATABASE: mysqldump --databases / -A
+#     writes them) would load it past the fresh database, into the live one or elsewhere;
+#   - an empty file, or one cut short (mysqldump's last line, "-- Dump completed", missing), would swap in a
+#     partial or empty copy;
+#   - a dump without a CREATE TABLE would empty the live database.
+# Statements start at the beginning of a line in a dump (the rows of an INSERT stay on its line, their newlines
+# escaped); the versioned comments (/*!40000 ... */) mysqldump wraps some of them in are looked into too.
+verdict=$(dump | LC_ALL=C awk '
+  { n++; if ($0 ~ /[^[:space:]]/) last = $0 }
+  toupper($0) ~ /^[[:space:]]*(\/\*![0-9]*[[:space:]]*)?(USE[[:space:]`]|USE$|(CREATE|DROP)[[:space:]]+(DATABASE|SCHEMA)([[:space:]`]|$))/ {
+    if (bad == "") bad = n ": " substr($0, 1, 80)
+  }
+  toupper($0) ~ /^[[:space:]]*CREATE[[:space:]]+TABLE/ { tables++ }
+  END {
+    if (n == 0 || last == "") print "empty"
+    else if (bad != "") print "database " bad
+    else if (last !~ /^-- Dump completed/) print "truncated"
+    else if (tables == 0) print "notables"
+    else print "ok"
+  }') || verdict="unreadable"
+case "$verdict" in
+  ok) ;;
+  empty) die "$file is empty: nothing to restore. Nothing changed" ;;
+  database*) die "$file names a database of its own (line ${verdict#database }): a dump made with --databases or --all-databases would not load into the fresh database only. Make one without (seed-web-backup, or mysqldump DB). Nothing changed" ;;
+  truncated) die "$file is cut short: its last line is not mysqldump's '-- Dump completed'. Nothing changed" ;;
+  notables) die "$file holds no CREATE TABLE: restoring it would leave $db without tables. Nothing changed" ;;
+  *) die "cannot read $file: nothing changed" ;;
+esac
 
 sql() { mysql --protocol=socket -uroot -N -B -r "$@"; }
 bq='`'
@@ -167,12 +199,13 @@ read -r charset collation < <(sql -e "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT
 charset=${charset:-utf8mb4}
 spec="CHARACTER SET $charset${collation:+ COLLATE $collation}"
 sql -e "CREATE DATABASE $(q "$new") $spec"
-if ! case "$file" in *.gz) gzip -dc "$file" ;; *) cat "$file" ;; esac | sql "$new"; then
+if ! dump | sql "$new"; then
   die "the dump $file could not be loaded (above): database $db is unchanged"
 fi
 read -r new_tables new_other < <(count "$new") || true
 [[ ${new_tables:-} =~ ^[0-9]+$ ]] || die "could not list the restored tables: database $db is unchanged"
 [ "$new_other" = 0 ] || die "the dump holds views, triggers, routines or events, which cannot be swapped atomically: restore by hand. Database $db is unchanged"
+[ "$new_tables" -gt 0 ] || die "the dump $file loaded no table: database $db is unchanged"
 
 # the swap: one statement, all or nothing
 renames=()

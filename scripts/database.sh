@@ -87,6 +87,102 @@ REPL_USER=repl
 
 lemp_install_step_packages database
 
+# --- the data first: before anything changes, what this run would do to the rows already here ---
+# A replica drops its local database only when it is a copy cut short (a "copy started" marker without its
+# "done") or when the host is named for re-seeding in this change (dbReseed: LEMP_DB_RESEED=1); a database it did
+# not copy from this primary (a former primary or standalone, a copy of another primary) may hold the only copy of
+# its rows: refused here, nothing changed. (lemp_db_copy_plan in lib.sh.)
+LEMP_DB_RESEED=${LEMP_DB_RESEED:-0}
+lemp_require LEMP_DB_RESEED '^[01]$' '1 or 0'
+LEMP_DB_DATADIR=/var/lib/mysql
+marker=$LEMP_STATE_DIR/replica-copy.done
+started_marker=$LEMP_STATE_DIR/replica-copy.started
+want_marker="$LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT/$LEMP_DB_NAME"
+server_up=0
+if lemp_db_q 'SELECT 1' >/dev/null 2>&1; then server_up=1; fi
+# status KEY: one field of the replication status (vertical output; empty when this server replicates from nobody)
+status_field() { printf '%s\n' "$early_rs" | sed -n "s/^ *$1: //p" | head -n 1; }
+early_rs=""
+if [ "$server_up" = 1 ]; then early_rs=$(printf '%s;\n' "$LEMP_DB_REPLICA_STATUS" | mysql --protocol=socket -uroot -E); fi
+if [ "$LEMP_DB_ENGINE" = mysql ]; then
+  src=Source rep=Replica reset_replica='RESET REPLICA ALL'
+else
+  src=Master rep=Slave reset_replica='RESET SLAVE ALL'
+fi
+copy_plan=keep
+if [ "$LEMP_DB_ROLE" = replica ]; then
+  has_db=0
+  [ ! -d "$LEMP_DB_DATADIR/$LEMP_DB_NAME" ] || has_db=1
+  done_marker=$(cat "$marker" 2>/dev/null || true)
+  # a replica set up before the marker existed that already streams from this primary: its copy was done
+  if [ "$has_db" = 1 ] && [ "$done_marker" != "$want_marker" ] && [ ! -f "$started_marker" ] &&
+    [ "$(status_field "${src}_Host")" = "$LEMP_DB_PRIMARY_HOST" ] && [ "$(status_field "${src}_Port")" = "$LEMP_DB_PRIMARY_PORT" ] &&
+    [ "$(status_field "${src}_User")" = repl ] && [ "$(status_field "${rep}_IO_Running")" = Yes ] && [ "$(status_field "${rep}_SQL_Running")" = Yes ]; then
+    lemp_mkdir "$LEMP_STATE_DIR" 0700 root:root
+    (umask 077 && printf '%s\n' "$want_marker" >"$marker")
+    done_marker=$want_marker
+    lemp_changed "recorded the copy of $LEMP_DB_NAME as done: already replicating from $LEMP_DB_PRIMARY_HOST"
+  fi
+  copy_plan=$(lemp_db_copy_plan "$has_db" "$done_marker" "$want_marker" "$([ -f "$started_marker" ] && echo 1 || echo 0)" "$LEMP_DB_RESEED")
+  if [ "$copy_plan" = refuse ]; then
+    lemp_die 4 "refusing to make this host a replica of $LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT: its database $LEMP_DB_NAME was not copied from there (${done_marker:+it is a copy from $done_marker; }it may be a former primary or a standalone server) and becoming a replica would drop it, with rows that may exist on no other server. Nothing changed. Ways forward: keep it as the primary (dbPrimary names this host); or, once its rows are safe (a dump: seed-web-backup, or mysqldump $LEMP_DB_NAME), name this host in dbReseed for one up: its database is then dropped and copied again from the primary"
+  fi
+elif [ -n "$early_rs" ]; then
+  # promoted (primary or standalone now): it stops replicating from its old primary, after applying everything it
+  # received from it (the I/O thread stopped first: nothing more arrives), and forgets the channel
+  old_source="$(status_field "${src}_Host"):$(status_field "${src}_Port")"
+  # the old primary listed as one of this server's replicas: it is not a copy of this one, and its database step
+  # would refuse to drop it; unless it is named for re-seeding, refused here, before anything changed anywhere
+  read -r -a reseed_hosts <<<"${LEMP_DB_RESEED_HOSTS:-}"
+  for h in "${replica_hosts[@]}"; do
+    [ "$h" = "$(status_field "${src}_Host")" ] || continue
+    named=0
+    for r in "${reseed_hosts[@]}"; do [ "$r" != "$h" ] || named=1; done
+    [ "$named" = 1 ] || lemp_die 4 "refusing to become the primary: the current primary $h would become a replica of this server, but its database is its own (not a copy of this one) and it is not named for re-seeding. Nothing changed. Ways forward: keep $h as dbPrimary; or name it in dbReseed for this up (its rows are checked to be here before its copy is replaced)"
+  done
+  if [ "$(status_field "${rep}_IO_Running")" = Yes ]; then
+    # The old primary still answers: a planned switch. The applications move to this server in the same up (while
+    # it is read-only their writes are refused, not lost); once the old primary has taken no write for 3 s and all
+    # it sent is applied here, nothing of its can be missing (120 s at most, else refused: nothing changed).
+    quiet=0 seen=""
+    for _ in $(seq 1 240); do
+      early_rs=$(printf '%s;\n' "$LEMP_DB_REPLICA_STATUS" | mysql --protocol=socket -uroot -E)
+      now="$(status_field "${src}_Log_File"):$(status_field "Read_${src}_Log_Pos")"
+      if [ "$now" = "$seen" ] && [ "$(status_field "Relay_${src}_Log_File")" = "$(status_field "${src}_Log_File")" ] &&
+        [ "$(status_field "Exec_${src}_Log_Pos")" = "$(status_field "Read_${src}_Log_Pos")" ]; then
+        quiet=$((quiet + 1))
+      else
+        quiet=0
+      fi
+      seen=$now
+      [ "$quiet" -lt 6 ] || break
+      [ "$(status_field "${rep}_IO_Running")" = Yes ] || break   # it went away: what it sent is applied below
+      sleep 0.5
+    done
+    if [ "$quiet" -lt 6 ] && [ "$(status_field "${rep}_IO_Running")" = Yes ]; then
+      lemp_die 4 "not promoted: the old primary $old_source still takes writes after 120 s (an application or client not managed by this stack?). Nothing changed: stop the writes to it, or keep it as dbPrimary"
+    fi
+  fi
+  lemp_db_q "$LEMP_DB_STOP_REPLICA IO_THREAD" >/dev/null 2>&1 || true
+  applied=0
+  for _ in $(seq 1 240); do
+    early_rs=$(printf '%s;\n' "$LEMP_DB_REPLICA_STATUS" | mysql --protocol=socket -uroot -E)
+    if [ "$(status_field "Relay_${src}_Log_File")" = "$(status_field "${src}_Log_File")" ] &&
+      [ "$(status_field "Exec_${src}_Log_Pos")" = "$(status_field "Read_${src}_Log_Pos")" ]; then
+      applied=1
+      break
+    fi
+    [ "$(status_field "${rep}_SQL_Running")" = Yes ] || break
+    sleep 0.5
+  done
+  if [ "$applied" = 0 ]; then
+    lemp_die 4 "not promoted: the events received from the old primary $old_source are not all applied (SQL thread: $(status_field "${rep}_SQL_Running") $(status_field Last_SQL_Error)); nothing else changed. Fix the replication error and run again"
+  fi
+  lemp_db_q "$LEMP_DB_STOP_REPLICA; $reset_replica"
+  rm -f "$marker" "$started_marker" "$LEMP_STATE_DIR/replication.sha256"
+  lemp_changed "promoted to $LEMP_DB_ROLE: stopped replicating from $old_source (everything received applied) and removed the channel"
+fi
+
 # --- server configuration, sized from memory ---
 # the serving profile (scripts/lib.sh, lemp_tune): the buffer pool a share of the memory (25 % beside PHP, 50 % on a
 # host of its own), max_connections what the web hosts' PHP pools can open
@@ -184,6 +280,9 @@ s() { lemp_sql_str "$1"; }
 ident() { lemp_sql_ident "$1"; }
 app_db=$(s "$LEMP_DB_NAME")
 db=$(ident "$LEMP_DB_NAME")
+# what a GRANT names: "_" and "%" escaped (wildcards there: "my_app" would also grant "myXapp", "mysq_" the server)
+grant_db=$(lemp_sql_grant_db "$LEMP_DB_NAME")
+grant_pattern=$(s "$(lemp_sql_db_pattern "$LEMP_DB_NAME")")
 # grants on the test database: on "test", on names starting "test_", and on the pattern "test\_%" (the one the
 # distributions granted to everyone, as mysql.db holds it: mysql_secure_installation removes it so)
 test_dbs="(Db = 'test' OR LEFT(Db, 5) = 'test_' OR LEFT(Db, 6) = 'test\\\\_') AND Db <> $app_db"
@@ -198,7 +297,8 @@ SELECT 'version', VERSION();
 SELECT 'user', User, Host, CONCAT(plugin, '/', ssl_type) FROM mysql.user;
 SELECT 'schema', SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN ('test', $app_db);
 SELECT 'test_grants', COUNT(*) FROM mysql.db WHERE $test_dbs;
-SELECT 'db_grant', User, Host FROM mysql.db WHERE Db = $app_db;
+SELECT 'db_grant', User, Host FROM mysql.db WHERE Db = $grant_pattern;
+SELECT 'wild_grant', User, Host FROM mysql.db WHERE Db = $app_db AND Db <> $grant_pattern;
 SET @lemp_greeting = IF((SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = $app_db AND TABLE_NAME = 'greetings') = 0, 'SELECT ''greeting'', ''no table''', CONCAT('SELECT ''greeting'', COUNT(*) FROM ', $(s "$db"), '.greetings WHERE id = 1'));
 PREPARE lemp_greeting FROM @lemp_greeting;
 EXECUTE lemp_greeting;
@@ -218,7 +318,7 @@ done
 [ "$ready" = 1 ] || { q 'SELECT 1' >&2 || true; lemp_die "cannot reach $LEMP_DB_SERVICE as root over its unix socket"; }
 # The rows split on tabs with empty fields kept: an anonymous user's name is empty, and `IFS=$'\t' read` would
 # swallow it (a tab is IFS whitespace). Batch mode escapes the tabs and newlines inside values.
-version="" users=() db_grants=() schemas=" " test_grants=0 greeting=""
+version="" users=() db_grants=() wild_grants=() schemas=" " test_grants=0 greeting=""
 while IFS= read -r row; do
   IFS=$'\x1f' read -r -a f <<<"${row//$'\t'/$'\x1f'}"
   f+=("" "" "")   # a trailing empty field is not an element: present as empty
@@ -228,6 +328,7 @@ while IFS= read -r row; do
     schema) schemas+="${f[1]} " ;;
     test_grants) test_grants=${f[1]} ;;
     db_grant) db_grants+=("${f[1]}"$'\x1f'"${f[2],,}") ;;
+    wild_grant) wild_grants+=("${f[1]}"$'\x1f'"${f[2]}") ;;
     greeting) greeting=${f[1]} ;;
   esac
 done <<<"$state"
@@ -359,11 +460,18 @@ for h in "${client_hosts[@]}"; do
   for row in "${db_grants[@]}"; do [ "$row" != "$LEMP_DB_USER"$'\x1f'"${h,,}" ] || granted=1; done
   if [ "$granted" = 0 ]; then
     writable
-    local_q "GRANT ALL PRIVILEGES ON $db.* TO $(s "$LEMP_DB_USER")@$(s "$h")"
+    local_q "GRANT ALL PRIVILEGES ON $grant_db.* TO $(s "$LEMP_DB_USER")@$(s "$h")"
     lemp_changed "granted all on $LEMP_DB_NAME.* to '$LEMP_DB_USER'@'$h'"
   fi
 done
 drop_unlisted "$LEMP_DB_USER" "${client_hosts[@]}"
+# a grant on the unescaped name (made before the escape, or by hand) is a pattern that matches other databases:
+# revoked (the escaped grant above is the application's own)
+for row in "${wild_grants[@]}"; do
+  writable
+  local_q "REVOKE ALL PRIVILEGES ON $db.* FROM $(s "${row%%$'\x1f'*}")@$(s "${row#*$'\x1f'}")"
+  lemp_changed "revoked the grant on the pattern '$LEMP_DB_NAME' ('_' and '%' match any character) from '${row%%$'\x1f'*}'@'${row#*$'\x1f'}'"
+done
 writable_end
 
 # --- replication ---
@@ -413,23 +521,13 @@ if [ "$LEMP_DB_ROLE" = replica ]; then
     source_is_set=1
   fi
 
-  # The initial copy, unless the completion marker says it was done from this primary (the marker is written only
-  # once the copy and the start of replication succeeded: a copy cut short is redone, its partial database dropped).
-  marker=$LEMP_STATE_DIR/replica-copy.done
-  want_marker="$LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT/$LEMP_DB_NAME"
+  # The initial copy, unless the completion marker says it was done from this primary (copy_plan, decided above
+  # before anything changed). A "copy started" marker is written before anything is dropped or copied and removed
+  # once the copy and the start of replication succeeded: a copy cut short is told apart from a database of its own.
   copied=0
-  # A replica set up before the marker existed (or whose marker was lost) that already streams from this primary
-  # with its database in place had its copy done: it is recorded, not redone. A copy cut short never gets here: the
-  # replication is stopped and reset before a copy starts and started only after it.
-  if [ ! -f "$marker" ] && [ -n "$(q "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = $app_db")" ] &&
-    [ "$(field "$(col 0)")" = "$LEMP_DB_PRIMARY_HOST" ] && [ "$(field "$(col 1)")" = "$LEMP_DB_PRIMARY_PORT" ] &&
-    [ "$(field "$(col 2)")" = "$REPL_USER" ] && [ "$(field "$(col 3)")" = Yes ] && [ "$(field "$(col 4)")" = Yes ]; then
-    (umask 077 && printf '%s\n' "$want_marker" >"$marker")
-    lemp_changed "recorded the copy of $LEMP_DB_NAME as done: already replicating from $LEMP_DB_PRIMARY_HOST"
-  fi
-  if [ "$(cat "$marker" 2>/dev/null || true)" != "$want_marker" ]; then
+  if [ "$copy_plan" != keep ]; then
     rm -f "$marker"
-    lemp_log "initial copy of $LEMP_DB_NAME from $LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT"
+    lemp_log "initial copy of $LEMP_DB_NAME from $LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT ($copy_plan)"
     client_cnf=$(umask 077 && mktemp /tmp/.lemp-repl.XXXXXX)
     trap 'rm -f "$client_cnf"' EXIT
     pw=${repl_password//\\/\\\\}
@@ -439,9 +537,33 @@ if [ "$LEMP_DB_ROLE" = replica ]; then
       lemp_die "cannot connect to the primary $LEMP_DB_PRIMARY_HOST:$LEMP_DB_PRIMARY_PORT as $REPL_USER (is this replica listed in its LEMP_DB_REPLICA_HOSTS, and the firewall open?)"
     q "$LEMP_DB_STOP_REPLICA" >/dev/null 2>&1 || true
     [ -z "$LEMP_DB_WRITABLE_ON" ] || q "$LEMP_DB_WRITABLE_ON"
+    if [ "$copy_plan" = reseed ]; then
+      # a former primary's own writes (its binary log's GTIDs) must be on the new primary before its copy goes:
+      # the new primary waits for them (10 s); otherwise refused, nothing dropped
+      if [ "$LEMP_DB_ENGINE" = mysql ]; then
+        own=$(q "SELECT @@GLOBAL.gtid_executed" | tr -d '\\n')
+        wait_sql="SELECT WAIT_FOR_EXECUTED_GTID_SET($(s "$own"), 10)"
+      else
+        own=$(q "SELECT @@GLOBAL.gtid_binlog_pos")
+        wait_sql="SELECT MASTER_GTID_WAIT($(s "$own"), 10)"
+      fi
+      if [ -n "$own" ] && [ "$own" != NULL ]; then
+        waited=$(printf '%s;\n' "$wait_sql" | mysql --defaults-extra-file="$client_cnf" -N -B 2>&1 || true)
+        if [ "$waited" != 0 ]; then
+          rm -f "$client_cnf"
+          lemp_die 4 "not re-seeded: this server wrote transactions ($own) that the primary $LEMP_DB_PRIMARY_HOST does not have ($waited): dropping its database would lose their rows. Nothing dropped. Take a dump of $LEMP_DB_NAME here and load the missing rows into the primary, or make this host the primary again (dbPrimary)"
+        fi
+      fi
+    fi
+    (umask 077 && printf '%s\n' "$want_marker" >"$started_marker")
     if [ -n "$(q "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = $app_db")" ]; then
+      case "$copy_plan" in
+        redo) why="a copy cut short (started, never done) is redone" ;;
+        reseed) why="this host is named in dbReseed: copied again from the primary" ;;
+        *) lemp_die "internal: $LEMP_DB_NAME exists but the plan is '$copy_plan': not dropped" ;;
+      esac
       local_q "DROP DATABASE $db"
-      lemp_changed "dropped $LEMP_DB_NAME: a copy without its completion marker (cut short) is redone"
+      lemp_changed "dropped $LEMP_DB_NAME: $why"
     fi
     q "$LEMP_DB_REPLICA_PREPARE"
     # shellcheck disable=SC2086  # LEMP_DB_DUMP_GTID_OPTS: several options on purpose
@@ -481,6 +603,7 @@ if [ "$LEMP_DB_ROLE" = replica ]; then
   fi
   if [ "$copied" = 1 ]; then   # bookkeeping, counted with the copy
     (umask 077 && printf '%s\n' "$want_marker" >"$marker")
+    rm -f "$started_marker"
   fi
 fi
 

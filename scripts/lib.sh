@@ -554,6 +554,15 @@ lemp_sql_ident() {   # a MySQL identifier: ` doubled
   local q='`'
   printf '%s%s%s' "$q" "${1//$q/$q$q}" "$q"
 }
+# The database name as GRANT ... ON <db>.* and mysql.db hold it: "_" and "%" are wildcards there, escaped with ""
+# ("my_app" would also grant "myXapp", "mysq_" the mysql schema). lemp_sql_db_pattern NAME: the pattern (raw);
+# lemp_sql_grant_db NAME: it as an identifier for GRANT/REVOKE.
+lemp_sql_db_pattern() {
+  local p=${1//\\/\\\\}
+  p=${p//_/\\_}
+  printf '%s' "${p//%/\\%}"
+}
+lemp_sql_grant_db() { lemp_sql_ident "$(lemp_sql_db_pattern "$1")"; }
 
 # --- TLS -------------------------------------------------------------------------------------------------------
 # Certificates of a site live in $LEMP_TLS_ROOT/<first server name>/: fullchain.pem + privkey.pem (files for
@@ -635,6 +644,25 @@ lemp_db_sql() { mysql --protocol=socket -uroot -N -B; }   # SQL on stdin as root
 lemp_db_q() { printf '%s\n' "$1" | lemp_db_sql; }          # one query as root (no secrets in it)
 LEMP_DB_COPY_DB_PRIVS='EVENT,LOCK TABLES,SELECT,SHOW VIEW,TRIGGER'   # on the application database, for the copy
 
+# lemp_db_copy_plan HAS_DB DONE WANT STARTED RESEED: what a replica's database step may do with its local database
+# (HAS_DB 1/0: the application's database exists here; DONE: the completion marker's content; WANT: the marker of a
+# copy from the configured primary; STARTED 1/0: a "copy started" marker without its "done"; RESEED 1/0: the host
+# is named in dbReseed in this change). Prints one word:
+#   keep    the copy from this primary is done: nothing to copy
+#   copy    no local database: copy
+#   redo    a copy cut short (started, never done): its partial database is dropped and the copy redone
+#   reseed  named for re-seeding: the local database is dropped and copied again
+#   refuse  a database this step did not copy (a former primary, a standalone, a copy from another primary): its
+#           rows may exist nowhere else, it is never dropped
+lemp_db_copy_plan() {
+  if [ "$2" = "$3" ] && [ "$1" = 1 ]; then echo keep
+  elif [ "$1" = 0 ]; then echo copy
+  elif [ "$4" = 1 ]; then echo redo
+  elif [ "$5" = 1 ]; then echo reseed
+  else echo refuse
+  fi
+}
+
 # lemp_db_repl_privileges USER HOST DB COPY: USER@HOST holds exactly the replication privileges (COPY=0:
 # LEMP_DB_REPL_PRIVS) or those plus the initial copy's (COPY=1: LEMP_DB_COPY_PRIVS, and LEMP_DB_COPY_DB_PRIVS on
 # DB); anything else is revoked. Checked on every run; kept out of the binary log (each server has its own accounts).
@@ -643,7 +671,8 @@ lemp_db_repl_privileges() {
   grantee="'$user'@'$h'"
   account="$(lemp_sql_str "$user")@$(lemp_sql_str "$h")"
   want=$LEMP_DB_REPL_PRIVS want_db=""
-  if [ "$copy" = 1 ]; then want=$LEMP_DB_COPY_PRIVS want_db="$db	$LEMP_DB_COPY_DB_PRIVS"; fi
+  # SCHEMA_PRIVILEGES names the schema as granted: the escaped pattern (batch output escapes its "\" once more)
+  if [ "$copy" = 1 ]; then want=$LEMP_DB_COPY_PRIVS want_db="$(lemp_sql_db_pattern "$db" | sed 's/\\/\\\\/g')	$LEMP_DB_COPY_DB_PRIVS"; fi
   have=$(lemp_db_q "SELECT GROUP_CONCAT(PRIVILEGE_TYPE ORDER BY PRIVILEGE_TYPE) FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = $(lemp_sql_str "$grantee") AND PRIVILEGE_TYPE <> 'USAGE'")
   have_db=$(lemp_db_q "SELECT TABLE_SCHEMA, GROUP_CONCAT(PRIVILEGE_TYPE ORDER BY PRIVILEGE_TYPE) FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = $(lemp_sql_str "$grantee") GROUP BY TABLE_SCHEMA")
   [ "$have" != NULL ] || have=""
@@ -652,7 +681,7 @@ lemp_db_repl_privileges() {
     return 0
   fi
   sql="SET SESSION sql_log_bin = 0; REVOKE ALL PRIVILEGES, GRANT OPTION FROM $account; GRANT $want ON *.* TO $account;"
-  [ "$copy" = 0 ] || sql+=" GRANT $LEMP_DB_COPY_DB_PRIVS ON $(lemp_sql_ident "$db").* TO $account;"
+  [ "$copy" = 0 ] || sql+=" GRANT $LEMP_DB_COPY_DB_PRIVS ON $(lemp_sql_grant_db "$db").* TO $account;"
   lemp_db_q "$sql"
   if [ "$copy" = 1 ]; then
     lemp_changed "granted '$user'@'$h' replication and the initial copy's privileges"

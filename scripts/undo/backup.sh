@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Undo of step "backup" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
 # The timer (or cron entry), its service, seed-web-backup, seed-web-restore and the metric file removed. The dumps
-# stay (restore one by hand: zcat FILE | mysql DB) unless LEMP_DESTROY_DATA=1, which removes LEMP_BACKUP_DIR.
+# stay (restore one by hand: zcat FILE | mysql DB), whatever LEMP_DESTROY_DATA says (the primary's rows).
 # gzip is never purged (an essential package).
 set -euo pipefail
 if ! declare -F lemp_init >/dev/null; then
@@ -25,5 +25,7 @@ lemp_remove /etc/cron.d/seed-web-backup
 lemp_remove /usr/local/sbin/seed-web-backup
 lemp_remove /usr/local/sbin/seed-web-restore
 lemp_remove /var/lib/prometheus/node-exporter/seed_web_backup.prom
-if [ "$LEMP_DESTROY_DATA" = 1 ]; then lemp_remove_tree "$LEMP_BACKUP_DIR"; fi
+# the dumps stay whatever destroyData says: they are of the primary's rows, which a delete never removes (see
+# undo/database.sh); README 'Destroying data on purpose'
+if [ "$LEMP_DESTROY_DATA" = 1 ]; then lemp_log "kept the dumps in $LEMP_BACKUP_DIR (a delete never removes the primary's rows)"; fi
 lemp_undo_end

@@ -81,6 +81,8 @@ export function stackFor(list: TestHost[], extra: Record<string, string> = {}) {
                         : { type: "ssh", address: h.ip },
                 })),
             ),
+            // two or more db hosts need the primary named: the first, unless the test names one
+            ...(list.filter((h) => h.roles.includes("db")).length > 1 ? { dbPrimary: list.find((h) => h.roles.includes("db"))!.name } : {}),
             ...extra,
         },
         secrets: { sshPrivateKey: fs.readFileSync(KEY, "utf8") },
@@ -392,32 +394,43 @@ export async function up(old: PlannedCommand[], next: PlannedCommand[], options:
     const done = new Set<string>();
     const todo = [...next];
     const laterDeletes = new Set<string>();
-    while (todo.length > 0) {
-        const ready = todo.filter((p) => p.after.every((a) => done.has(a)));
-        if (ready.length === 0) throw new Error(`nothing ready among ${todo.map((p) => p.name).join(", ")}`);
-        const results = await Promise.all(
-            ready.map(async (p): Promise<EngineRun[]> => {
-                const was = before.get(p.name);
-                if (!was) return [await runOn(p, p.create, "create")];
-                if (was.triggers !== p.triggers) {
-                    const first = options.order === "delete-first" || ((options.order ?? "program") === "program" && p.deleteBeforeReplace);
-                    if (!first) {
-                        laterDeletes.add(p.name);
-                        return [await runOn(p, p.create, "replace")];
-                    }
-                    const del = await runDelete(was);
-                    return [del, await runOn(p, p.create, "replace")];
-                }
-                if (was.inputs !== p.inputs) return [await runOn(p, p.create, "update")];
-                return [{ name: p.name, op: "same", code: 0, signal: null, stdout: "", stderr: "", ms: 0, changed: 0 }];
-            }),
-        );
-        for (const [i, p] of ready.entries()) {
-            runs.push(...results[i]);
-            done.add(p.name);
-            todo.splice(todo.indexOf(p), 1);
+    // as the engine does: each command starts as soon as the commands it depends on are done (not in waves: a
+    // step that waits for another host's step, e.g. a new primary for its old one's writes to stop, must not hold
+    // back the unrelated ones)
+    const step = async (p: PlannedCommand): Promise<EngineRun[]> => {
+        const was = before.get(p.name);
+        if (!was) return [await runOn(p, p.create, "create")];
+        if (was.triggers !== p.triggers) {
+            const first = options.order === "delete-first" || ((options.order ?? "program") === "program" && p.deleteBeforeReplace);
+            if (!first) {
+                laterDeletes.add(p.name);
+                return [await runOn(p, p.create, "replace")];
+            }
+            const del = await runDelete(was);
+            return [del, await runOn(p, p.create, "replace")];
         }
+        if (was.inputs !== p.inputs) return [await runOn(p, p.create, "update")];
+        return [{ name: p.name, op: "same", code: 0, signal: null, stdout: "", stderr: "", ms: 0, changed: 0 }];
+    };
+    const running = new Map<string, Promise<{ p: PlannedCommand; r: EngineRun[] }>>();
+    let failure: unknown;
+    while (todo.length > 0 || running.size > 0) {
+        if (failure === undefined) {
+            for (const p of todo.filter((q) => !running.has(q.name) && q.after.every((a) => done.has(a)))) {
+                running.set(p.name, step(p).then((r) => ({ p, r }), (e) => { failure ??= e; return { p, r: [] }; }));
+            }
+        }
+        if (running.size === 0) {
+            if (failure !== undefined) throw failure;
+            throw new Error(`nothing ready among ${todo.map((p) => p.name).join(", ")}`);
+        }
+        const { p, r } = await Promise.race(running.values());
+        running.delete(p.name);
+        runs.push(...r);
+        if (r.length > 0) done.add(p.name);
+        todo.splice(todo.indexOf(p), 1);
     }
+    if (failure !== undefined) throw failure;
     const names = new Set(next.map((p) => p.name));
     for (const p of [...old].reverse()) {
         if (!names.has(p.name) || laterDeletes.has(p.name)) runs.push(await runDelete(p));

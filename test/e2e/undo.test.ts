@@ -113,12 +113,13 @@ describe("e2e: undo on one host (features off and on, replacements, destroy)", f
         assert.strictEqual((await onHost(ip, "mysql -N app -e 'SELECT v FROM undo_marker'")).trim(), "kept", "the data was reused");
     });
 
-    it("destroy with destroyData (recorded by an up first): the database and the dumps are gone", async () => {
+    it("destroy with destroyData (recorded by an up first): the certificates are gone, the primary's database and the dumps kept (issue 19)", async () => {
         const runs = await go("up, destroyData true", { ...on, destroyData: "true" });
         assert.deepStrictEqual(runs.filter((r) => r.op !== "same" && r.op !== "update").map((r) => r.name), [], "only updates");
         assert.deepStrictEqual(runs.filter((r) => r.changed !== 0).map((r) => r.name), [], "the updates change nothing");
         log("destroy with destroyData", await destroy(current));
-        assert.deepStrictEqual(await exists(ip, ["/var/lib/mysql", "/var/backups/seed-web", "/etc/seed-web/tls/foobar.com"]), []);
+        // a delete never removes the primary's rows (the same delete runs when an `up` moves the database away)
+        assert.deepStrictEqual(await exists(ip, ["/var/lib/mysql/app", "/var/backups/seed-web", "/etc/seed-web/tls/foobar.com"]), ["/var/lib/mysql/app", "/var/backups/seed-web"]);
         assert.strictEqual(await state(ip, "mariadb"), "disabled inactive");
     });
 });

@@ -89,6 +89,7 @@ describe("config", () => {
             backupTime: "04:30",
             backupRetention: "14",
             dbBindAddress: "auto",
+            dbPrimary: "db-01",
         });
         assert.deepStrictEqual([c.firewall, c.tls, c.acmeEmail, c.monitoring, c.backups], [true, "letsencrypt", "ops@foobar.com", true, true]);
         assert.deepStrictEqual(c.monitoringAllowFrom, ["10.0.0.0/24", "192.0.2.7"]);
@@ -214,7 +215,7 @@ describe("dbEngine: the database server (issue #10.2)", () => {
             { name: "db-01", roles: ["db"], connection: { type: "ssh", address: "10.0.0.5" } },
             { name: "db-02", roles: ["db"], connection: { type: "ssh", address: "10.0.0.6" } },
         ];
-        const capture = await captureProgram({ raw: { hosts: hosts(list), dbEngine: "mysql", dbBindAddress: "auto", backups: "true" }, secrets: { sshPrivateKey: "K" } });
+        const capture = await captureProgram({ raw: { hosts: hosts(list), dbEngine: "mysql", dbBindAddress: "auto", backups: "true", dbPrimary: "db-01" }, secrets: { sshPrivateKey: "K" } });
         const withEngine = plannedCommands(capture)
             .filter((p) => /LEMP_DB_ENGINE='mysql'/.test(p.create))
             .map((p) => p.name)

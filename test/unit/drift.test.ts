@@ -90,9 +90,14 @@ function values(rand: () => number) {
 
 const BASE: RawConfig = { firewall: "true", monitoring: "true", backups: "true", tls: "letsencrypt", acmeEmail: "ops@foobar.com", dbBindAddress: "auto" };
 const ENV = { hasSshAgent: false, secretKeys: ["sshPrivateKey"] };
+/** Two or more db hosts need the primary named (dbPrimary): the first db host of the list. */
+const named = (raw: RawConfig): RawConfig => {
+    const db = raw.hosts ? (JSON.parse(raw.hosts) as { name: string; roles: string[] }[]).filter((h) => h.roles.includes("db")) : [];
+    return db.length > 1 ? { ...raw, dbPrimary: db[0].name } : raw;
+};
 const accepts = (raw: RawConfig) => {
     try {
-        loadConfig({ ...raw, sshPrivateKey: SSH_KEY }, ENV);
+        loadConfig({ ...named(raw), sshPrivateKey: SSH_KEY }, ENV);
         return true;
     } catch {
         return false;
@@ -135,8 +140,8 @@ describe("drift guard: every value the config accepts passes the scripts' own in
         for (let i = 0; i < n; i++) {
             const all: RawConfig = { ...BASE };
             for (const [key, list] of Object.entries(accepted)) all[key] = list[i % list.length];
-            if (accepts(all)) configs.push(all);
-            else for (const [key, list] of Object.entries(accepted)) if (i < list.length) configs.push({ ...BASE, [key]: list[i] });
+            if (accepts(all)) configs.push(named(all));
+            else for (const [key, list] of Object.entries(accepted)) if (i < list.length) configs.push(named({ ...BASE, [key]: list[i] }));
         }
         const commands = new Map<string, string>();
         const onePerStep = new Map<string, string>();

@@ -7,6 +7,7 @@ import * as path from "path";
 import { factsOf, REMOTE_COMMAND_TYPE, StepFacts } from "@seed-web/facts";
 import { Capture, captureProgram, isSecretValue, plannedCommands, reveal } from "../../tools/capture";
 import { readStackFile, stackFilePath } from "../../tools/stack-config";
+import { serverIdOf } from "../../lib/topology";
 
 const facts = (c: Capture, name: string) => {
     const r = c.resources.find((x) => x.name === name && x.type === REMOTE_COMMAND_TYPE);
@@ -36,11 +37,13 @@ describe("improvements (under mocks)", () => {
         assert.deepStrictEqual((facts(dist, "lb-01-base") as { preinstall: string[] }).preinstall, ["firewall", "lb", "certbot", "monitoring"]);
     });
 
-    it("distributed: the balancer waits for every web host, the replica for the primary, the apps for the primary", () => {
+    it("distributed: the balancer waits for every web host, the replica for the primary, the smoke checks for the primary", () => {
         const after = Object.fromEntries(plannedCommands(dist).map((p) => [p.name, p.after.sort()]));
         assert.deepStrictEqual(after["lb-01-lb"], ["lb-01-firewall", "web-01-smoke", "web-02-smoke"]);
         assert.deepStrictEqual(after["db-02-database"], ["db-01-database", "db-02-firewall"]);
-        assert.deepStrictEqual(after["web-01-app"], ["db-01-database", "web-01-nginx"]);
+        // the app does not wait for the database (a moved primary: the apps switch while it still replicates)
+        assert.deepStrictEqual(after["web-01-app"], ["web-01-nginx"]);
+        assert.deepStrictEqual(after["web-01-smoke"], ["db-01-database", "web-01-app"]);
         assert.deepStrictEqual(after["web-01-php"], ["web-01-firewall"]);
         assert.deepStrictEqual(after["db-01-backup"], ["db-01-database"]);
     });
@@ -58,8 +61,8 @@ describe("improvements (under mocks)", () => {
                 ["-----BEGIN EC PRIVATE KEY-----", "-----BEGIN CERTIFICATE-----", "-----BEGIN CERTIFICATE-----", ""],
             );
         }
-        assert.deepStrictEqual((facts(dist, "db-02-database") as { replication: unknown }).replication, { role: "replica", serverId: 2, primary: "db-01" });
-        assert.deepStrictEqual((facts(dist, "db-01-database") as { replication: unknown }).replication, { role: "primary", serverId: 1, replicas: ["db-02"] });
+        assert.deepStrictEqual((facts(dist, "db-02-database") as { replication: unknown }).replication, { role: "replica", serverId: serverIdOf("db-02"), primary: "db-01" });
+        assert.deepStrictEqual((facts(dist, "db-01-database") as { replication: unknown }).replication, { role: "primary", serverId: serverIdOf("db-01"), replicas: ["db-02"] });
     });
 
     it("distributed: the balancer's settings name the backends by private address", () => {

@@ -107,17 +107,19 @@ describe("program (under mocks)", function () {
             }
         });
 
-        it("orders the steps: base → php → nginx → app → smoke, base → database → app", () => {
+        it("orders the steps: base → php → nginx → app → smoke, base → database → smoke (the app never waits for the database: issue 19)", () => {
             const order = plannedCommands(dev).map((p) => p.name);
             const before = (a: string, b: string) => assert.ok(order.indexOf(a) < order.indexOf(b), `${a} before ${b} in ${order}`);
             before("web-01-base", "web-01-php");
             before("web-01-php", "web-01-nginx");
             before("web-01-nginx", "web-01-app");
             before("web-01-base", "web-01-database");
-            before("web-01-database", "web-01-app");
+            before("web-01-database", "web-01-smoke");
             before("web-01-app", "web-01-smoke");
             const after = Object.fromEntries(plannedCommands(dev).map((p) => [p.name, p.after.sort()]));
-            assert.deepStrictEqual(after["web-01-app"], ["web-01-database", "web-01-nginx"]);
+            assert.deepStrictEqual(after["web-01-app"], ["web-01-nginx"]);
+            assert.deepStrictEqual(after["web-01-php"], ["web-01-base"]);
+            assert.deepStrictEqual(after["web-01-smoke"], ["web-01-app", "web-01-database"]);
             assert.deepStrictEqual(after["web-01-base"], []);
             // Every step also waits for its host (the container).
             for (const cmd of commands(dev)) assert.ok(cmd.dependsOn.some((u) => u.endsWith("docker:index/container:Container::web-01")), cmd.name);
@@ -177,12 +179,13 @@ describe("program (under mocks)", function () {
             assert.match(String(byName(ssh, "db-01-database").inputs.create), /^LEMP_DB_BIND=/);
         });
 
-        it("places each step on the host whose roles need it; the app waits for the database on the other host", () => {
+        it("places each step on the host whose roles need it; the smoke check waits for the database on the other host", () => {
             const on = (host: string) => commands(ssh).filter((c) => facts(c).host === host).map((c) => facts(c).step).sort();
             assert.deepStrictEqual(on("web-01"), ["app", "base", "nginx", "php", "smoke"]);
             assert.deepStrictEqual(on("db-01"), ["base", "database"]);
             const app = plannedCommands(ssh).find((p) => p.name === "web-01-app")!;
-            assert.deepStrictEqual(app.after.sort(), ["db-01-database", "web-01-nginx"]);
+            assert.deepStrictEqual(app.after.sort(), ["web-01-nginx"]);
+            assert.deepStrictEqual(plannedCommands(ssh).find((p) => p.name === "web-01-smoke")!.after.sort(), ["db-01-database", "web-01-app"]);
             assert.deepStrictEqual((facts(byName(ssh, "db-01-database")) as { clientHosts: string[] }).clientHosts, ["10.0.0.10"]);
             assert.match(String(byName(ssh, "web-01-app").inputs.create), /LEMP_DB_HOST='10\.0\.0\.11'/);
         });

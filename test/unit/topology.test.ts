@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { loadConfig } from "../../lib/config";
-import { buildTopology, zoneFile } from "../../lib/topology";
+import { buildTopology, serverIdOf, zoneFile } from "../../lib/topology";
 
 const ssh = (name: string, roles: string[], address: string) => ({ name, roles, connection: { type: "ssh", address } });
 
@@ -75,6 +75,7 @@ describe("topology: the improvements", () => {
                 monitoring: "true",
                 monitoringAllowFrom: '["10.0.0.50"]',
                 backups: "true",
+                dbPrimary: "db-01",
             }),
         );
     };
@@ -112,8 +113,8 @@ describe("topology: the improvements", () => {
     it("database: a primary and a replica on their private addresses; backups on the primary", () => {
         const t = distributed();
         const [p, r] = [host(t, "db-01").database!, host(t, "db-02").database!];
-        assert.deepStrictEqual([p.role, p.serverId, p.bindAddress, p.replicas], ["primary", 1, "10.0.0.13", [{ name: "db-02", address: "10.0.0.14" }]]);
-        assert.deepStrictEqual([r.role, r.serverId, r.bindAddress, r.primary], ["replica", 2, "10.0.0.14", { name: "db-01", address: "10.0.0.13" }]);
+        assert.deepStrictEqual([p.role, p.serverId, p.bindAddress, p.replicas], ["primary", serverIdOf("db-01"), "10.0.0.13", [{ name: "db-02", address: "10.0.0.14" }]]);
+        assert.deepStrictEqual([r.role, r.serverId, r.bindAddress, r.primary], ["replica", serverIdOf("db-02"), "10.0.0.14", { name: "db-01", address: "10.0.0.13" }]);
         assert.deepStrictEqual(p.clientHosts, ["10.0.0.11", "10.0.0.12"]);
         assert.deepStrictEqual(host(t, "db-01").backup, { engine: "auto", database: "app", time: "03:15", retention: 7, directory: "/var/backups/seed-web" });
         assert.strictEqual(host(t, "db-02").backup, undefined);

@@ -17,7 +17,7 @@ const HOSTS = JSON.stringify([
     { name: "w1", roles: ["web", "app", "db"], connection: { type: "ssh", address: "10.0.0.11" } },
     { name: "w2", roles: ["web", "app", "db"], connection: { type: "ssh", address: "10.0.0.12" } },
 ]);
-const ALL_ON = { hosts: HOSTS, firewall: "true", monitoring: "true", backups: "true", tls: "self-signed", dbBindAddress: "auto" };
+const ALL_ON = { hosts: HOSTS, dbPrimary: "w1", firewall: "true", monitoring: "true", backups: "true", tls: "self-signed", dbBindAddress: "auto" };
 const generation = (text: string) => /LEMP_GENERATION='([0-9a-f]+)'/.exec(text)?.[1];
 const setting = (text: string, name: string) => new RegExp(`${name}='([^']*)'`).exec(text)?.[1];
 

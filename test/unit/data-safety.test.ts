@@ -1,0 +1,195 @@
+// Issue 19, under test doubles: what keeps a live site's rows. The restore command refuses a dump that would not land
+// whole in the fresh database (before it touches the server: a fake `mysql` records any call); the database step's
+// decision on a replica's local database (lib.sh lemp_db_copy_plan); the escaped database name of every GRANT; the
+// named primary (dbPrimary) and the hosts named for re-seeding (dbReseed), through the real program under mocks.
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as zlib from "zlib";
+import { loadConfig } from "../../lib/config";
+import { SCRIPTS_DIR } from "../../lib/steps";
+import { buildTopology, serverIdOf } from "../../lib/topology";
+import { captureProgram, plannedCommands } from "../../tools/capture";
+
+const LIB = path.join(SCRIPTS_DIR, "lib.sh");
+const bash = (script: string, env: Record<string, string> = {}) => {
+    const r = spawnSync("bash", ["-c", script], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+const GOOD = [
+    "-- MariaDB dump 10.19  Distrib 10.11.6-MariaDB",
+    "/*!40101 SET NAMES utf8mb4 */;",
+    "DROP TABLE IF EXISTS `greetings`;",
+    "CREATE TABLE `greetings` (`id` int(11) NOT NULL, `message` varchar(255) NOT NULL, PRIMARY KEY (`id`));",
+    "INSERT INTO `greetings` VALUES (1,'Hello\\nUSE mysql; CREATE DATABASE x');",
+    "-- Dump completed on 2026-12-06 12:00:00",
+    "",
+].join("\n");
+
+describe("data safety (issue 19, under test doubles)", function () {
+    this.timeout(30000);
+    let dir: string;
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-data-"));
+        // the restore command as backup.sh writes it: the script run with lib.sh's functions stubbed
+        fs.mkdirSync(path.join(dir, "bin"));
+        fs.mkdirSync(path.join(dir, "out"));
+        for (const tool of ["mysql", "mysqldump"]) {
+            fs.writeFileSync(path.join(dir, "bin", tool), `#!/bin/sh\necho "${tool} $*" >>"${dir}/calls"\ncat >/dev/null\nexit 1\n`, { mode: 0o755 });
+        }
+        const stubs = [
+            "lemp_init() { :; }; lemp_os() { LEMP_DB_SERVICE=mariadb; LEMP_DB_BACKUP_OPTS=''; }; lemp_require() { :; }",
+            "lemp_inputs_checked() { :; }; lemp_install_step_packages() { :; }; lemp_mkdir() { :; }; install() { :; }",
+            `lemp_write_file() { cat >"${dir}/out/$(basename "$1")"; chmod 0755 "${dir}/out/$(basename "$1")"; }`,
+            "lemp_has_systemd() { return 1; }; lemp_apt_install() { :; }; lemp_service_enable_start() { :; }",
+            "lemp_fact() { :; }; lemp_finish() { :; }; lemp_changed() { :; }; lemp_die() { echo \"$*\" >&2; exit 1; }",
+        ].join("\n");
+        const r = bash(`${stubs}\n. ${JSON.stringify(path.join(SCRIPTS_DIR, "backup.sh"))}`, {
+            PATH: `${dir}/bin:${process.env.PATH}`,
+            LEMP_DB_NAME: "app",
+            LEMP_BACKUP_DIR: dir,
+        });
+        assert.strictEqual(r.code, 0, r.stderr);
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    describe("seed-web-restore --force refuses, before any SQL, a dump that would not land whole in the fresh database", () => {
+        const restore = (name: string, content: string | Buffer) => {
+            const file = path.join(dir, name);
+            fs.writeFileSync(file, name.endsWith(".gz") ? zlib.gzipSync(content) : content);
+            fs.rmSync(path.join(dir, "calls"), { force: true });
+            const r = bash(`${JSON.stringify(path.join(dir, "out", "seed-web-restore"))} --force ${JSON.stringify(file)} app`, { PATH: `${dir}/bin:${process.env.PATH}` });
+            const calls = fs.existsSync(path.join(dir, "calls")) ? fs.readFileSync(path.join(dir, "calls"), "utf8") : "";
+            return { ...r, calls };
+        };
+        const cases: [string, string, string | Buffer, RegExp][] = [
+            ["USE (mysqldump --databases)", "use.sql", GOOD.replace("/*!40101", "USE `app`;\n/*!40101"), /names a database of its own \(line 2: USE `app`;\)/],
+            ["CREATE DATABASE in a versioned comment", "create.sql.gz", GOOD.replace("/*!40101", "CREATE DATABASE /*!32312 IF NOT EXISTS*/ `app`;\n/*!40101"), /names a database of its own/],
+            ["CREATE DATABASE wrapped whole in a versioned comment", "create2.sql", GOOD.replace("/*!40101", "/*!40000 create schema other */;\n/*!40101"), /names a database of its own/],
+            ["DROP DATABASE", "drop.sql", GOOD.replace("/*!40101", "DROP DATABASE app;\n/*!40101"), /names a database of its own/],
+            ["an empty file", "empty.sql", "", /is empty/],
+            ["an empty gzip", "empty.sql.gz", "", /is empty/],
+            ["blank lines only", "blank.sql", "\n\n  \n", /is empty/],
+            ["a truncated dump (no '-- Dump completed')", "cut.sql.gz", GOOD.slice(0, GOOD.indexOf("INSERT") + 20), /is cut short/],
+            ["a dump without tables", "notables.sql", "-- MariaDB dump\n/*!40101 SET NAMES utf8mb4 */;\n-- Dump completed on 2026-12-06\n", /holds no CREATE TABLE/],
+        ];
+        for (const [what, name, content, message] of cases) {
+            it(`${what}: non-zero exit, the reason named, the server never asked`, () => {
+                const r = restore(name, content);
+                assert.notStrictEqual(r.code, 0, r.stderr);
+                assert.match(r.stderr, message);
+                assert.match(r.stderr, /Nothing changed/);
+                assert.strictEqual(r.calls, "", "no mysql/mysqldump call");
+            });
+        }
+        it("a whole dump (a USE and CREATE DATABASE only inside a row's text) passes the check and goes on to the server", () => {
+            for (const name of ["good.sql", "good.sql.gz"]) {
+                const r = restore(name, GOOD);
+                assert.match(r.stderr, /cannot reach the database server/, "the fake server refuses: the check let it through");
+                assert.match(r.calls, /^mysql /);
+            }
+        });
+    });
+
+    describe("destroyData: a delete removes a replica's data directory, never the primary's rows nor the dumps", () => {
+        const undo = (step: string, env: Record<string, string>) => {
+            const stubs = [
+                "lemp_init() { :; }; lemp_undo_begin() { :; }; lemp_os() { LEMP_DB_SERVICE=mariadb; LEMP_DB_CONF_DIR=/x; LEMP_DB_PACKAGE=mariadb-server; }",
+                "lemp_require() { :; }; lemp_inputs_checked() { :; }; lemp_undo_live() { return 0; }; lemp_undo_end() { :; }",
+                "lemp_service_disable_stop() { :; }; lemp_has_systemd() { return 1; }; lemp_purge_packages() { :; }; lemp_log() { echo \"$*\" >&2; }",
+                'lemp_remove() { echo "remove $1"; }; lemp_remove_tree() { echo "remove-tree $1"; }; LEMP_STATE_DIR=/var/lib/seed-web',
+            ].join("\n");
+            return bash(`${stubs}\n. ${JSON.stringify(path.join(SCRIPTS_DIR, "undo", `${step}.sh`))}`, { LEMP_DB_NAME: "app", ...env });
+        };
+        for (const role of ["standalone", "primary"]) {
+            it(`${role}: /var/lib/mysql stays with destroyData`, () => {
+                const r = undo("database", { LEMP_DESTROY_DATA: "1", LEMP_DB_ROLE: role });
+                assert.strictEqual(r.code, 0, r.stderr);
+                assert.doesNotMatch(r.stdout, /remove-tree \/var\/lib\/mysql/);
+            });
+        }
+        it("replica: /var/lib/mysql goes with destroyData, stays without", () => {
+            assert.match(undo("database", { LEMP_DESTROY_DATA: "1", LEMP_DB_ROLE: "replica" }).stdout, /remove-tree \/var\/lib\/mysql/);
+            assert.doesNotMatch(undo("database", { LEMP_DESTROY_DATA: "0", LEMP_DB_ROLE: "replica" }).stdout, /remove-tree \/var\/lib\/mysql/);
+        });
+        it("backup: the dumps stay with destroyData", () => {
+            const r = undo("backup", { LEMP_DESTROY_DATA: "1", LEMP_BACKUP_DIR: "/var/backups/seed-web" });
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.doesNotMatch(r.stdout, /remove-tree \/var\/backups/);
+            assert.match(r.stderr, /kept the dumps/);
+        });
+    });
+
+    describe("lemp_db_copy_plan: a replica's local database is dropped only for a copy cut short or a host named for re-seeding", () => {
+        const plan = (hasDb: number, done: string, started: number, reseed: number) =>
+            bash(`. ${JSON.stringify(LIB)}\nlemp_db_copy_plan ${hasDb} '${done}' '10.0.0.1:3306/app' ${started} ${reseed}`).stdout.trim();
+        it("keeps a done copy from this primary (even when named for re-seeding: once is enough)", () => {
+            assert.strictEqual(plan(1, "10.0.0.1:3306/app", 0, 0), "keep");
+            assert.strictEqual(plan(1, "10.0.0.1:3306/app", 0, 1), "keep");
+        });
+        it("copies into an empty server", () => assert.strictEqual(plan(0, "", 0, 0), "copy"));
+        it("redoes a copy cut short (started, never done)", () => assert.strictEqual(plan(1, "", 1, 0), "redo"));
+        it("re-seeds a host named in dbReseed", () => assert.strictEqual(plan(1, "", 0, 1), "reseed"));
+        it("refuses a database it did not copy: a former primary or standalone, a copy from another primary", () => {
+            assert.strictEqual(plan(1, "", 0, 0), "refuse");
+            assert.strictEqual(plan(1, "10.0.0.9:3306/app", 0, 0), "refuse");
+        });
+    });
+
+    describe("GRANTs name the database with '_' and '%' escaped", () => {
+        const grant = (name: string) => bash(`. ${JSON.stringify(LIB)}\nlemp_sql_grant_db '${name}'; echo; lemp_sql_db_pattern '${name}'`).stdout.split("\n");
+        it("mysq_ and my_app are not patterns any more; app is unchanged", () => {
+            assert.deepStrictEqual(grant("mysq_").slice(0, 2), ["`mysq\\_`", "mysq\\_"]);
+            assert.deepStrictEqual(grant("my_app").slice(0, 2), ["`my\\_app`", "my\\_app"]);
+            assert.deepStrictEqual(grant("app").slice(0, 2), ["`app`", "app"]);
+        });
+        it("every GRANT ... ON <db>.* in the scripts goes through lemp_sql_grant_db", () => {
+            for (const file of ["database.sh", "lib.sh", "replication.sh"]) {
+                const text = fs.readFileSync(path.join(SCRIPTS_DIR, file), "utf8");
+                for (const line of text.split("\n").filter((l) => /GRANT [^"]* ON \$/.test(l) && !/^\s*#/.test(l))) {
+                    assert.match(line, /ON \$(grant_db|\(lemp_sql_grant_db )/, `${file}: ${line.trim()}`);
+                }
+            }
+        });
+    });
+
+    describe("the primary is named (dbPrimary), never implied by the list's order", () => {
+        const host = (name: string, roles: string[], ip: string) => ({ name, roles, connection: { type: "ssh", address: ip } });
+        const web = host("web-01", ["web", "app"], "10.0.0.2");
+        const a = host("db-a", ["db"], "10.0.0.3");
+        const b = host("db-b", ["db"], "10.0.0.4");
+        const cfg = (list: unknown[], extra: Record<string, string> = {}) => loadConfig({ hosts: JSON.stringify(list), sshPrivateKey: "K", ...extra });
+        it("is required with two or more db hosts, and must name a db host; errors name the key", () => {
+            assert.throws(() => cfg([web, a, b]), /seed-web:dbPrimary = "": required with two or more db hosts \(db-a, db-b\)/);
+            assert.throws(() => cfg([web, a, b], { dbPrimary: "web-01" }), /seed-web:dbPrimary = "web-01": expected the name of a host with the db role/);
+            assert.strictEqual(cfg([web, a]).db.primary, "db-a");
+        });
+        it("a db host inserted first, or the list reordered, leaves the primary and every server id as they were", () => {
+            const roles = (list: unknown[]) =>
+                buildTopology(cfg(list, { dbPrimary: "db-a" }))
+                    .hosts.filter((h) => h.database)
+                    .map((h) => [h.name, h.database!.role, h.database!.serverId])
+                    .sort();
+            const want = [["db-a", "primary", serverIdOf("db-a")], ["db-b", "replica", serverIdOf("db-b")]];
+            assert.deepStrictEqual(roles([web, a, b]), want);
+            assert.deepStrictEqual(roles([web, b, a]), want);
+            assert.notStrictEqual(serverIdOf("db-a"), serverIdOf("db-b"));
+        });
+        it("dbReseed: db hosts other than the primary; reaches only that host's database step (LEMP_DB_RESEED=1)", async () => {
+            assert.throws(() => cfg([web, a, b], { dbPrimary: "db-a", dbReseed: '["db-a"]' }), /seed-web:dbReseed\[0\] = "db-a": the primary holds the live data/);
+            assert.throws(() => cfg([web, a, b], { dbPrimary: "db-a", dbReseed: '["web-01"]' }), /seed-web:dbReseed\[0\] = "web-01": expected the name of a db host/);
+            assert.throws(() => cfg([web, a, b], { dbPrimary: "db-a", dbReseed: '"db-b"' }), /seed-web:dbReseed = "db-b": expected a list/);
+            const capture = await captureProgram({ raw: { hosts: JSON.stringify([web, b, a]), dbPrimary: "db-a", dbReseed: '["db-b"]' }, secrets: { sshPrivateKey: "K" } });
+            const plans = plannedCommands(capture);
+            const step = (n: string) => plans.find((p) => p.name === n)!;
+            assert.match(step("db-b-database").create, /LEMP_DB_RESEED='1'/);
+            assert.doesNotMatch(step("db-a-database").create, /LEMP_DB_RESEED='/);
+            assert.match(step("db-a-database").create, /LEMP_DB_ROLE='primary'/);
+            // the primary's step first, though listed last: the replica copies from it
+            assert.ok(step("db-b-database").after.includes("db-a-database"), step("db-b-database").after.join(", "));
+        });
+    });
+});
