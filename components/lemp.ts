@@ -126,8 +126,9 @@ export class Firewall extends HostStep<FirewallFacts> {
 /** PHP-FPM, the version the distribution ships, its workers sized from the host's memory. */
 export class PhpFpm extends HostStep<PhpFacts> {
     constructor(name: string, args: { host: Host; after: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
-        const facts: PhpFacts = { ...common(args.host, "php"), maxChildren: "auto" };
-        super("seed-web:lemp:PhpFpm", name, args.host, facts, { LEMP_PHP_MAX_CHILDREN: String(facts.maxChildren) }, { after: args.after }, opts);
+        const tuning = args.host.node.tuning;
+        const facts: PhpFacts = { ...common(args.host, "php"), maxChildren: tuning.LEMP_PHP_MAX_CHILDREN === "auto" ? "auto" : Number(tuning.LEMP_PHP_MAX_CHILDREN) };
+        super("seed-web:lemp:PhpFpm", name, args.host, facts, { ...tuning }, { after: args.after }, opts);
     }
 }
 
@@ -156,6 +157,7 @@ export class WebServer extends HostStep<NginxFacts> {
             ...tlsEnv(web.tls),
             LEMP_TRUSTED_PROXIES: list(web.trustedProxies),
             LEMP_STATUS_ALLOW: list(web.statusAllow),
+            ...args.host.node.tuning,
         };
         super("seed-web:lemp:WebServer", name, args.host, facts, env, { after: args.after }, opts);
     }
@@ -183,6 +185,8 @@ export class LoadBalancer extends HostStep<LbFacts> {
             LEMP_HTTP_PORT: String(facts.httpPort),
             LEMP_HEALTH_PATH: lb.healthCheck,
             ...tlsEnv(lb.tls),
+            LEMP_LB_SERVER_MAXCONN: String(lb.serverMaxConn),
+            LEMP_LB_QUEUE_TIMEOUT: String(lb.queueTimeout),
         };
         // The backends' addresses are in the command text: a changed address re-runs the step.
         super("seed-web:lemp:LoadBalancer", name, args.host, facts, env, { after: args.after }, opts);
@@ -248,6 +252,7 @@ export class Database extends HostStep<DatabaseFacts> {
             LEMP_DB_SERVER_ID: String(plan.serverId),
             LEMP_DB_TLS: plan.tls ? "1" : "0",
             ...preexisting(args.host),
+            ...args.host.node.tuning,
         };
         // named for re-seeding in this change (dbReseed): only then may a database the step did not copy be dropped
         if (plan.reseed) env.LEMP_DB_RESEED = "1";

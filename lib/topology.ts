@@ -62,6 +62,9 @@ export interface LbPlan {
     backends: { name: string; address: string; port: number }[];
     healthCheck: string;
     tls: TlsPlan;
+    /** HAProxy's maxconn per web host and queue timeout (s): the serving profile. */
+    serverMaxConn: number;
+    queueTimeout: number;
 }
 
 export interface CertbotPlan {
@@ -104,6 +107,8 @@ export interface HostNode {
     firewall?: FirewallPlan;
     monitoring?: MonitoringPlan;
     backup?: BackupPlan;
+    /** The serving profile's settings for this host's steps (LEMP_TUNE_* and the overrides; scripts/lib.sh lemp_tune). */
+    tuning: Record<string, string>;
 }
 
 export interface Topology {
@@ -176,7 +181,16 @@ export function buildTopology(cfg: StackConfig): Topology {
     };
 
     const hosts: HostNode[] = cfg.hosts.map((h) => {
-        const node: HostNode = { name: h.name, roles: [...h.roles], connection: h.connection, privateAddress: address.get(h)! };
+        const t = cfg.tuning;
+        const tuning: Record<string, string> = {
+            LEMP_TUNE_MEM_MB: String(t.memoryMb),
+            LEMP_TUNE_SHARED: h.roles.includes("web") && h.roles.includes("db") ? "1" : "0",
+            LEMP_TUNE_WEB_HOSTS: String(webHosts.length),
+            LEMP_PHP_MAX_CHILDREN: String(t.phpMaxChildren),
+            LEMP_TUNE_PHP_WORKER_MB: String(t.phpWorkerMb),
+            LEMP_DB_BUFFER_POOL_MB: String(t.dbBufferPoolMb),
+        };
+        const node: HostNode = { name: h.name, roles: [...h.roles], connection: h.connection, privateAddress: address.get(h)!, tuning };
         const rules: FirewallRule[] = [];
         const ruleKeys = new Set<string>();   // a Set, not a scan of `rules`: linear in the number of rules
         const allow = (port: number, from: string[] | "any") => {
@@ -218,6 +232,8 @@ export function buildTopology(cfg: StackConfig): Topology {
                 // PHP and the application's database connection, not only Nginx (scripts/app.sh)
                 healthCheck: "/health.php",
                 tls: tlsAtEntry,
+                serverMaxConn: cfg.tuning.lbServerMaxConn,
+                queueTimeout: cfg.tuning.lbQueueTimeout,
             };
         }
         if (entry.includes(h)) {

@@ -198,9 +198,12 @@ elif [ -n "$early_rs" ]; then
 fi
 
 # --- server configuration, sized from memory ---
-mem=$(lemp_mem_mb)
-buffer_pool=$(lemp_clamp $((mem / 4)) 64 4096)         # InnoDB buffer pool: 25% of memory, 64 MB .. 4 GB
-max_connections=$(lemp_clamp $((mem / 32)) 50 500)     # about one connection per 32 MB, 50 .. 500
+# the serving profile (scripts/lib.sh, lemp_tune): the buffer pool a share of the memory (25 % beside PHP, 50 % on a
+# host of its own), max_connections what the web hosts' PHP pools can open
+lemp_tune db
+mem=$TUNE_MEM_MB
+buffer_pool=$TUNE_DB_BUFFER_POOL_MB
+max_connections=$TUNE_DB_MAX_CONNECTIONS
 perf_schema=""
 if [ "$LEMP_DB_ENGINE" = mysql ] && [ "$mem" -lt 2048 ]; then
   perf_schema="# below 2 GB of memory: saves about 200 MB

@@ -5,7 +5,9 @@
 #           LEMP_SERVER_NAMES (space-separated, first = site name: the health check's Host header, the certificate),
 #           LEMP_HTTP_PORT (80), LEMP_TLS (none = the default | self-signed | letsencrypt), LEMP_HTTPS_PORT (443),
 #           LEMP_REDIRECT_HTTP (1 = plain HTTP answers 301 to https, except ACME challenges; default 0),
-#           LEMP_HSTS_MAX_AGE (s, 0 = no header, the default), LEMP_HEALTH_PATH (default /).
+#           LEMP_HSTS_MAX_AGE (s, 0 = no header, the default), LEMP_HEALTH_PATH (default /),
+#           LEMP_LB_SERVER_MAXCONN (requests at once per web host, default 64; the rest wait in HAProxy's queue),
+#           LEMP_LB_QUEUE_TIMEOUT (s a request waits there, default 10; then 503 with Retry-After).
 # Certificate: /etc/seed-web/tls/<site>/haproxy.pem (full chain + key), made from fullchain.pem + privkey.pem.
 # letsencrypt: certbot.sh --standalone on 127.0.0.1:8888 answers /.well-known/acme-challenge/ (routed there from
 # port 80); until the certificate exists HAProxy serves plain HTTP and the TLS configuration waits in
@@ -25,6 +27,10 @@ lemp_require LEMP_LB_BACKENDS '^[A-Za-z0-9_.-]+=[A-Za-z0-9.-]+:[1-9][0-9]{0,4}( 
   'space-separated NAME=ADDRESS:PORT'
 lemp_require LEMP_HTTP_PORT '^[1-9][0-9]{0,4}$' 'a TCP port'
 lemp_require LEMP_HEALTH_PATH '^/[A-Za-z0-9._~/?=&%-]*$' 'a path starting with /'
+LEMP_LB_SERVER_MAXCONN=${LEMP_LB_SERVER_MAXCONN:-64}
+LEMP_LB_QUEUE_TIMEOUT=${LEMP_LB_QUEUE_TIMEOUT:-10}
+lemp_require LEMP_LB_SERVER_MAXCONN '^[1-9][0-9]{0,4}$' 'a number of connections (1-99999)'
+lemp_require LEMP_LB_QUEUE_TIMEOUT '^[1-9][0-9]{0,2}$' 'a number of seconds (1-999)'
 lemp_tls_settings
 [ "$LEMP_HTTPS_PORT" != "$LEMP_HTTP_PORT" ] || [ "$LEMP_TLS" = none ] || lemp_die "LEMP_HTTPS_PORT and LEMP_HTTP_PORT must differ"
 read -r -a names <<<"$LEMP_SERVER_NAMES"
@@ -34,6 +40,7 @@ site=${names[0]}
 lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 pem=$LEMP_TLS_ROOT/$site/haproxy.pem
 cfg=/etc/haproxy/haproxy.cfg
+errfile=/etc/haproxy/errors/seed-web-503.http
 
 lemp_install_step_packages lb
 
@@ -68,6 +75,8 @@ global
     user haproxy
     group haproxy
     daemon
+    # the serving profile: what the web hosts take at once plus their queue, with room for the health checks
+    maxconn $(( ${#backends[@]} * LEMP_LB_SERVER_MAXCONN * 4 + 1000 ))
     # TLS 1.2 and 1.3 only, modern ciphers
     ssl-default-bind-ciphers $LEMP_TLS_CIPHERS
     ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
@@ -87,6 +96,9 @@ defaults
     timeout client 30s
     timeout server 30s
     timeout http-request 10s
+    # past the web hosts' maxconn a request waits in the queue this long, then gets a clean 503 with Retry-After
+    timeout queue ${LEMP_LB_QUEUE_TIMEOUT}s
+    errorfile 503 $errfile
 
 frontend http
     bind $(bind_addr "$LEMP_HTTP_PORT")
@@ -126,7 +138,7 @@ backend web
     option httpchk
     http-check send meth GET uri $LEMP_HEALTH_PATH ver HTTP/1.1 hdr Host $site
     http-check expect status 200
-    default-server inter 2s fall 2 rise 2
+    default-server inter 2s fall 2 rise 2 maxconn $LEMP_LB_SERVER_MAXCONN
 CONF
   for b in "${backends[@]}"; do
     name=${b%%=*}
@@ -160,6 +172,11 @@ if [ "$tls_on" = 1 ]; then
   [ "$LEMP_WROTE" = 0 ] || lb_changed=1
 fi
 
+# --- the answer when full (no web host free within the queue timeout, or none up) ---
+lemp_mkdir /etc/haproxy/errors 0755 root:root
+lemp_write_file "$errfile" 0644 root:root < <(printf 'HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nCache-Control: no-store\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: 37\r\n\r\nBusy: please retry in a few seconds.\n')
+[ "$LEMP_WROTE" = 0 ] || lb_changed=1
+
 # --- configuration: checked before it is put in place ---
 check_cfg() {   # FILE
   haproxy -c -q -f "$1" >/dev/null 2>&1 || { haproxy -c -f "$1" >&2 || true; lemp_die "haproxy configuration test failed"; }
@@ -183,6 +200,7 @@ if [ "$lb_changed" = 1 ] && [ "$LEMP_STARTED" = 0 ]; then lemp_service_reload ha
 lemp_fact site "$site"
 lemp_fact http_port "$LEMP_HTTP_PORT"
 lemp_fact lb_backends "${#backends[@]}"
+lemp_fact lb_server_maxconn "$LEMP_LB_SERVER_MAXCONN"
 lemp_fact tls "$LEMP_TLS"
 lemp_fact tls_active "$tls_on"
 [ "$tls_on" = 0 ] || lemp_fact https_port "$LEMP_HTTPS_PORT"

@@ -48,6 +48,7 @@ read -r -a status_allow <<<"$LEMP_STATUS_ALLOW"
 
 lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 lemp_install_step_packages nginx
+lemp_tune nginx
 
 php_block="    location ~ \\.php\$ { return 404; }"
 index="index.html"
@@ -55,9 +56,14 @@ if [ "$LEMP_PHP" = 1 ]; then
   [ -d "/etc/php/$LEMP_PHP_VERSION/fpm" ] || lemp_die "PHP-FPM $LEMP_PHP_VERSION is not installed: run php.sh before nginx.sh"
   # index.html first: "/" is the static page, /index.php the dynamic one (both are checked by smoke.sh)
   index="index.html index.php"
+  # the serving profile (lib.sh, lemp_tune): at most max_children + the pool's backlog requests at PHP at once, the
+  # next ones answered 503 with Retry-After at once (never a 502 from a full socket); no gzip on dynamic pages (BREACH)
   php_block="    location ~ \\.php\$ {
         include snippets/fastcgi-php.conf;
         fastcgi_pass unix:$LEMP_PHP_SOCKET;
+        fastcgi_read_timeout $((TUNE_PHP_TERMINATE_S + 15))s;
+        limit_conn seedweb_php $TUNE_NGINX_QUEUE;
+        gzip off;
     }"
 fi
 # IPv6 only where the kernel has it (like the official nginx image does), else nginx cannot bind [::]
@@ -90,6 +96,7 @@ security_headers() {   # on every response of the site: server level only, "alwa
     add_header X-Frame-Options "DENY" always;
     add_header Content-Security-Policy "frame-ancestors 'none'" always;
     add_header Referrer-Policy "strict-origin-when-cross-origin" always;
+    add_header Retry-After $seedweb_retry_after always;
 CONF
 }
 # http-level settings and the default servers: a request for any other name than the site's closes the connection
@@ -98,6 +105,15 @@ http_conf() {
   # no version in headers and error pages, unless the distribution's nginx.conf says so itself (Debian 13 does): a
   # second server_tokens in the http block is an error ("directive is duplicate")
   grep -Eq '^[[:space:]]*server_tokens[[:space:]]' /etc/nginx/nginx.conf 2>/dev/null || echo 'server_tokens off;'
+  cat <<'CONF'
+
+# overload (the serving profile): requests past the PHP queue get 503 with Retry-After, not a 502
+limit_conn_zone $server_name zone=seedweb_php:1m;
+limit_conn_status 503;
+limit_conn_log_level warn;
+map $status $seedweb_retry_after { 503 5; default ""; }
+keepalive_requests 1000;
+CONF
   echo
   echo "# default server: a Host header that is none of the site's names gets the connection closed"
   echo "server {"
@@ -279,7 +295,7 @@ fi
 
 # --- the configuration: the candidate goes live only if nginx -t accepts it, else the previous files come back ---
 http_file=/etc/nginx/conf.d/seed-web.conf
-managed=("$http_file" "/etc/nginx/sites-available/$site" "/etc/nginx/sites-enabled/$site" /etc/nginx/sites-enabled/default)
+managed=(/etc/nginx/nginx.conf "$http_file" "/etc/nginx/sites-available/$site" "/etc/nginx/sites-enabled/$site" /etc/nginx/sites-enabled/default)
 saved=$(mktemp -d /tmp/.lemp-nginx.XXXXXX)
 trap 'rm -rf "$saved"' EXIT
 present=()
@@ -299,6 +315,12 @@ restore_previous() {
 before=$LEMP_CHANGED
 lemp_mkdir /etc/nginx/conf.d 0755 root:root
 lemp_write_file "$http_file" 0644 root:root < <(http_conf)
+# worker_processes auto (one per CPU) is the package's; the connections per worker from the profile
+if [ -f /etc/nginx/nginx.conf ]; then
+  lemp_write_file /etc/nginx/nginx.conf 0644 root:root < <(sed -E \
+    "s/^([[:space:]]*)worker_connections[[:space:]]+[0-9]+;/\1worker_connections $TUNE_NGINX_WORKER_CONNECTIONS;/" /etc/nginx/nginx.conf)
+fi
+lemp_tune_sysctl
 lemp_remove /etc/nginx/sites-enabled/default
 lemp_write_file "/etc/nginx/sites-available/$site" 0644 root:root < <(site_conf "$tls_on")
 lemp_symlink "/etc/nginx/sites-available/$site" "/etc/nginx/sites-enabled/$site"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Step "php": PHP-FPM + the MySQL extension for the OS's PHP version, www pool sized from memory.
-# Settings: LEMP_PHP_MAX_CHILDREN ("auto", the default, or a number 1-1000).
+# Settings: LEMP_PHP_MAX_CHILDREN ("auto", the default, or a number 1-1000), the LEMP_TUNE_* of lib.sh's lemp_tune.
 # The pool's status page is on (pm.status_path = /fpm-status): only reachable through nginx.sh's status server
 # (LEMP_STATUS_ALLOW), the site itself never passes that path to PHP-FPM.
 # /etc/php/<V>/fpm/conf.d/99-seed-web.ini: expose_php = Off (no X-Powered-By header; Ubuntu's php.ini has it On).
@@ -12,27 +12,26 @@ fi
 lemp_init php
 lemp_os
 
-max_children=${LEMP_PHP_MAX_CHILDREN:-auto}
-if [ "$max_children" = auto ]; then
-  # Sizing rule: half of the memory for PHP, about 40 MB per worker, at least 2 and at most 32 workers:
-  #   max_children = clamp(MemTotal_MB * 0.5 / 40, 2, 32)   (MemTotal, or the container's memory limit if lower)
-  max_children=$(lemp_clamp $(($(lemp_mem_mb) / 80)) 2 32)
-else
+# The serving profile (scripts/lib.sh, lemp_tune): max_children from the memory left after the system, the database
+# (on a shared host) and opcache, divided by a worker's size; the queue (listen.backlog) in front of the workers.
+if [ "${LEMP_PHP_MAX_CHILDREN:-auto}" != auto ]; then
   lemp_require LEMP_PHP_MAX_CHILDREN '^([1-9][0-9]{0,2}|1000)$' '"auto" or a number from 1 to 1000'
 fi
+
+lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
+lemp_tune php         # (on the host: its memory, not the runner's)
+max_children=$TUNE_PHP_MAX_CHILDREN
 # Spare servers follow: min = max/4 (at least 1), max = max/2 (at least min), start = between the two.
 min_spare=$(( max_children / 4 > 1 ? max_children / 4 : 1 ))
 max_spare=$(( max_children / 2 > min_spare ? max_children / 2 : min_spare ))
 start_servers=$(( (min_spare + max_spare) / 2 ))
-
-lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 V=$LEMP_PHP_VERSION
 lemp_install_step_packages php
 
 pool=/etc/php/$V/fpm/pool.d/www.conf
 [ -f "$pool" ] || lemp_die "$pool not found after installing php$V-fpm"
 # Set each key on its first uncommented line (dropping duplicates), append the ones that are missing.
-awk -v kv="pm=dynamic;pm.max_children=$max_children;pm.start_servers=$start_servers;pm.min_spare_servers=$min_spare;pm.max_spare_servers=$max_spare;pm.status_path=/fpm-status" '
+awk -v kv="pm=dynamic;pm.max_children=$max_children;pm.start_servers=$start_servers;pm.min_spare_servers=$min_spare;pm.max_spare_servers=$max_spare;pm.max_requests=$TUNE_PHP_MAX_REQUESTS;listen.backlog=$TUNE_PHP_BACKLOG;request_terminate_timeout=${TUNE_PHP_TERMINATE_S}s;pm.status_path=/fpm-status" '
   BEGIN { n = split(kv, pairs, ";"); for (i = 1; i <= n; i++) { split(pairs[i], p, "="); val[p[1]] = p[2]; order[i] = p[1] } }
   {
     line = $0; key = line; sub(/[ \t]*=.*/, "", key); sub(/^[ \t]+/, "", key)
@@ -47,12 +46,31 @@ awk -v kv="pm=dynamic;pm.max_children=$max_children;pm.start_servers=$start_serv
 lemp_write_file "$pool" 0644 root:root <"$pool.lemp-new"   # not in a pipe: lemp_write_file counts in this shell
 rm -f "$pool.lemp-new"
 pool_changed=$LEMP_WROTE
-lemp_write_file "/etc/php/$V/fpm/conf.d/99-seed-web.ini" 0644 root:root <<'INI'
+lemp_write_file "/etc/php/$V/fpm/conf.d/99-seed-web.ini" 0644 root:root <<INI
 ; Managed by seed-web (scripts/php.sh): changes here are overwritten.
 ; no X-Powered-By header (the PHP version) on the responses
 expose_php = Off
+; opcache sized by the serving profile (scripts/lib.sh, lemp_tune); timestamps checked every 2 s, so a deploy's new
+; files are picked up without a restart
+opcache.enable = 1
+opcache.memory_consumption = $TUNE_OPCACHE_MB
+opcache.interned_strings_buffer = 16
+opcache.max_accelerated_files = 20000
+opcache.validate_timestamps = 1
+opcache.revalidate_freq = 2
 INI
 [ "$LEMP_WROTE" = 0 ] || pool_changed=1
+# process_control_timeout (php-fpm.conf's [global]): a reload waits this long for in-flight requests
+fpm_conf=/etc/php/$V/fpm/php-fpm.conf
+if [ -f "$fpm_conf" ]; then
+  sed -E "s/^[;[:space:]]*process_control_timeout[[:space:]]*=.*/process_control_timeout = ${TUNE_PHP_CONTROL_S}s/" "$fpm_conf" >"$fpm_conf.lemp-new"
+  grep -q '^process_control_timeout = ' "$fpm_conf.lemp-new" ||
+    awk -v l="process_control_timeout = ${TUNE_PHP_CONTROL_S}s" '{ print } /^\[global\]/ { print l }' "$fpm_conf" >"$fpm_conf.lemp-new"
+  lemp_write_file "$fpm_conf" 0644 root:root <"$fpm_conf.lemp-new"
+  rm -f "$fpm_conf.lemp-new"
+  [ "$LEMP_WROTE" = 0 ] || pool_changed=1
+fi
+lemp_tune_sysctl
 
 # The test, when a file changed (what the restart would load) or PHP-FPM does not run (what a start would load): with
 # neither, the running PHP-FPM has these files already, and the test would cost a sixth of an apply's time.
@@ -65,4 +83,7 @@ if [ "$pool_changed" = 1 ] && [ "$LEMP_STARTED" = 0 ]; then lemp_service_restart
 lemp_fact php_version "$V"
 lemp_fact php_socket "$LEMP_PHP_SOCKET"
 lemp_fact php_max_children "$max_children"
+lemp_fact php_listen_backlog "$TUNE_PHP_BACKLOG"
+lemp_fact opcache_mb "$TUNE_OPCACHE_MB"
+lemp_tune_report
 lemp_finish

@@ -22,11 +22,17 @@ if [ -f "$pool" ]; then
     /^pm\.start_servers = / { print "pm.start_servers = 2"; next }
     /^pm\.min_spare_servers = / { print "pm.min_spare_servers = 1"; next }
     /^pm\.max_spare_servers = / { print "pm.max_spare_servers = 3"; next }
+    /^pm\.max_requests = |^listen\.backlog = |^request_terminate_timeout = / { next }
     { print }
   ' "$pool" >"$pool.lemp-new"
   lemp_write_file "$pool" 0644 root:root <"$pool.lemp-new"
   rm -f "$pool.lemp-new"
 fi
+fpm_conf=/etc/php/$V/fpm/php-fpm.conf
+if [ -f "$fpm_conf" ] && grep -q '^process_control_timeout = ' "$fpm_conf"; then
+  lemp_write_file "$fpm_conf" 0644 root:root < <(sed -E 's/^process_control_timeout = .*/;process_control_timeout = 0/' "$fpm_conf")
+fi
+lemp_remove /etc/sysctl.d/60-seed-web.conf
 lemp_service_disable_stop "$LEMP_PHP_FPM_SERVICE"
 read -r -a packages <<<"$(lemp_step_packages php)"
 lemp_purge_packages "${packages[@]}"

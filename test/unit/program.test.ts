@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import { parse } from "yaml";
-import { DEFAULTS } from "../../lib/config";
+import { DEFAULTS, TUNING_DEFAULTS } from "../../lib/config";
 import { factsOf, REMOTE_COMMAND_TYPE, StepFacts } from "@seed-web/facts";
 import { Capture, captureProgram, CapturedResource, isSecretValue, plannedCommands, reveal } from "../../tools/capture";
 import { PROJECT_DIR, readStackFile, stackFilePath } from "../../tools/stack-config";
@@ -289,8 +289,9 @@ describe("program (under mocks)", function () {
         });
         it("Pulumi.yaml declares every simple key with the program's default, type and description", () => {
             const declared = project.config as Record<string, { type: string; default: unknown; description: string }>;
-            assert.deepStrictEqual(Object.keys(declared).sort(), Object.keys(DEFAULTS).sort());
-            for (const [key, value] of Object.entries(DEFAULTS)) {
+            const all = { ...DEFAULTS, ...TUNING_DEFAULTS };
+            assert.deepStrictEqual(Object.keys(declared).sort(), Object.keys(all).sort());
+            for (const [key, value] of Object.entries(all)) {
                 assert.deepStrictEqual(declared[key].default, value, key);
                 assert.strictEqual(declared[key].type, Array.isArray(value) ? "array" : typeof value === "number" ? "integer" : typeof value, key);
                 assert.ok(declared[key].description.length > 10, key);

@@ -1,0 +1,128 @@
+// The serving profile on real hosts (issue 21): its values on two memory sizes (tuneMemoryMb: these hosts run
+// cgroup v1 without a limit), a second apply changing nothing, an overload burst through the balancer answered 200
+// or 503 with Retry-After (never 502/504/reset), and undo restoring the packages' values.
+import * as assert from "assert";
+import * as http from "http";
+import { PlannedCommand } from "../../tools/capture";
+import { apply, bootHosts, changedCount, destroy, destroyHosts, EngineRun, onHost, planFor, summary, TestHost, up } from "./lib";
+
+const WWW = "www.foobar.com";
+const started = Date.now();
+const log = (what: string, runs: EngineRun[]) => console.log(`      ${what} (${((Date.now() - started) / 1000).toFixed(0)}s): ${summary(runs)}`);
+
+/** One GET through a fresh connection: the status and Retry-After, or the socket error's code. */
+function once(ip: string, path: string, port = 80): Promise<{ status: number; retryAfter?: string; error?: string }> {
+    return new Promise((resolve) => {
+        const req = http.get({ host: ip, port, path, headers: { Host: WWW }, agent: false, timeout: 30_000 }, (res) => {
+            res.resume();
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"] as string | undefined }));
+        });
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.on("error", (e: NodeJS.ErrnoException) => resolve({ status: 0, error: e.code ?? e.message }));
+    });
+}
+
+describe("e2e: the serving profile (sizes, second apply, overload, undo)", function () {
+    const lb: TestHost = { name: "sv-lb", ip: "10.200.0.110", roles: ["lb"], rootfs: "warm" };
+    const web: TestHost = { name: "sv-web", ip: "10.200.0.111", roles: ["web", "app", "db"], rootfs: "warm" };
+    const list = [lb, web];
+    const settings = { dbBindAddress: "auto", lbServerMaxConn: "4", lbQueueTimeout: "2" };
+    const passwords = new Map<string, string>();
+    let current: PlannedCommand[] = [];
+    const go = async (what: string, extra: Record<string, string>) => {
+        const { plan } = await planFor(list, { ...settings, ...extra }, passwords);
+        const runs = await up(current, plan);
+        current = plan;
+        log(what, runs);
+    };
+    const profile = async () => {
+        const out = await onHost(
+            web.ip,
+            "grep -h '^pm.max_children\\|^listen.backlog\\|^pm.max_requests\\|^request_terminate_timeout' /etc/php/*/fpm/pool.d/www.conf; " +
+                "grep -h '^process_control_timeout' /etc/php/*/fpm/php-fpm.conf; grep -h '^opcache.memory_consumption' /etc/php/*/fpm/conf.d/99-seed-web.ini; " +
+                "grep -h 'innodb_buffer_pool_size\\|max_connections' /etc/mysql/mariadb.conf.d/99-seed-web.cnf; grep -o 'worker_connections [0-9]*' /etc/nginx/nginx.conf; " +
+                "echo somaxconn = $(cat /proc/sys/net/core/somaxconn)",
+        );
+        return out.trim().split("\n").map((l) => l.trim());
+    };
+
+    before(async function () {
+        this.timeout(900_000);
+        await bootHosts(list);
+        await go("up at 1024 MB", { tuneMemoryMb: "1024" });
+    });
+    after(() => destroyHosts(list));
+
+    it("1024 MB, then 2048 MB: the documented arithmetic (scripts/lib.sh lemp_tune), applied to every server", async function () {
+        this.timeout(600_000);
+        // 1024 MB beside the database: (1024 - 128 - (256 + 96) - 64) / 48 = 10 workers; 2 CPUs cap at 40
+        assert.deepStrictEqual(await profile(), [
+            "pm.max_children = 10", "pm.max_requests = 500", "listen.backlog = 128", "request_terminate_timeout = 60s",
+            "process_control_timeout = 30s", "opcache.memory_consumption = 64",
+            "innodb_buffer_pool_size = 256M", "max_connections = 50", "worker_connections 1184", "somaxconn = 4096",
+        ]);
+        await go("up at 2048 MB", { tuneMemoryMb: "2048" });
+        // (2048 - 128 - (512 + 96) - 128) / 48 = 24
+        const p = await profile();
+        for (const l of ["pm.max_children = 24", "listen.backlog = 192", "opcache.memory_consumption = 128", "innodb_buffer_pool_size = 512M", "worker_connections 1408"]) {
+            assert.ok(p.includes(l), `${l} in ${JSON.stringify(p)}`);
+        }
+    });
+
+    it("a second apply of the same stack changes nothing", async function () {
+        this.timeout(600_000);
+        const runs = await apply(current);
+        const changed = runs.filter((r) => changedCount(r.stdout) !== 0).map((r) => `${r.name}: ${r.stderr}`);
+        assert.deepStrictEqual(changed, []);
+    });
+
+    it("overload through the balancer: 200 or 503 with Retry-After, never 502/504/a reset; it recovers by itself", async function () {
+        this.timeout(300_000);
+        await onHost(web.ip, `printf '<?php usleep(400000); echo "slow";\\n' >/var/www/foobar.com/slow.php`);
+        // 4 at once on the one web host, the rest wait 2 s in HAProxy's queue: 80 requests at once overflow it
+        const answers = await Promise.all(Array.from({ length: 80 }, () => once(lb.ip, "/slow.php")));
+        const count = (f: (a: (typeof answers)[0]) => boolean) => answers.filter(f).length;
+        const ok = count((a) => a.status === 200);
+        const busy = answers.filter((a) => a.status === 503);
+        const bad = answers.filter((a) => a.status !== 200 && a.status !== 503);
+        console.log(`      overload: ${ok} x 200, ${busy.length} x 503, ${bad.length} bad ${JSON.stringify(bad.slice(0, 3))}`);
+        assert.deepStrictEqual(bad, []);
+        assert.ok(busy.length > 0, "the queue is bounded: some requests get 503");
+        assert.ok(ok >= 4, "the web host kept serving");
+        for (const b of busy) assert.strictEqual(b.retryAfter, "5");
+        // the load gone, the site answers at once
+        const after = await once(lb.ip, "/slow.php");
+        assert.strictEqual(after.status, 200);
+    });
+
+    it("overload at the web host itself (the one-server design): past max_children + backlog, 503 with Retry-After at once", async function () {
+        this.timeout(300_000);
+        await go("up with 2 workers", { tuneMemoryMb: "2048", phpMaxChildren: "2" });
+        // 2 workers + half the backlog of 128 at PHP at once (Nginx limit_conn 66): 200 requests at once, the rest turned away
+        await onHost(web.ip, `printf '<?php usleep(100000); echo "slow";\\n' >/var/www/foobar.com/slow.php`);
+        const answers = await Promise.all(Array.from({ length: 200 }, () => once(web.ip, "/slow.php")));
+        const busy = answers.filter((a) => a.status === 503);
+        const bad = answers.filter((a) => a.status !== 200 && a.status !== 503);
+        console.log(`      overload at nginx: ${answers.length - busy.length - bad.length} x 200, ${busy.length} x 503, ${bad.length} bad ${JSON.stringify(bad.slice(0, 3))}`);
+        if (bad.length > 0) console.log(await onHost(web.ip, "ss -xln | grep -i fpm; cat /proc/sys/net/core/somaxconn; grep -v limiting /var/log/nginx/error.log | tail -3"));
+        assert.deepStrictEqual(bad, []);
+        assert.ok(busy.length > 0, "the queue is bounded");
+        for (const b of busy) assert.strictEqual(b.retryAfter, "5");
+        assert.strictEqual((await once(web.ip, "/slow.php")).status, 200);
+        await onHost(web.ip, "rm -f /var/www/foobar.com/slow.php");
+    });
+
+    it("undo: the packages' values back (pool of 5, worker_connections 768, no sysctl, process_control_timeout unset)", async function () {
+        this.timeout(600_000);
+        log("destroy", await destroy(current));
+        current = [];
+        const out = await onHost(
+            web.ip,
+            "grep -h '^pm.max_children\\|^listen.backlog\\|^pm.max_requests' /etc/php/*/fpm/pool.d/www.conf; grep -ch '^process_control_timeout' /etc/php/*/fpm/php-fpm.conf || true; " +
+                "grep -o 'worker_connections [0-9]*' /etc/nginx/nginx.conf; ls /etc/sysctl.d/60-seed-web.conf 2>&1 | grep -c 'No such' || true; " +
+                "ls /etc/haproxy/errors/seed-web-503.http 2>/dev/null | wc -l",
+        );
+        assert.deepStrictEqual(out.trim().split("\n"), ["pm.max_children = 5", "0", "worker_connections 768", "1", "0"]);
+        assert.strictEqual((await onHost(lb.ip, "ls /etc/haproxy/errors/seed-web-503.http 2>/dev/null | wc -l")).trim(), "0");
+    });
+});
