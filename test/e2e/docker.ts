@@ -203,18 +203,16 @@ export function engineDown(): void {
     } catch {
         /* not there */
     }
-    const mounts = fs.readFileSync("/proc/self/mountinfo", "utf8");
+    // dockerd mounts below its directories and makes its data root a mount of its own (a bind mount on itself): a run
+    // killed while the engine ran leaves both, and the directory cannot be removed until they are unmounted (deepest first)
+    const mounts = fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")[4]).filter(Boolean);
     for (const dir of [DATA_ROOT, RUN]) {
-        if (mounts.includes(` ${dir}/`)) {
-            for (const line of mounts.split("\n")) {
-                const mp = line.split(" ")[4];
-                if (mp && mp.startsWith(`${dir}/`)) {
-                    try {
-                        run("umount", ["-l", mp]);
-                    } catch {
-                        /* already gone */
-                    }
-                }
+        const under = mounts.filter((mp) => mp === dir || mp.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
+        for (const mp of under) {
+            try {
+                run("umount", ["-l", mp]);
+            } catch {
+                /* already gone */
             }
         }
         fs.rmSync(dir, { recursive: true, force: true });
