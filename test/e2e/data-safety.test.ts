@@ -161,8 +161,11 @@ describe("e2e: data safety (issue 19): hosts changes, failover, restore, GRANT e
         console.log(`      rows: ${acked.length - ackedBefore} written, 0 lost (refused change; app on ${await appPrimary()}; ${refused.length} writes refused)`);
         ackedBefore = acked.length;
         await onHost(web.ip, "rm -f /root/ds-refused");
-        // the way forward the error names: the old primary in dbReseed (the engine's state holds the attempt's steps)
-        current = attempt;
+        // the way forward the error names: the old primary in dbReseed (the engine's state holds the attempt's steps
+        // that completed, and the earlier version of the others)
+        const state = (failed as StepFailed & { state?: PlannedCommand[] }).state;
+        assert.ok(state, "up() records the state a failed update leaves");
+        current = state;
         const r = await change("primary swapped, the old one in dbReseed", await plan([db1, db2, webOnly], { dbPrimary: db2.name, dbReseed: `["${db1.name}"]` }), [db1.ip]);
         assert.deepStrictEqual(r.lost, []);
         assert.strictEqual(r.primary, db2.ip);

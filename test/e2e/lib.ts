@@ -69,6 +69,12 @@ export function destroyHosts(list: TestHost[]): void {
 }
 
 /** The stack config that points the program at the test hosts (ssh hosts, root, the test key). */
+/** Two or more db hosts need the primary named (seed-web:dbPrimary): the first db host, unless the test names one. */
+export function defaultPrimary(list: TestHost[]): { dbPrimary?: string } {
+    const db = list.filter((h) => h.roles.includes("db"));
+    return db.length > 1 ? { dbPrimary: db[0].name } : {};
+}
+
 export function stackFor(list: TestHost[], extra: Record<string, string> = {}) {
     return {
         raw: {
@@ -81,8 +87,7 @@ export function stackFor(list: TestHost[], extra: Record<string, string> = {}) {
                         : { type: "ssh", address: h.ip },
                 })),
             ),
-            // two or more db hosts need the primary named: the first, unless the test names one
-            ...(list.filter((h) => h.roles.includes("db")).length > 1 ? { dbPrimary: list.find((h) => h.roles.includes("db"))!.name } : {}),
+            ...defaultPrimary(list),
             ...extra,
         },
         secrets: { sshPrivateKey: fs.readFileSync(KEY, "utf8") },
@@ -415,6 +420,16 @@ export async function up(old: PlannedCommand[], next: PlannedCommand[], options:
     };
     const running = new Map<string, Promise<{ p: PlannedCommand; r: EngineRun[] }>>();
     let failure: unknown;
+    // what the engine's state holds after a failed update: the new version of each command that completed, the old
+    // version of the others (a command that never ran keeps its last state), and the commands not yet deleted
+    const withState = (e: unknown) => {
+        const state = next.filter((p) => done.has(p.name)).concat(
+            next.filter((p) => !done.has(p.name) && before.has(p.name)).map((p) => before.get(p.name)!),
+            old.filter((p) => !next.some((q) => q.name === p.name)),
+        );
+        if (e instanceof Error) Object.assign(e, { state });
+        return e;
+    };
     while (todo.length > 0 || running.size > 0) {
         if (failure === undefined) {
             for (const p of todo.filter((q) => !running.has(q.name) && q.after.every((a) => done.has(a)))) {
@@ -422,7 +437,7 @@ export async function up(old: PlannedCommand[], next: PlannedCommand[], options:
             }
         }
         if (running.size === 0) {
-            if (failure !== undefined) throw failure;
+            if (failure !== undefined) throw withState(failure);
             throw new Error(`nothing ready among ${todo.map((p) => p.name).join(", ")}`);
         }
         const { p, r } = await Promise.race(running.values());
@@ -431,7 +446,7 @@ export async function up(old: PlannedCommand[], next: PlannedCommand[], options:
         if (r.length > 0) done.add(p.name);
         todo.splice(todo.indexOf(p), 1);
     }
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw withState(failure);
     const names = new Set(next.map((p) => p.name));
     for (const p of [...old].reverse()) {
         if (!names.has(p.name) || laterDeletes.has(p.name)) runs.push(await runDelete(p));

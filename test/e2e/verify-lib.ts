@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import type { Violation } from "../../tools/audit/evaluate";
 import { runVerify, VerifyResult, verifyExitCode } from "../../tools/verify/run";
-import { KEY, TestHost } from "./lib";
+import { defaultPrimary, KEY, TestHost } from "./lib";
 
 const ROOT = path.join(__dirname, "..", "..");
 let dir: string | undefined;
@@ -24,7 +24,7 @@ export function keyscan(ip: string, port = 22): string {
 export function writeStack(stack: string, hosts: (TestHost & { hostKey?: string })[], settings: Record<string, string> = {}): string {
     dir ??= fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-verify-e2e-"));
     const lines = ["config:"];
-    for (const [k, v] of Object.entries(settings)) lines.push(`  seed-web:${k}: ${v.startsWith("[") ? v : JSON.stringify(v)}`);
+    for (const [k, v] of Object.entries({ ...defaultPrimary(hosts), ...settings })) lines.push(`  seed-web:${k}: ${v.startsWith("[") ? v : JSON.stringify(v)}`);
     lines.push("  seed-web:hosts:");
     for (const h of hosts) {
         const connection = { type: "ssh", address: h.ip, user: "root", hostKey: h.hostKey ?? keyscan(h.ip) };
