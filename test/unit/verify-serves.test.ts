@@ -195,6 +195,19 @@ describe("verify reads the packet filter whatever wrote it", () => {
         assert.ok(vs.some((v) => v.policy === "database-not-exposed" && v.level === "mandatory" && /10\.200\.0\.1/.test(v.message)), vs.map((v) => v.message).join("\n"));
     });
 
+    it("ufw disabled (its chains flushed, INPUT accepting, nothing dropped): no packet filter, not a firewall that accepts by default", async () => {
+        const flushed = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:ufw-user-input - [0:0]\nCOMMIT\n";
+        const nft = "table ip filter {\n\tchain INPUT {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n\tchain ufw-user-input {\n\t}\n}\n";
+        const text = section(section(section(HAND_BUILT, "iptables", flushed), "nft", nft), "ufw", "Status: inactive");
+        const o = observe(hand, text, plainHttp3306Closed());
+        assert.match(o.notes.firewall, /no packet filter on input \(iptables and nftables read\)$/);
+        const fw = (await verdicts([o])).filter((v) => v.policy === "firewall-required");
+        assert.ok(fw.length === 1 && /has no firewall/.test(fw[0].message), fw.map((v) => v.message).join("\n"));
+        // a blocklist (accept by default, one port dropped) is still a ruleset that accepts inbound traffic by default
+        const blocklist = section(text, "iptables", flushed.replace("COMMIT", "-A INPUT -p tcp --dport 3306 -j DROP\nCOMMIT"));
+        assert.match(observe(hand, blocklist, plainHttp3306Closed()).notes.firewall, /iptables ruleset accepting inbound traffic by default/);
+    });
+
     it("a filter that cannot be read is 'cannot decide', not 'no firewall'", async () => {
         const text = section(section(HAND_BUILT, "nft", "table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t\ttcp dport @allowed accept\n\t}\n}"), "ufw", "!absent ufw not installed");
         const vs = await verdicts([observe(hand, text, plainHttp3306Closed())]);

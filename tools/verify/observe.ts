@@ -469,7 +469,9 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
             }
             try {
                 const f = parse(text ?? "", listening);
-                if (f) found.push(f);
+                // a ruleset that accepts by default and drops nothing (the empty chains `ufw disable` or a flush
+                // leaves) filters nothing: no packet filter, not "a firewall"
+                if (f && (f.defaultInbound === "deny" || dropsSomething(label, text ?? ""))) found.push(f);
             } catch (e) {
                 if (!(e instanceof FilterUnreadable)) throw e;
                 unreadable.push(`${label}: ${e.message}`);
@@ -673,4 +675,10 @@ export function linkReplication(all: Observed[]): void {
             .map((x) => x.host);
         if (replicas.length > 0 && db.replication.role === "standalone") db.replication = { role: "primary", serverId: db.replication.serverId, replicas };
     }
+}
+
+/** Whether a ruleset (iptables-save or nft list ruleset text) holds any rule that drops or rejects a packet. */
+function dropsSomething(label: "iptables" | "nftables", text: string): boolean {
+    if (label === "iptables") return /^-A\s.*\s-j\s+(DROP|REJECT)\b/m.test(text);
+    return text.split("\n").some((l) => !/^\s*(type|policy)\b/.test(l) && /\b(drop|reject)\b/.test(l.replace(/policy\s+\w+;/, "")));
 }
