@@ -135,8 +135,9 @@ describe("e2e: the web tier hardened, backups and restore", function () {
         assert.match(refused.stderr, /not empty.*--force/);
         assert.strictEqual(await sh(rows), live);
 
-        // a corrupted dump: the tables' statements, then one that fails (the old restore left the new greetings behind)
-        await sh(`gzip -dc ${dump} | sed 's/Hello from MySQL/from the corrupted dump/' > /root/bad.sql && echo 'INSERT INTO no_such_table VALUES (1);' >> /root/bad.sql && gzip -f /root/bad.sql`);
+        // a corrupted dump: the tables' statements, then one that fails (the old restore left the new greetings behind);
+        // complete otherwise (it ends with mysqldump's last line), so it passes the checks made before loading
+        await sh(`gzip -dc ${dump} | sed -e 's/Hello from MySQL/from the corrupted dump/' -e '/^-- Dump completed/i INSERT INTO no_such_table VALUES (1);' > /root/bad.sql && gzip -f /root/bad.sql`);
         const bad = await sshRun({ host: host.ip, port: 22, user: "root" }, "seed-web-restore --force /root/bad.sql.gz");
         assert.notStrictEqual(bad.code, 0);
         assert.match(bad.stderr, /could not be loaded.*database app is unchanged/);
