@@ -33,10 +33,9 @@ export function runCli(args: string[]): Promise<CliRun> {
     });
 }
 
-/** main() of tools/audit.ts in this process (no child process: the SDK and the program are loaded once): exit code,
- * stdout and stderr. One at a time (it swaps process.stdout/stderr.write). */
-export async function runInProcess(args: string[]): Promise<CliRun & { code: number }> {
-    const { main } = await import("../../tools/audit");
+/** A tool's main() in this process: its exit code, and stdout and stderr captured. One at a time (it swaps
+ * process.stdout/stderr.write). */
+export async function runMain(main: (argv: string[]) => Promise<number>, args: string[]): Promise<CliRun & { code: number }> {
     let stderr = "";
     let stdout = "";
     const err = process.stderr.write.bind(process.stderr);
@@ -49,6 +48,12 @@ export async function runInProcess(args: string[]): Promise<CliRun & { code: num
         process.stderr.write = err;
         process.stdout.write = out;
     }
+}
+
+/** main() of tools/audit.ts in this process (no child process: the SDK and the program are loaded once). */
+export async function runInProcess(args: string[]): Promise<CliRun & { code: number }> {
+    const { main } = await import("../../tools/audit");
+    return runMain(main, args);
 }
 
 let tmp: string | undefined;

@@ -13,6 +13,7 @@ import { PROJECT_DIR } from "../../lib/root";
 import { benchAuditArgs, DEFAULT_SIZES, topology } from "../../bench/audit";
 import { CliInputError, parseCommand, userPath } from "../../tools/cli";
 import { readStackFile } from "../../tools/stack-config";
+import { runMain } from "../audit/helpers";
 
 interface Run {
     code: number;
@@ -22,23 +23,15 @@ interface Run {
 
 /** A tool's main() in this process, run as npm would from `dir` (INIT_CWD); stdout and stderr captured. */
 async function inDir(dir: string, main: (argv: string[]) => Promise<number>, args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-    let stdout = "";
-    let stderr = "";
-    const out = process.stdout.write.bind(process.stdout);
-    const err = process.stderr.write.bind(process.stderr);
     const saved: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries({ INIT_CWD: dir, ...env })) {
         saved[k] = process.env[k];
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
     }
-    process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
-    process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
     try {
-        return { code: await main(args), stdout, stderr };
+        return await runMain(main, args);
     } finally {
-        process.stdout.write = out;
-        process.stderr.write = err;
         for (const [k, v] of Object.entries(saved)) {
             if (v === undefined) delete process.env[k];
             else process.env[k] = v;

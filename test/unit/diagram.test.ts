@@ -5,6 +5,7 @@ import { loadConfig } from "../../lib/config";
 import { buildTopology } from "../../lib/topology";
 import { diagramFor, DOCS_DIR, hostOfResource, main, renderDiagram, SHIPPED_STACKS } from "../../tools/diagram";
 import { stackFilePath } from "../../tools/stack-config";
+import { runMain } from "../audit/helpers";
 
 describe("diagrams", () => {
     for (const stack of SHIPPED_STACKS) {
@@ -30,20 +31,7 @@ describe("diagrams", () => {
 
     describe("the CLI's arguments (util.parseArgs)", () => {
         /** main() in this process: exit code, stdout, stderr. */
-        async function cli(args: string[]) {
-            let stdout = "";
-            let stderr = "";
-            const out = process.stdout.write.bind(process.stdout);
-            const err = process.stderr.write.bind(process.stderr);
-            process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
-            process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
-            try {
-                return { code: await main(args), stdout, stderr };
-            } finally {
-                process.stdout.write = out;
-                process.stderr.write = err;
-            }
-        }
+        const cli = (args: string[]) => runMain(main, args);
         const docs = () => SHIPPED_STACKS.map((s) => fs.statSync(path.join(DOCS_DIR, `${s}.md`)).mtimeMs);
 
         it("--help: the usage on stdout, exit 0", async () => {
