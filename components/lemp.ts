@@ -4,6 +4,7 @@
 
 import * as command from "@pulumi/command";
 import * as crypto from "crypto";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Role } from "../lib/config";
 import {
@@ -18,6 +19,7 @@ import {
     MonitoringFacts,
     NginxFacts,
     PhpFacts,
+    ReleaseFacts,
     ReplicationFacts,
     SmokeFacts,
     StepFacts,
@@ -158,6 +160,10 @@ export class WebServer extends HostStep<NginxFacts> {
             LEMP_TRUSTED_PROXIES: list(web.trustedProxies),
             LEMP_STATUS_ALLOW: list(web.statusAllow),
             ...args.host.node.tuning,
+            // the user's application: served from its live release (scripts/release.sh)
+            ...(web.app
+                ? { LEMP_APP_BASE: web.app.base, LEMP_APP_DOC_ROOT: web.app.docRoot, LEMP_APP_FRONT_CONTROLLER: web.app.frontController ? "1" : "0" }
+                : {}),
         };
         super("seed-web:lemp:WebServer", name, args.host, facts, env, { after: args.after }, opts);
     }
@@ -308,16 +314,73 @@ export class Site extends HostStep<AppFacts> {
     }
 }
 
+/** Where a release is copied to (the login user's, checked against the release id by release.sh before use). */
+export const uploadPath = (id: string) => `/tmp/seed-web-upload-${id}`;
+
+/** The user's application (appSource): its files copied to the host (only when the release is new), staged under
+ * releases/<id>, checked, and switched to in one rename (scripts/release.sh). Each new release replaces the step. */
+export class Release extends HostStep<ReleaseFacts> {
+    constructor(
+        name: string,
+        args: { host: Host; web: WebPlan; after: pulumi.Resource[] },
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
+        const app = args.web.app!;
+        const facts: ReleaseFacts = {
+            ...common(args.host, "release"),
+            release: app.release,
+            base: app.base,
+            docRoot: app.docRoot,
+            shared: app.shared,
+            keepReleases: app.keepReleases,
+            healthPath: app.healthPath,
+            frontController: app.frontController,
+            migrates: app.migrate !== "",
+        };
+        const env: Record<string, string> = {
+            LEMP_APP_BASE: app.base,
+            LEMP_APP_RELEASE: app.release,
+            LEMP_APP_DOC_ROOT: app.docRoot,
+            LEMP_APP_SHARED: list(app.shared),
+            LEMP_APP_KEEP: String(app.keepReleases),
+            LEMP_APP_HEALTH_PATH: app.healthPath,
+            LEMP_SERVER_NAME: args.web.serverNames[0],
+            ...tlsEnv(args.web.tls),
+        };
+        if (app.migrate !== "") env.LEMP_APP_MIGRATE = app.migrate;
+        const after = [...args.after];
+        if (app.upload) {
+            env.LEMP_APP_UPLOAD = uploadPath(app.upload.id);
+            env.LEMP_APP_UPLOAD_NAME = path.basename(app.upload.source);
+        }
+        super("seed-web:lemp:Release", name, args.host, facts, env, { after }, opts);
+    }
+}
+
+/** The copy of a release's files to a host, before its Release step (a new release id = a new copy). */
+export function releaseUpload(name: string, host: Host, upload: { source: string; id: string }, after: pulumi.Resource[], parent: pulumi.Resource): command.remote.CopyToRemote {
+    return new command.remote.CopyToRemote(
+        name,
+        { connection: host.connection, source: new pulumi.asset.FileArchive(upload.source), remotePath: uploadPath(upload.id), triggers: [upload.id] },
+        { parent, dependsOn: [...host.ready, ...after], ...(host.undo.forget ? { retainOnDelete: true } : {}) },
+    );
+}
+
 /** The last step on a web host or the load balancer: the static and the PHP page must answer (over HTTPS too, and
  * plain HTTP must redirect, when TLS is on), or the deployment fails. Re-runs whenever anything it checks changed. */
 export class SmokeCheck extends HostStep<SmokeFacts> {
     constructor(
         name: string,
-        args: { host: Host; serverNames: string[]; tls: TlsPlan; checks: unknown[]; after: pulumi.Resource[] },
+        args: { host: Host; serverNames: string[]; tls: TlsPlan; checks: unknown[]; after: pulumi.Resource[]; appHealthPath?: string },
         opts?: pulumi.ComponentResourceOptions,
     ) {
-        const facts: SmokeFacts = { ...common(args.host, "smoke"), serverName: args.serverNames[0], paths: ["/", "/index.php"] };
-        const env = { LEMP_SERVER_NAME: facts.serverName, LEMP_HTTP_PORT: "80", ...tlsEnv(args.tls) };
+        const facts: SmokeFacts = {
+            ...common(args.host, "smoke"),
+            serverName: args.serverNames[0],
+            paths: args.appHealthPath ? ["/health.php", args.appHealthPath] : ["/", "/index.php"],
+        };
+        const env: Record<string, string> = { LEMP_SERVER_NAME: facts.serverName, LEMP_HTTP_PORT: "80", ...tlsEnv(args.tls) };
+        if (args.appHealthPath) env.LEMP_SMOKE_APP_PATH = args.appHealthPath;
         // One digest of everything it checks: any change re-runs it, without repeating every step's facts here.
         const digest = crypto.createHash("sha256").update(JSON.stringify(args.checks)).digest("hex");
         super("seed-web:lemp:SmokeCheck", name, args.host, facts, env, { after: args.after, extraTriggers: [digest] }, opts);

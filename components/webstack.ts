@@ -2,7 +2,8 @@
 //   every host:     base → firewall
 //   database hosts: → database (a replica after its primary) → backup (primary) → replication (primary, after the
 //                   replicas: the replication account keeps only REPLICATION SLAVE)
-//   web hosts:      → php → nginx → certbot (Let's Encrypt at the entry point) → app (after the primary) → smoke
+//   web hosts:      → php → nginx → certbot (Let's Encrypt at the entry point) → app (after the primary) → release (the
+//                   user's application, when appSource is set: after its upload, one web host after the other) → smoke
 //   load balancer:  → haproxy (after every web host's smoke check) → certbot → smoke
 //   every host:     → monitoring (after the host's services)
 
@@ -23,6 +24,8 @@ import {
     LoadBalancer,
     Monitoring,
     PhpFpm,
+    Release,
+    releaseUpload,
     ReplicationGrants,
     Site,
     SmokeCheck,
@@ -188,6 +191,9 @@ export class WebStack extends pulumi.ComponentResource {
         }
 
         const afterDb = new Map(last);
+        // the user's application goes live one web host at a time, in the hosts' order: a release that fails its
+        // check on one host stops there (scripts/release.sh), the next hosts keep the live one
+        let previousRelease: pulumi.Resource | undefined;
         for (const host of this.hosts) {
             const web = host.node.web;
             if (!web) continue;
@@ -199,6 +205,11 @@ export class WebStack extends pulumi.ComponentResource {
                 host,
                 new Site(n(host, "app"), { host, web, appPassword, dbCa: web.db.tls ? dbCa : undefined, after: [last.get(host)!] }, child(host)),
             );
+            if (web.app) {
+                const upload = web.app.upload ? [releaseUpload(n(host, "upload"), host, web.app.upload, [], host)] : [];
+                const after = [last.get(host)!, ...upload, ...(previousRelease ? [previousRelease] : [])];
+                previousRelease = track(host, new Release(n(host, "release"), { host, web, after }, child(host))).command;
+            }
             const ownDb = afterDb.get(host) !== beforeDb.get(host) ? [afterDb.get(host)!] : [];
             const smoke = new SmokeCheck(
                 n(host, "smoke"),
@@ -206,6 +217,7 @@ export class WebStack extends pulumi.ComponentResource {
                     host,
                     serverNames: web.serverNames,
                     tls: web.tls,
+                    appHealthPath: web.app?.healthPath,
                     checks: [...facts.get(host)!, ...(primary ? [primary.facts] : [])],
                     after: [last.get(host)!, ...ownDb, ...(primary && !ownDb.includes(primary.command) ? [primary.command] : [])],
                 },
@@ -224,7 +236,14 @@ export class WebStack extends pulumi.ComponentResource {
             if (cert) track(host, new Certificate(n(host, "certbot"), { host, plan: cert, after: [last.get(host)!] }, child(host)));
             const smoke = new SmokeCheck(
                 n(host, "smoke"),
-                { host, serverNames: lb.serverNames, tls: lb.tls, checks: facts.get(host)!, after: [last.get(host)!] },
+                {
+                    host,
+                    serverNames: lb.serverNames,
+                    tls: lb.tls,
+                    appHealthPath: this.hosts.find((h) => h.node.web?.app)?.node.web!.app!.healthPath,
+                    checks: facts.get(host)!,
+                    after: [last.get(host)!],
+                },
                 child(host),
             );
             last.set(host, smoke.command);

@@ -5,7 +5,7 @@
 // seed design.
 
 import * as crypto from "crypto";
-import { DbEngine, HostConnectionSpec, Role, StackConfig, TlsMode } from "./config";
+import { AppConfig, DbEngine, HostConnectionSpec, Role, StackConfig, TlsMode } from "./config";
 import { FirewallRule, STEP_NAMES, StepName } from "@seed-web/facts";
 
 export interface DnsRecord {
@@ -55,6 +55,27 @@ export interface WebPlan {
     statusAllow: string[];
     /** Where PHP reaches MySQL from this host; tls: over TLS, the server verified against the stack's CA (remote). */
     db: { host: string; port: number; name: string; user: string; tls: boolean };
+    /** The user's application (appSource), served from its releases instead of the demo page. */
+    app?: AppPlan;
+}
+
+/** The user's application on a web host (scripts/release.sh). */
+export interface AppPlan {
+    /** <base>/releases/<id>, <base>/current (the live one), <base>/shared. */
+    base: string;
+    /** The release to serve. */
+    release: string;
+    /** The release in appSource, shipped to the host (none on a rollback to a kept release: nothing is uploaded). */
+    upload?: { source: string; id: string };
+    docRoot: string;
+    /** What Nginx serves: <base>/current[/<docRoot>]. */
+    root: string;
+    shared: string[];
+    keepReleases: number;
+    healthPath: string;
+    frontController: boolean;
+    /** appMigrate, on the first web host only ("" elsewhere). */
+    migrate: string;
 }
 
 export interface LbPlan {
@@ -220,6 +241,7 @@ export function buildTopology(cfg: StackConfig): Topology {
                     tls: h !== primary,
                 },
             };
+            if (cfg.app) node.web.app = appPlan(cfg, cfg.app, h === webHosts[0]);
             if (lb) {
                 allow(80, [address.get(lb)!]);
             }
@@ -292,6 +314,26 @@ export function buildTopology(cfg: StackConfig): Topology {
         firewall: cfg.firewall,
         monitoring: cfg.monitoring,
         backups: cfg.backups,
+    };
+}
+
+/** Where a site's releases live: next to the demo's document root, never inside what Nginx serves. */
+export const appBase = (domain: string) => `/var/www/${domain}-app`;
+
+function appPlan(cfg: StackConfig, app: AppConfig, first: boolean): AppPlan {
+    const base = appBase(cfg.domain);
+    const release = app.release || app.releaseId;
+    return {
+        base,
+        release,
+        ...(release === app.releaseId ? { upload: { source: app.source, id: app.releaseId } } : {}),
+        docRoot: app.docRoot,
+        root: app.docRoot === "" ? `${base}/current` : `${base}/current/${app.docRoot}`,
+        shared: app.shared,
+        keepReleases: app.keepReleases,
+        healthPath: app.healthPath,
+        frontController: app.frontController,
+        migrate: first ? app.migrate : "",
     };
 }
 

@@ -8,7 +8,15 @@
 #           LEMP_HSTS_MAX_AGE (s, 0 = no Strict-Transport-Security header, the default),
 #           LEMP_TRUSTED_PROXIES (space-separated load balancer addresses: client address from X-Forwarded-For,
 #           and an X-Served-By: <hostname> response header), LEMP_STATUS_ALLOW (space-separated addresses/CIDRs:
-#           a status server on port 8081 with /nginx_status and /fpm-status for 127.0.0.1 and those).
+#           a status server on port 8081 with /nginx_status and /fpm-status for 127.0.0.1 and those),
+#           LEMP_APP_BASE (the user's application, scripts/release.sh: the site is served from its live release,
+#           <base>/current[/LEMP_APP_DOC_ROOT]; unset = the demo page in LEMP_DOC_ROOT), LEMP_APP_DOC_ROOT (relative,
+#           default ""), LEMP_APP_FRONT_CONTROLLER (1 = a path that is no file goes to /index.php; default 0).
+# The application's releases: PHP gets the release's real path ($realpath_root) as its document root, so a request
+# runs in one release from start to end whatever `current` points to meanwhile, and each response says which one
+# (X-Release); /health.php stays the stack's own check, from LEMP_DOC_ROOT (outside any release); a server on
+# 127.0.0.1:8079 serves any staged release named by an X-Seed-Web-Release header (release.sh's check before a
+# release goes live) and resets opcache after a switch.
 # Certificates: /etc/seed-web/tls/<site>/{fullchain,privkey}.pem. self-signed: made here. letsencrypt: by
 # certbot.sh; until it exists the site is plain HTTP (with /.well-known/acme-challenge/ from /var/www/letsencrypt)
 # and the TLS configuration waits in /etc/seed-web/pending/nginx/<site> for certbot.sh's deploy hook.
@@ -39,6 +47,17 @@ lemp_tls_settings
 addr_list_re='^([0-9A-Fa-f.:]+(/[0-9]{1,3})?( [0-9A-Fa-f.:]+(/[0-9]{1,3})?)*)?$'
 lemp_require LEMP_TRUSTED_PROXIES "$addr_list_re" 'space-separated IP addresses or CIDRs'
 lemp_require LEMP_STATUS_ALLOW "$addr_list_re" 'space-separated IP addresses or CIDRs'
+LEMP_APP_BASE=${LEMP_APP_BASE:-}
+LEMP_APP_DOC_ROOT=${LEMP_APP_DOC_ROOT:-}
+LEMP_APP_FRONT_CONTROLLER=${LEMP_APP_FRONT_CONTROLLER:-0}
+LEMP_APP_PREVIEW_PORT=8079
+if [ -n "$LEMP_APP_BASE" ]; then
+  lemp_require LEMP_APP_BASE '^/[A-Za-z0-9._/-]+$' 'an absolute path (letters, digits, . _ - /)'
+  [ "$LEMP_PHP" = 1 ] || lemp_die "LEMP_APP_BASE needs LEMP_PHP=1"
+fi
+[ -z "$LEMP_APP_DOC_ROOT" ] || lemp_require LEMP_APP_DOC_ROOT '^[A-Za-z0-9._@+-]+(/[A-Za-z0-9._@+-]+)*$' 'a relative path'
+[[ /$LEMP_APP_DOC_ROOT/ != */../* && /$LEMP_APP_DOC_ROOT/ != */./* ]] || lemp_die "LEMP_APP_DOC_ROOT: no . or .. segments"
+lemp_require LEMP_APP_FRONT_CONTROLLER '^[01]$' '1 or 0'
 [ "$LEMP_HTTPS_PORT" != "$LEMP_HTTP_PORT" ] || [ "$LEMP_TLS" = none ] || lemp_die "LEMP_HTTPS_PORT and LEMP_HTTP_PORT must differ"
 read -r -a names <<<"$LEMP_SERVER_NAMES"
 site=${names[0]}
@@ -65,7 +84,22 @@ if [ "$LEMP_PHP" = 1 ]; then
         limit_conn seedweb_php $TUNE_NGINX_QUEUE;
         gzip off;
     }"
+  if [ -n "$LEMP_APP_BASE" ]; then
+    index="index.php index.html"
+    # the release's real path, not the `current` link: one release per request, and opcache keys per release
+    php_block="    location ~ \\.php\$ {
+        include snippets/fastcgi-php.conf;
+        fastcgi_param SCRIPT_FILENAME \$realpath_root\$fastcgi_script_name;
+        fastcgi_param DOCUMENT_ROOT \$realpath_root;
+        fastcgi_pass unix:$LEMP_PHP_SOCKET;
+        fastcgi_read_timeout $((TUNE_PHP_TERMINATE_S + 15))s;
+        limit_conn seedweb_php $TUNE_NGINX_QUEUE;
+        gzip off;
+    }"
+  fi
 fi
+app_root=""
+if [ -n "$LEMP_APP_BASE" ]; then app_root=$LEMP_APP_BASE/current${LEMP_APP_DOC_ROOT:+/$LEMP_APP_DOC_ROOT}; fi
 # IPv6 only where the kernel has it (like the official nginx image does), else nginx cannot bind [::]
 ipv6=0
 [ ! -e /proc/net/if_inet6 ] || ipv6=1
@@ -141,10 +175,11 @@ CONF
 }
 site_body() {   # KIND (http|https): document root, headers, locations
   cat <<CONF
-    root $LEMP_DOC_ROOT;
+    root ${app_root:-$LEMP_DOC_ROOT};
     index $index;
 CONF
   security_headers
+  [ -z "$app_root" ] || echo "    add_header X-Release \$seed_web_release always;"
   if [ ${#proxies[@]} -gt 0 ]; then
     echo
     echo "    # behind the load balancer: the client address from X-Forwarded-For, and which backend answered"
@@ -160,16 +195,71 @@ CONF
   cat <<CONF
 
     location / {
-        try_files \$uri \$uri/ =404;
+        try_files \$uri \$uri/ $(front_controller);
     }
 
     # no dotfiles (.git, .env, .htaccess ...), except ACME challenges
     location ~ /\\.(?!well-known/) {
         deny all;
     }
-
+$(own_health_check)
 $php_block
 }
+CONF
+}
+# shellcheck disable=SC2016 # nginx's variables, written as they are
+front_controller() { if [ -n "$app_root" ] && [ "$LEMP_APP_FRONT_CONTROLLER" = 1 ]; then echo '/index.php$is_args$args'; else echo '=404'; fi; }
+own_health_check() {   # the stack's health check (app.sh's /health.php) stays outside the application's releases
+  [ -n "$app_root" ] || return 0
+  cat <<CONF
+
+    # the stack's own health check (scripts/app.sh), outside the application's releases
+    location = /health.php {
+        root $LEMP_DOC_ROOT;
+        include snippets/fastcgi-php.conf;
+        fastcgi_pass unix:$LEMP_PHP_SOCKET;
+        gzip off;
+    }
+CONF
+}
+app_conf() {   # the release id of each response, and the server that checks a staged release before it goes live
+  [ -n "$app_root" ] || return 0
+  local staged=$LEMP_APP_BASE/releases/\$seed_web_staged${LEMP_APP_DOC_ROOT:+/$LEMP_APP_DOC_ROOT}
+  cat <<CONF
+# the release a response came from: the id in the real path PHP ran in (X-Release)
+map \$realpath_root \$seed_web_release {
+    "~^$LEMP_APP_BASE/releases/(?<seed_web_rid>[0-9a-f]{20})(/|\$)" \$seed_web_rid;
+    default "";
+}
+# a staged release, named by release.sh's check (20 hex digits, nothing else reaches the file system)
+map \$http_x_seed_web_release \$seed_web_staged {
+    "~^[0-9a-f]{20}\$" \$http_x_seed_web_release;
+    default none;
+}
+
+# release.sh: a staged release checked before it goes live, and opcache reset after a switch; loopback only
+server {
+    listen 127.0.0.1:$LEMP_APP_PREVIEW_PORT;
+    server_name _;
+    access_log off;
+    root $staged;
+    index $index;
+    add_header X-Release \$seed_web_release always;
+
+    location / {
+        try_files \$uri \$uri/ $(front_controller);
+    }
+    location ~ /\\.(?!well-known/) {
+        deny all;
+    }
+    location = /.seed-web/opcache-reset {
+        include fastcgi_params;
+        fastcgi_param SCRIPT_FILENAME /usr/share/seed-web/opcache-reset.php;
+        fastcgi_pass unix:$LEMP_PHP_SOCKET;
+    }
+$php_block
+}
+
 CONF
 }
 acme_location() {
@@ -203,6 +293,7 @@ CONF
 site_conf() {   # TLS (1: the TLS configuration; 0: plain HTTP only)
   local n wildcards=()
   echo "# Managed by seed-web (scripts/nginx.sh): changes here are overwritten."
+  app_conf
   if [ "$1" = 1 ] && [ "$LEMP_REDIRECT_HTTP" = 1 ]; then
     # one redirect per exact name (to itself), the wildcard names to the site
     for n in "${names[@]}"; do

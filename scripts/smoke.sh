@@ -2,7 +2,9 @@
 # Step "smoke": the site answers on this host. Changes nothing.
 # Settings: LEMP_SERVER_NAME (Host header), LEMP_HTTP_PORT (default 80), LEMP_SMOKE_TIMEOUT (s, default 15),
 #           LEMP_TLS (none = the default | self-signed | letsencrypt), LEMP_HTTPS_PORT (443), LEMP_REDIRECT_HTTP (0/1),
-#           LEMP_SMOKE_INSECURE (1 = do not verify a letsencrypt certificate; for tests against a test ACME server).
+#           LEMP_SMOKE_INSECURE (1 = do not verify a letsencrypt certificate; for tests against a test ACME server),
+#           LEMP_SMOKE_APP_PATH (the user's application is served: its health path must answer 200, and the stack's
+#           /health.php "ok", instead of the demo pages).
 # Checks: / -> 200 with "seed-web:static"; /index.php -> 200 with "seed-web:php" and the row; over
 # http://127.0.0.1:PORT with the Host header, or with TLS over https://NAME:HTTPS_PORT resolved to 127.0.0.1 (the
 # certificate verified, except self-signed), then http answering 301 to https://NAME when LEMP_REDIRECT_HTTP=1.
@@ -22,6 +24,8 @@ lemp_require LEMP_SMOKE_TIMEOUT '^[1-9][0-9]*$' 'a number of seconds'
 lemp_tls_settings
 LEMP_SMOKE_INSECURE=${LEMP_SMOKE_INSECURE:-0}
 lemp_require LEMP_SMOKE_INSECURE '^[01]$' '1 or 0'
+LEMP_SMOKE_APP_PATH=${LEMP_SMOKE_APP_PATH:-}
+[ -z "$LEMP_SMOKE_APP_PATH" ] || lemp_require LEMP_SMOKE_APP_PATH '^/[A-Za-z0-9._~/?=&%-]*$' 'a path starting with /'
 lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 command -v curl >/dev/null || lemp_die "curl is not installed: run base.sh first"
 
@@ -88,11 +92,19 @@ check_redirect() {
   lemp_die "$url (Host: $LEMP_SERVER_NAME) answered '${got:-nothing}', expected '301 $want'"
 }
 
+pages() {   # SCHEME: the demo's static and PHP pages, or the application's health path and the stack's check
+  if [ -n "$LEMP_SMOKE_APP_PATH" ]; then
+    check "$1" /health.php 'ok'
+    check "$1" "$LEMP_SMOKE_APP_PATH"
+  else
+    check "$1" / 'seed-web:static'
+    check "$1" /index.php 'seed-web:php' 'Hello from MySQL'
+  fi
+}
 scheme=http
 [ "$LEMP_TLS" = none ] || scheme=https
-check "$scheme" / 'seed-web:static'
+pages "$scheme"
 lemp_fact smoke_static ok
-check "$scheme" /index.php 'seed-web:php' 'Hello from MySQL'
 lemp_fact smoke_php ok
 if [ "$LEMP_TLS" != none ]; then
   lemp_fact smoke_https ok
@@ -100,8 +112,7 @@ if [ "$LEMP_TLS" != none ]; then
     check_redirect /index.php
     lemp_fact smoke_redirect ok
   else
-    check http / 'seed-web:static'
-    check http /index.php 'seed-web:php' 'Hello from MySQL'
+    pages http
     lemp_fact smoke_http ok
   fi
 fi

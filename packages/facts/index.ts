@@ -18,6 +18,7 @@ export const STEP_NAMES = [
     "nginx",
     "database",
     "app",
+    "release",
     "lb",
     "certbot",
     "smoke",
@@ -119,6 +120,23 @@ export interface AppFacts extends FactsCommon<"app"> {
     healthPath: string;
 }
 
+/** The user's application on a web host: the release it serves (scripts/release.sh). */
+export interface ReleaseFacts extends FactsCommon<"release"> {
+    /** The release id served (the hash of its files; the kept one named by appRelease on a rollback). */
+    release: string;
+    /** Where the releases live: <base>/releases/<id>, <base>/current, <base>/shared. */
+    base: string;
+    /** The document root inside a release ("" = the release itself). */
+    docRoot: string;
+    shared: string[];
+    keepReleases: number;
+    /** Checked through the new release before it goes live, and after. */
+    healthPath: string;
+    frontController: boolean;
+    /** This host runs appMigrate once per release, before its switch (the first web host). */
+    migrates: boolean;
+}
+
 export interface SmokeFacts extends FactsCommon<"smoke"> {
     serverName: string;
     paths: string[];
@@ -187,6 +205,7 @@ export type StepFacts =
     | NginxFacts
     | DatabaseFacts
     | AppFacts
+    | ReleaseFacts
     | SmokeFacts
     | FirewallFacts
     | LbFacts

@@ -69,6 +69,15 @@ function values(rand: () => number) {
         monitoringAllowFrom: ['["2001:db8::/64"]', '["10.0.0.0/08"]', "[]", '["0.0.0.0/0"]', '["255.255.255.255/32", "10.0.0.0/8", "192.0.2.7"]', JSON.stringify(Array.from({ length: 100 }, () => pick([ipv4(), cidr()])))],
         backupTime: ["00:00", "23:59", `${String(int(0, 23)).padStart(2, "0")}:${String(int(0, 59)).padStart(2, "0")}`],
         backupRetention: ["1", "365", String(int(1, 365))],
+        // the application's keys (each tried with appSource set: they need it)
+        appSource: [APP, path.join(PROJECT_DIR, APP)],
+        appDocRoot: ["", "public"],
+        appShared: ["[]", '["storage"]', '["storage", "public/up-loads_1.x"]'],
+        appKeepReleases: ["2", "50", String(int(2, 50))],
+        appHealthPath: ["/", "/health", "/health?x=1&y=%20", `/${chars(alnum + "._~/-", 0, 40)}`],
+        appFrontController: ["true", "false"],
+        appMigrate: ["", "php bin/migrate --force", `echo '${chars(alnum + " $;|&<>()`\"", 0, 60)}'`],
+        appRelease: ["", "0123456789abcdef0123"],
         hosts: [
             JSON.stringify([
                 ssh("lb-01", ["lb"], "203.0.113.20", { user: "ubuntu", privateAddress: "10.0.0.10" }),
@@ -92,6 +101,9 @@ function values(rand: () => number) {
 
 const BASE: RawConfig = { firewall: "true", monitoring: "true", backups: "true", tls: "letsencrypt", acmeEmail: "ops@foobar.com", dbBindAddress: "auto" };
 const ENV = { hasSshAgent: false, secretKeys: ["sshPrivateKey"] };
+/** The test application (its keys need appSource). */
+const APP = "test/fixtures/app";
+const withApp = (key: string, raw: RawConfig): RawConfig => (key.startsWith("app") && raw.appSource === undefined ? { ...raw, appSource: APP } : raw);
 /** Two or more db hosts need the primary named (dbPrimary): the first db host of the list. */
 const named = (raw: RawConfig): RawConfig => {
     const db = raw.hosts ? (JSON.parse(raw.hosts) as { name: string; roles: string[] }[]).filter((h) => h.roles.includes("db")) : [];
@@ -133,7 +145,7 @@ describe("drift guard: every value the config accepts passes the scripts' own in
         const vals = values(prng(92));
         const accepted: Record<string, string[]> = {};
         for (const [key, list] of Object.entries(vals)) {
-            accepted[key] = list.filter((v) => accepts({ ...BASE, [key]: v }));
+            accepted[key] = list.filter((v) => accepts(withApp(key, { ...BASE, [key]: v })));
             assert.ok(accepted[key].length > 0, `no accepted value for ${key}`);
         }
         // the i-th accepted value of every setting; a combination the config refuses falls back to one setting varied
@@ -143,7 +155,7 @@ describe("drift guard: every value the config accepts passes the scripts' own in
             const all: RawConfig = { ...BASE };
             for (const [key, list] of Object.entries(accepted)) all[key] = list[i % list.length];
             if (accepts(all)) configs.push(named(all));
-            else for (const [key, list] of Object.entries(accepted)) if (i < list.length) configs.push(named({ ...BASE, [key]: list[i] }));
+            else for (const [key, list] of Object.entries(accepted)) if (i < list.length) configs.push(named(withApp(key, { ...BASE, [key]: list[i] })));
         }
         const commands = new Map<string, string>();
         const onePerStep = new Map<string, string>();

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import { parse } from "yaml";
-import { DEFAULTS, TUNING_DEFAULTS } from "../../lib/config";
+import { APP_DEFAULTS, DEFAULTS, TUNING_DEFAULTS } from "../../lib/config";
 import { factsOf, REMOTE_COMMAND_TYPE, StepFacts } from "@seed-web/facts";
 import { Capture, captureProgram, CapturedResource, isSecretValue, plannedCommands, reveal } from "../../tools/capture";
 import { PROJECT_DIR, readStackFile, stackFilePath } from "../../tools/stack-config";
@@ -289,7 +289,7 @@ describe("program (under mocks)", function () {
         });
         it("Pulumi.yaml declares every simple key with the program's default, type and description", () => {
             const declared = project.config as Record<string, { type: string; default: unknown; description: string }>;
-            const all = { ...DEFAULTS, ...TUNING_DEFAULTS };
+            const all = { ...DEFAULTS, ...TUNING_DEFAULTS, ...APP_DEFAULTS };
             assert.deepStrictEqual(Object.keys(declared).sort(), Object.keys(all).sort());
             for (const [key, value] of Object.entries(all)) {
                 assert.deepStrictEqual(declared[key].default, value, key);

@@ -35,6 +35,7 @@ describe("undo (under mocks)", function () {
             ["port", { raw: { ...ALL_ON, dbPort: "3307" }, secrets: { sshPrivateKey: SSH_KEY } }],
             ["forget", { raw: { ...ALL_ON, forget: JSON.stringify(["w2"]) }, secrets: { sshPrivateKey: SSH_KEY } }],
             ["preexisting", { raw: { ...ALL_ON, removePreexisting: "true" }, secrets: { sshPrivateKey: SSH_KEY } }],
+            ["app", { raw: { ...ALL_ON, appSource: "test/fixtures/app", appDocRoot: "public", appShared: '["storage"]' }, secrets: { sshPrivateKey: SSH_KEY } }],
         ];
         for (const [name, options] of runs) {
             captures[name] = await captureProgram(options);

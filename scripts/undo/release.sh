@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Undo of step "release" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
+# Live generation (the application switched off, or destroy): the releases and the `current` link removed; the
+# shared paths (the application's uploads and storage: the owner's data) only with LEMP_DESTROY_DATA=1, else kept
+# and reported. Replaced generation (every deploy replaces the step): nothing, the live one owns the releases.
+set -euo pipefail
+if ! declare -F lemp_init >/dev/null; then
+  # shellcheck source-path=SCRIPTDIR source=../lib.sh
+  . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+fi
+lemp_undo_begin release
+lemp_os
+lemp_require LEMP_APP_BASE '^/[A-Za-z0-9._/-]+$' 'an absolute path (letters, digits, . _ - /)'
+lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here
+lemp_undo_live || lemp_undo_skip
+base=$LEMP_APP_BASE
+lemp_remove "$base/current"
+lemp_remove "$base/.current.new"
+rm -f -- "$base/.previous"
+if [ -d "$base/releases" ]; then
+  rm -rf -- "${base:?}/releases"
+  lemp_changed "releases removed from $base/releases"
+fi
+if [ -d "$base/shared" ]; then
+  if [ "${LEMP_DESTROY_DATA:-0}" = 1 ]; then
+    rm -rf -- "${base:?}/shared"
+    lemp_changed "shared paths removed (destroyData)"
+  else
+    lemp_log "kept: $base/shared (the application's shared paths; set destroyData to remove them)"
+  fi
+fi
+lemp_remove /usr/share/seed-web/opcache-reset.php
+lemp_rmdir_empty /usr/share/seed-web
+lemp_rmdir_empty "$base"
+lemp_undo_end

@@ -1,0 +1,137 @@
+// The user's application as releases (issue 20): its config, its id, and the commands the program sends.
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ConfigError, loadConfig, RawConfig } from "../../lib/config";
+import { releaseTree } from "../../lib/release";
+import { PROJECT_DIR } from "../../lib/root";
+import { captureProgram, plannedCommands, reveal } from "../../tools/capture";
+
+const APP = "test/fixtures/app";
+const SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbC1mb3ItdGVzdHM=\n-----END OPENSSH PRIVATE KEY-----\n";
+const ssh = (name: string, roles: string[], address: string) => ({ name, roles, connection: { type: "ssh", address } });
+const DIST: RawConfig = {
+    hosts: JSON.stringify([ssh("lb", ["lb"], "10.0.0.10"), ssh("w1", ["web", "app"], "10.0.0.11"), ssh("w2", ["web", "app"], "10.0.0.12"), ssh("w3", ["web", "app"], "10.0.0.13"), ssh("db", ["db"], "10.0.0.14")]),
+    dbBindAddress: "auto",
+};
+
+function refuses(raw: RawConfig, key: string, says: RegExp) {
+    assert.throws(
+        () => loadConfig(raw),
+        (e: unknown) => {
+            assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+            assert.strictEqual(e.key, key);
+            assert.match(e.message, says);
+            return true;
+        },
+    );
+}
+
+/** The id scripts/release.sh computes on a host for a directory (its own function, run by bash). */
+function scriptTreeId(dir: string): string {
+    const text = fs.readFileSync(path.join(PROJECT_DIR, "scripts", "release.sh"), "utf8");
+    const fn = /^tree_id\(\) \{[^\n]*\n(.*?)\n\}$/ms.exec(text);
+    assert.ok(fn, "release.sh defines tree_id");
+    return execFileSync("bash", ["-c", `set -euo pipefail\ntree_id() {\n${fn[1]}\n}\ntree_id "$1"`, "x", dir], { encoding: "utf8" }).trim();
+}
+
+describe("release: the user's application (appSource)", () => {
+    let tmp: string;
+    beforeEach(() => (tmp = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-release-"))));
+    afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+    it("the release id is the one release.sh computes on the host over the same files; one changed byte changes it", () => {
+        fs.cpSync(path.join(PROJECT_DIR, APP), tmp, { recursive: true });
+        fs.mkdirSync(path.join(tmp, "a b", "ü"), { recursive: true });
+        fs.writeFileSync(path.join(tmp, "a b", "ü", "x.txt"), "x");
+        fs.writeFileSync(path.join(tmp, "Z"), "");
+        fs.writeFileSync(path.join(tmp, "a"), "sorted by bytes");
+        const t = releaseTree(tmp);
+        assert.ok(!("error" in t));
+        assert.match(t.id, /^[0-9a-f]{20}$/);
+        assert.strictEqual(t.id, scriptTreeId(tmp));
+        fs.appendFileSync(path.join(tmp, "Z"), " ");
+        const t2 = releaseTree(tmp);
+        assert.ok(!("error" in t2));
+        assert.notStrictEqual(t2.id, t.id);
+        assert.strictEqual(t2.id, scriptTreeId(tmp));
+    });
+
+    it("bad input is refused naming the key, before any resource: a missing directory, a document root outside it, a link", () => {
+        refuses({ appSource: "no/such/dir" }, "appSource", /no such directory/);
+        refuses({ appSource: "package.json" }, "appSource", /not a directory/);
+        refuses({ appSource: APP, appDocRoot: "../public" }, "appDocRoot", /inside the application/);
+        refuses({ appSource: APP, appDocRoot: "/var/www" }, "appDocRoot", /inside the application/);
+        refuses({ appSource: APP, appDocRoot: "public/./x" }, "appDocRoot", /inside the application/);
+        refuses({ appSource: APP, appDocRoot: "web" }, "appDocRoot", /no such directory/);
+        refuses({ appSource: APP, appShared: '["../etc"]' }, "appShared[0]", /inside the application/);
+        refuses({ appSource: APP, appShared: '["storage", "storage/cache"]' }, "appShared[0]", /overlaps appShared\[1\]/);
+        refuses({ appSource: APP, appDocRoot: "public", appShared: '["public"]' }, "appShared[0]", /document root/);
+        refuses({ appSource: APP, appHealthPath: "health" }, "appHealthPath", /starting with \//);
+        refuses({ appSource: APP, appHealthPath: "/health.php" }, "appHealthPath", /stack's own health check/);
+        refuses({ appSource: APP, appRelease: "v1" }, "appRelease", /20 hex digits/);
+        refuses({ appSource: APP, appKeepReleases: "1" }, "appKeepReleases", /from 2 to 50/);
+        refuses({ appSource: APP, appMigrate: "a\nb" }, "appMigrate", /one command line/);
+        refuses({ appDocRoot: "public" }, "appDocRoot", /needs appSource/);
+        fs.writeFileSync(path.join(tmp, "index.php"), "<?php");
+        fs.symlinkSync("/etc/passwd", path.join(tmp, "leak"));
+        refuses({ appSource: tmp }, "appSource", /leak is a symbolic link/);
+    });
+
+    it("without appSource: the demo page, no release step, no upload (the program as before)", async () => {
+        const capture = await captureProgram({ raw: DIST, secrets: { sshPrivateKey: SSH_KEY }, sshAgentSocket: "/tmp/agent.sock" });
+        assert.ok(!capture.resources.some((r) => r.type === "command:remote:CopyToRemote"));
+        assert.ok(!plannedCommands(capture).some((p) => p.facts.step === "release"));
+    });
+
+    it("each web host gets the release's files and a release step after them, one host after the other; nginx and smoke serve it", async () => {
+        const raw = { ...DIST, appSource: APP, appDocRoot: "public", appShared: '["storage"]', appHealthPath: "/health", appMigrate: "php bin/migrate" };
+        const capture = await captureProgram({ raw, secrets: { sshPrivateKey: SSH_KEY }, sshAgentSocket: "/tmp/agent.sock" });
+        const id = (releaseTree(path.join(PROJECT_DIR, APP)) as { id: string }).id;
+        const copies = capture.resources.filter((r) => r.type === "command:remote:CopyToRemote");
+        assert.deepStrictEqual(copies.map((c) => c.name), ["w1-upload", "w2-upload", "w3-upload"]);
+        for (const c of copies) {
+            const inputs = reveal(c.inputs) as { remotePath: string; triggers: string[] };
+            assert.strictEqual(inputs.remotePath, `/tmp/seed-web-upload-${id}`);
+            assert.deepStrictEqual(inputs.triggers, [id]);
+        }
+        const plan = plannedCommands(capture);
+        const releases = plan.filter((p) => p.facts.step === "release");
+        assert.deepStrictEqual(releases.map((p) => p.name), ["w1-release", "w2-release", "w3-release"]);
+        // rolling: w2's waits for w1's, w3's for w2's; each after its host's app step; the release's upload before it
+        assert.ok(releases[1].after.includes("w1-release") && releases[2].after.includes("w2-release"));
+        assert.ok(releases.every((p) => p.after.includes(`${p.facts.host}-app`)));
+        const uploadUrn = new Map(copies.map((c) => [c.name, c.urn]));
+        for (const r of capture.resources.filter((x) => x.name.endsWith("-release") && x.type === "command:remote:Command")) {
+            assert.ok(r.dependsOn.includes(uploadUrn.get(r.name.replace("-release", "-upload"))!), r.name);
+        }
+        // the migration on the first web host only
+        assert.deepStrictEqual(releases.map((p) => p.create.includes("LEMP_APP_MIGRATE='")), [true, false, false]);
+        for (const p of releases) {
+            assert.ok(p.create.includes(`LEMP_APP_RELEASE='${id}'`), p.name);
+            assert.ok(p.create.includes(`LEMP_APP_UPLOAD='/tmp/seed-web-upload-${id}'`), p.name);
+            assert.strictEqual(p.stdin, undefined, "no secret reaches the release step");
+        }
+        const nginx = plan.find((p) => p.name === "w1-nginx")!;
+        assert.ok(nginx.create.includes("LEMP_APP_BASE='/var/www/foobar.com-app'") && nginx.create.includes("LEMP_APP_DOC_ROOT='public'"));
+        for (const name of ["w1-smoke", "lb-smoke"]) assert.ok(plan.find((p) => p.name === name)!.create.includes("LEMP_SMOKE_APP_PATH='/health'"), name);
+        // the smoke check waits for the release
+        assert.ok(plan.find((p) => p.name === "w1-smoke")!.after.includes("w1-release"));
+    });
+
+    it("a new release replaces the step (a new id in its triggers); a rollback (appRelease) uploads nothing", async () => {
+        fs.cpSync(path.join(PROJECT_DIR, APP), tmp, { recursive: true });
+        const one = plannedCommands(await captureProgram({ raw: { appSource: tmp, appDocRoot: "public" } })).find((p) => p.facts.step === "release")!;
+        const oldId = (releaseTree(tmp) as { id: string }).id;
+        fs.appendFileSync(path.join(tmp, "public", "index.php"), "\n// v2\n");
+        const two = plannedCommands(await captureProgram({ raw: { appSource: tmp, appDocRoot: "public" } })).find((p) => p.facts.step === "release")!;
+        assert.notStrictEqual(one.triggers, two.triggers);
+        const back = await captureProgram({ raw: { appSource: tmp, appDocRoot: "public", appRelease: oldId } });
+        assert.ok(!back.resources.some((r) => r.type === "command:remote:CopyToRemote"), "nothing uploaded on a rollback");
+        const rel = plannedCommands(back).find((p) => p.facts.step === "release")!;
+        assert.ok(rel.create.includes(`LEMP_APP_RELEASE='${oldId}'`) && !rel.create.includes("LEMP_APP_UPLOAD='"));
+        assert.strictEqual(rel.triggers, one.triggers, "back to the first release's step: the same triggers");
+    });
+});
