@@ -184,6 +184,7 @@ export class LoadBalancer extends HostStep<LbFacts> {
             ...(lb.tls.mode === "none" ? {} : { httpsPort: lb.tls.httpsPort }),
             redirectHttp: lb.tls.redirectHttp,
             hstsMaxAge: lb.tls.hstsMaxAge,
+            ...(lb.agentPort ? { agentPort: lb.agentPort } : {}),
         };
         const env = {
             LEMP_LB_BACKENDS: list(lb.backends.map((b) => `${b.name}=${b.address}:${b.port}`)),
@@ -193,6 +194,7 @@ export class LoadBalancer extends HostStep<LbFacts> {
             ...tlsEnv(lb.tls),
             LEMP_LB_SERVER_MAXCONN: String(lb.serverMaxConn),
             LEMP_LB_QUEUE_TIMEOUT: String(lb.queueTimeout),
+            ...(lb.agentPort ? { LEMP_LB_AGENT_PORT: String(lb.agentPort) } : {}),
         };
         // The backends' addresses are in the command text: a changed address re-runs the step.
         super("seed-web:lemp:LoadBalancer", name, args.host, facts, env, { after: args.after }, opts);
@@ -336,6 +338,7 @@ export class Release extends HostStep<ReleaseFacts> {
             healthPath: app.healthPath,
             frontController: app.frontController,
             migrates: app.migrate !== "",
+            drain: app.agent ? "agent" : "none",
         };
         const env: Record<string, string> = {
             LEMP_APP_BASE: app.base,
@@ -348,6 +351,11 @@ export class Release extends HostStep<ReleaseFacts> {
             ...tlsEnv(args.web.tls),
         };
         if (app.migrate !== "") env.LEMP_APP_MIGRATE = app.migrate;
+        if (app.agent) {
+            env.LEMP_APP_AGENT_PORT = String(app.agent.port);
+            env.LEMP_APP_AGENT_BIND = app.agent.bind;
+            env.LEMP_APP_BALANCER = app.agent.balancer;
+        }
         const after = [...args.after];
         if (app.upload) {
             env.LEMP_APP_UPLOAD = uploadPath(app.upload.id);

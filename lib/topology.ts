@@ -76,6 +76,8 @@ export interface AppPlan {
     frontController: boolean;
     /** appMigrate, on the first web host only ("" elsewhere). */
     migrate: string;
+    /** Behind the load balancer: the host drains itself through HAProxy's agent-check before its switch. */
+    agent?: { port: number; bind: string; balancer: string };
 }
 
 export interface LbPlan {
@@ -86,6 +88,8 @@ export interface LbPlan {
     /** HAProxy's maxconn per web host and queue timeout (s): the serving profile. */
     serverMaxConn: number;
     queueTimeout: number;
+    /** The web hosts' agent port (the user's application: a web host drains itself before a release switch). */
+    agentPort?: number;
 }
 
 export interface CertbotPlan {
@@ -167,6 +171,8 @@ export function serverIdOf(name: string): number {
 export const NODE_EXPORTER_PORT = 9100;
 export const STATUS_PORT = 8081;
 export const BACKUP_DIR = "/var/backups/seed-web";
+/** A web host's answer to HAProxy's agent-check (ready or drain: scripts/release.sh), open to the balancer only. */
+export const LB_AGENT_PORT = 8008;
 
 export function buildTopology(cfg: StackConfig): Topology {
     const serverNames = cfg.www ? [cfg.domain, `www.${cfg.domain}`] : [cfg.domain];
@@ -241,7 +247,13 @@ export function buildTopology(cfg: StackConfig): Topology {
                     tls: h !== primary,
                 },
             };
-            if (cfg.app) node.web.app = appPlan(cfg, cfg.app, h === webHosts[0]);
+            if (cfg.app) {
+                node.web.app = appPlan(cfg, cfg.app, h === webHosts[0]);
+                if (lb) {
+                    node.web.app.agent = { port: LB_AGENT_PORT, bind: address.get(h)!, balancer: address.get(lb)! };
+                    allow(LB_AGENT_PORT, [address.get(lb)!]);
+                }
+            }
             if (lb) {
                 allow(80, [address.get(lb)!]);
             }
@@ -256,6 +268,7 @@ export function buildTopology(cfg: StackConfig): Topology {
                 tls: tlsAtEntry,
                 serverMaxConn: cfg.tuning.lbServerMaxConn,
                 queueTimeout: cfg.tuning.lbQueueTimeout,
+                ...(cfg.app ? { agentPort: LB_AGENT_PORT } : {}),
             };
         }
         if (entry.includes(h)) {
@@ -348,6 +361,7 @@ export function hostSteps(h: HostNode): StepName[] {
         certbot: !!h.certbot,
         monitoring: !!h.monitoring,
         backup: !!h.backup,
+        release: !!h.web?.app?.agent,
     };
     return STEP_NAMES.filter((s) => has[s]);
 }

@@ -7,7 +7,11 @@
 #           LEMP_REDIRECT_HTTP (1 = plain HTTP answers 301 to https, except ACME challenges; default 0),
 #           LEMP_HSTS_MAX_AGE (s, 0 = no header, the default), LEMP_HEALTH_PATH (default /),
 #           LEMP_LB_SERVER_MAXCONN (requests at once per web host, default 64; the rest wait in HAProxy's queue),
-#           LEMP_LB_QUEUE_TIMEOUT (s a request waits there, default 10; then 503 with Retry-After).
+#           LEMP_LB_QUEUE_TIMEOUT (s a request waits there, default 10; then 503 with Retry-After),
+#           LEMP_LB_AGENT_PORT (the web hosts' agent: HAProxy asks it every second whether the host is ready or
+#           draining; release.sh drains a host that way for its switch. Unset: no agent-check).
+# The servers' state (a drained one stays drained) is saved through the runtime API before a reload and loaded by the
+# new process (server-state-file).
 # Certificate: /etc/seed-web/tls/<site>/haproxy.pem (full chain + key), made from fullchain.pem + privkey.pem.
 # letsencrypt: certbot.sh --standalone on 127.0.0.1:8888 answers /.well-known/acme-challenge/ (routed there from
 # port 80); until the certificate exists HAProxy serves plain HTTP and the TLS configuration waits in
@@ -31,6 +35,8 @@ LEMP_LB_SERVER_MAXCONN=${LEMP_LB_SERVER_MAXCONN:-64}
 LEMP_LB_QUEUE_TIMEOUT=${LEMP_LB_QUEUE_TIMEOUT:-10}
 lemp_require LEMP_LB_SERVER_MAXCONN '^[1-9][0-9]{0,4}$' 'a number of connections (1-99999)'
 lemp_require LEMP_LB_QUEUE_TIMEOUT '^[1-9][0-9]{0,2}$' 'a number of seconds (1-999)'
+LEMP_LB_AGENT_PORT=${LEMP_LB_AGENT_PORT:-}
+[ -z "$LEMP_LB_AGENT_PORT" ] || lemp_require LEMP_LB_AGENT_PORT '^[1-9][0-9]{0,4}$' 'a TCP port'
 lemp_tls_settings
 [ "$LEMP_HTTPS_PORT" != "$LEMP_HTTP_PORT" ] || [ "$LEMP_TLS" = none ] || lemp_die "LEMP_HTTPS_PORT and LEMP_HTTP_PORT must differ"
 read -r -a names <<<"$LEMP_SERVER_NAMES"
@@ -41,6 +47,7 @@ lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing 
 pem=$LEMP_TLS_ROOT/$site/haproxy.pem
 cfg=/etc/haproxy/haproxy.cfg
 errfile=/etc/haproxy/errors/seed-web-503.http
+state_file=/var/lib/haproxy/server-state
 
 lemp_install_step_packages lb
 
@@ -72,6 +79,8 @@ global
     chroot /var/lib/haproxy
     stats socket /run/haproxy/admin.sock mode 660 level admin
     stats timeout 30s
+    # the servers' state (drained, in maintenance) across a reload: saved from the runtime API right before it
+    server-state-file $state_file
     user haproxy
     group haproxy
     daemon
@@ -99,6 +108,7 @@ defaults
     # past the web hosts' maxconn a request waits in the queue this long, then gets a clean 503 with Retry-After
     timeout queue ${LEMP_LB_QUEUE_TIMEOUT}s
     errorfile 503 $errfile
+    load-server-state-from-file global
 
 frontend http
     bind $(bind_addr "$LEMP_HTTP_PORT")
@@ -143,7 +153,7 @@ CONF
   for b in "${backends[@]}"; do
     name=${b%%=*}
     addr=${b#*=}
-    echo "    server $name $addr check"
+    echo "    server $name $addr check${LEMP_LB_AGENT_PORT:+ agent-check agent-port $LEMP_LB_AGENT_PORT agent-inter 1s}"
   done
   if [ "$LEMP_TLS" = letsencrypt ]; then
     cat <<CONF
@@ -195,7 +205,17 @@ lemp_write_file "$cfg" 0644 root:root <"$new"
 [ "$LEMP_WROTE" = 0 ] || lb_changed=1
 
 lemp_service_enable_start haproxy
-if [ "$lb_changed" = 1 ] && [ "$LEMP_STARTED" = 0 ]; then lemp_service_reload haproxy; fi
+if [ "$lb_changed" = 1 ] && [ "$LEMP_STARTED" = 0 ]; then
+  # the runtime API's view of the servers, for the new process (a host draining for its switch stays drained)
+  if [ -S /run/haproxy/admin.sock ]; then
+    if echo "show servers state" | socat -t 5 stdio unix-connect:/run/haproxy/admin.sock >"$state_file.new" 2>/dev/null; then
+      mv -f "$state_file.new" "$state_file"
+    else
+      rm -f "$state_file.new"
+    fi
+  fi
+  lemp_service_reload haproxy
+fi
 
 lemp_fact site "$site"
 lemp_fact http_port "$LEMP_HTTP_PORT"

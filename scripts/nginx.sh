@@ -86,11 +86,12 @@ if [ "$LEMP_PHP" = 1 ]; then
     }"
   if [ -n "$LEMP_APP_BASE" ]; then
     index="index.php index.html"
-    # the release's real path, not the `current` link: one release per request, and opcache keys per release
+    # the release's real path, not the `current` link, read once per request ($seed_web_root, set at the server
+    # level): PHP runs in one release, the one X-Release names, and opcache keys per release
     php_block="    location ~ \\.php\$ {
         include snippets/fastcgi-php.conf;
-        fastcgi_param SCRIPT_FILENAME \$realpath_root\$fastcgi_script_name;
-        fastcgi_param DOCUMENT_ROOT \$realpath_root;
+        fastcgi_param SCRIPT_FILENAME \$seed_web_root\$fastcgi_script_name;
+        fastcgi_param DOCUMENT_ROOT \$seed_web_root;
         fastcgi_pass unix:$LEMP_PHP_SOCKET;
         fastcgi_read_timeout $((TUNE_PHP_TERMINATE_S + 15))s;
         limit_conn seedweb_php $TUNE_NGINX_QUEUE;
@@ -179,7 +180,10 @@ site_body() {   # KIND (http|https): document root, headers, locations
     index $index;
 CONF
   security_headers
-  [ -z "$app_root" ] || echo "    add_header X-Release \$seed_web_release always;"
+  if [ -n "$app_root" ]; then
+    echo "    set \$seed_web_root \$realpath_root;   # read once: the release this request runs in"
+    echo "    add_header X-Release \$seed_web_release always;"
+  fi
   if [ ${#proxies[@]} -gt 0 ]; then
     echo
     echo "    # behind the load balancer: the client address from X-Forwarded-For, and which backend answered"
@@ -226,8 +230,9 @@ app_conf() {   # the release id of each response, and the server that checks a s
   [ -n "$app_root" ] || return 0
   local staged=$LEMP_APP_BASE/releases/\$seed_web_staged${LEMP_APP_DOC_ROOT:+/$LEMP_APP_DOC_ROOT}
   cat <<CONF
-# the release a response came from: the id in the real path PHP ran in (X-Release)
-map \$realpath_root \$seed_web_release {
+# the release a response came from: the id in the real path PHP ran in (X-Release; \$seed_web_root is set once per
+# request from \$realpath_root, which nginx would otherwise resolve again at each use)
+map \$seed_web_root \$seed_web_release {
     "~^$LEMP_APP_BASE/releases/(?<seed_web_rid>[0-9a-f]{20})(/|\$)" \$seed_web_rid;
     default "";
 }
@@ -244,6 +249,7 @@ server {
     access_log off;
     root $staged;
     index $index;
+    set \$seed_web_root \$realpath_root;
     add_header X-Release \$seed_web_release always;
 
     location / {

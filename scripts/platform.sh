@@ -228,7 +228,8 @@ lemp_step_packages() {   # STEP
     php) echo "php$LEMP_PHP_VERSION-fpm php$LEMP_PHP_VERSION-mysql" ;;
     nginx) echo nginx ;;
     database) echo "$LEMP_DB_PACKAGE" ;;
-    lb) echo haproxy ;;
+    lb) echo haproxy socat ;;      # socat: the runtime API (the servers' state kept across a reload)
+    release) echo socat ;;         # the agent HAProxy's agent-check reads (behind a balancer)
     certbot) echo certbot ;;
     monitoring) echo prometheus-node-exporter ;;
     backup) echo gzip ;;

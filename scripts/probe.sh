@@ -165,4 +165,12 @@ if [ -d /var/lib/seed-web/before ]; then
   done
 fi
 
+# the user's application (scripts/release.sh): "BASE TARGET KEPT" per site (TARGET = releases/<id>, the live one)
+section release
+for l in /var/www/*-app/current; do
+  [ -L "$l" ] || continue
+  b=${l%/current}
+  printf '%s %s %s\n' "$b" "$(readlink "$l")" "$(find "$b/releases" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9a-f]{20}' 2>/dev/null | wc -l)"
+done
+
 section end

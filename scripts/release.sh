@@ -9,7 +9,11 @@
 #           LEMP_APP_DOC_ROOT (relative, default ""), LEMP_APP_SHARED (space-separated relative paths),
 #           LEMP_APP_KEEP (releases kept, the live one included; default 5), LEMP_APP_HEALTH_PATH (default /),
 #           LEMP_APP_MIGRATE (a command run once per release in it, as www-data, before the switch; default none),
-#           LEMP_SERVER_NAME (the Host header of the checks).
+#           LEMP_SERVER_NAME (the Host header of the checks),
+#           LEMP_APP_AGENT_PORT, LEMP_APP_AGENT_BIND, LEMP_APP_BALANCER (behind HAProxy: the agent its agent-check asks
+#           every second, on BIND:PORT, answers "ready", or "drain" while this host switches: the balancer sends it no
+#           new request, the ones in flight from BALANCER finish (at most LEMP_APP_DRAIN_TIMEOUT s, default 60), then
+#           the switch, then "ready" again once the site answers from the new release).
 # A new release goes live only after its health path answered 200 through it (nginx.sh's server on 127.0.0.1:8079,
 # the release named by a header), and stays live only if the site then answers 200 from it; else the previous
 # release is put back and the step fails naming the check. Then opcache is reset (a deploy never fills it: PHP runs
@@ -42,6 +46,14 @@ lemp_require LEMP_APP_RELEASE '^[0-9a-f]{20}$' 'a release id (20 hex digits)'
 lemp_require LEMP_APP_KEEP '^([2-9]|[1-4][0-9]|50)$' 'a number from 2 to 50'
 lemp_require LEMP_APP_HEALTH_PATH '^/[A-Za-z0-9._~/?=&%-]*$' 'a path starting with /'
 lemp_require LEMP_SERVER_NAME '^[A-Za-z0-9.-]+$' 'a server name'
+LEMP_APP_AGENT_PORT=${LEMP_APP_AGENT_PORT:-}
+LEMP_APP_DRAIN_TIMEOUT=${LEMP_APP_DRAIN_TIMEOUT:-60}
+if [ -n "$LEMP_APP_AGENT_PORT" ]; then
+  lemp_require LEMP_APP_AGENT_PORT '^[1-9][0-9]{0,4}$' 'a TCP port'
+  lemp_require LEMP_APP_AGENT_BIND '^[0-9.]+$' 'this host'"'"'s private IPv4 address'
+  lemp_require LEMP_APP_BALANCER '^[0-9.]+$' 'the balancer'"'"'s IPv4 address'
+fi
+lemp_require LEMP_APP_DRAIN_TIMEOUT '^[1-9][0-9]{0,3}$' 'a number of seconds'
 lemp_tls_settings   # LEMP_TLS: the live check goes over HTTPS when this host serves it
 for p in $LEMP_APP_DOC_ROOT $LEMP_APP_SHARED; do
   [[ /$p/ != */../* && /$p/ != */./* ]] || lemp_die "$p: no . or .. segments in a path inside the release"
@@ -76,6 +88,103 @@ opcache_reset() {   # the scripts of the releases no longer live leave opcache (
   r=$(curl -s --max-time 10 "http://127.0.0.1:$LEMP_APP_PREVIEW_PORT/.seed-web/opcache-reset" || true)
   [ "$r" = reset ] || lemp_log "warning: opcache was not reset (${r:-no answer}): it keeps the previous release's scripts until PHP-FPM restarts"
 }
+
+# --- the agent HAProxy's agent-check reads (behind a balancer): "ready", or "drain" during this host's switch ---
+agent_state=/var/lib/seed-web/lb-agent
+agent_seen=/run/seed-web-agent/seen
+drained=0
+agent_set() {   # STATE: what the agent answers from now on
+  printf '%s\n' "$1" >"$agent_state.new"
+  mv -f "$agent_state.new" "$agent_state"
+}
+agent_read_since() {   # STATE NS: true once the balancer has read STATE at or after NS (date +%s%N)
+  local s t
+  read -r s t <"$agent_seen" 2>/dev/null || return 1
+  [ "$s" = "$1" ] && [ "$t" -ge "$2" ]
+}
+balancer_polls() {   # the balancer asked within the last 5 s
+  local t
+  read -r _ t <"$agent_seen" 2>/dev/null || return 1
+  [ $(( $(date +%s%N) - t )) -lt 5000000000 ]
+}
+in_flight() { ss -Htn state established "( sport = :80 )" dst "$LEMP_APP_BALANCER" | wc -l; }
+drain() {   # out of the rotation, and the balancer's requests in flight done
+  local t0 deadline n quiet=0 started=$SECONDS
+  if ! balancer_polls; then
+    lemp_log "no balancer asks this host's agent yet: nothing to drain"
+    return 0
+  fi
+  t0=$(date +%s%N)
+  drained=1
+  agent_set drain
+  deadline=$((SECONDS + 10))
+  until agent_read_since drain "$t0"; do
+    [ "$SECONDS" -lt "$deadline" ] || lemp_die "the balancer ($LEMP_APP_BALANCER) did not read the drain within 10 s: release $id did not go live"
+    sleep 0.2
+  done
+  deadline=$((SECONDS + LEMP_APP_DRAIN_TIMEOUT))
+  while :; do
+    n=$(in_flight)
+    if [ "$n" = 0 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+    [ "$quiet" -lt 2 ] || break
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      lemp_log "drained, $n request(s) from the balancer still in flight after ${LEMP_APP_DRAIN_TIMEOUT}s: they finish in the release they started in"
+      break
+    fi
+    sleep 0.2
+  done
+  lemp_log "drained from the balancer in $((SECONDS - started)) s (in flight from it: $(in_flight))"
+}
+undrain() {   # back in the rotation, once the balancer has read it
+  local t0 deadline
+  [ "$drained" = 1 ] || return 0
+  t0=$(date +%s%N)
+  agent_set ready
+  drained=0
+  deadline=$((SECONDS + 10))
+  until agent_read_since ready "$t0"; do
+    [ "$SECONDS" -lt "$deadline" ] || { lemp_log "warning: the balancer did not read ready within 10 s"; return 0; }
+    sleep 0.2
+  done
+}
+# whatever stops this script, a drained host goes back into the rotation (the live release serves)
+trap 'if [ "$drained" = 1 ]; then agent_set ready; fi' EXIT
+if [ -n "$LEMP_APP_AGENT_PORT" ]; then
+  lemp_install_step_packages release
+  lemp_mkdir /var/lib/seed-web 0755 root:root
+  lemp_mkdir /usr/local/lib/seed-web 0755 root:root
+  [ -f "$agent_state" ] || agent_set ready
+  agent_changed=0
+  lemp_write_file /usr/local/lib/seed-web/lb-agent 0755 root:root <<'SH'
+#!/bin/sh
+# Managed by seed-web (scripts/release.sh): this web host's answer to HAProxy's agent-check, one line: "ready", or
+# "drain" while release.sh switches its release. Records what it answered, and when, for release.sh.
+s=$(cat /var/lib/seed-web/lb-agent 2>/dev/null) || s=ready
+case $s in drain) ;; *) s=ready ;; esac
+printf '%s\n' "$s"
+printf '%s %s\n' "$s" "$(date +%s%N)" >/run/seed-web-agent/seen.new && mv -f /run/seed-web-agent/seen.new /run/seed-web-agent/seen
+SH
+  [ "$LEMP_WROTE" = 0 ] || agent_changed=1
+  lemp_write_file /etc/systemd/system/seed-web-lb-agent.service 0644 root:root <<UNIT
+# Managed by seed-web (scripts/release.sh)
+[Unit]
+Description=seed-web: this web host's state for HAProxy's agent-check (ready, or drain during a release switch)
+After=network-online.target
+
+[Service]
+ExecStart=/usr/bin/socat -T 2 TCP-LISTEN:$LEMP_APP_AGENT_PORT,bind=$LEMP_APP_AGENT_BIND,reuseaddr,fork EXEC:/usr/local/lib/seed-web/lb-agent
+DynamicUser=yes
+RuntimeDirectory=seed-web-agent
+Restart=always
+RestartSec=1
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  if [ "$LEMP_WROTE" = 1 ]; then agent_changed=1; lemp_has_systemd && systemctl daemon-reload; fi
+  lemp_service_enable_start seed-web-lb-agent
+  if [ "$agent_changed" = 1 ] && [ "$LEMP_STARTED" = 0 ]; then lemp_service_restart seed-web-lb-agent; fi
+fi
 
 lemp_mkdir "$base" 0755 root:root
 lemp_mkdir "$base/releases" 0755 root:root
@@ -135,14 +244,16 @@ if [ "$live" != "$id" ]; then
     lemp_log "appMigrate in release $id"
     rc=0
     (cd "$dir" && runuser -u www-data -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$base/shared" SEED_WEB_RELEASE="$id" bash -c "$LEMP_APP_MIGRATE") >&2 || rc=$?
-    [ "$rc" = 0 ] || lemp_die "appMigrate failed in release $id (exit $rc): the live release ${live:-none} still serves"
+    [ "$rc" = 0 ] || lemp_die "appMigrate failed in release $id (exit $rc): it did not go live (${live:+release $live still serves}${live:-no release was live})"
     touch "$base/shared/.seed-web-migrated-$id"
     lemp_changed "appMigrate ran for release $id"
   fi
   # --- check the release before it goes live ---
   code=$(answer "http://127.0.0.1:$LEMP_APP_PREVIEW_PORT$LEMP_APP_HEALTH_PATH" "X-Seed-Web-Release: $id")
-  [ "$code" = 200 ] || lemp_die "release $id: $LEMP_APP_HEALTH_PATH answered HTTP $code through the new release, expected 200: it did not go live; ${live:-no release} still serves"
-  # --- switch: one rename; requests in flight finish in the release they started in ($realpath_root) ---
+  [ "$code" = 200 ] || lemp_die "release $id: $LEMP_APP_HEALTH_PATH answered HTTP $code through the new release, expected 200: it did not go live (${live:+release $live still serves}${live:-no release was live})"
+  # --- out of the balancer's rotation (behind one), then the switch: one rename; requests in flight finish in the
+  # release they started in ($realpath_root) ---
+  [ -z "$LEMP_APP_AGENT_PORT" ] || drain
   ln -sfn "releases/$id" "$base/.current.new"
   mv -T "$base/.current.new" "$base/current"
   lemp_changed "release $id is live (was ${live:-none})"
@@ -157,6 +268,7 @@ if [ "$live" != "$id" ]; then
     fi
     lemp_die "release $id: $LEMP_APP_HEALTH_PATH answered HTTP $code once live, expected 200: ${live:+release $live is live again}${live:-no release was live before}"
   fi
+  undrain
   printf '%s\n' "$live" >"$base/.previous"
   # --- prune: the newest LEMP_APP_KEEP releases stay, always the live one and the previous one ---
   previous=$live

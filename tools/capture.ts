@@ -60,8 +60,9 @@ export interface CaptureOptions {
      */
     localCommand?: (create: string) => string;
     /**
-     * The generated passwords by resource name, kept from one capture to the next like the engine's state keeps
-     * them (the end-to-end suite's successive `up`s); filled with the new ones. Without it, new ones every time.
+     * The generated passwords by resource name (and the TLS keys and certificates, by type and name), kept from one
+     * capture to the next like the engine's state keeps them (the end-to-end suite's successive `up`s); filled with
+     * the new ones. Without it, new ones every time.
      */
     passwords?: Map<string, string>;
 }
@@ -217,7 +218,16 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
                     computed.privateKeyPem = key.privateKeyPem;
                     computed.publicKeyOpenssh = `${key.publicKeyOpenssh}\n`;
                 } else if (TLS_TYPES.has(args.type)) {
-                    Object.assign(computed, mockTls(args.type, reveal(args.inputs) as Record<string, unknown>, tlsSecrets));
+                    // kept from one capture to the next like the passwords (the engine's state keeps the keys and
+                    // certificates: a new capture must not rotate them)
+                    const kept = options.passwords?.get(`${args.type}::${args.name}`);
+                    const made = kept !== undefined ? (JSON.parse(kept) as Record<string, unknown>) : mockTls(args.type, reveal(args.inputs) as Record<string, unknown>, tlsSecrets);
+                    if (kept !== undefined && typeof made.privateKeyPem === "string") {
+                        const pem = made.privateKeyPem;
+                        tlsSecrets.push(pem, pem.split("\n")[1], Buffer.from(pem, "utf8").toString("base64"));
+                    }
+                    options.passwords?.set(`${args.type}::${args.name}`, JSON.stringify(made));
+                    Object.assign(computed, made);
                 } else if (args.type === REMOTE_COMMAND_TYPE) {
                     computed.stdout = "changed=0";
                     computed.stderr = "";
@@ -343,6 +353,11 @@ export async function captureProgram(options: CaptureOptions): Promise<Capture> 
     for (const c of created) {
         const r = registered.get(`${c.type}::${c.name}`);
         if (!r) continue;
+        // an asset's or archive's path is a promise in the SDK: resolved here, as the engine records it
+        const source = r.inputs.source as { path?: unknown } | undefined;
+        if (r.type === COPY_TO_REMOTE_TYPE && source && typeof (source.path as Promise<string>)?.then === "function") {
+            r.inputs = { ...r.inputs, source: { ...source, path: await (source.path as Promise<string>) } };
+        }
         resources.push({
             type: r.type,
             name: r.name,
@@ -375,6 +390,8 @@ function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply((v) => resolve(v)));
 }
 
+export const COPY_TO_REMOTE_TYPE = "command:remote:CopyToRemote";
+
 /** A remote command as the end-to-end suite runs it. */
 export interface PlannedCommand {
     name: string;
@@ -402,6 +419,8 @@ export interface PlannedCommand {
     replaceOnChanges: string[];
     /** Retained on delete (seed-web:forget): the engine forgets it without running its delete. */
     retainOnDelete: boolean;
+    /** The copies (CopyToRemote) it depends on: a local directory copied to a remote path before it runs. */
+    uploads?: { source: string; remotePath: string }[];
 }
 
 /** The remote commands of a capture, in an order that respects their dependencies. */
@@ -421,6 +440,13 @@ export function plannedCommands(capture: Capture): PlannedCommand[] {
         for (const d of c.dependsOn) {
             for (const u of commandUrns.has(d) ? [d] : below(d)) after.add(byUrn.get(u)!.name);
         }
+        const uploads = c.dependsOn
+            .map((d) => byUrn.get(d))
+            .filter((r) => r?.type === COPY_TO_REMOTE_TYPE)
+            .map((r) => {
+                const i = reveal(r!.inputs) as { source: { path: string }; remotePath: string };
+                return { source: i.source.path, remotePath: i.remotePath };
+            });
         return {
             name: c.name,
             urn: c.urn,
@@ -439,6 +465,7 @@ export function plannedCommands(capture: Capture): PlannedCommand[] {
             deleteBeforeReplace: c.deleteBeforeReplace,
             replaceOnChanges: c.replaceOnChanges,
             retainOnDelete: c.retainOnDelete,
+            ...(uploads.length > 0 ? { uploads } : {}),
         };
     });
     // Topological order, stable in registration order.

@@ -135,6 +135,8 @@ export interface ReleaseFacts extends FactsCommon<"release"> {
     frontController: boolean;
     /** This host runs appMigrate once per release, before its switch (the first web host). */
     migrates: boolean;
+    /** How the host leaves the balancer's rotation during its switch: HAProxy's agent-check, or none (no balancer). */
+    drain: "agent" | "none";
 }
 
 export interface SmokeFacts extends FactsCommon<"smoke"> {
@@ -169,6 +171,8 @@ export interface LbFacts extends FactsCommon<"lb"> {
     hstsMaxAge: number;
     /** As NginxFacts.tlsProtocols. */
     tlsProtocols?: TlsProtocol[];
+    /** The port of the web hosts' agents (HAProxy agent-check: a web host drains itself for a release switch). */
+    agentPort?: number;
 }
 
 export interface CertbotFacts extends FactsCommon<"certbot"> {

@@ -23,6 +23,7 @@ lemp_service_disable_stop haproxy
 lemp_remove "$LEMP_TLS_ROOT/$site/haproxy.pem"
 lemp_remove "$LEMP_PENDING_DIR/haproxy/haproxy.cfg"
 lemp_remove /etc/haproxy/errors/seed-web-503.http
+lemp_remove /var/lib/haproxy/server-state
 if [ "$LEMP_DESTROY_DATA" = 1 ]; then lemp_remove_tree "$LEMP_TLS_ROOT/$site"; fi
 lemp_rmdir_empty "$LEMP_TLS_ROOT/$site" "$LEMP_PENDING_DIR/haproxy" "$LEMP_PENDING_DIR" "$LEMP_TLS_ROOT" /etc/seed-web
 lemp_purge_packages "$(lemp_step_packages lb)"

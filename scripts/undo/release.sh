@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Undo of step "release" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
-# Live generation (the application switched off, or destroy): the releases and the `current` link removed; the
+# Live generation (the application switched off, or destroy): the releases, the `current` link and the balancer's
+# agent (seed-web-lb-agent) removed; the
 # shared paths (the application's uploads and storage: the owner's data) only with LEMP_DESTROY_DATA=1, else kept
 # and reported. Replaced generation (every deploy replaces the step): nothing, the live one owns the releases.
 set -euo pipefail
@@ -29,6 +30,15 @@ if [ -d "$base/shared" ]; then
     lemp_log "kept: $base/shared (the application's shared paths; set destroyData to remove them)"
   fi
 fi
+# the balancer's agent (behind one)
+if [ -e /etc/systemd/system/seed-web-lb-agent.service ]; then
+  lemp_service_disable_stop seed-web-lb-agent
+  lemp_remove /etc/systemd/system/seed-web-lb-agent.service
+  if lemp_has_systemd; then systemctl daemon-reload; fi
+fi
+lemp_remove /usr/local/lib/seed-web/lb-agent
+lemp_remove /var/lib/seed-web/lb-agent
+lemp_rmdir_empty /usr/local/lib/seed-web
 lemp_remove /usr/share/seed-web/opcache-reset.php
 lemp_rmdir_empty /usr/share/seed-web
 lemp_rmdir_empty "$base"

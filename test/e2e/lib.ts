@@ -237,6 +237,7 @@ export async function apply(plan: PlannedCommand[], only?: (p: PlannedCommand) =
         if (ready.length === 0) throw new Error(`nothing ready among ${todo.map((p) => p.name).join(", ")}`);
         const results = await Promise.all(
             ready.map(async (p) => {
+                for (const u of p.uploads ?? []) await copyToRemote(p, u.source, u.remotePath);
                 const r = await sshRun(p, p.create, { stdin: p.stdin });
                 if (r.code !== 0) throw new StepFailed(p.name, r, p);
                 return { name: p.name, ...r, changed: changedCount(r.stdout) };
@@ -373,7 +374,24 @@ export interface UpOptions {
     order?: "program" | "create-first" | "delete-first";
 }
 
+/**
+ * A CopyToRemote, as the provider does it (over the same connection): the directory copied to remotePath, or into it
+ * when remotePath is an existing directory (then below the source's own name).
+ */
+export async function copyToRemote(target: PlannedCommand, source: string, remotePath: string): Promise<void> {
+    const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+    const remote = `set -e; p=${q(remotePath)}; d=$p; if [ -d "$p" ]; then d=$p/${q(path.basename(source))}; fi; mkdir -p -- "$d"; tar -xf - --no-same-owner -C "$d"`;
+    const ssh = ["ssh", "-i", target.privateKey ? keyFileFor(target.privateKey) : KEY, ...pinnedSshOpts(target), "-p", String(target.port), `${target.user}@${target.host}`, remote];
+    await new Promise<void>((resolve, reject) =>
+        execFile("bash", ["-c", `set -o pipefail; tar -C "$1" -cf - . | "\${@:2}"`, "copy", source, ...ssh], { timeout: 300_000, maxBuffer: 16 << 20 }, (err, _o, stderr) =>
+            err ? reject(new Error(`copy of ${source} to ${target.host}:${remotePath} failed: ${stderr || err.message}`)) : resolve(),
+        ),
+    );
+}
+
 async function runOn(p: PlannedCommand, text: string, op: Op): Promise<EngineRun> {
+    // the copies it depends on, first (the engine runs them before it; a copy whose release is staged is harmless)
+    if (op !== "delete") for (const u of p.uploads ?? []) await copyToRemote(p, u.source, u.remotePath);
     const r = await sshRun(p, text, { stdin: p.stdin });
     if (r.code !== 0) throw new StepFailed(`${p.name} (${op})`, r, p);
     return { name: p.name, op, ...r, changed: changedCount(r.stdout) };

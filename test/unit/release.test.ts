@@ -8,6 +8,10 @@ import { ConfigError, loadConfig, RawConfig } from "../../lib/config";
 import { releaseTree } from "../../lib/release";
 import { PROJECT_DIR } from "../../lib/root";
 import { captureProgram, plannedCommands, reveal } from "../../tools/capture";
+import { driftOf } from "../../tools/verify/drift";
+import { observeHost, parseSections } from "../../tools/verify/observe";
+import { FACTS_SCHEMA, ReleaseFacts } from "@seed-web/facts";
+import { HARDENED, plainHttp } from "./verify-fixtures";
 
 const APP = "test/fixtures/app";
 const SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbC1mb3ItdGVzdHM=\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -133,5 +137,34 @@ describe("release: the user's application (appSource)", () => {
         const rel = plannedCommands(back).find((p) => p.facts.step === "release")!;
         assert.ok(rel.create.includes(`LEMP_APP_RELEASE='${oldId}'`) && !rel.create.includes("LEMP_APP_UPLOAD='"));
         assert.strictEqual(rel.triggers, one.triggers, "back to the first release's step: the same triggers");
+    });
+});
+
+describe("release: verify reports the release each web host serves, and drift from the stack", () => {
+    // recorded probe output: the HARDENED host with a release section
+    const host = { name: "w1", roles: ["web", "app"] as ("web" | "app")[], address: "10.0.0.11", port: 22, user: "root", privateAddress: "10.0.0.11" };
+    const withRelease = (body: string) => HARDENED.replace("### end", `### release\n${body}\n### end`);
+    const declared: ReleaseFacts = {
+        schema: FACTS_SCHEMA, step: "release", host: "w1", roles: host.roles, release: "0123456789abcdef0123", base: "/var/www/foobar.com-app",
+        docRoot: "public", shared: [], keepReleases: 5, healthPath: "/", frontController: false, migrates: false, drain: "agent",
+    };
+    const drift = (text: string) => {
+        const o = observeHost(host, { sections: parseSections(text), runner: plainHttp }, { hosts: [host], backupDir: "/var/backups/seed-web" });
+        return { note: o.notes.release, drift: driftOf([declared], o).map((d) => `${d.fact}: ${d.declared} / ${d.observed}`) };
+    };
+
+    it("the stack's release served: no drift; another one, or none: drift naming both", () => {
+        assert.ok(HARDENED.includes("### end"), "the fixture ends with its end section");
+        assert.deepStrictEqual(drift(withRelease("/var/www/foobar.com-app releases/0123456789abcdef0123 3")), {
+            note: "serves release 0123456789abcdef0123 (3 kept in /var/www/foobar.com-app/releases)",
+            drift: [],
+        });
+        assert.deepStrictEqual(drift(withRelease("/var/www/foobar.com-app releases/aaaaaaaaaaaaaaaaaaaa 3")).drift, [
+            "release.release: release 0123456789abcdef0123 / release aaaaaaaaaaaaaaaaaaaa",
+        ]);
+        assert.deepStrictEqual(drift(withRelease("")).drift, ["release: release 0123456789abcdef0123 / no release served"]);
+        assert.deepStrictEqual(drift(withRelease("/var/www/foobar.com-app /tmp/elsewhere 0")).drift, [
+            "release: release 0123456789abcdef0123 / /var/www/foobar.com-app/current names no release (/tmp/elsewhere)",
+        ]);
     });
 });

@@ -22,7 +22,7 @@ const generation = (text: string) => /LEMP_GENERATION='([0-9a-f]+)'/.exec(text)?
 const setting = (text: string, name: string) => new RegExp(`${name}='([^']*)'`).exec(text)?.[1];
 
 describe("undo (under mocks)", function () {
-    this.timeout(60000);
+    this.timeout(120000);   // eight captures of the real program, slow on a loaded machine
     const captures: Record<string, Capture> = {};
     const plans: Record<string, PlannedCommand[]> = {};
     before(async () => {

@@ -165,6 +165,13 @@ export function driftOf(declared: StepFacts[], observed: Observed): DriftItem[] 
                 else if (d.listen !== undefined) cmp("monitoring", "monitoring.listen", d.listen, o.listen, (v) => `node exporter on ${v}:${d.port}`, sameAddress);
                 break;
             }
+            case "release": {
+                // the release each web host serves: the stack's (and so the same on every web host)
+                const o = seen("release");
+                if (!o) add("release", "release", `release ${d.release}`, note("release", "no release served"));
+                else cmp("release", "release.release", d.release, o.release, (v) => `release ${v}`);
+                break;
+            }
             case "backup": {
                 if (!seen("backup")) add("backup", "backup", `daily backup at ${d.time} (seed-web-backup.timer), ${d.retention} dumps kept`, note("backup", "no backup schedule"));
                 break;

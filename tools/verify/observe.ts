@@ -17,6 +17,7 @@ import {
     LbFacts,
     MonitoringFacts,
     NginxFacts,
+    ReleaseFacts,
     StepFacts,
     StepName,
     TLS_PROTOCOLS,
@@ -418,6 +419,15 @@ export function dbTlsNote(text: string | undefined, now: number): string | undef
     return parts.length ? parts.join(", ") : undefined;
 }
 
+/** The probe's "release" section ("BASE TARGET KEPT"): the first site's live release, or undefined when none. */
+export function parseRelease(text: string): { base: string; target: string; release?: string; kept: number } | undefined {
+    const line = text.split("\n").find((l) => l.trim() !== "");
+    if (!line) return undefined;
+    const [base, target = "", kept = "0"] = line.trim().split(/\s+/);
+    const m = /^releases\/([0-9a-f]{20})$/.exec(target);
+    return { base, target, ...(m ? { release: m[1] } : {}), kept: Number(kept) };
+}
+
 /** What the steps found before the stack's first apply and keep (probe section "kept": "STEP KIND VALUE" lines), as a
  * finding to read: a remote root or a `test` database kept there is the administrators' call, not the stack's. */
 export function keptNote(text: string | undefined): string | undefined {
@@ -652,6 +662,30 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
         notes.backup = `seed-web-backup.timer enabled and active; ${lastNote}`;
     } else {
         notes.backup = `seed-web-backup.timer ${timer ? `${timer.enabled || "not installed"}, ${timer.active || "?"}` : "not installed"}; ${lastNote}`;
+    }
+
+    // release: the user's application, the release the site's `current` link names
+    const relText = s.get("release");
+    const rel = marker(relText) ? undefined : parseRelease(relText ?? "");
+    if (rel?.release) {
+        const r: ReleaseFacts = {
+            ...common(host, "release", roles),
+            release: rel.release,
+            base: rel.base,
+            docRoot: unknown(),
+            shared: unknown(),
+            keepReleases: unknown(),
+            healthPath: unknown(),
+            frontController: unknown(),
+            migrates: unknown(),
+            drain: unknown(),
+        };
+        facts.push(r);
+        notes.release = `serves release ${rel.release} (${rel.kept} kept in ${rel.base}/releases)`;
+    } else if (rel) {
+        notes.release = `${rel.base}/current names no release (${rel.target})`;
+    } else if (marker(relText)?.kind === "unavailable") {
+        undecidedSteps.push({ step: "release", reason: marker(relText)!.why });
     }
 
     const dbTls = dbTlsNote(s.get("db-tls"), Number(s.get("now")?.trim()));

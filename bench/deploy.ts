@@ -1,0 +1,127 @@
+// Benchmark: a rolling deploy behind HAProxy under load, as counts, rates and ratios measured in the same run.
+//   npm run bench:deploy            (Linux, root; boots a balancer, 3 web hosts and a database host, ~8 minutes)
+// A constant-rate load through the balancer (autocannon, ≥ 200 requests/s, GETs and POSTs writing a row, a 20 s
+// request in flight on each web host) while: a rolling deploy of a new release, a release whose health check fails,
+// a rollback (appRelease). Goals: 0 failed requests; ≥ 30,000 requests; p99 ≤ 2× the idle p99 (the slow requests
+// excluded). And the rolling deploy's time ÷ the time to copy the release's files to one web host (the floor: what
+// any deploy pays). The last line has the form `deploy: F failed of N requests (p99 X ms, idle p99 Y ms)`.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { releaseTree } from "../lib/release";
+import { PROJECT_DIR } from "../lib/root";
+import * as cli from "../tools/cli";
+import type { PlannedCommand } from "../tools/capture";
+import type { TestHost } from "../test/e2e/lib";
+
+const USAGE = `usage: npm run bench:deploy [-- --rate N] [-- --strict]
+  boots bd-lb 10.200.0.70, bd-w1..3 10.200.0.71-73 and bd-db 10.200.0.74 with test/e2e/hosts.sh, measures, and
+  destroys them (Linux, root, the e2e suite's packages; about 8 minutes)
+  --rate N      requests per second through the balancer (default 200)
+  --strict      exit 1 when a goal is missed
+exit codes: 0 measured, 1 failed (or a goal missed with --strict), 2 bad arguments`;
+
+const WWW = "www.foobar.com";
+
+function releaseDir(root: string, mark: string, extra: Record<string, string> = {}): { dir: string; id: string } {
+    const dir = path.join(root, mark);
+    fs.cpSync(path.join(PROJECT_DIR, "test/fixtures/app"), dir, { recursive: true });
+    const index = path.join(dir, "public", "index.php");
+    fs.writeFileSync(index, fs.readFileSync(index, "utf8").replace("const RELEASE_MARK = 'v1';", `const RELEASE_MARK = '${mark}';`));
+    for (const [f, text] of Object.entries(extra)) fs.writeFileSync(path.join(dir, f), text);
+    const t = releaseTree(dir);
+    if ("error" in t) throw new Error(t.error);
+    return { dir, id: t.id };
+}
+
+async function main(argv: string[]): Promise<number> {
+    const parsed = cli.parseCommand({ usage: USAGE, options: { rate: { type: "string", default: "200" }, strict: { type: "boolean", default: false } } }, argv);
+    if (parsed.help) {
+        process.stdout.write(USAGE + "\n");
+        return 0;
+    }
+    const values = parsed.values as { rate: string; strict: boolean };
+    if (!/^[1-9][0-9]{0,4}$/.test(values.rate)) throw new cli.CliInputError("--rate must be a number of requests per second (1-99999)");
+    const rate = Number(values.rate);
+    const { bootHosts, copyToRemote, destroyHosts, onHost, planFor, up } = await import("../test/e2e/lib");
+    const { withLoad } = await import("../test/e2e/load");
+    const lb: TestHost = { name: "bd-lb", ip: "10.200.0.70", roles: ["lb"], rootfs: "warm" };
+    const webs: TestHost[] = [1, 2, 3].map((i) => ({ name: `bd-w${i}`, ip: `10.200.0.7${i}`, roles: ["web", "app"], rootfs: "warm" }));
+    const db: TestHost = { name: "bd-db", ip: "10.200.0.74", roles: ["db"], rootfs: "warm" };
+    const list = [lb, ...webs, db];
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-bench-deploy-"));
+    const settings = { dbBindAddress: "auto", appDocRoot: "public", appShared: '["storage"]', appHealthPath: "/health", appFrontController: "true" };
+    const passwords = new Map<string, string>();
+    let current: PlannedCommand[] = [];
+    const deploy = async (extra: Record<string, string>) => {
+        const { plan } = await planFor(list, { ...settings, ...extra }, passwords);
+        try {
+            await up(current, plan);
+            current = plan;
+        } catch (e) {
+            current = (e as { state?: PlannedCommand[] }).state ?? current;
+            throw e;
+        }
+    };
+    destroyHosts(list);
+    await bootHosts(list);
+    try {
+        const v1 = releaseDir(work, "v1");
+        const v2 = releaseDir(work, "v2");
+        const bad = releaseDir(work, "v3-bad", { FAIL_HEALTH: "1\n" });
+        await deploy({ appSource: v1.dir });
+        // the floor: copying the release's files to one web host, as the deploy does (median of 5)
+        const { plan } = await planFor(list, { ...settings, appSource: v2.dir }, passwords);
+        const target = plan.find((p) => p.name === "bd-w1-release")!;
+        const copies: number[] = [];
+        for (let i = 0; i < 5; i++) {
+            const t = Date.now();
+            await copyToRemote(target, v2.dir, `/tmp/seed-web-bench-copy-${i}`);
+            copies.push(Date.now() - t);
+            await onHost(webs[0].ip, `rm -rf /tmp/seed-web-bench-copy-${i}`);
+        }
+        const copyMs = [...copies].sort((a, b) => a - b)[2];
+        const slow = () =>
+            webs.map((w) =>
+                onHost(lb.ip, `curl -s --max-time 60 -o /dev/null -w '%{http_code}' -H 'Host: ${WWW}' 'http://${w.ip}/?sleep=20'`).then(
+                    (out) => ({ status: Number(out.trim()) }),
+                    (e: Error) => ({ status: 0, error: e.message }),
+                ),
+            );
+        let deployMs = 0;
+        let failedCheck = "";
+        const r = await withLoad({ target: lb.ip, host: WWW, rate, slow, idleSeconds: 10, minSeconds: Math.ceil(30000 / rate) + 5 }, async () => {
+            const t = Date.now();
+            await deploy({ appSource: v2.dir });
+            deployMs = Date.now() - t;
+            try {
+                await deploy({ appSource: bad.dir });
+                failedCheck = "the failing release went live";
+            } catch (e) {
+                failedCheck = /answered HTTP 500 through the new release/.test(String(e)) ? "stopped before its switch" : `failed otherwise: ${e}`;
+            }
+            await deploy({ appSource: v2.dir, appRelease: v1.id });
+        });
+        const served = await Promise.all(webs.map((w) => onHost(w.ip, "readlink /var/www/foobar.com-app/current")));
+        const goals = [
+            [`0 failed requests`, r.failed === 0],
+            [`>= 30000 requests`, r.requests >= 30000],
+            [`p99 <= 2x idle p99 (${r.p99} vs ${r.idleP99} ms)`, r.p99 <= 2 * r.idleP99],
+            [`no response naming two releases`, r.mixed === 0],
+            [`every slow request answered 200`, r.slow.every((s) => s.status === 200)],
+            [`the failing release ${failedCheck}`, failedCheck === "stopped before its switch"],
+            [`every web host back on v1`, served.every((s) => s.trim() === `releases/${v1.id}`)],
+        ] as const;
+        console.log(`rate ${rate} requests/s for ${r.seconds.toFixed(0)} s through the balancer; ${r.posts} rows written`);
+        console.log(`copy of the release's files to one web host (the floor, median of 5): ${(copyMs / 1000).toFixed(2)} s`);
+        console.log(`rolling deploy of 3 web hosts: ${(deployMs / 1000).toFixed(1)} s = ${(deployMs / copyMs).toFixed(1)}x the copy (it waits for the 20 s requests in flight)`);
+        for (const [what, ok] of goals) console.log(`  ${ok ? "met   " : "MISSED"} ${what}`);
+        console.log(`deploy: ${r.failed} failed of ${r.requests} requests (p99 ${r.p99} ms, idle p99 ${r.idleP99} ms)`);
+        return values.strict && goals.some(([, ok]) => !ok) ? 1 : 0;
+    } finally {
+        destroyHosts(list);
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+}
+
+if (require.main === module) cli.runMain(main);

@@ -1,0 +1,164 @@
+// A rolling deploy behind HAProxy (issue 20): a balancer, 3 web hosts and a database host, under a constant-rate load
+// through the balancer. Each web host drains itself (HAProxy's agent-check), waits for the requests in flight,
+// switches, checks the new release and comes back, one host after the other.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { releaseTree } from "../../lib/release";
+import { PROJECT_DIR } from "../../lib/root";
+import { PlannedCommand } from "../../tools/capture";
+import { bootHosts, destroyHosts, EngineRun, onHost, planFor, StepFailed, summary, TestHost, up } from "./lib";
+import { LoadReport, SlowAnswer, withLoad } from "./load";
+
+const WWW = "www.foobar.com";
+const started = Date.now();
+const log = (what: string, runs: EngineRun[]) => console.log(`      ${what} (${((Date.now() - started) / 1000).toFixed(0)}s): ${summary(runs)}`);
+
+function releaseDir(root: string, mark: string, extra: Record<string, string> = {}): { dir: string; id: string } {
+    const dir = path.join(root, mark);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.cpSync(path.join(PROJECT_DIR, "test/fixtures/app"), dir, { recursive: true });
+    const index = path.join(dir, "public", "index.php");
+    fs.writeFileSync(index, fs.readFileSync(index, "utf8").replace("const RELEASE_MARK = 'v1';", `const RELEASE_MARK = '${mark}';`));
+    for (const [f, text] of Object.entries(extra)) fs.writeFileSync(path.join(dir, f), text);
+    const t = releaseTree(dir);
+    if ("error" in t) throw new Error(t.error);
+    return { dir, id: t.id };
+}
+
+function report(what: string, r: LoadReport): void {
+    console.log(`      ${what}: ${r.failed} failed of ${r.requests} requests (p99 ${r.p99} ms, idle p99 ${r.idleP99} ms); ${r.mixed} responses naming two releases; slow: ${JSON.stringify(r.slow)}`);
+}
+
+describe("e2e: a rolling deploy behind the balancer (drain, switch, check, back; a failing release; a rollback)", function () {
+    const lb: TestHost = { name: "dp-lb", ip: "10.200.0.60", roles: ["lb"], rootfs: "warm" };
+    const webs: TestHost[] = [1, 2, 3].map((i) => ({ name: `dp-w${i}`, ip: `10.200.0.6${i}`, roles: ["web", "app"], rootfs: "warm" }));
+    const db: TestHost = { name: "dp-db", ip: "10.200.0.64", roles: ["db"], rootfs: "warm" };
+    const list = [lb, ...webs, db];
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-rolling-"));
+    const settings = { dbBindAddress: "auto", appDocRoot: "public", appShared: '["storage"]', appHealthPath: "/health", appFrontController: "true" };
+    const passwords = new Map<string, string>();
+    let current: PlannedCommand[] = [];
+    const deploy = async (what: string, extra: Record<string, string>) => {
+        const { plan } = await planFor(list, { ...settings, ...extra }, passwords);
+        try {
+            const runs = await up(current, plan);
+            current = plan;
+            log(what, runs);
+            return runs;
+        } catch (e) {
+            current = (e as { state?: PlannedCommand[] }).state ?? current;
+            throw e;
+        }
+    };
+    /** A slow (20 s) request on each web host, from the balancer's address (the only one their firewall lets in). */
+    const slow = (): Promise<SlowAnswer>[] =>
+        webs.map((w) =>
+            onHost(lb.ip, `curl -s --max-time 60 -o /dev/null -D - -H 'Host: ${WWW}' 'http://${w.ip}/?sleep=20' | tr -d '\\r' | awk 'NR==1 {print $2} tolower($1)=="x-app-release:" {print $2}'`).then(
+                (out) => {
+                    const [status, release] = out.trim().split("\n");
+                    return { status: Number(status), release };
+                },
+                (e: Error) => ({ status: 0, error: e.message }),
+            ),
+        );
+    const releasesServed = async () => {
+        const out = await Promise.all(webs.map((w) => onHost(w.ip, "readlink /var/www/foobar.com-app/current")));
+        return out.map((o) => o.trim().replace("releases/", ""));
+    };
+    const v1 = releaseDir(work, "v1");
+    const v2 = releaseDir(work, "v2");
+
+    before(async function () {
+        this.timeout(1_200_000);
+        await bootHosts(list);
+        // the first up: no balancer yet when the web hosts switch, so no drain
+        await deploy("up with release v1", { appSource: v1.dir });
+    });
+    after(() => {
+        destroyHosts(list);
+        fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    it("a rolling deploy through the balancer under load: 0 failed, each host drained then back, one host at a time", async function () {
+        this.timeout(900_000);
+        let runs: EngineRun[] = [];
+        const r = await withLoad({ target: lb.ip, host: WWW, rate: 100, slow }, async () => {
+            runs = await deploy("rolling deploy of v2", { appSource: v2.dir });
+        });
+        report("deploy (rolling, 3 web hosts)", r);
+        assert.strictEqual(r.failed, 0, JSON.stringify(r.failures.slice(0, 5)));
+        assert.strictEqual(r.mixed, 0);
+        assert.ok(r.requests >= 3000, `${r.requests} requests`);
+        for (const s of r.slow) {
+            assert.strictEqual(s.status, 200, JSON.stringify(s));
+            assert.strictEqual(s.release, v1.id, "each slow request finished in the release it started in");
+        }
+        // one host after the other, each drained from the balancer and back
+        const releaseRuns = runs.filter((x) => /-release$/.test(x.name) && x.op !== "delete");
+        assert.deepStrictEqual(releaseRuns.map((x) => x.name), ["dp-w1-release", "dp-w2-release", "dp-w3-release"]);
+        for (const x of releaseRuns) assert.match(x.stderr, /drained from the balancer/, x.name);
+        console.log(`      ${releaseRuns.map((x) => `${x.name}: ${/drained from the balancer[^\n]*/.exec(x.stderr)?.[0]}`).join("; ")}`);
+        assert.deepStrictEqual(await releasesServed(), [v2.id, v2.id, v2.id]);
+    });
+
+    it("a release whose health check fails stops at the first host: nothing switched, 0 failed, the up names the host and the check", async function () {
+        this.timeout(600_000);
+        const bad = releaseDir(work, "v3-bad", { FAIL_HEALTH: "1\n" });
+        let failure: unknown;
+        const r = await withLoad({ target: lb.ip, host: WWW, rate: 100 }, async () => {
+            try {
+                await deploy("deploy a failing release", { appSource: bad.dir });
+            } catch (e) {
+                failure = e;
+            }
+        });
+        report("deploy of a failing release", r);
+        assert.ok(failure instanceof StepFailed, String(failure));
+        assert.match(failure.message, /dp-w1-release/);
+        assert.match(failure.message, /\/health answered HTTP 500 through the new release/);
+        assert.strictEqual(r.failed, 0, JSON.stringify(r.failures.slice(0, 5)));
+        assert.deepStrictEqual(await releasesServed(), [v2.id, v2.id, v2.id]);
+        // no host left out of the rotation
+        const agents = await Promise.all(webs.map((w) => onHost(w.ip, "cat /var/lib/seed-web/lb-agent")));
+        assert.deepStrictEqual(agents.map((a) => a.trim()), ["ready", "ready", "ready"]);
+    });
+
+    it("a rollback (appRelease) under load: no upload, 0 failed, every host back on v1", async function () {
+        this.timeout(600_000);
+        const { plan } = await planFor(list, { ...settings, appSource: v2.dir, appRelease: v1.id }, passwords);
+        assert.ok(plan.every((p) => !p.uploads), "nothing to copy for a kept release");
+        const r = await withLoad({ target: lb.ip, host: WWW, rate: 100 }, async () => {
+            await deploy("roll back to v1", { appSource: v2.dir, appRelease: v1.id });
+        });
+        report("rollback", r);
+        assert.strictEqual(r.failed, 0, JSON.stringify(r.failures.slice(0, 5)));
+        assert.strictEqual(r.mixed, 0);
+        assert.deepStrictEqual(await releasesServed(), [v1.id, v1.id, v1.id]);
+    });
+
+    it("a drained host stays drained across an HAProxy reload (the servers' state saved through the runtime API)", async function () {
+        this.timeout(600_000);
+        const stat = async () => {
+            const out = await onHost(lb.ip, `echo "show stat" | socat -t 5 stdio unix-connect:/run/haproxy/admin.sock | awk -F, '$1=="web" && $2=="dp-w1" {print $18}'`);
+            return out.trim();
+        };
+        // w1 drained, and its agent stopped: only the saved state can keep it drained through the reload
+        await onHost(webs[0].ip, "echo drain >/var/lib/seed-web/lb-agent");
+        for (let i = 0; i < 20 && !(await stat()).startsWith("DRAIN"); i++) await new Promise((res) => setTimeout(res, 500));
+        assert.match(await stat(), /^DRAIN/);
+        await onHost(webs[0].ip, "systemctl stop seed-web-lb-agent");
+        try {
+            await deploy("lb reloaded (a changed queue timeout)", { appSource: v2.dir, appRelease: v1.id, lbQueueTimeout: "9" });
+            for (let i = 0; i < 6; i++) {
+                assert.match(await stat(), /^DRAIN/, "still drained after the reload");
+                await new Promise((res) => setTimeout(res, 500));
+            }
+        } finally {
+            await onHost(webs[0].ip, "echo ready >/var/lib/seed-web/lb-agent; systemctl start seed-web-lb-agent");
+        }
+        for (let i = 0; i < 20 && (await stat()) !== "UP"; i++) await new Promise((res) => setTimeout(res, 500));
+        assert.strictEqual(await stat(), "UP");
+    });
+});
