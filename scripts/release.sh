@@ -109,7 +109,7 @@ balancer_polls() {   # the balancer asked within the last 5 s
 }
 in_flight() { ss -Htn state established "( sport = :80 )" dst "$LEMP_APP_BALANCER" | wc -l; }
 drain() {   # out of the rotation, and the balancer's requests in flight done
-  local t0 deadline n quiet=0 started=$SECONDS
+  local t0 deadline n quiet=0 started=$SECONDS first=""
   if ! balancer_polls; then
     lemp_log "no balancer asks this host's agent yet: nothing to drain"
     return 0
@@ -125,6 +125,7 @@ drain() {   # out of the rotation, and the balancer's requests in flight done
   deadline=$((SECONDS + LEMP_APP_DRAIN_TIMEOUT))
   while :; do
     n=$(in_flight)
+    [ -n "$first" ] || first=$n
     if [ "$n" = 0 ]; then quiet=$((quiet + 1)); else quiet=0; fi
     [ "$quiet" -lt 2 ] || break
     if [ "$SECONDS" -ge "$deadline" ]; then
@@ -133,7 +134,7 @@ drain() {   # out of the rotation, and the balancer's requests in flight done
     fi
     sleep 0.2
   done
-  lemp_log "drained from the balancer in $((SECONDS - started)) s (in flight from it: $(in_flight))"
+  lemp_log "drained from the balancer in $((SECONDS - started)) s ($first request(s) from it in flight when the drain began, $n left)"
 }
 undrain() {   # back in the rotation, once the balancer has read it
   local t0 deadline

@@ -8,7 +8,7 @@ import * as path from "path";
 import { releaseTree } from "../../lib/release";
 import { PROJECT_DIR } from "../../lib/root";
 import { PlannedCommand } from "../../tools/capture";
-import { bootHosts, destroyHosts, EngineRun, onHost, planFor, StepFailed, summary, TestHost, up } from "./lib";
+import { bootHosts, destroyHosts, EngineRun, onHost, planFor, StepFailed, summary, TestHost, up, UpOptions } from "./lib";
 import { LoadReport, SlowAnswer, withLoad } from "./load";
 
 const WWW = "www.foobar.com";
@@ -40,10 +40,10 @@ describe("e2e: a rolling deploy behind the balancer (drain, switch, check, back;
     const settings = { dbBindAddress: "auto", appDocRoot: "public", appShared: '["storage"]', appHealthPath: "/health", appFrontController: "true" };
     const passwords = new Map<string, string>();
     let current: PlannedCommand[] = [];
-    const deploy = async (what: string, extra: Record<string, string>) => {
+    const deploy = async (what: string, extra: Record<string, string>, options: UpOptions = {}) => {
         const { plan } = await planFor(list, { ...settings, ...extra }, passwords);
         try {
-            const runs = await up(current, plan);
+            const runs = await up(current, plan, options);
             current = plan;
             log(what, runs);
             return runs;
@@ -52,17 +52,15 @@ describe("e2e: a rolling deploy behind the balancer (drain, switch, check, back;
             throw e;
         }
     };
-    /** A slow (20 s) request on each web host, from the balancer's address (the only one their firewall lets in). */
-    const slow = (): Promise<SlowAnswer>[] =>
-        webs.map((w) =>
+    /** A slow (20 s) request on a web host, from the balancer's address (the only one their firewall lets in). */
+    const slowOn = (w: TestHost): Promise<SlowAnswer> =>
             onHost(lb.ip, `curl -s --max-time 60 -o /dev/null -D - -H 'Host: ${WWW}' 'http://${w.ip}/?sleep=20' | tr -d '\\r' | awk 'NR==1 {print $2} tolower($1)=="x-app-release:" {print $2}'`).then(
                 (out) => {
                     const [status, release] = out.trim().split("\n");
                     return { status: Number(status), release };
                 },
                 (e: Error) => ({ status: 0, error: e.message }),
-            ),
-        );
+            );
     const releasesServed = async () => {
         const out = await Promise.all(webs.map((w) => onHost(w.ip, "readlink /var/www/foobar.com-app/current")));
         return out.map((o) => o.trim().replace("releases/", ""));
@@ -84,13 +82,23 @@ describe("e2e: a rolling deploy behind the balancer (drain, switch, check, back;
     it("a rolling deploy through the balancer under load: 0 failed, each host drained then back, one host at a time", async function () {
         this.timeout(900_000);
         let runs: EngineRun[] = [];
-        const r = await withLoad({ target: lb.ip, host: WWW, rate: 100, slow }, async () => {
-            runs = await deploy("rolling deploy of v2", { appSource: v2.dir });
+        // a slow request put in flight on each web host as its release step starts: its drain waits for it
+        const slow: Promise<SlowAnswer>[] = [];
+        const beforeRun = async (p: PlannedCommand) => {
+            const w = webs.find((x) => p.name === `${x.name}-release`);
+            if (!w) return;
+            slow.push(slowOn(w));
+            await new Promise((res) => setTimeout(res, 1000));
+        };
+        const r = await withLoad({ target: lb.ip, host: WWW, rate: 100 }, async () => {
+            runs = await deploy("rolling deploy of v2", { appSource: v2.dir }, { beforeRun });
         });
+        r.slow = await Promise.all(slow);
         report("deploy (rolling, 3 web hosts)", r);
         assert.strictEqual(r.failed, 0, JSON.stringify(r.failures.slice(0, 5)));
         assert.strictEqual(r.mixed, 0);
         assert.ok(r.requests >= 3000, `${r.requests} requests`);
+        assert.strictEqual(r.slow.length, 3);
         for (const s of r.slow) {
             assert.strictEqual(s.status, 200, JSON.stringify(s));
             assert.strictEqual(s.release, v1.id, "each slow request finished in the release it started in");
@@ -98,7 +106,8 @@ describe("e2e: a rolling deploy behind the balancer (drain, switch, check, back;
         // one host after the other, each drained from the balancer and back
         const releaseRuns = runs.filter((x) => /-release$/.test(x.name) && x.op !== "delete");
         assert.deepStrictEqual(releaseRuns.map((x) => x.name), ["dp-w1-release", "dp-w2-release", "dp-w3-release"]);
-        for (const x of releaseRuns) assert.match(x.stderr, /drained from the balancer/, x.name);
+        // each drain waited for the slow request in flight on its host (and whatever the balancer had sent there)
+        for (const x of releaseRuns) assert.match(x.stderr, /drained from the balancer in \d+ s \([1-9]\d* request\(s\) from it in flight when the drain began, 0 left\)/, x.name);
         console.log(`      ${releaseRuns.map((x) => `${x.name}: ${/drained from the balancer[^\n]*/.exec(x.stderr)?.[0]}`).join("; ")}`);
         assert.deepStrictEqual(await releasesServed(), [v2.id, v2.id, v2.id]);
     });

@@ -372,6 +372,8 @@ export interface UpOptions {
      * forced one way for every replaced command (the suite runs both orders).
      */
     order?: "program" | "create-first" | "delete-first";
+    /** Called right before a command's create runs (e.g. to put a request in flight on its host). */
+    beforeRun?: (p: PlannedCommand) => Promise<void>;
 }
 
 /**
@@ -423,6 +425,7 @@ export async function up(old: PlannedCommand[], next: PlannedCommand[], options:
     // back the unrelated ones)
     const step = async (p: PlannedCommand): Promise<EngineRun[]> => {
         const was = before.get(p.name);
+        if (options.beforeRun && (!was || was.triggers !== p.triggers || was.inputs !== p.inputs)) await options.beforeRun(p);
         if (!was) return [await runOn(p, p.create, "create")];
         if (was.triggers !== p.triggers) {
             const first = options.order === "delete-first" || ((options.order ?? "program") === "program" && p.deleteBeforeReplace);
