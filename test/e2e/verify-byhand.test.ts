@@ -192,8 +192,29 @@ describe("e2e: the README's short verify example against a hardened server whose
     });
     after(() => destroyHosts([host]));
 
+    /** The --stack-outputs runs (stdin), started with the README example's run so that their waits overlap. */
+    let stdinRuns: Promise<Awaited<ReturnType<typeof verifyCli>>[]> | undefined;
+    const startStdinRuns = async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-vb2-"));
+        try {
+            const file = path.join(dir, "Pulumi.dockerish.yaml");
+            const connection = { type: "docker", bindAddress: host.ip, sshPort: 22, httpPort: 80, httpsPort: 443 };
+            fs.writeFileSync(file, `config:\n  seed-web:hosts:\n    - ${JSON.stringify({ name: host.name, roles: host.roles, connection })}\n`);
+            const outputs = (hostKey: string) => JSON.stringify({ hosts: [{ name: host.name, hostKey }], sshPrivateKey: fs.readFileSync(KEY, "utf8") });
+            // no --identity and no agent: only the outputs' key can log in, only their host key is pinned
+            return await Promise.all([
+                verifyCli(["--config", file, "--stack-outputs", "-", "--format", "json"], outputs(keyscan(host.ip))),
+                verifyCli(["--config", file, "--stack-outputs", "-", "--format", "json"], outputs("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl")),
+            ]);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    };
+
     it("verify's text output has the README example's lines, in order (the hosts and the drift exactly), and its exit code", async () => {
         const stackFile = writeStack("hardened", [{ ...host, hostKey: keyscan(host.ip) }], settings);
+        stdinRuns ??= startStdinRuns();
+        stdinRuns.catch(() => undefined); // awaited by its own test
         const r = await verifyCli(["--config", stackFile, "--identity", KEY]);
         const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
         const block = /<!-- verify-short-example -->\n```\n([\s\S]*?)```/.exec(readme);
@@ -204,29 +225,16 @@ describe("e2e: the README's short verify example against a hardened server whose
     });
 
     it("--stack-outputs on stdin reaches a Docker host with the keys only the outputs hold (the test host standing in for the container: its sshd as the 'published' port); a wrong host key in them is refused", async () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-vb2-"));
-        try {
-            const file = path.join(dir, "Pulumi.dockerish.yaml");
-            const connection = { type: "docker", bindAddress: host.ip, sshPort: 22, httpPort: 80, httpsPort: 443 };
-            fs.writeFileSync(file, `config:\n  seed-web:hosts:\n    - ${JSON.stringify({ name: host.name, roles: host.roles, connection })}\n`);
-            const outputs = (hostKey: string) => JSON.stringify({ hosts: [{ name: host.name, hostKey }], sshPrivateKey: fs.readFileSync(KEY, "utf8") });
-            // no --identity and no agent: only the outputs' key can log in, only their host key is pinned
-            const [good, wrong] = await Promise.all([
-                verifyCli(["--config", file, "--stack-outputs", "-", "--format", "json"], outputs(keyscan(host.ip))),
-                verifyCli(["--config", file, "--stack-outputs", "-", "--format", "json"], outputs("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl")),
-            ]);
-            const hostOf = (r: { stdout: string; stderr: string }) => {
-                assert.ok(r.stdout, r.stderr);
-                return (JSON.parse(r.stdout) as { verify: { hosts: { reachable: boolean; error?: string }[] } }).verify.hosts[0];
-            };
-            assert.strictEqual(hostOf(good).reachable, true, JSON.stringify(hostOf(good)));
-            assert.notStrictEqual(good.code, 3);
-            assert.strictEqual(hostOf(wrong).reachable, false);
-            assert.match(hostOf(wrong).error ?? "", /host key/i);
-            assert.strictEqual(wrong.code, 3);
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        const [good, wrong] = await (stdinRuns ??= startStdinRuns());
+        const hostOf = (r: { stdout: string; stderr: string }) => {
+            assert.ok(r.stdout, r.stderr);
+            return (JSON.parse(r.stdout) as { verify: { hosts: { reachable: boolean; error?: string }[] } }).verify.hosts[0];
+        };
+        assert.strictEqual(hostOf(good).reachable, true, JSON.stringify(hostOf(good)));
+        assert.notStrictEqual(good.code, 3);
+        assert.strictEqual(hostOf(wrong).reachable, false);
+        assert.match(hostOf(wrong).error ?? "", /host key/i);
+        assert.strictEqual(wrong.code, 3);
     });
 
     it("the comparison fails on a README that says otherwise (another drift, another order, a missing line)", () => {
