@@ -20,6 +20,7 @@ const NOT_RUN: [RegExp, string][] = [
     [/^npm run (preview|up|destroy)\b/, "needs the Pulumi CLI (tools/pulumi-local.sh is tested with a stand-in: test/unit/pulumi-local.test.ts)"],
     [/^npm run pulumi -- /, "needs the Pulumi CLI"],
     [/^pulumi (config set|up$)/, "needs the Pulumi CLI (the app keys: test/unit/release.test.ts; deploys on hosts: test/e2e/deploy.test.ts)"],
+    [/^npm run -s pulumi -- stack output --stack dev --json --show-secrets \| npm run verify -- --stack dev --stack-outputs -$/, "needs the Pulumi CLI and the deployed dev stack (verify's reading of the outputs from stdin: test/unit/verify-dev.test.ts)"],
     [/^curl /, "needs the deployed dev stack"],
     [/^cp Pulumi\.hardened\.yaml Pulumi\.prod\.yaml$/, "the existing-server recipe: a file of the user's, edited by hand"],
     [/^npm run audit -- --stack prod$/, "needs the Pulumi.prod.yaml the recipe writes (its starting point, Pulumi.hardened.yaml, is audited in test/audit/audit.test.ts)"],
