@@ -339,6 +339,8 @@ export class Release extends HostStep<ReleaseFacts> {
             frontController: app.frontController,
             migrates: app.migrate !== "",
             drain: app.agent ? "agent" : "none",
+            composer: app.composer,
+            phpExtensions: app.extensions,
         };
         const env: Record<string, string> = {
             LEMP_APP_BASE: app.base,
@@ -351,6 +353,8 @@ export class Release extends HostStep<ReleaseFacts> {
             ...tlsEnv(args.web.tls),
         };
         if (app.migrate !== "") env.LEMP_APP_MIGRATE = app.migrate;
+        if (app.composer) env.LEMP_APP_COMPOSER = "1";
+        if (app.extensions.length > 0) env.LEMP_APP_PHP_EXTENSIONS = list(app.extensions);
         if (app.agent) {
             env.LEMP_APP_AGENT_PORT = String(app.agent.port);
             env.LEMP_APP_AGENT_BIND = app.agent.bind;

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import { PROJECT_DIR } from "./root";
-import { RELEASE_ID, releaseTree } from "./release";
+import { composerNeeds, RELEASE_ID, releaseTree } from "./release";
 
 export const PROJECT = "seed-web";
 
@@ -130,6 +130,9 @@ export interface AppConfig {
     migrate: string;
     /** Serve this kept release instead of appSource's (a rollback without a new upload); "" = appSource's. */
     release: string;
+    /** What appSource's composer.json asks for: `composer install --no-dev`, the PHP extensions (ext-*). */
+    composer: boolean;
+    extensions: string[];
 }
 export const APP_DEFAULTS = {
     appSource: "",
@@ -154,6 +157,8 @@ function parseApp(raw: RawConfig): AppConfig | undefined {
     const source = path.resolve(PROJECT_DIR, sourceText);
     const tree = releaseTree(source);
     if ("error" in tree) throw new ConfigError("appSource", sourceText, tree.error);
+    const needs = composerNeeds(source);
+    if ("error" in needs) throw new ConfigError("appSource", sourceText, needs.error);
     const docRoot = str(raw, "appDocRoot", APP_DEFAULTS.appDocRoot);
     if (docRoot !== "") {
         if (!RELATIVE_PATH.test(docRoot)) {
@@ -208,6 +213,8 @@ function parseApp(raw: RawConfig): AppConfig | undefined {
         frontController: bool(raw, "appFrontController", APP_DEFAULTS.appFrontController),
         migrate,
         release,
+        composer: needs.composer,
+        extensions: needs.extensions,
     };
 }
 // --- end of the application's keys --------------------------------------------------------------------------------

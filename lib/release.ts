@@ -64,3 +64,37 @@ export function releaseTree(dir: string): ReleaseTree | { error: string } {
     const id = crypto.createHash("sha256").update(Buffer.concat(lines)).digest("hex").slice(0, 20);
     return { id, files: lines.length, bytes };
 }
+
+/** What a release's composer.json asks of the host: `composer install` and the PHP extensions it declares. */
+export interface ComposerNeeds {
+    /** A composer.json at the release's top: `composer install --no-dev` runs when the release is staged. */
+    composer: boolean;
+    /** The `ext-*` of its "require", lower case, without "ext-" (installed from the OS's packages when missing). */
+    extensions: string[];
+}
+
+/** The composer.json of a release directory, read (not run); an error names what is wrong in it. */
+export function composerNeeds(dir: string): ComposerNeeds | { error: string } {
+    const file = path.join(dir, "composer.json");
+    if (!fs.existsSync(file)) return { composer: false, extensions: [] };
+    let doc: unknown;
+    try {
+        doc = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        return { error: `composer.json is not JSON: ${(e as Error).message.slice(0, 200)}` };
+    }
+    const require = (doc as { require?: unknown })?.require;
+    if (require !== undefined && (typeof require !== "object" || require === null || Array.isArray(require))) {
+        return { error: `composer.json: "require" is not an object` };
+    }
+    const extensions: string[] = [];
+    for (const name of Object.keys((require ?? {}) as object)) {
+        const m = /^ext-(.+)$/i.exec(name);
+        if (!m) continue;
+        const ext = m[1].toLowerCase();
+        // an extension's name becomes a package name (php<version>-<name>): letters, digits, _ and - only
+        if (!/^[a-z0-9][a-z0-9_-]{0,40}$/.test(ext)) return { error: `composer.json requires ${JSON.stringify(name)}: not an extension name` };
+        extensions.push(ext);
+    }
+    return { composer: true, extensions: [...new Set(extensions)].sort() };
+}

@@ -76,6 +76,9 @@ export interface AppPlan {
     frontController: boolean;
     /** appMigrate, on the first web host only ("" elsewhere). */
     migrate: string;
+    /** composer.json: `composer install --no-dev` when a release is staged, and the PHP extensions it declares. */
+    composer: boolean;
+    extensions: string[];
     /** Behind the load balancer: the host drains itself through HAProxy's agent-check before its switch. */
     agent?: { port: number; bind: string; balancer: string };
 }
@@ -347,6 +350,8 @@ function appPlan(cfg: StackConfig, app: AppConfig, first: boolean): AppPlan {
         healthPath: app.healthPath,
         frontController: app.frontController,
         migrate: first ? app.migrate : "",
+        composer: app.composer,
+        extensions: app.extensions,
     };
 }
 

@@ -9,6 +9,10 @@
 #           LEMP_APP_DOC_ROOT (relative, default ""), LEMP_APP_SHARED (space-separated relative paths),
 #           LEMP_APP_KEEP (releases kept, the live one included; default 5), LEMP_APP_HEALTH_PATH (default /),
 #           LEMP_APP_MIGRATE (a command run once per release in it, as www-data, before the switch; default none),
+#           LEMP_APP_COMPOSER (1 = the release has a composer.json: `composer install --no-dev` runs in it as www-data
+#           when it is staged, Debian's composer installed for it), LEMP_APP_PHP_EXTENSIONS (space-separated, the ext-*
+#           its composer.json requires: each one PHP lacks is installed from the OS's packages, php<V>-<name>, and
+#           PHP-FPM reloaded gracefully),
 #           LEMP_SERVER_NAME (the Host header of the checks),
 #           LEMP_APP_AGENT_PORT, LEMP_APP_AGENT_BIND, LEMP_APP_BALANCER (behind HAProxy: the agent its agent-check asks
 #           every second, on BIND:PORT, answers "ready", or "drain" while this host switches: the balancer sends it no
@@ -54,6 +58,10 @@ if [ -n "$LEMP_APP_AGENT_PORT" ]; then
   lemp_require LEMP_APP_BALANCER '^[0-9.]+$' 'the balancer'"'"'s IPv4 address'
 fi
 lemp_require LEMP_APP_DRAIN_TIMEOUT '^[1-9][0-9]{0,3}$' 'a number of seconds'
+LEMP_APP_COMPOSER=${LEMP_APP_COMPOSER:-0}
+LEMP_APP_PHP_EXTENSIONS=${LEMP_APP_PHP_EXTENSIONS:-}
+lemp_require LEMP_APP_COMPOSER '^[01]$' '1 or 0'
+[ -z "$LEMP_APP_PHP_EXTENSIONS" ] || lemp_require LEMP_APP_PHP_EXTENSIONS '^[a-z0-9][a-z0-9_-]*( [a-z0-9][a-z0-9_-]*)*$' 'space-separated extension names'
 lemp_tls_settings   # LEMP_TLS: the live check goes over HTTPS when this host serves it
 for p in $LEMP_APP_DOC_ROOT $LEMP_APP_SHARED; do
   [[ /$p/ != */../* && /$p/ != */./* ]] || lemp_die "$p: no . or .. segments in a path inside the release"
@@ -198,6 +206,24 @@ header('Content-Type: text/plain');
 echo function_exists('opcache_reset') && opcache_reset() ? "reset\n" : "not reset\n";
 PHP
 
+# --- the PHP extensions the application declares (composer.json ext-*), from the OS's packages ---
+if [ -n "$LEMP_APP_PHP_EXTENSIONS" ]; then
+  loaded=" $(php -m 2>/dev/null | tr '[:upper:]' '[:lower:]' | tr -d '\r' | tr '\n' ' ') "
+  missing=()
+  for e in $LEMP_APP_PHP_EXTENSIONS; do
+    [[ $loaded == *" $e "* ]] && continue
+    pkg=php$LEMP_PHP_VERSION-$e
+    apt-cache show "$pkg" >/dev/null 2>&1 || { lemp_apt_update_if_stale; apt-cache show "$pkg" >/dev/null 2>&1; } ||
+      lemp_die "composer.json requires ext-$e: PHP $LEMP_PHP_VERSION lacks it and this release's archive has no $pkg"
+    missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    lemp_apt_install "${missing[@]}"
+    # graceful: requests in flight finish first (process_control_timeout)
+    lemp_service_reload "$LEMP_PHP_FPM_SERVICE"
+  fi
+fi
+
 # --- stage: the release's files, checked against its id, with the shared paths linked in ---
 if [ "$(cat "$dir/.seed-web-release" 2>/dev/null || true)" != "$id" ]; then
   src=""
@@ -229,6 +255,21 @@ if [ "$(cat "$dir/.seed-web-release" 2>/dev/null || true)" != "$id" ]; then
     mkdir -p -- "$(dirname "$tmp/$p")"
     ln -s -- "$base/shared/$p" "$tmp/$p"
   done
+  if [ "$LEMP_APP_COMPOSER" = 1 ]; then
+    # its dependencies, as www-data (a package's scripts never run as root), then the release root's again
+    lemp_apt_install composer
+    home=$(mktemp -d /tmp/.lemp-composer.XXXXXX)
+    chown www-data:www-data "$home"
+    chown -R www-data:www-data "$tmp"
+    rc=0
+    runuser -u www-data -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$home" COMPOSER_HOME="$home" \
+      composer install --no-dev --no-interaction --no-progress --optimize-autoloader --working-dir="$tmp" >&2 || rc=$?
+    rm -rf -- "$home"
+    chown -R root:root "$tmp"
+    chmod -R u=rwX,go=rX "$tmp"
+    [ "$rc" = 0 ] || { rm -rf -- "$tmp"; lemp_die "release $id: composer install failed (exit $rc): it did not go live"; }
+    lemp_changed "composer install in release $id"
+  fi
   [ -z "$LEMP_APP_DOC_ROOT" ] || [ -d "$tmp/$LEMP_APP_DOC_ROOT" ] || { rm -rf -- "$tmp"; lemp_die "release $id has no $LEMP_APP_DOC_ROOT/ (appDocRoot)"; }
   printf '%s\n' "$id" >"$tmp/.seed-web-release"
   rm -rf -- "$dir"   # a staging cut short (no .seed-web-release): never a live release

@@ -135,6 +135,9 @@ export interface ReleaseFacts extends FactsCommon<"release"> {
     frontController: boolean;
     /** This host runs appMigrate once per release, before its switch (the first web host). */
     migrates: boolean;
+    /** composer.json: `composer install --no-dev` at staging; the PHP extensions it requires (ext-*), installed. */
+    composer: boolean;
+    phpExtensions: string[];
     /** How the host leaves the balancer's rotation during its switch: HAProxy's agent-check, or none (no balancer). */
     drain: "agent" | "none";
 }

@@ -174,4 +174,18 @@ describe("e2e: deploy your application (releases, switch under load, failed chec
         const rows = Number((await onHost(one.ip, "mysql -N -B app -e 'SELECT COUNT(*) FROM deploy_rows'")).trim());
         assert.ok(rows >= rowsAcknowledged, `${rows} rows in the table, ${rowsAcknowledged} acknowledged`);
     });
+
+    it("composer: a dependency from a path repository installed as www-data, ext-bcmath installed from Debian's packages, served", async function () {
+        this.timeout(900_000);
+        const dir = path.join(work, "composer");
+        fs.cpSync(path.join(PROJECT_DIR, "test/fixtures/app-composer"), dir, { recursive: true });
+        const id = (releaseTree(dir) as { id: string }).id;
+        await deploy("deploy an application with composer.json", { appSource: dir, appHealthPath: "/" });
+        const page = await get(one.ip, "/");
+        assert.strictEqual(page.status, 200, page.body);
+        assert.strictEqual(page.body.trim(), "hello composer 0.3");
+        assert.strictEqual(page.release, id);
+        const out = await onHost(one.ip, `stat -c '%U' /var/www/foobar.com-app/releases/${id}/vendor/autoload.php; php -m | grep -cx bcmath`);
+        assert.deepStrictEqual(out.trim().split("\n"), ["root", "1"]);
+    });
 });

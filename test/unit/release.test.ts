@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError, loadConfig, RawConfig } from "../../lib/config";
-import { releaseTree } from "../../lib/release";
+import { composerNeeds, releaseTree } from "../../lib/release";
 import { PROJECT_DIR } from "../../lib/root";
 import { captureProgram, plannedCommands, reveal } from "../../tools/capture";
 import { driftOf } from "../../tools/verify/drift";
@@ -140,13 +140,36 @@ describe("release: the user's application (appSource)", () => {
     });
 });
 
+describe("release: composer.json (composer install, the PHP extensions it declares)", () => {
+    let tmp: string;
+    beforeEach(() => (tmp = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-composer-"))));
+    afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+    it("read, not run: composer install when there is one, its ext-* as package names; a bad one refused naming appSource", async () => {
+        assert.deepStrictEqual(composerNeeds(path.join(PROJECT_DIR, "test/fixtures/app")), { composer: false, extensions: [] });
+        assert.deepStrictEqual(composerNeeds(path.join(PROJECT_DIR, "test/fixtures/app-composer")), { composer: true, extensions: ["bcmath"] });
+        fs.writeFileSync(path.join(tmp, "composer.json"), JSON.stringify({ require: { "ext-Intl": "*", "ext-intl": "*", "EXT-gd": "*", php: ">=8.1" } }));
+        assert.deepStrictEqual(composerNeeds(tmp), { composer: true, extensions: ["gd", "intl"] });
+        fs.writeFileSync(path.join(tmp, "composer.json"), JSON.stringify({ require: { "ext-x;rm -rf /": "*" } }));
+        refuses({ appSource: tmp }, "appSource", /not an extension name/);
+        fs.writeFileSync(path.join(tmp, "composer.json"), "{ not json");
+        refuses({ appSource: tmp }, "appSource", /composer.json is not JSON/);
+        fs.writeFileSync(path.join(tmp, "composer.json"), JSON.stringify({ require: ["ext-gd"] }));
+        refuses({ appSource: tmp }, "appSource", /"require" is not an object/);
+        const plan = plannedCommands(await captureProgram({ raw: { appSource: "test/fixtures/app-composer", appDocRoot: "public" } }));
+        const rel = plan.find((p) => p.facts.step === "release")!;
+        assert.ok(rel.create.includes("LEMP_APP_COMPOSER='1'") && rel.create.includes("LEMP_APP_PHP_EXTENSIONS='bcmath'"), "the release step installs them");
+        assert.deepStrictEqual([(rel.facts as ReleaseFacts).composer, (rel.facts as ReleaseFacts).phpExtensions], [true, ["bcmath"]]);
+    });
+});
+
 describe("release: verify reports the release each web host serves, and drift from the stack", () => {
     // recorded probe output: the HARDENED host with a release section
     const host = { name: "w1", roles: ["web", "app"] as ("web" | "app")[], address: "10.0.0.11", port: 22, user: "root", privateAddress: "10.0.0.11" };
     const withRelease = (body: string) => HARDENED.replace("### end", `### release\n${body}\n### end`);
     const declared: ReleaseFacts = {
         schema: FACTS_SCHEMA, step: "release", host: "w1", roles: host.roles, release: "0123456789abcdef0123", base: "/var/www/foobar.com-app",
-        docRoot: "public", shared: [], keepReleases: 5, healthPath: "/", frontController: false, migrates: false, drain: "agent",
+        docRoot: "public", shared: [], keepReleases: 5, healthPath: "/", frontController: false, migrates: false, drain: "agent", composer: false, phpExtensions: [],
     };
     const drift = (text: string) => {
         const o = observeHost(host, { sections: parseSections(text), runner: plainHttp }, { hosts: [host], backupDir: "/var/backups/seed-web" });

@@ -684,6 +684,8 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
             frontController: unknown(),
             migrates: unknown(),
             drain: unknown(),
+            composer: unknown(),
+            phpExtensions: unknown(),
         };
         facts.push(r);
         notes.release = `serves release ${rel.release} (${rel.kept} kept in ${rel.base}/releases)`;
