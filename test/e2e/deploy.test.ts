@@ -188,4 +188,17 @@ describe("e2e: deploy your application (releases, switch under load, failed chec
         const out = await onHost(one.ip, `stat -c '%U' /var/www/foobar.com-app/releases/${id}/vendor/autoload.php; php -m | grep -cx bcmath`);
         assert.deepStrictEqual(out.trim().split("\n"), ["root", "1"]);
     });
+
+    it("switched off (no appSource): the demo page back, the releases and current removed, the shared data kept", async function () {
+        this.timeout(600_000);
+        const { plan } = await planFor(list, {}, passwords);   // none of the app* keys
+        log("the application switched off", await up(current, plan));
+        current = plan;
+        const page = await get(one.ip, "/");
+        assert.strictEqual(page.status, 200);
+        assert.match(page.body, /seed-web:static/);
+        assert.strictEqual(page.release, undefined, "no X-Release any more");
+        const out = await onHost(one.ip, "ls -A /var/www/foobar.com-app; cat /var/www/foobar.com-app/shared/storage/README; ls /usr/share/seed-web 2>/dev/null | wc -l");
+        assert.deepStrictEqual(out.trim().split("\n"), ["shared", "kept across releases", "0"]);
+    });
 });

@@ -1,20 +1,9 @@
 // Load while something happens (a deploy): a constant-rate stream of GETs and POSTs that write a row (autocannon,
 // overallRate), slow requests in flight, and what every response said. Used by the deploy e2e suite (counts) and by
 // bench/deploy.ts (rates and latencies). Traffic goes to the test hosts' addresses only (the test bridge).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const autocannon = require("autocannon") as (opts: Record<string, unknown>) => AutocannonInstance;
-
-interface AutocannonResult {
-    requests: { total: number };
-    latency: { p99: number };
-    non2xx: number;
-    errors: number;
-    timeouts: number;
-    "2xx": number;
-}
-interface AutocannonInstance extends PromiseLike<AutocannonResult> {
-    stop(): void;
-}
+import { ChildProcess, fork } from "child_process";
+import * as path from "path";
+import type { RunResult, RunSpec } from "./load-worker";
 
 export interface SlowAnswer {
     status: number;
@@ -23,7 +12,7 @@ export interface SlowAnswer {
 }
 
 export interface LoadOptions {
-    /** The address the load goes to (the balancer, or the one server), port 80. */
+    /** Where the load goes: the address of the balancer or the one server (port 80), or ADDRESS:PORT. */
     target: string;
     host: string;
     /** Requests per second, GETs and POSTs alternating. */
@@ -52,39 +41,25 @@ export interface LoadReport {
     seconds: number;
 }
 
-function run(opts: LoadOptions, seconds: number, seen: { mixed: number; posts: number; releases: Set<string>; failures: { status: number; body: string }[] }): AutocannonInstance {
-    const check = (method: string) => (status: number, body: string, _context: unknown, headers: Record<string, string>) => {
-        const h = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
-        if (status < 200 || status > 299) {
-            if (seen.failures.length < 50) seen.failures.push({ status, body: String(body).slice(0, 200) });
-            return;
-        }
-        if (h["x-release"] !== h["x-app-release"]) seen.mixed++;
-        if (h["x-app-release"]) seen.releases.add(h["x-app-release"]);
-        if (method === "POST") seen.posts++;
-    };
-    return autocannon({
-        url: `http://${opts.target}:80`,
-        connections: 10,
-        overallRate: opts.rate,
-        duration: seconds,
-        timeout: 30,
-        headers: { host: opts.host },
-        requests: [
-            { method: "GET", path: "/", onResponse: check("GET") },
-            { method: "POST", path: "/", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "row=1", onResponse: check("POST") },
-        ],
+/** autocannon in a child process (test/e2e/load-worker.ts): `stop()` ends it early, `result` is what it measured. */
+function run(opts: LoadOptions, seconds: number): { stop(): void; result: Promise<RunResult> } {
+    const worker = path.join(__dirname, "load-worker");
+    const ts = __filename.endsWith(".ts");
+    const child: ChildProcess = fork(ts ? `${worker}.ts` : `${worker}.js`, [], { execArgv: ts ? ["-r", "ts-node/register/transpile-only"] : [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const result = new Promise<RunResult>((resolve, reject) => {
+        child.on("message", (m: { result?: RunResult }) => m.result && resolve(m.result));
+        child.on("exit", (code) => reject(new Error(`the load generator exited (${code}) without a result`)));
     });
+    const spec: RunSpec = { target: opts.target, host: opts.host, rate: opts.rate, seconds };
+    child.send({ run: spec });
+    return { stop: () => child.connected && child.send("stop"), result };
 }
 
 /** Idle p99 first; then the load, slow requests, the action; the load stops 3 s after the action. */
 export async function withLoad(opts: LoadOptions, action: () => Promise<void>): Promise<LoadReport> {
-    const idleSeen = { mixed: 0, posts: 0, releases: new Set<string>(), failures: [] as { status: number; body: string }[] };
-    const idle = await run(opts, opts.idleSeconds ?? 5, idleSeen);
-    const seen = { mixed: 0, posts: 0, releases: new Set<string>(), failures: [] as { status: number; body: string }[] };
+    const idle = await run(opts, opts.idleSeconds ?? 5).result;
     const t0 = Date.now();
-    const instance = run(opts, 3600, seen);
-    const result = new Promise<AutocannonResult>((resolve) => instance.then(resolve));
+    const load = run(opts, 3600);
     await new Promise((r) => setTimeout(r, 1000));
     const slow = opts.slow ? opts.slow() : [];
     await new Promise((r) => setTimeout(r, 500));
@@ -96,18 +71,18 @@ export async function withLoad(opts: LoadOptions, action: () => Promise<void>): 
     }
     const slowAnswers = await Promise.all(slow);
     await new Promise((r) => setTimeout(r, Math.max(3000, (opts.minSeconds ?? 0) * 1000 - (Date.now() - t0))));
-    instance.stop();
-    const r = await result;
+    load.stop();
+    const r = await load.result;
     if (failure !== undefined) throw Object.assign(failure as object, { load: r });
     return {
-        requests: r.requests.total,
-        failed: r.non2xx + r.errors + r.timeouts,
-        failures: seen.failures,
-        p99: r.latency.p99,
-        idleP99: idle === undefined ? 0 : (await idle).latency.p99,
-        mixed: seen.mixed,
-        posts: seen.posts,
-        releasesSeen: [...seen.releases],
+        requests: r.requests,
+        failed: r.failed,
+        failures: r.failures,
+        p99: r.p99,
+        idleP99: idle.p99,
+        mixed: r.mixed,
+        posts: r.posts,
+        releasesSeen: r.releases,
         slow: slowAnswers,
         seconds: (Date.now() - t0) / 1000,
     };
