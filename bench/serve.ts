@@ -44,7 +44,9 @@ cat >${root}/bench-cpu.php <<'EOF'
 <?php $x = 0; for ($i = 0; $i < 100000; $i++) { $x += sqrt($i); } echo "cpu ", (int)$x, "\\n";
 EOF
 cat >${root}/bench-db.php <<'EOF'
-<?php $m = new mysqli('localhost', 'bench', '', ''); $r = $m->query('SELECT SLEEP(0.02)'); echo "db ", $r ? 'ok' : 'failed', "\\n";
+<?php
+try { $m = new mysqli('localhost', 'bench', '', ''); $m->query('SELECT SLEEP(0.02)'); echo "db ok\\n"; }
+catch (Throwable $e) { http_response_code(500); echo "db failed: ", $e->getMessage(), "\\n"; }
 EOF
 chmod 0644 ${root}/bench-*
 # a passwordless account with no privilege at all (SELECT SLEEP needs none), on a throwaway test host
@@ -86,14 +88,14 @@ async function wrk(ip: string, page: Page, seconds: number, connections = CONNEC
     return { rps, p99ms: ms(p99[1], p99[2]), non2xx, errors: e ? e.slice(1).reduce((s, n) => s + Number(n), 0) : 0 };
 }
 
-interface RateResult { sent: number; ok: number; busy: number; busyWithoutRetryAfter: number; bad: number; errors: Map<string, number>; p99ms: number }
+interface RateResult { sent: number; ok: number; busy: number; busyWithoutRetryAfter: number; bad: number; errors: Map<string, number>; p99ms: number; bodies: Set<string> }
 
 /** Open-loop load: `rate` requests a second for `seconds`, each sent on time whatever the earlier ones did. */
 async function constantRate(ip: string, page: Page, rate: number, seconds: number): Promise<RateResult> {
     // at most MAX_SOCKETS connections at once (a client's file descriptors are finite): a request due while they are
     // all busy waits for one, and its latency counts from when it was due (no coordinated omission)
     const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
-    const r: RateResult = { sent: 0, ok: 0, busy: 0, busyWithoutRetryAfter: 0, bad: 0, errors: new Map(), p99ms: 0 };
+    const r: RateResult = { sent: 0, ok: 0, busy: 0, busyWithoutRetryAfter: 0, bad: 0, errors: new Map(), p99ms: 0, bodies: new Set() };
     const lat: number[] = [];
     const pending: Promise<void>[] = [];
     const start = process.hrtime.bigint();
@@ -102,7 +104,10 @@ async function constantRate(ip: string, page: Page, rate: number, seconds: numbe
         new Promise<void>((resolve) => {
             const t0 = start + BigInt(Math.round((r.sent / rate) * 1e9));
             const req = http.get({ host: ip, port: 80, path: PAGES[page], headers: { Host: WWW }, agent, timeout: 30_000 }, (res) => {
-                res.resume();
+                let body = "";
+                res.on("data", (c: Buffer) => {
+                    if (body.length < 200) body += c.toString();
+                });
                 res.on("end", () => {
                     const status = res.statusCode ?? 0;
                     if (status === 200) {
@@ -113,6 +118,7 @@ async function constantRate(ip: string, page: Page, rate: number, seconds: numbe
                         if (!res.headers["retry-after"]) r.busyWithoutRetryAfter++;
                     } else {
                         r.bad++;
+                        if (r.bodies.size < 5) r.bodies.add(`${status}: ${body.trim().slice(0, 160)}`);
                         r.errors.set(`HTTP ${status}`, (r.errors.get(`HTTP ${status}`) ?? 0) + 1);
                     }
                     resolve();
@@ -242,7 +248,7 @@ async function main(argv: string[]): Promise<number> {
             }
         }
         const bad = [...o.errors].map(([k, n]) => `${n} x ${k}`).join(", ");
-        if (o.bad) console.log(await onHost(prog.ip, "grep -v limiting /var/log/nginx/error.log | tail -n 3; journalctl -q -n 5 -u php8.2-fpm --no-pager 2>/dev/null || true"));
+        if (o.bodies.size) console.log(`    bad answers, e.g.: ${[...o.bodies].join(" | ")}`);
         console.log(`\n(3) overload: ${rate}/s (2x saturation${rate < 2 * sat.db ? `, capped at ${2 * MAX_RATE}/s` : ""}) on ${PAGES.db} for ${overloadSeconds} s: ${o.sent} sent, ${o.ok} x 200 (p99 ${o.p99ms.toFixed(0)} ms), ${o.busy} x 503 (${o.busyWithoutRetryAfter} without Retry-After), ${o.bad} bad${bad ? ` (${bad})` : ""}, ${ooms} OOM kills; back to 90 % of saturation ${Number.isNaN(recoveredS) ? "NOT within 30 s" : `${recoveredS.toFixed(1)} s`} after the load stopped`);
         const badCount = o.bad + o.busyWithoutRetryAfter;
         console.log(`serve: static ${ratios.static.toFixed(2)}x, php ${ratios.php.toFixed(2)}x, db ${ratios.db.toFixed(2)}x; overload: ${badCount} bad (502/504/reset), ${ooms} OOM`);
