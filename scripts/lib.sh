@@ -93,7 +93,9 @@ lemp_cpus() {
 #               => the host is too small (error, not a swapping server)
 #   php backlog = clamp(children x 8, 128, 4096); nginx queue (limit_conn) = children + php backlog / 2 (measured: a full socket
 #               answered 502 before children + backlog requests were in; half the backlog leaves the margin)
-#   max_connections = web hosts x the children ceiling of a host + 10, 50 .. 5000
+#   max_connections = 2 x web hosts x the children ceiling of a host + 10, 50 .. 5000 (twice: the server thread of a
+#               connection PHP closed lingers a moment after the worker opened the next; measured with bench:serve, 40
+#               workers at 1200 requests/s went past 50 connections, "Too many connections")
 lemp_tune() {   # php|db|nginx|lb: the step that asks, checked for room (a host too small is an error)
   local for=${1:-} mem cpus worker reserve=128 db_share=0 php_mem ceiling
   mem=$(lemp_mem_mb); cpus=$(lemp_cpus)
@@ -135,7 +137,7 @@ lemp_tune() {   # php|db|nginx|lb: the step that asks, checked for room (a host 
   TUNE_NGINX_WORKER_CONNECTIONS=$(lemp_clamp $((TUNE_PHP_MAX_CHILDREN * 16 + 1024)) 1024 16384)
   TUNE_NGINX_QUEUE=$((TUNE_PHP_MAX_CHILDREN + TUNE_PHP_BACKLOG / 2))
   TUNE_SOMAXCONN=4096
-  TUNE_DB_MAX_CONNECTIONS=$(lemp_clamp $(( ${LEMP_TUNE_WEB_HOSTS:-1} * ceiling + 10 )) 50 5000)
+  TUNE_DB_MAX_CONNECTIONS=$(lemp_clamp $(( 2 * ${LEMP_TUNE_WEB_HOSTS:-1} * ceiling + 10 )) 50 5000)
 }
 
 lemp_tune_report() {   # the profile as facts (stdout) and one log line

@@ -60,7 +60,7 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
         assert.deepStrictEqual(await profile(), [
             "pm.max_children = 10", "pm.max_requests = 500", "listen.backlog = 128", "request_terminate_timeout = 60s",
             "process_control_timeout = 30s", "opcache.memory_consumption = 64",
-            "innodb_buffer_pool_size = 256M", "max_connections = 50", "worker_connections 1184", "somaxconn = 4096",
+            "innodb_buffer_pool_size = 256M", "max_connections = 90", "worker_connections 1184", "somaxconn = 4096",
         ]);
         await go("up at 2048 MB", { tuneMemoryMb: "2048" });
         // (2048 - 128 - (512 + 96) - 128) / 48 = 24
@@ -84,11 +84,11 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
         assert.deepStrictEqual(profileDrift(await verifyLive(file)).sort(), []);
         await onHost(web.ip, "sed -i 's/^pm.max_children = .*/pm.max_children = 7/' /etc/php/*/fpm/pool.d/www.conf; mysql -e 'SET GLOBAL max_connections = 151'");
         assert.deepStrictEqual(profileDrift(await verifyLive(file)).sort(), [
-            "sv-web database.maxConnections: declared: max_connections = 50 (the serving profile); observed: max_connections = 151 on the running server",
+            "sv-web database.maxConnections: declared: max_connections = 90 (the serving profile); observed: max_connections = 151 on the running server",
             "sv-web php.maxChildren: declared: pm.max_children = 24 (the serving profile computed at apply); observed: pm.max_children = 7 in the www pool",
         ]);
         // the next apply puts the pool back (the server's variable by hand: the cnf did not change, no restart)
-        await onHost(web.ip, "mysql -e 'SET GLOBAL max_connections = 50'");
+        await onHost(web.ip, "mysql -e 'SET GLOBAL max_connections = 90'");
         await apply(current);
         assert.deepStrictEqual(profileDrift(await verifyLive(file)).sort(), []);
     });
