@@ -55,7 +55,7 @@ describe("the serving profile (lib.sh lemp_tune)", function () {
         assert.strictEqual(big.code, 0, big.stderr);
         assert.deepStrictEqual(
             [big.v.TUNE_PHP_MAX_CHILDREN, big.v.TUNE_OPCACHE_MB, big.v.TUNE_PHP_BACKLOG, big.v.TUNE_DB_BUFFER_POOL_MB, big.v.TUNE_DB_MAX_CONNECTIONS],
-            [256, 256, 2048, 131072, 3 * 256 + 10],
+            [256, 256, 2048, 131072, 2 * 3 * 256 + 10],
         );
         // 64 cores, 4 GB shared: the memory decides ((4096 - 128 - 1120 - 256) / 48 = 54)
         const mem = tune({ LEMP_TUNE_MEM_MB: "4096", LEMP_TUNE_CPUS: "64", LEMP_TUNE_SHARED: "1" });
