@@ -519,7 +519,8 @@ lemp_db_copy_plan() {
 # lemp_db_switch_report HOST PORT NAME USER TLS CA SOCKET: what the application's current database server (the one
 # /etc/seed-web/app-db.ini names) and the one it is to switch to (the arguments; its password on stdin) hold, one
 # fact a line, for lemp_db_switch_refusal: "old none" (no settings yet) or "old host H"; then, when H differs from
-# HOST, for each of "old" and "new": "<which> unreachable" | "<which> nodb" (no database NAME there) |
+# HOST, for each of "old" and "new": "<which> unreachable" | "<which> denied" (it answers, but refuses the account) |
+# "<which> nodb" (no database NAME there) |
 # "<which> read_only 0|1", then "<which> table 0|1 NAME" (1: it holds at least one row). Read through PHP's mysqli,
 # with the application's own account, as the site connects (TLS and the server verified when remote).
 lemp_db_switch_report() {
@@ -555,7 +556,8 @@ foreach (['old' => $old, 'new' => $new] as $which => $c) {
         }
     } catch (Throwable $e) {
         fwrite(STDERR, "$which ({$c['host']}): " . $e->getMessage() . "\n");
-        echo "$which unreachable\n";
+        // 1044/1045/1698: the server answers, but the account is not there yet (or not allowed from here)
+        echo $which, in_array($e->getCode(), [1044, 1045, 1698], true) ? ' denied' : ' unreachable', "\n";
         continue;
     }
     try {
@@ -585,7 +587,10 @@ PHP
 #     (issue 19), so the application must not move to the read-only host first;
 #   - the current server answers and the new one does not, has no database, or lacks a table or the rows of a table
 #     the current one holds: a new db host named the primary in the same up starts empty (the two-up move copies it).
-# A current server that does not answer (failover: the primary is gone) has nothing to compare: the switch goes on.
+# A current server that does not answer (failover: the primary is gone) has nothing to compare: the switch goes on;
+# so does a new one that answers but refuses the application's account: the replica of a server the application
+# reached over its socket has no account for it until its own database step makes it, in the same up (the move's
+# second up from a single server); a new host's database step makes the account with the database.
 lemp_db_switch_refusal() {
   local new=$1 kept=$2 old="" line which fact rest k t lacks=""
   local -A old_rows=() new_rows=()
@@ -610,7 +615,7 @@ lemp_db_switch_refusal() {
       return 0
     fi
   done
-  [ "$old_state" != unreachable ] && [ "$old_state" != nodb ] || return 0
+  [ "$old_state" != unreachable ] && [ "$old_state" != denied ] && [ "$old_state" != nodb ] && [ "$new_state" != denied ] || return 0
   case "$new_state" in
     unreachable) lacks="$new does not answer (as the application's account) while the current database server $old does" ;;
     nodb) [ "${#old_rows[@]}" = 0 ] || lacks="$new has no database while the current database server $old holds ${#old_rows[@]} table(s)" ;;

@@ -211,6 +211,7 @@ describe("data safety (issue 19, under test doubles)", function () {
         it("lets the switch go to a copy of the current server (the move's second up), after a failover, at the first up, to the same host", () => {
             assert.strictEqual(refusal([...OLD, ...REPLICA]), "");
             assert.strictEqual(refusal(["old host 10.0.0.3", "old unreachable", ...EMPTY_NEW]), "", "the old primary is gone: nothing to compare");
+            assert.strictEqual(refusal(["old host localhost", "old read_only 0", "old table 1 ds_rows", "new denied"]), "", "a replica without the account yet");
             assert.strictEqual(refusal(["old none"]), "");
             assert.strictEqual(refusal(["old host 10.0.0.5"]), "");
             assert.strictEqual(refusal(["old host localhost", "old read_only 0", "old table 1 greetings", ...REPLICA]), "");
@@ -271,6 +272,61 @@ describe("data safety (issue 19, under test doubles)", function () {
             assert.deepStrictEqual(await env([web, a], { dbPrimary: "web-01" }), { "web-01-app": "10.0.0.3" });
             assert.deepStrictEqual(await env([web, a], { dbPrimary: "db-a", dbReseed: '["web-01"]' }), { "web-01-app": undefined });
             assert.deepStrictEqual(await env([web], {}), { "web-01-app": undefined });
+        });
+    });
+    describe("promotion (failover, the move's second up): the statements each engine is sent (database.sh under test doubles)", () => {
+        // database.sh as a primary whose server still has a replication channel, with a fake `mysql` that records the
+        // SQL and answers the status query; the step is stopped right after the promotion (at the serving profile)
+        const promote = (engine: "mysql" | "mariadb", io: "Yes" | "No") => {
+            const [src, rep] = engine === "mysql" ? ["Source", "Replica"] : ["Master", "Slave"];
+            const bin = path.join(dir, "promobin");
+            fs.mkdirSync(bin, { recursive: true });
+            fs.mkdirSync(path.join(dir, "state"), { recursive: true });
+            fs.writeFileSync(path.join(dir, "state", "replica-copy.done"), "10.0.0.3:3306/app\n");
+            const status = [
+                "*************************** 1. row ***************************",
+                `${src}_Host: 10.0.0.3`, `${src}_Port: 3306`, `${src}_User: repl`,
+                `${rep}_IO_Running: ${io}`, `${rep}_SQL_Running: Yes`,
+                `${src}_Log_File: mysql-bin.000002`, `Read_${src}_Log_Pos: 900`,
+                `Relay_${src}_Log_File: mysql-bin.000002`, `Exec_${src}_Log_Pos: 900`, "Last_SQL_Error: ",
+            ].map((l, i) => (i === 0 ? l : `  ${l}`)).join("\n");
+            fs.writeFileSync(path.join(dir, "status"), status + "\n");
+            fs.writeFileSync(
+                path.join(bin, "mysql"),
+                `#!/bin/sh\nsql=$(cat)\necho "$sql" >>"${dir}/sql"\ncase "$sql" in *"SHOW ${rep.toUpperCase()} STATUS"*) [ -f "${dir}/reset" ] || cat "${dir}/status" ;; *"RESET ${rep.toUpperCase()} ALL"*) touch "${dir}/reset" ;; "SELECT 1"*) echo 1 ;; esac\n`,
+                { mode: 0o755 },
+            );
+            for (const f of ["sql", "reset"]) fs.rmSync(path.join(dir, f), { force: true });
+            const stubs = [
+                `. ${JSON.stringify(LIB)}`,
+                `lemp_init() { :; }; lemp_os() { lemp_db_engine ${engine}; }; LEMP_STATE_DIR=${JSON.stringify(path.join(dir, "state"))}`,
+                "lemp_before_first() { return 1; }; lemp_install_step_packages() { :; }; lemp_mkdir() { :; }",
+                "lemp_tune() { echo 'stopped after the promotion' >&2; exit 0; }",
+            ].join("\n");
+            const r = spawnSync("bash", ["-c", `${stubs}\n. ${JSON.stringify(path.join(SCRIPTS_DIR, "database.sh"))}`], {
+                env: { PATH: `${bin}:${process.env.PATH}`, LEMP_DB_NAME: "app", LEMP_DB_USER: "app", LEMP_DB_ROLE: "standalone", LEMP_DB_ENGINE: engine },
+                input: "app-pw\n",
+                encoding: "utf8",
+            });
+            const sql = fs.existsSync(path.join(dir, "sql")) ? fs.readFileSync(path.join(dir, "sql"), "utf8") : "";
+            return { code: r.status, stderr: r.stderr, sql, marker: fs.existsSync(path.join(dir, "state", "replica-copy.done")) };
+        };
+        for (const [engine, stop, reset] of [["mysql", "STOP REPLICA", "RESET REPLICA ALL"], ["mariadb", "STOP SLAVE", "RESET SLAVE ALL"]] as const) {
+            it(`${engine}: the primary gone (I/O thread down): ${stop} IO_THREAD, everything received applied, then ${stop}; ${reset}; the copy markers removed`, () => {
+                const r = promote(engine, "No");
+                assert.match(r.stderr, /stopped after the promotion/, r.stderr);
+                assert.strictEqual(r.code, 0, r.stderr);
+                assert.match(r.stderr, /promoted to standalone: stopped replicating from 10\.0\.0\.3:3306 \(everything received applied\) and removed the channel/);
+                const stmts = r.sql.split("\n").filter((l) => /STOP|RESET|START/.test(l));
+                assert.deepStrictEqual(stmts, [`${stop} IO_THREAD`, `${stop}; ${reset}`]);
+                assert.strictEqual(r.marker, false, "replica-copy.done removed: this server is a primary now");
+            });
+        }
+        it("mysql: the old primary still answering (a planned switch): waits until it is quiet (3 s), then the same statements", () => {
+            const r = promote("mysql", "Yes");
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.deepStrictEqual(r.sql.split("\n").filter((l) => /STOP|RESET|START/.test(l)), ["STOP REPLICA IO_THREAD", "STOP REPLICA; RESET REPLICA ALL"]);
+            assert.ok(r.sql.split("\n").filter((l) => l === "SHOW REPLICA STATUS;").length >= 7, "the status read until 6 quiet reads in a row");
         });
     });
 });
