@@ -556,8 +556,8 @@ foreach (['old' => $old, 'new' => $new] as $which => $c) {
         }
     } catch (Throwable $e) {
         fwrite(STDERR, "$which ({$c['host']}): " . $e->getMessage() . "\n");
-        // 1044/1045/1698: the server answers, but the account is not there yet (or not allowed from here)
-        echo $which, in_array($e->getCode(), [1044, 1045, 1698], true) ? ' denied' : ' unreachable', "\n";
+        // 1044/1045/1130/1698: the server answers, but has no such account for this host yet (or refuses it)
+        echo $which, in_array($e->getCode(), [1044, 1045, 1130, 1698], true) ? ' denied' : ' unreachable', "\n";
         continue;
     }
     try {
