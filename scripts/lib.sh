@@ -539,25 +539,38 @@ if ($ini === false || !isset($ini['database']['host'])) { echo "old none\n"; exi
 $old = $ini['database'];
 echo 'old host ', $old['host'], "\n";
 if ($old['host'] === $new['host']) exit(0);
+// the new server's certificate: signed by the CA given now, or (a new CA reaches each server with its own database
+// step, maybe later in this up) by the one the application uses today
+$new['cas'] = array_values(array_unique(array_filter([$new['ca'], ($old['tls'] ?? '0') === '1' ? ($old['ca'] ?? '') : ''], 'is_file')));
+$old['cas'] = [$old['ca'] ?? ''];
 foreach (['old' => $old, 'new' => $new] as $which => $c) {
-    try {
-        $db = mysqli_init();
-        $db->options(MYSQLI_OPT_CONNECT_TIMEOUT, 3);
-        if ($c['host'] === 'localhost') {
-            $db->real_connect('localhost', $c['user'], $c['password'], null, (int) $c['port'], $c['socket']);
-        } else {
-            $flags = 0;
-            if (($c['tls'] ?? '0') === '1') {
-                $db->ssl_set(null, null, $c['ca'], null, null);
-                $db->options(MYSQLI_OPT_SSL_VERIFY_SERVER_CERT, true);
-                $flags = MYSQLI_CLIENT_SSL;
+    $db = null;
+    $error = null;
+    foreach ($c['host'] === 'localhost' || ($c['tls'] ?? '0') !== '1' ? [''] : $c['cas'] as $ca) {
+        try {
+            $db = mysqli_init();
+            $db->options(MYSQLI_OPT_CONNECT_TIMEOUT, 3);
+            if ($c['host'] === 'localhost') {
+                $db->real_connect('localhost', $c['user'], $c['password'], null, (int) $c['port'], $c['socket']);
+            } else {
+                $flags = 0;
+                if (($c['tls'] ?? '0') === '1') {
+                    $db->ssl_set(null, null, $ca, null, null);
+                    $db->options(MYSQLI_OPT_SSL_VERIFY_SERVER_CERT, true);
+                    $flags = MYSQLI_CLIENT_SSL;
+                }
+                $db->real_connect($c['host'], $c['user'], $c['password'], null, (int) $c['port'], null, $flags);
             }
-            $db->real_connect($c['host'], $c['user'], $c['password'], null, (int) $c['port'], null, $flags);
+            $error = null;
+            break;
+        } catch (Throwable $e) {
+            fwrite(STDERR, "$which ({$c['host']}): " . $e->getMessage() . "\n");
+            $error = $e;
         }
-    } catch (Throwable $e) {
-        fwrite(STDERR, "$which ({$c['host']}): " . $e->getMessage() . "\n");
+    }
+    if ($error !== null || $db === null) {
         // 1044/1045/1130/1698: the server answers, but has no such account for this host yet (or refuses it)
-        echo $which, in_array($e->getCode(), [1044, 1045, 1130, 1698], true) ? ' denied' : ' unreachable', "\n";
+        echo $which, $error !== null && in_array($error->getCode(), [1044, 1045, 1130, 1698], true) ? ' denied' : ' unreachable', "\n";
         continue;
     }
     try {
@@ -575,7 +588,7 @@ foreach (['old' => $old, 'new' => $new] as $which => $c) {
     $db->close();
 }
 PHP
-  "$php" -d display_errors=stderr "$probe" "$@" || rc=$?
+  "$php" -d display_errors=stderr -d log_errors=0 "$probe" "$@" || rc=$?
   rm -f "$probe"
   [ "$rc" = 0 ] || echo "probe failed $rc"
 }
