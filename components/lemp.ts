@@ -310,6 +310,7 @@ export class Site extends HostStep<AppFacts> {
             LEMP_DB_NAME: web.db.name,
             LEMP_DB_USER: web.db.user,
             LEMP_DB_TLS: web.db.tls ? "1" : "0",
+            ...(web.db.replicasKept ? { LEMP_DB_REPLICAS_KEPT: web.db.replicasKept.join(" ") } : {}),
         };
         // stdin: the app password, then (TLS) the CA certificate
         const secrets: pulumi.Input<string>[] = web.db.tls ? [args.appPassword, pemLine(args.dbCa!)] : [args.appPassword];
