@@ -129,7 +129,14 @@ export class Firewall extends HostStep<FirewallFacts> {
 export class PhpFpm extends HostStep<PhpFacts> {
     constructor(name: string, args: { host: Host; after: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
         const tuning = args.host.node.tuning;
-        const facts: PhpFacts = { ...common(args.host, "php"), maxChildren: tuning.LEMP_PHP_MAX_CHILDREN === "auto" ? "auto" : Number(tuning.LEMP_PHP_MAX_CHILDREN) };
+        const mb = (v: string): "auto" | number => (v === "auto" ? "auto" : Number(v));
+        const facts: PhpFacts = {
+            ...common(args.host, "php"),
+            maxChildren: mb(tuning.LEMP_PHP_MAX_CHILDREN),
+            memoryMb: mb(tuning.LEMP_TUNE_MEM_MB),
+            workerMb: Number(tuning.LEMP_TUNE_PHP_WORKER_MB),
+            ...(tuning.LEMP_TUNE_SHARED === "1" ? { dbBufferPoolMb: mb(tuning.LEMP_DB_BUFFER_POOL_MB) } : {}),
+        };
         super("seed-web:lemp:PhpFpm", name, args.host, facts, { ...tuning }, { after: args.after }, opts);
     }
 }
@@ -236,6 +243,8 @@ export class Database extends HostStep<DatabaseFacts> {
         const facts: DatabaseFacts = {
             ...common(args.host, "database"),
             engine: plan.engine,
+            memoryMb: args.host.node.tuning.LEMP_TUNE_MEM_MB === "auto" ? "auto" : Number(args.host.node.tuning.LEMP_TUNE_MEM_MB),
+            bufferPoolMb: args.host.node.tuning.LEMP_DB_BUFFER_POOL_MB === "auto" ? "auto" : Number(args.host.node.tuning.LEMP_DB_BUFFER_POOL_MB),
             bindAddress: plan.bindAddress,
             port: plan.port,
             name: plan.name,
@@ -309,6 +318,7 @@ export class Site extends HostStep<AppFacts> {
             LEMP_DB_NAME: web.db.name,
             LEMP_DB_USER: web.db.user,
             LEMP_DB_TLS: web.db.tls ? "1" : "0",
+            ...(web.db.replicasKept ? { LEMP_DB_REPLICAS_KEPT: web.db.replicasKept.join(" ") } : {}),
         };
         // stdin: the app password, then (TLS) the CA certificate
         const secrets: pulumi.Input<string>[] = web.db.tls ? [args.appPassword, pemLine(args.dbCa!)] : [args.appPassword];

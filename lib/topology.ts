@@ -54,7 +54,17 @@ export interface WebPlan {
     /** Who may read the status pages (monitoring); empty = no status server. */
     statusAllow: string[];
     /** Where PHP reaches MySQL from this host; tls: over TLS, the server verified against the stack's CA (remote). */
-    db: { host: string; port: number; name: string; user: string; tls: boolean };
+    db: {
+        host: string;
+        port: number;
+        name: string;
+        user: string;
+        tls: boolean;
+        /** The db hosts that stay replicas in this change without being named in dbReseed ("localhost": this host):
+         * the application never switches away from one of them (the new primary's database step refuses that change,
+         * and the application would be left on a read-only server). Absent when none. */
+        replicasKept?: string[];
+    };
     /** The user's application (appSource), served from its releases instead of the demo page. */
     app?: AppPlan;
 }
@@ -191,6 +201,7 @@ export function buildTopology(cfg: StackConfig): Topology {
     // not turn the server that holds the live rows into a replica of an empty one
     const primary = withRole("db").find((h) => h.name === cfg.db.primary)!;
     const replicas = withRole("db").filter((h) => h !== primary);
+    const kept = replicas.filter((r) => !cfg.db.reseed.includes(r.name));
     const entry = lb ? [lb] : webHosts;
 
     const tlsAtEntry: TlsPlan = {
@@ -248,6 +259,7 @@ export function buildTopology(cfg: StackConfig): Topology {
                     name: cfg.db.name,
                     user: cfg.db.user,
                     tls: h !== primary,
+                    ...(kept.length > 0 ? { replicasKept: kept.map((r) => (r === h ? "localhost" : address.get(r)!)) } : {}),
                 },
             };
             if (cfg.app) {

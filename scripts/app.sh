@@ -3,7 +3,10 @@
 # health endpoint the load balancer checks.
 # Settings: LEMP_DOC_ROOT, LEMP_DB_HOST ("localhost" = the unix socket, the default), LEMP_DB_PORT (default 3306),
 #           LEMP_DB_NAME, LEMP_DB_USER, LEMP_DB_TLS (1 = connect over TLS and verify the server against the CA
-#           from stdin; default 0; only for a database on another host).
+#           from stdin; default 0; only for a database on another host), LEMP_DB_REPLICAS_KEPT (the db hosts that
+#           stay replicas in this change without being named in dbReseed; "localhost": this host).
+# Refused (exit 4, nothing changed): a switch to another database server that lacks the current one's tables or
+# rows, or away from one that stays a replica (lemp_db_switch_refusal in lib.sh).
 # Stdin: the application user's password (first line); with LEMP_DB_TLS=1, the CA certificate (PEM in base64, on
 # one line).
 # Pages: /index.php (the greeting row; no versions, no database address), /health.php (200 "ok" when PHP runs and
@@ -19,12 +22,14 @@ lemp_os
 LEMP_DB_HOST=${LEMP_DB_HOST:-localhost}
 LEMP_DB_PORT=${LEMP_DB_PORT:-3306}
 LEMP_DB_TLS=${LEMP_DB_TLS:-0}
+LEMP_DB_REPLICAS_KEPT=${LEMP_DB_REPLICAS_KEPT:-}
 lemp_require LEMP_DOC_ROOT '^/[A-Za-z0-9._/-]+$' 'an absolute path (letters, digits, . _ - /)'
 lemp_require LEMP_DB_HOST '^[A-Za-z0-9.:-]+$' 'a host name or address'
 lemp_require LEMP_DB_PORT '^[1-9][0-9]{0,4}$' 'a TCP port'
 lemp_require LEMP_DB_NAME '^[A-Za-z0-9_]{1,64}$' 'a database name (letters, digits, _)'
 lemp_require LEMP_DB_USER '^[A-Za-z0-9_]{1,32}$' 'a user name (letters, digits, _; at most 32)'
 lemp_require LEMP_DB_TLS '^[01]$' '1 or 0'
+lemp_require LEMP_DB_REPLICAS_KEPT '^([A-Za-z0-9.:-]+( [A-Za-z0-9.:-]+)*)?$' 'space-separated addresses'
 [ "$LEMP_DB_TLS" = 0 ] || [ "$LEMP_DB_HOST" != localhost ] || lemp_die "LEMP_DB_TLS=1 needs a remote LEMP_DB_HOST (localhost is the unix socket)"
 lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 password=""
@@ -36,6 +41,20 @@ if [ "$LEMP_DB_TLS" = 1 ]; then
   [[ $ca == -----BEGIN* ]] || lemp_die "LEMP_DB_TLS=1: standard input holds no CA certificate (PEM in base64 on one line)"
 fi
 getent group www-data >/dev/null || lemp_die "group www-data missing: run php.sh first"
+
+# A switch of database server: never onto one that lacks the current one's tables or rows, nor away from one that
+# stays a replica with rows of its own (lemp_db_switch_refusal in lib.sh): refused before anything here changes.
+ca_check=""
+if [ "$LEMP_DB_TLS" = 1 ]; then
+  ca_check=$(umask 077 && mktemp /tmp/.lemp-ca.XXXXXX)
+  printf '%s\n' "$ca" >"$ca_check"
+fi
+switch_refused=$(lemp_db_switch_report "$LEMP_DB_HOST" "$LEMP_DB_PORT" "$LEMP_DB_NAME" "$LEMP_DB_USER" "$LEMP_DB_TLS" "${ca_check:-none}" \
+  "$LEMP_DB_SOCKET" <<<"$password" | lemp_db_switch_refusal "$LEMP_DB_HOST" "$LEMP_DB_REPLICAS_KEPT")
+rm -f "$ca_check"
+if [ -n "$switch_refused" ]; then
+  lemp_die 4 "refusing to switch the application to the database server $LEMP_DB_HOST: $switch_refused. Nothing changed: the site stays on its current database server"
+fi
 
 # The settings PHP reads: readable by PHP-FPM (group www-data), not by others. Parsed with INI_SCANNER_RAW, so a
 # double-quoted value is taken verbatim, whatever characters the password holds.

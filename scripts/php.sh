@@ -50,6 +50,7 @@ lemp_write_file "/etc/php/$V/fpm/conf.d/99-seed-web.ini" 0644 root:root <<INI
 ; Managed by seed-web (scripts/php.sh): changes here are overwritten.
 ; no X-Powered-By header (the PHP version) on the responses
 expose_php = Off
+; profile: pm.max_children = $max_children ($TUNE_MEM_MB MB, $TUNE_CPUS CPUs; npm run verify compares the pool with it)
 ; opcache sized by the serving profile (scripts/lib.sh, lemp_tune); timestamps checked every 2 s, so a deploy's new
 ; files are picked up without a restart
 opcache.enable = 1

@@ -165,6 +165,24 @@ if [ -d /var/lib/seed-web/before ]; then
   done
 fi
 
+# the serving profile (scripts/lib.sh, lemp_tune): what the steps computed at apply (the comment php.sh writes in its
+# ini, the values database.sh writes in its cnf) next to what the host runs (the pool file, the server's variables);
+# one "KEY VALUE" line each
+section profile
+for f in /etc/php/*/fpm/conf.d/99-seed-web.ini; do
+  [ -f "$f" ] || continue
+  sed -n -E 's/^; profile: pm\.max_children = ([0-9]+).*/php.profile.max_children \1/p' "$f"
+  pool=${f%/conf.d/*}/pool.d/www.conf
+  if [ -f "$pool" ]; then sed -n -E 's/^pm\.max_children[[:space:]]*=[[:space:]]*([0-9]+).*/php.pool.max_children \1/p' "$pool"; fi
+done
+for f in /etc/mysql/*.conf.d/99-seed-web.cnf; do
+  [ -f "$f" ] || continue
+  sed -n -E 's/^innodb_buffer_pool_size = ([0-9]+)M$/db.cnf.buffer_pool_mb \1/p; s/^max_connections = ([0-9]+)$/db.cnf.max_connections \1/p' "$f"
+  if has mysql && live=$(mysql_q "SELECT @@innodb_buffer_pool_size DIV 1048576, @@max_connections"); then
+    printf 'db.live.buffer_pool_mb %s\ndb.live.max_connections %s\n' "${live%%$'\t'*}" "${live##*$'\t'}"
+  fi
+done
+
 # the user's application (scripts/release.sh): "BASE TARGET KEPT" per site (TARGET = releases/<id>, the live one)
 section release
 for l in /var/www/*-app/current; do

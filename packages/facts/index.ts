@@ -51,6 +51,12 @@ export interface BaseFacts extends FactsCommon<"base"> {
 export interface PhpFacts extends FactsCommon<"php"> {
     /** PHP-FPM workers: "auto" sizes them from the host's memory. */
     maxChildren: "auto" | number;
+    /** The memory (MB) the serving profile takes the host to have (tuneMemoryMb): "auto" = read on the host when the step runs. */
+    memoryMb: "auto" | number;
+    /** The memory (MB) one PHP-FPM worker is taken to use (phpWorkerMb). */
+    workerMb: number;
+    /** The InnoDB buffer pool (MB) of a database on the same host (dbBufferPoolMb); absent: no database on this host. */
+    dbBufferPoolMb?: "auto" | number;
 }
 
 export interface NginxFacts extends FactsCommon<"nginx"> {
@@ -76,6 +82,10 @@ export interface NginxFacts extends FactsCommon<"nginx"> {
 export interface DatabaseFacts extends FactsCommon<"database"> {
     /** The server (config dbEngine): auto = the distribution's own (MySQL on Ubuntu, MariaDB on Debian). */
     engine: DbEngine;
+    /** The memory (MB) the serving profile takes the host to have (tuneMemoryMb): "auto" = read on the host. */
+    memoryMb?: "auto" | number;
+    /** InnoDB's buffer pool in MB (dbBufferPoolMb): "auto" = a share of the memory. */
+    bufferPoolMb?: "auto" | number;
     bindAddress: string;
     port: number;
     name: string;

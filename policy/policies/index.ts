@@ -11,6 +11,7 @@ import { horizontalScaling, horizontalScalingMetadata } from "./horizontal-scali
 import { httpsRequired, httpsRequiredMetadata } from "./https-required";
 import { monitoringEnabled, monitoringEnabledMetadata } from "./monitoring-enabled";
 import { noSinglePointOfFailure, noSinglePointOfFailureMetadata } from "./no-single-point-of-failure";
+import { poolsFitMemory, poolsFitMemoryMetadata } from "./pools-fit-memory";
 import { trustedCertificate, trustedCertificateMetadata } from "./trusted-certificate";
 import { zeroDowntimeMaintenance, zeroDowntimeMaintenanceMetadata } from "./zero-downtime-maintenance";
 
@@ -28,7 +29,7 @@ export const packMetadata = {
     description:
         "Checks the documented issues of the one-server LEMP design (www.foobar.com) against what the stack deploys: " +
         "firewall, exposed database, HTTPS, certificates, redundancy, maintenance downtime, scaling, app/db " +
-        "separation, monitoring and backups.",
+        "separation, monitoring, backups, and PHP-FPM pools that fit the memory.",
     tags: ["seed-web", "lemp", "nginx", "mysql"],
 };
 
@@ -44,6 +45,7 @@ export const catalog: ReadonlyArray<{ policy: SeedPolicy; metadata: PolicyMetada
     { policy: appDbSeparation, metadata: appDbSeparationMetadata },
     { policy: monitoringEnabled, metadata: monitoringEnabledMetadata },
     { policy: backupsEnabled, metadata: backupsEnabledMetadata },
+    { policy: poolsFitMemory, metadata: poolsFitMemoryMetadata },
 ];
 
 export const policies: SeedPolicy[] = catalog.map((c) => c.policy);
@@ -67,6 +69,7 @@ export {
     httpsRequired,
     monitoringEnabled,
     noSinglePointOfFailure,
+    poolsFitMemory,
     trustedCertificate,
     zeroDowntimeMaintenance,
 };

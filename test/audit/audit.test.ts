@@ -54,7 +54,7 @@ describe("offline audit", () => {
             const fw = lines.indexOf(heads.find((h) => h.includes("firewall-required"))!);
             assert.strictEqual(lines[fw + 1], `          ${catalog[0].policy.description}`);
             assert.match(lines[fw + 2], /^ {10}web-01 has no firewall/);
-            assert.match(text, /\n\nAudit of stack dev \(Pulumi\.dev\.yaml\): \d+ resources, 10 policies: 3 mandatory, 7 advisory violations\.\n$/);
+            assert.match(text, /\n\nAudit of stack dev \(Pulumi\.dev\.yaml\): \d+ resources, 11 policies: 3 mandatory, 7 advisory violations\.\n$/);
         });
 
         it("URNs are the engine's: the types of the whole parent chain joined by $ (what `pulumi up --target` matches)", async () => {

@@ -6,7 +6,7 @@
 // the GRANT escape (dbName "mysq_": the app account must not read mysql.*). Three warm hosts, reused throughout.
 import * as assert from "assert";
 import { PlannedCommand } from "../../tools/capture";
-import { bootHosts, destroyHosts, EngineRun, hosts, onHost, planFor, StepFailed, TestHost, up } from "./lib";
+import { bootHosts, destroyHosts, EngineRun, hosts, onHost, planFor, StepFailed, TestHost, up, waitForPage } from "./lib";
 
 const DB = "mysq_";   // a name that is a pattern in an unescaped GRANT: it would match the mysql schema
 
@@ -148,10 +148,12 @@ describe("e2e: data safety (issue 19): hosts changes, failover, restore, GRANT e
             failed = e as StepFailed;
         }
         assert.ok(failed instanceof StepFailed, "the change is refused");
-        assert.match(failed.message, /ds-db2-database.*exit 4[\s\S]*refusing to become the primary/);
-        // the databases unchanged: every acknowledged row on the old primary, the replica still streams from it. The
-        // application does not wait for the database step: it may point at the refused host, read-only (its writes
-        // refused, never acknowledged) until the next up
+        // refused by whichever of the two runs first: the new primary's database step, or the application's step (it
+        // never leaves a server that stays a replica without dbReseed)
+        assert.match(failed.message, /ds-db2-database.*exit 4[\s\S]*refusing to become the primary|ds-web-app.*exit 4[\s\S]*refusing to switch the application to the database server 10\.200\.0\.202/);
+        // the databases unchanged: every acknowledged row on the old primary, the replica still streams from it; the
+        // application still on the old primary (not on the refused, read-only host)
+        assert.strictEqual(await appPrimary(), db1.ip, "the application stays on the old primary");
         const acked = await lines(web.ip, "cat /root/ds-acked");
         const have = await tokens(db1.ip);
         assert.deepStrictEqual(acked.filter((t) => !have.has(t)), [], "every acknowledged row on the old primary");
@@ -215,6 +217,37 @@ describe("e2e: data safety (issue 19): hosts changes, failover, restore, GRANT e
         assert.match(out, /^refused: SELECT command denied/, out);
         const grants = await onHost(await appPrimary(), `mysql -N -e "SELECT Db FROM mysql.db WHERE User = 'app'"`);
         assert.deepStrictEqual(grants.trim().split("\n").sort(), ["mysq\\\\_"].map((g) => g), grants);
+    });
+
+    it("a new db host named dbPrimary in the same up: refused by the application's step (exit 4); no row lost, the site still on the old primary", async function () {
+        this.timeout(600_000);
+        const db3: TestHost = { name: "ds2-db3", ip: "10.200.0.203", roles: ["db"], rootfs: "warm" };
+        await bootHosts([db3]);
+        try {
+            const old = await appPrimary();
+            let failed: StepFailed | undefined;
+            try {
+                await change("a new db host named dbPrimary at once", await plan([db3, webOnly], { dbPrimary: db3.name }), []);
+            } catch (e) {
+                failed = e as StepFailed;
+            }
+            assert.ok(failed instanceof StepFailed, "the change is refused");
+            assert.match(failed.message, /ds-web-app.*exit 4[\s\S]*refusing to switch the application to the database server 10\.200\.0\.203: .*current database server 10\.200\.0\.201/);
+            assert.match(failed.message, /Move the database in two ups/);
+            // every acknowledged row on the old primary, which the application still uses (the removed hosts'
+            // deletes never ran: the update stopped at the refusal) and the site serves from
+            assert.strictEqual(await appPrimary(), old);
+            const acked = await lines(web.ip, "cat /root/ds-acked");
+            const have = await tokens(old);
+            const lost = acked.filter((t) => !have.has(t));
+            const refused = await lines(web.ip, "cat /root/ds-refused 2>/dev/null || true");
+            console.log(`      rows: ${acked.length - ackedBefore} written, ${lost.length} lost (refused change; app on ${old}; ${refused.length} writes refused)`);
+            assert.deepStrictEqual(lost, []);
+            assert.ok(acked.length > ackedBefore, "rows were written during the attempt");
+            await waitForPage(web.ip, "/index.php", "www.foobar.com", "Hello from MySQL");
+        } finally {
+            destroyHosts([db3]);
+        }
         console.log(`      [${secs()}] done`);
     });
 });

@@ -13,7 +13,8 @@ import { Role } from "../../lib/config";
 import { Capture, captureProgram, PlannedCommand, plannedCommands } from "../../tools/capture";
 import { portOpen as probePortOpen } from "../../tools/verify/probe";
 
-export const HOSTS_SH = path.join(__dirname, "hosts.sh");
+// next to this file under mocha (ts-node); from bin/test/e2e (a bench compiled by tsc -b), the source tree's
+export const HOSTS_SH = [path.join(__dirname, "hosts.sh"), path.join(__dirname, "..", "..", "..", "test", "e2e", "hosts.sh")].find((p) => fs.existsSync(p)) ?? path.join(__dirname, "hosts.sh");
 export const STATE = process.env.STATE ?? "/tmp/lemp-targets";
 export const KEY = path.join(STATE, "id_ed25519");
 

@@ -5,6 +5,7 @@ import * as assert from "assert";
 import * as http from "http";
 import { PlannedCommand } from "../../tools/capture";
 import { apply, bootHosts, changedCount, destroy, destroyHosts, EngineRun, onHost, planFor, summary, TestHost, up } from "./lib";
+import { driftLines, verifyLive, writeStack } from "./verify-lib";
 
 const WWW = "www.foobar.com";
 const started = Date.now();
@@ -59,7 +60,7 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
         assert.deepStrictEqual(await profile(), [
             "pm.max_children = 10", "pm.max_requests = 500", "listen.backlog = 128", "request_terminate_timeout = 60s",
             "process_control_timeout = 30s", "opcache.memory_consumption = 64",
-            "innodb_buffer_pool_size = 256M", "max_connections = 50", "worker_connections 1184", "somaxconn = 4096",
+            "innodb_buffer_pool_size = 256M", "max_connections = 90", "worker_connections 1184", "somaxconn = 4096",
         ]);
         await go("up at 2048 MB", { tuneMemoryMb: "2048" });
         // (2048 - 128 - (512 + 96) - 128) / 48 = 24
@@ -74,6 +75,22 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
         const runs = await apply(current);
         const changed = runs.filter((r) => changedCount(r.stdout) !== 0).map((r) => `${r.name}: ${r.stderr}`);
         assert.deepStrictEqual(changed, []);
+    });
+
+    it("verify: the profile as applied is no drift; a pool edited by hand and a buffer pool changed live are", async function () {
+        this.timeout(300_000);
+        const file = writeStack("sv", list, { ...settings, tuneMemoryMb: "2048" });
+        const profileDrift = (r: Awaited<ReturnType<typeof verifyLive>>) => driftLines(r).filter((l) => /maxChildren|bufferPoolMb|maxConnections/.test(l));
+        assert.deepStrictEqual(profileDrift(await verifyLive(file)).sort(), []);
+        await onHost(web.ip, "sed -i 's/^pm.max_children = .*/pm.max_children = 7/' /etc/php/*/fpm/pool.d/www.conf; mysql -e 'SET GLOBAL max_connections = 151'");
+        assert.deepStrictEqual(profileDrift(await verifyLive(file)).sort(), [
+            "sv-web database.maxConnections: declared: max_connections = 90 (the serving profile); observed: max_connections = 151 on the running server",
+            "sv-web php.maxChildren: declared: pm.max_children = 24 (the serving profile computed at apply); observed: pm.max_children = 7 in the www pool",
+        ]);
+        // the next apply puts the pool back (the server's variable by hand: the cnf did not change, no restart)
+        await onHost(web.ip, "mysql -e 'SET GLOBAL max_connections = 90'");
+        await apply(current);
+        assert.deepStrictEqual(profileDrift(await verifyLive(file)).sort(), []);
     });
 
     it("overload through the balancer: 200 or 503 with Retry-After, never 502/504/a reset; it recovers by itself", async function () {

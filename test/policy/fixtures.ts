@@ -57,6 +57,8 @@ export interface FakeHost {
     container?: { ports: { internal: number; external: number; ip?: string; protocol?: string }[] };
     /** Steps not registered. */
     omit?: StepName[];
+    /** The serving profile's inputs (seed-web:tuneMemoryMb, phpMaxChildren, phpWorkerMb, dbBufferPoolMb); default all auto, 48 MB workers. */
+    tuning?: { memoryMb?: "auto" | number; maxChildren?: "auto" | number; workerMb?: number; dbBufferPoolMb?: "auto" | number };
 }
 
 export const PUBLIC_RULES: FirewallRule[] = [22, 80, 443].map((port) => ({ port, proto: "tcp", from: "any" }));
@@ -103,11 +105,20 @@ export function factsFor(hosts: FakeHost[]): StepFacts[] {
                 clientHosts: h.db?.clientHosts ?? clientHosts,
                 replication: { role: "standalone", serverId: 1 },
                 tls: (h.db?.clientHosts ?? clientHosts).some((c) => c !== "localhost"),
+                memoryMb: h.tuning?.memoryMb ?? "auto",
+                bufferPoolMb: h.tuning?.dbBufferPoolMb ?? "auto",
             });
         }
         if (h.roles.includes("web")) {
             const tls = h.tls ?? "none";
-            push({ ...common, step: "php", maxChildren: "auto" });
+            push({
+                ...common,
+                step: "php",
+                maxChildren: h.tuning?.maxChildren ?? "auto",
+                memoryMb: h.tuning?.memoryMb ?? "auto",
+                workerMb: h.tuning?.workerMb ?? 48,
+                ...(h.roles.includes("db") ? { dbBufferPoolMb: h.tuning?.dbBufferPoolMb ?? "auto" } : {}),
+            });
             push({
                 ...common,
                 step: "nginx",

@@ -27,6 +27,7 @@ describe("policy pack", () => {
                 "app-db-separation": "advisory",
                 "monitoring-enabled": "advisory",
                 "backups-enabled": "advisory",
+                "pools-fit-memory": "advisory",
             },
         );
         for (const { policy: p, metadata } of catalog) {

@@ -192,4 +192,141 @@ describe("data safety (issue 19, under test doubles)", function () {
             assert.ok(step("db-b-database").after.includes("db-a-database"), step("db-b-database").after.join(", "));
         });
     });
+    describe("the application never switches to a database server lacking the current one's data, nor away from one that stays a replica", () => {
+        // lemp_db_switch_report's lines (what PHP reads with the application's account) for a current server on
+        // 10.0.0.3 that holds the site's rows
+        const OLD = ["old host 10.0.0.3", "old read_only 0", "old table 1 ds_rows", "old table 1 greetings"];
+        const EMPTY_NEW = ["new read_only 0", "new table 1 greetings"];   // a new primary made in the same up
+        const REPLICA = ["new read_only 1", "new table 1 ds_rows", "new table 1 greetings"];   // a copy, replicating
+        const refusal = (report: string[], kept = "", to = "10.0.0.5") =>
+            bash(`. ${JSON.stringify(LIB)}\nprintf '%s\\n' "$REPORT" | lemp_db_switch_refusal ${to} '${kept}'`, { REPORT: report.join("\n") }).stdout.trim();
+        it("refuses a new primary that lacks a table, or the rows of a table, the current server holds, and names the two-up move", () => {
+            const r = refusal([...OLD, ...EMPTY_NEW]);
+            assert.match(r, /^10\.0\.0\.5 lacks the table ds_rows that the current database server 10\.0\.0\.3 holds/);
+            assert.match(r, /Move the database in two ups .*then name it dbPrimary/);
+            assert.match(refusal([...OLD, "new read_only 0", "new table 0 ds_rows", "new table 1 greetings"]), /holds no row of the table ds_rows/);
+            assert.match(refusal([...OLD, "new nodb"]), /10\.0\.0\.5 has no database while the current database server 10\.0\.0\.3 holds 2 table\(s\)/);
+            assert.match(refusal([...OLD, "new unreachable"]), /10\.0\.0\.5 does not answer .* while the current database server 10\.0\.0\.3 does/);
+        });
+        it("lets the switch go to a copy of the current server (the move's second up), after a failover, at the first up, to the same host", () => {
+            assert.strictEqual(refusal([...OLD, ...REPLICA]), "");
+            assert.strictEqual(refusal(["old host 10.0.0.3", "old unreachable", ...EMPTY_NEW]), "", "the old primary is gone: nothing to compare");
+            assert.strictEqual(refusal(["old host localhost", "old read_only 0", "old table 1 ds_rows", "new denied"]), "", "a replica without the account yet");
+            assert.strictEqual(refusal(["old none"]), "");
+            assert.strictEqual(refusal(["old host 10.0.0.5"]), "");
+            assert.strictEqual(refusal(["old host localhost", "old read_only 0", "old table 1 greetings", ...REPLICA]), "");
+        });
+        it("refuses to leave a current server that stays a replica (not in dbReseed), even for a full copy; localhost is this host", () => {
+            assert.match(refusal([...OLD, ...REPLICA], "10.0.0.4 10.0.0.3"), /the current database server 10\.0\.0\.3 stays a db host as a replica of 10\.0\.0\.5, .*Name it in dbReseed/);
+            assert.match(refusal(["old host localhost", "old read_only 0", ...REPLICA], "localhost"), /current database server localhost stays a db host/);
+            assert.strictEqual(refusal([...OLD, ...REPLICA], "10.0.0.4"), "");
+        });
+
+        // app.sh itself, with lib.sh's file and service helpers stubbed and a fake `php` that prints the report
+        const app = (report: string[], env: Record<string, string> = {}) => {
+            const bin = path.join(dir, "appbin");
+            fs.mkdirSync(bin, { recursive: true });
+            fs.writeFileSync(path.join(dir, "report"), report.join("\n") + "\n");
+            fs.writeFileSync(path.join(bin, "php"), `#!/bin/sh\necho "$*" >"${dir}/php-args"\ncat >"${dir}/php-stdin"\ncat "${dir}/report"\n`, { mode: 0o755 });
+            for (const f of ["writes", "php-args", "php-stdin"]) fs.rmSync(path.join(dir, f), { force: true });
+            const stubs = [
+                `. ${JSON.stringify(LIB)}`,
+                "lemp_init() { :; }; lemp_os() { LEMP_DB_SOCKET=/run/mysqld/mysqld.sock; LEMP_PHP_VERSION=x; }; getent() { :; }",
+                `lemp_write_file() { echo "$1" >>"${dir}/writes"; cat >/dev/null; }; lemp_mkdir() { :; }; lemp_remove() { :; }; lemp_finish() { :; }`,
+            ].join("\n");
+            const r = spawnSync("bash", ["-c", `${stubs}\n. ${JSON.stringify(path.join(SCRIPTS_DIR, "app.sh"))}`], {
+                env: { PATH: `${bin}:${process.env.PATH}`, LEMP_DOC_ROOT: "/var/www/x", LEMP_DB_HOST: "10.0.0.5", LEMP_DB_NAME: "app", LEMP_DB_USER: "app", ...env },
+                input: "s3cret-pw\n",
+                encoding: "utf8",
+            });
+            const writes = fs.existsSync(path.join(dir, "writes")) ? fs.readFileSync(path.join(dir, "writes"), "utf8") : "";
+            const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : "");
+            return { code: r.status, stderr: r.stderr, writes, args: read("php-args"), stdin: read("php-stdin") };
+        };
+        it("app.sh: a new primary that lacks the rows: exit 4 (as the database steps' refusals), the host named, nothing written", () => {
+            const r = app([...OLD, ...EMPTY_NEW]);
+            assert.strictEqual(r.code, 4, r.stderr);
+            assert.match(r.stderr, /refusing to switch the application to the database server 10\.0\.0\.5: 10\.0\.0\.5 lacks the table ds_rows/);
+            assert.match(r.stderr, /Nothing changed: the site stays on its current database server/);
+            assert.strictEqual(r.writes, "", "no file written (app-db.ini still names the current server)");
+            assert.doesNotMatch(r.args, /s3cret/, "the password is not on the command line");
+            assert.strictEqual(r.stdin, "s3cret-pw\n", "the password goes to the check on stdin");
+        });
+        it("app.sh: the current server stays a replica (LEMP_DB_REPLICAS_KEPT): exit 4, nothing written; a copy of a server that goes: switched", () => {
+            const kept = app([...OLD, ...REPLICA], { LEMP_DB_REPLICAS_KEPT: "10.0.0.3" });
+            assert.strictEqual(kept.code, 4, kept.stderr);
+            assert.strictEqual(kept.writes, "");
+            const ok = app([...OLD, ...REPLICA]);
+            assert.strictEqual(ok.code, 0, ok.stderr);
+            assert.match(ok.writes, /\/etc\/seed-web\/app-db\.ini/);
+        });
+        it("the program tells each application step which db hosts stay replicas without dbReseed ('localhost': its own)", async () => {
+            const host = (name: string, roles: string[], ip: string) => ({ name, roles, connection: { type: "ssh", address: ip } });
+            const env = async (list: unknown[], extra: Record<string, string>) => {
+                const plans = plannedCommands(await captureProgram({ raw: { hosts: JSON.stringify(list), ...extra }, secrets: { sshPrivateKey: "K" } }));
+                return Object.fromEntries(plans.filter((p) => p.name.endsWith("-app")).map((p) => [p.name, /LEMP_DB_REPLICAS_KEPT='([^']*)'/.exec(p.create)?.[1]]));
+            };
+            const web = host("web-01", ["web", "app", "db"], "10.0.0.2");
+            const a = host("db-a", ["db"], "10.0.0.3");
+            assert.deepStrictEqual(await env([web, a], { dbPrimary: "db-a" }), { "web-01-app": "localhost" });
+            assert.deepStrictEqual(await env([web, a], { dbPrimary: "web-01" }), { "web-01-app": "10.0.0.3" });
+            assert.deepStrictEqual(await env([web, a], { dbPrimary: "db-a", dbReseed: '["web-01"]' }), { "web-01-app": undefined });
+            assert.deepStrictEqual(await env([web], {}), { "web-01-app": undefined });
+        });
+    });
+    describe("promotion (failover, the move's second up): the statements each engine is sent (database.sh under test doubles)", () => {
+        // database.sh as a primary whose server still has a replication channel, with a fake `mysql` that records the
+        // SQL and answers the status query; the step is stopped right after the promotion (at the serving profile)
+        const promote = (engine: "mysql" | "mariadb", io: "Yes" | "No") => {
+            const [src, rep] = engine === "mysql" ? ["Source", "Replica"] : ["Master", "Slave"];
+            const bin = path.join(dir, "promobin");
+            fs.mkdirSync(bin, { recursive: true });
+            fs.mkdirSync(path.join(dir, "state"), { recursive: true });
+            fs.writeFileSync(path.join(dir, "state", "replica-copy.done"), "10.0.0.3:3306/app\n");
+            const status = [
+                "*************************** 1. row ***************************",
+                `${src}_Host: 10.0.0.3`, `${src}_Port: 3306`, `${src}_User: repl`,
+                `${rep}_IO_Running: ${io}`, `${rep}_SQL_Running: Yes`,
+                `${src}_Log_File: mysql-bin.000002`, `Read_${src}_Log_Pos: 900`,
+                `Relay_${src}_Log_File: mysql-bin.000002`, `Exec_${src}_Log_Pos: 900`, "Last_SQL_Error: ",
+            ].map((l, i) => (i === 0 ? l : `  ${l}`)).join("\n");
+            fs.writeFileSync(path.join(dir, "status"), status + "\n");
+            fs.writeFileSync(
+                path.join(bin, "mysql"),
+                `#!/bin/sh\nsql=$(cat)\necho "$sql" >>"${dir}/sql"\ncase "$sql" in *"SHOW ${rep.toUpperCase()} STATUS"*) [ -f "${dir}/reset" ] || cat "${dir}/status" ;; *"RESET ${rep.toUpperCase()} ALL"*) touch "${dir}/reset" ;; "SELECT 1"*) echo 1 ;; esac\n`,
+                { mode: 0o755 },
+            );
+            for (const f of ["sql", "reset"]) fs.rmSync(path.join(dir, f), { force: true });
+            const stubs = [
+                `. ${JSON.stringify(LIB)}`,
+                `lemp_init() { :; }; lemp_os() { lemp_db_engine ${engine}; }; LEMP_STATE_DIR=${JSON.stringify(path.join(dir, "state"))}`,
+                "lemp_before_first() { return 1; }; lemp_install_step_packages() { :; }; lemp_mkdir() { :; }",
+                "lemp_tune() { echo 'stopped after the promotion' >&2; exit 0; }",
+            ].join("\n");
+            const r = spawnSync("bash", ["-c", `${stubs}\n. ${JSON.stringify(path.join(SCRIPTS_DIR, "database.sh"))}`], {
+                env: { PATH: `${bin}:${process.env.PATH}`, LEMP_DB_NAME: "app", LEMP_DB_USER: "app", LEMP_DB_ROLE: "standalone", LEMP_DB_ENGINE: engine },
+                input: "app-pw\n",
+                encoding: "utf8",
+            });
+            const sql = fs.existsSync(path.join(dir, "sql")) ? fs.readFileSync(path.join(dir, "sql"), "utf8") : "";
+            return { code: r.status, stderr: r.stderr, sql, marker: fs.existsSync(path.join(dir, "state", "replica-copy.done")) };
+        };
+        for (const [engine, stop, reset] of [["mysql", "STOP REPLICA", "RESET REPLICA ALL"], ["mariadb", "STOP SLAVE", "RESET SLAVE ALL"]] as const) {
+            it(`${engine}: the primary gone (I/O thread down): ${stop} IO_THREAD, everything received applied, then ${stop}; ${reset}; the copy markers removed`, () => {
+                const r = promote(engine, "No");
+                assert.match(r.stderr, /stopped after the promotion/, r.stderr);
+                assert.strictEqual(r.code, 0, r.stderr);
+                assert.match(r.stderr, /promoted to standalone: stopped replicating from 10\.0\.0\.3:3306 \(everything received applied\) and removed the channel/);
+                const stmts = r.sql.split("\n").filter((l) => /STOP|RESET|START/.test(l));
+                assert.deepStrictEqual(stmts, [`${stop} IO_THREAD`, `${stop}; ${reset}`]);
+                assert.strictEqual(r.marker, false, "replica-copy.done removed: this server is a primary now");
+            });
+        }
+        it("mysql: the old primary still answering (a planned switch): waits until it is quiet (3 s), then the same statements", () => {
+            const r = promote("mysql", "Yes");
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.deepStrictEqual(r.sql.split("\n").filter((l) => /STOP|RESET|START/.test(l)), ["STOP REPLICA IO_THREAD", "STOP REPLICA; RESET REPLICA ALL"]);
+            assert.ok(r.sql.split("\n").filter((l) => l === "SHOW REPLICA STATUS;").length >= 7, "the status read until 6 quiet reads in a row");
+        });
+    });
 });

@@ -138,7 +138,7 @@ describe("program (under mocks)", function () {
             assert.deepStrictEqual(db, {
                 schema: "seed-web.facts/v1", step: "database", host: "web-01", roles: ["web", "app", "db"],
                 engine: "auto", bindAddress: "0.0.0.0", port: 3306, name: "app", user: "app", clientHosts: ["localhost"],
-                replication: { role: "standalone", serverId: 1 }, tls: false,
+                replication: { role: "standalone", serverId: 1 }, tls: false, memoryMb: "auto", bufferPoolMb: "auto",
             });
             // base installs the packages of the host's other steps in one apt transaction
             assert.deepStrictEqual((facts(byName(dev, "web-01-base")) as { preinstall: string[] }).preinstall, ["php", "nginx", "database"]);

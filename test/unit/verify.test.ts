@@ -155,6 +155,39 @@ describe("verify: observed facts through the audit's evaluation and policies", (
     });
 });
 
+describe("verify: the serving profile's drift (issue 21)", () => {
+    const c = { schema: FACTS_SCHEMA as typeof FACTS_SCHEMA, host: "hard", roles: ["web", "app", "db"] as Role[] };
+    const php = (maxChildren: "auto" | number): StepFacts => ({ ...c, step: "php", maxChildren, memoryMb: "auto", workerMb: 48, dbBufferPoolMb: "auto" });
+    const withProfile = (lines: string[]) => HARDENED.replace("### end", `### profile\n${lines.join("\n")}\n### end`);
+    const AS_APPLIED = ["php.profile.max_children 24", "php.pool.max_children 24", "db.cnf.buffer_pool_mb 512", "db.cnf.max_connections 50", "db.live.buffer_pool_mb 512", "db.live.max_connections 50"];
+    const drift = (lines: string[], maxChildren: "auto" | number = "auto") =>
+        driftOf([...hardenedDeclared(), php(maxChildren)], observe(hard, withProfile(lines), selfSignedTls())).filter((d) => d.step === "php" || /bufferPool|maxConnections/.test(d.fact));
+
+    it("reads the probe's profile section", () => {
+        assert.deepStrictEqual(observe(hard, withProfile(AS_APPLIED), selfSignedTls()).served?.profile?.["php.pool.max_children"], 24);
+        assert.strictEqual(observe(hard, HARDENED, selfSignedTls()).served?.profile, undefined);
+    });
+
+    it("as applied: no drift; a probe without the section (an older host) is not drift either", () => {
+        assert.deepStrictEqual(drift(AS_APPLIED), []);
+        assert.deepStrictEqual(driftOf([...hardenedDeclared(), php("auto")], observe(hard, HARDENED, selfSignedTls())), []);
+    });
+
+    it("a pool edited by hand, a buffer pool and max_connections changed on the running server: drift with both sides", () => {
+        const d = drift(AS_APPLIED.map((l) => l.replace("php.pool.max_children 24", "php.pool.max_children 60").replace("db.live.buffer_pool_mb 512", "db.live.buffer_pool_mb 128").replace("db.live.max_connections 50", "db.live.max_connections 151")));
+        assert.deepStrictEqual(d.map((x) => `${x.fact}: ${x.declared} / ${x.observed}`), [
+            "php.maxChildren: pm.max_children = 24 (the serving profile computed at apply) / pm.max_children = 60 in the www pool",
+            "database.bufferPoolMb: innodb_buffer_pool_size = 512M (the serving profile) / innodb_buffer_pool_size = 128M on the running server",
+            "database.maxConnections: max_connections = 50 (the serving profile) / max_connections = 151 on the running server",
+        ].sort((a, b) => (a.startsWith("php") ? 1 : b.startsWith("php") ? -1 : 0)));
+    });
+
+    it("a declared phpMaxChildren is what the pool must hold", () => {
+        assert.deepStrictEqual(drift(AS_APPLIED, 24), []);
+        assert.deepStrictEqual(drift(AS_APPLIED, 30).map((x) => `${x.declared} / ${x.observed}`), ["pm.max_children = 30 (seed-web:phpMaxChildren) / pm.max_children = 24 in the www pool"]);
+    });
+});
+
 describe("verify: drift, with both sides", () => {
     const drift = (text: string, runner: RunnerProbe, declared = hardenedDeclared()) => driftOf(declared, observe(hard, text, runner));
 

@@ -1,9 +1,10 @@
 // Drift: every declared fact (what the program's remote commands record) that a live host contradicts, with both
 // sides. Pure: declared facts from the capture, observed facts from ./observe.ts. An observed value that is unknown
-// is not drift (it is "cannot decide", reported by the evaluation); a step the program does not observe live (php,
-// app, smoke, certbot, replication) is not compared.
+// is not drift (it is "cannot decide", reported by the evaluation); a step the program does not observe live (app,
+// smoke, certbot, replication) is not compared. Of php, the serving profile is: the pool's pm.max_children against
+// what the step computed (or the stack declares), and the database's buffer pool and max_connections live.
 
-import type { DatabaseFacts, FirewallFacts, LbFacts, MonitoringFacts, NginxFacts, StepFacts, StepName } from "@seed-web/facts";
+import type { DatabaseFacts, FirewallFacts, LbFacts, MonitoringFacts, NginxFacts, PhpFacts, StepFacts, StepName } from "@seed-web/facts";
 import { isLoopback } from "../../policy/lib/net";
 import { isUnknown, isWildcard, Observed } from "./observe";
 
@@ -43,6 +44,34 @@ export function certCovers(certName: string, name: string): boolean {
     return n.indexOf(".") > 0 && rest === c.slice(2);
 }
 
+/**
+ * The serving profile (scripts/lib.sh lemp_tune) against what the host runs: PHP-FPM's pool against the value the php
+ * step computed (or the stack's phpMaxChildren), the database server's variables against the values its step wrote
+ * (a SET GLOBAL, or another option file read after ours, is drift). Nothing is compared where the probe saw nothing.
+ */
+function profileDrift(d: PhpFacts | DatabaseFacts, p: Record<string, number> | undefined, add: (step: StepName, fact: string, d: string, o: string) => void): void {
+    if (!p) return;
+    if (d.step === "php") {
+        const want = typeof d.maxChildren === "number" ? d.maxChildren : p["php.profile.max_children"];
+        const why = typeof d.maxChildren === "number" ? "seed-web:phpMaxChildren" : "the serving profile computed at apply";
+        const have = p["php.pool.max_children"];
+        if (want !== undefined && have !== undefined && want !== have) {
+            add("php", "php.maxChildren", `pm.max_children = ${want} (${why})`, `pm.max_children = ${have} in the www pool`);
+        }
+        return;
+    }
+    const pool = typeof d.bufferPoolMb === "number" ? d.bufferPoolMb : p["db.cnf.buffer_pool_mb"];
+    const livePool = p["db.live.buffer_pool_mb"];
+    if (pool !== undefined && livePool !== undefined && pool !== livePool) {
+        add("database", "database.bufferPoolMb", `innodb_buffer_pool_size = ${pool}M (${typeof d.bufferPoolMb === "number" ? "seed-web:dbBufferPoolMb" : "the serving profile"})`, `innodb_buffer_pool_size = ${livePool}M on the running server`);
+    }
+    const conns = p["db.cnf.max_connections"];
+    const liveConns = p["db.live.max_connections"];
+    if (conns !== undefined && liveConns !== undefined && conns !== liveConns) {
+        add("database", "database.maxConnections", `max_connections = ${conns} (the serving profile)`, `max_connections = ${liveConns} on the running server`);
+    }
+}
+
 export function driftOf(declared: StepFacts[], observed: Observed): DriftItem[] {
     const out: DriftItem[] = [];
     const host = observed.host;
@@ -77,7 +106,12 @@ export function driftOf(declared: StepFacts[], observed: Observed): DriftItem[] 
                 }
                 break;
             }
+            case "php": {
+                profileDrift(d, observed.served?.profile, add);
+                break;
+            }
             case "database": {
+                profileDrift(d, observed.served?.profile, add);
                 const o = seen("database") as DatabaseFacts | undefined;
                 if (!o) {
                     add("database", "database", `MySQL on ${d.bindAddress}:${d.port}`, note("database", "no MySQL server"));

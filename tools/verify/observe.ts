@@ -97,6 +97,11 @@ export interface Observed {
         schemas?: string[];
         /** Databases named in mysql.db grants (patterns as stored, e.g. test\_%). */
         grantedDbs?: string[];
+        /**
+         * The serving profile (probe section "profile"): what the steps computed at apply (`php.profile.*`, `db.cnf.*`)
+         * and what the host runs (`php.pool.*`, `db.live.*`), e.g. "php.pool.max_children" -> 24.
+         */
+        profile?: Record<string, number>;
     };
 }
 
@@ -699,10 +704,23 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
     if (dbTls) notes.databaseTls = dbTls;
     const kept = keptNote(s.get("kept"));
     if (kept) notes.kept = kept;
+    const profile = parseProfile(s.get("profile"));
+    if (profile) served.profile = profile;
     return { host: host.name, facts, undecidedSteps, notes, served };
 }
 
 /** Cross-host: a host others replicate from is a primary, with those replicas. */
+/** The probe's "profile" section ("KEY NUMBER" lines); undefined when it is missing or unreadable. */
+export function parseProfile(text: string | undefined): Record<string, number> | undefined {
+    if (text === undefined || marker(text)) return undefined;
+    const out: Record<string, number> = {};
+    for (const l of text.split("\n")) {
+        const m = /^([a-z_.]+) (\d{1,9})$/.exec(l.trim());
+        if (m) out[m[1]] = Number(m[2]);
+    }
+    return out;
+}
+
 export function linkReplication(all: Observed[]): void {
     for (const o of all) {
         const db = o.facts.find((f): f is DatabaseFacts => f.step === "database");
