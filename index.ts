@@ -30,3 +30,4 @@ export const zoneFile = out.zoneFile;
 export const entryPoints = out.entryPoints;
 export const hosts = out.hosts;
 export const smoke = out.smoke;
+export const sshPrivateKey = out.sshPrivateKey;

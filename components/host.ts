@@ -99,6 +99,8 @@ export class Host extends pulumi.ComponentResource {
     readonly user: string;
     /** Where the program reaches the host (address or localhost) and its published ports, for the outputs. */
     readonly endpoint: pulumi.Output<{ address: string; sshPort: number; httpPort?: number; httpsPort?: number }>;
+    /** The SSH host key the commands pin (`type base64`): configured, seen at the first `up`, or generated (Docker). */
+    readonly hostKey: pulumi.Output<string>;
     readonly container?: docker.Container;
     /** What must exist before a command can reach the host (the container, for a Docker host). */
     readonly ready: pulumi.Resource[] = [];
@@ -122,6 +124,7 @@ export class Host extends pulumi.ComponentResource {
                     { create: hostKeyScanCommand(name, spec.address, spec.port), triggers: [spec.address, spec.port] },
                     { parent: this, ...(this.undo.forget ? { retainOnDelete: true } : {}) },
                 ).stdout.apply((k) => k.trim());
+            this.hostKey = pulumi.output(hostKey);
             this.connection = pulumi.output({
                 host: spec.address,
                 port: spec.port,
@@ -167,11 +170,12 @@ export class Host extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [platform.image] },
             );
             this.ready = [this.container];
+            this.hostKey = hostKey.publicKeyOpenssh.apply((k) => k.trim());
             this.connection = pulumi.output({
                 host: spec.bindAddress === "0.0.0.0" ? "127.0.0.1" : spec.bindAddress,
                 port: spec.sshPort,
                 user: "root",
-                hostKey: hostKey.publicKeyOpenssh.apply((k) => k.trim()),
+                hostKey: this.hostKey,
                 privateKey: platform.privateKey,
                 dialErrorLimit: 30,
                 perDialTimeout: 10,

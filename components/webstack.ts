@@ -44,6 +44,8 @@ export interface WebStackArgs {
 
 export class WebStack extends pulumi.ComponentResource {
     readonly hosts: Host[];
+    /** The Docker hosts' shared image, network and client key pair (a stack with Docker hosts only). */
+    readonly platform?: DockerPlatform;
     readonly smokeChecks: SmokeCheck[] = [];
 
     constructor(name: string, args: WebStackArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -53,7 +55,7 @@ export class WebStack extends pulumi.ComponentResource {
         const needsDocker = topology.hosts.some((h) => h.connection.type === "docker");
         // Child names derive from this component's name (two stacks' components in one program must not collide); the
         // aliases keep the resources of stacks deployed under the old names.
-        const platform = needsDocker ? new DockerPlatform(`${name}-docker`, { parent: this, aliases: [{ name: "docker" }] }) : undefined;
+        const platform = (this.platform = needsDocker ? new DockerPlatform(`${name}-docker`, { parent: this, aliases: [{ name: "docker" }] }) : undefined);
 
         this.hosts = topology.hosts.map((node, index) => {
             const c = node.connection;

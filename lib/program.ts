@@ -60,7 +60,11 @@ export function deployStack(inputs: ProgramInputs, opts?: pulumi.ComponentResour
             kind: h.node.connection.type,
             privateAddress: h.node.privateAddress,
             endpoint: h.endpoint,
+            // public: what `npm run verify` pins (Docker hosts: generated, known only to the state)
+            hostKey: h.hostKey,
         })),
+        // The Docker hosts' SSH client key (secret; none without Docker hosts), for `npm run verify -- --stack-outputs`.
+        sshPrivateKey: stack.platform?.privateKey,
         smoke: stack.smokeChecks.map((s) => s.command.stdout),
     };
 }

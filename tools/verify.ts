@@ -2,6 +2,8 @@
 //
 //   npm run verify -- --stack dev                      (Pulumi.dev.yaml's hosts)
 //   npm run verify -- --config my-server.yaml          (any stack file; one that only lists hosts = a hand-built server)
+//   npm run -s pulumi -- stack output --stack dev --json --show-secrets | npm run verify -- --stack dev --stack-outputs -
+//                                                      (the dev stack's Docker host: its keys come from the state)
 //   options: --identity KEY_FILE (else the SSH agent), --known-hosts FILE (hosts without a hostKey), --ca FILE
 //            (certificates trusted besides the system roots), --host NAME (repeatable), --policy-pack-config FILE,
 //            --format text|json|sarif, --output FILE
@@ -12,13 +14,16 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as cli from "./cli";
+import { MAX_STACK_OUTPUTS_BYTES } from "./verify/stack-outputs";
 
 export const EXIT_BAD_INPUT = 2;
 
-const USAGE = `usage: npm run verify -- (--stack NAME | --config FILE) [--identity KEY_FILE] [--known-hosts FILE] [--ca FILE]
-                       [--host NAME]... [--policy-pack-config FILE] [--format text|json|sarif] [--output FILE]
-  --stack NAME               verify the hosts of Pulumi.NAME.yaml of the project (SSH hosts: a Docker host's keys
-                             exist only in the stack's encrypted state)
+const USAGE = `usage: npm run verify -- (--stack NAME | --config FILE) [--stack-outputs FILE|-] [--identity KEY_FILE]
+                       [--known-hosts FILE] [--ca FILE] [--host NAME]... [--policy-pack-config FILE]
+                       [--format text|json|sarif] [--output FILE]
+  --stack NAME               verify the hosts of Pulumi.NAME.yaml of the project
+  --stack-outputs FILE|-     the stack's \`pulumi stack output --json --show-secrets\` (- = stdin): the host keys the
+                             state recorded, and a Docker host's generated client key (needed for the dev stack)
   --config FILE              any stack file (stack name from Pulumi.<stack>.yaml, else the file's name); one that
                              lists only seed-web:hosts audits servers built by hand (no drift)
   --identity KEY_FILE        SSH private key (default: the SSH agent, SSH_AUTH_SOCK)
@@ -37,6 +42,7 @@ export const COMMAND = {
     options: {
         stack: { type: "string" },
         config: { type: "string" },
+        "stack-outputs": { type: "string" },
         identity: { type: "string" },
         "known-hosts": { type: "string" },
         ca: { type: "string" },
@@ -67,9 +73,38 @@ function unreadable(file: string): string | undefined {
     }
 }
 
+/** The stack outputs' text (at most MAX_STACK_OUTPUTS_BYTES; undefined when larger): a file, or stdin (fd 0). */
+function readBounded(file: string | number): string | undefined {
+    const fd = typeof file === "number" ? file : fs.openSync(file, "r");
+    try {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const buf = Buffer.alloc(64 * 1024);
+        for (;;) {
+            let n: number;
+            try {
+                n = fs.readSync(fd, buf, 0, buf.length, null);
+            } catch (e) {
+                if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+                // a non-blocking stdin: wait for the writer
+                Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+                continue;
+            }
+            if (n === 0) break;
+            size += n;
+            if (size > MAX_STACK_OUTPUTS_BYTES) return undefined;
+            chunks.push(Buffer.from(buf.subarray(0, n)));
+        }
+        return Buffer.concat(chunks).toString("utf8");
+    } finally {
+        if (typeof file !== "number") fs.closeSync(fd);
+    }
+}
+
 interface VerifyArgs {
     stack?: string;
     config?: string;
+    "stack-outputs"?: string;
     identity?: string;
     "known-hosts"?: string;
     ca?: string;
@@ -99,8 +134,8 @@ export async function main(argv: string[]): Promise<number> {
     if (args.stack !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(args.stack)) return fail(`invalid stack name ${escape(args.stack)}`);
     // every path from the user's directory (npm runs the tool in the package's)
     const at = (f: string | undefined) => (f === undefined ? undefined : cli.userPath(f));
-    const files = { identity: at(args.identity), knownHosts: at(args["known-hosts"]), ca: at(args.ca), policyConfig: at(args["policy-pack-config"]), config: at(args.config) };
-    for (const [opt, file] of [["--identity", files.identity], ["--known-hosts", files.knownHosts], ["--ca", files.ca], ["--policy-pack-config", files.policyConfig]] as const) {
+    const files = { stackOutputs: at(args["stack-outputs"]), identity: at(args.identity), knownHosts: at(args["known-hosts"]), ca: at(args.ca), policyConfig: at(args["policy-pack-config"]), config: at(args.config) };
+    for (const [opt, file] of [["--stack-outputs", files.stackOutputs === "-" ? undefined : files.stackOutputs], ["--identity", files.identity], ["--known-hosts", files.knownHosts], ["--ca", files.ca], ["--policy-pack-config", files.policyConfig]] as const) {
         if (file === undefined) continue;
         const why = unreadable(file);
         if (why) return fail(`${opt} ${escape(cli.shownPath(file))}: cannot read it (${why})`);
@@ -112,7 +147,14 @@ export async function main(argv: string[]): Promise<number> {
         if (e instanceof cli.CliInputError) return fail(e.message);
         throw e;
     }
-    if (!files.identity && !process.env.SSH_AUTH_SOCK) return fail("no --identity KEY_FILE and no SSH agent (SSH_AUTH_SOCK is not set)");
+    if (!files.identity && !files.stackOutputs && !process.env.SSH_AUTH_SOCK) return fail("no --identity KEY_FILE, no --stack-outputs and no SSH agent (SSH_AUTH_SOCK is not set)");
+    let stackOutputs: { text: string; where: string } | undefined;
+    if (files.stackOutputs) {
+        const where = `--stack-outputs ${files.stackOutputs === "-" ? "(stdin)" : escape(cli.shownPath(files.stackOutputs))}`;
+        const text = readBounded(files.stackOutputs === "-" ? 0 : files.stackOutputs);
+        if (text === undefined) return fail(`${where}: larger than ${MAX_STACK_OUTPUTS_BYTES} bytes: not the outputs of a seed-web stack`);
+        stackOutputs = { text, where };
+    }
     for (const h of args.host ?? []) if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(h)) return fail(`--host ${escape(h)}: not a host name`);
 
     // Heavy imports (the program, @pulumi/pulumi, the policy pack) only now.
@@ -131,6 +173,7 @@ export async function main(argv: string[]): Promise<number> {
             knownHosts: files.knownHosts,
             ca: files.ca ? fs.readFileSync(files.ca, "utf8") : undefined,
             hosts: args.host,
+            stackOutputs,
         });
         for (const w of cli.policyLevelWarnings(result.offline.policies, files.policyConfig && cli.shownPath(files.policyConfig))) cli.warn(w);
         text = renderVerify(result, format as "text" | "json" | "sarif");

@@ -3,8 +3,15 @@
 // The Pulumi CLI fills in schema defaults and validates values before calling `getConfig()`. Other callers (tests,
 // the offline audit) may pass nothing or anything, so `readSettings` applies the same defaults and checks the types
 // itself; a bad value is an error naming the policy and the property, never a silent fallback.
+//
+// Unknown settings: the Pulumi CLI validates a policy's settings against `{type: object, properties, required}` only
+// (@pulumi/policy sends nothing else of the schema over gRPC, and the CLI builds no `additionalProperties`), so a
+// misspelt setting (`minHostPerRole`) reaches the pack unchecked. `readSettings` refuses it, with the closest known
+// name: under the real CLI the policy fails with that message when it first runs (the preview before any resource
+// is created), instead of running with the default the typo left in place.
 
 import type { PolicyConfigSchema } from "@pulumi/policy";
+import { didYouMean } from "./names";
 
 export type SettingsSpec<T> = { [K in keyof T]: { description: string; default: T[K] } & SettingType<T[K]> };
 
@@ -29,14 +36,26 @@ export function configSchema<T>(spec: SettingsSpec<T>): PolicyConfigSchema {
 }
 
 export class SettingsError extends Error {
-    constructor(policy: string, key: string, value: unknown, expected: string) {
-        super(`invalid config for policy ${policy}: ${key} = ${JSON.stringify(value)}: expected ${expected}`);
+    /** A bad value (`key = value: expected ...`), or without a value: `detail` alone after the policy's name. */
+    constructor(policy: string, key: string, value: unknown, expected?: string) {
+        super(`invalid config for policy ${policy}: ${expected === undefined ? key : `${key} = ${JSON.stringify(value)}: expected ${expected}`}`);
         this.name = "SettingsError";
     }
 }
 
 /** `getConfig()` merged over the defaults, with every value type-checked. `enforcementLevel` is ignored. */
 export function readSettings<T>(policy: string, spec: SettingsSpec<T>, given: Record<string, unknown> | undefined): T {
+    const known = Object.keys(spec);
+    const unknown = Object.keys(given ?? {}).filter((k) => k !== "enforcementLevel" && !known.includes(k));
+    if (unknown.length > 0) {
+        const names = unknown.map((k) => JSON.stringify(k.slice(0, 100)) + didYouMean(k, known)).join(", ");
+        throw new SettingsError(
+            policy,
+            `unknown setting${unknown.length > 1 ? "s" : ""} ${names}; ` +
+                (known.length ? `its settings are ${known.join(", ")} (and enforcementLevel)` : "it takes no settings, only enforcementLevel"),
+            undefined,
+        );
+    }
     const out: Record<string, unknown> = {};
     for (const [key, s] of Object.entries(spec) as [string, { default: unknown; kind: string; items?: { enum?: string[]; minimum?: number; maximum?: number }; minimum?: number; maximum?: number }][]) {
         const v = given?.[key] === undefined ? s.default : given[key];

@@ -241,5 +241,25 @@ describe("the policy pack over the real analyzer protocol", function () {
             assert.deepStrictEqual(grpcExample, await offline(example));
             assert.notDeepStrictEqual(grpcExample, grpcDefault);
         });
+
+        it("a misspelt setting (minHostPerRole) is refused by the pack, naming the closest known one: the CLI passes it on unchecked", async () => {
+            // What the CLI sends for `{ "no-single-point-of-failure": { "minHostPerRole": 1 } }`: the schema defaults
+            // with the unknown key added (it validates only the declared settings: @pulumi/policy sends a policy's
+            // `properties` and `required`, nothing like additionalProperties).
+            const info = await call<{ getPoliciesList(): { getName(): string; getConfigschema(): { toObject(): Record<string, unknown> } | undefined }[] }>(client, "getAnalyzerInfo", new Empty());
+            const nspof = info.getPoliciesList().find((p) => p.getName() === "no-single-point-of-failure")!;
+            assert.deepStrictEqual(Object.keys(nspof.getConfigschema()!.toObject()).sort(), ["properties", "requiredList"]);
+            const typo = reconcilePolicyConfig(policies, {});
+            typo["no-single-point-of-failure"].properties.minHostPerRole = 1;
+            await assert.rejects(overGrpc(typo), (e: Error) =>
+                /invalid config for policy no-single-point-of-failure: unknown setting "minHostPerRole" \(did you mean "minHostsPerRole"\?\); its settings are roles, minHostsPerRole/.test(e.message));
+            // a resource policy's typo: refused at the first resource it sees, before anything is created
+            const typo2 = reconcilePolicyConfig(policies, {});
+            typo2["trusted-certificate"].properties.allowSelfSigned = true;
+            await assert.rejects(overGrpc(typo2), (e: Error) => /invalid config for policy trusted-certificate: unknown setting "allowSelfSigned"; it takes no settings/.test(e.message));
+            // the right spelling runs
+            const right = reconcilePolicyConfig(policies, { "no-single-point-of-failure": { properties: { minHostsPerRole: 1 } } });
+            assert.ok(!(await overGrpc(right)).some((k) => k.startsWith("no-single-point-of-failure ")));
+        });
     });
 });

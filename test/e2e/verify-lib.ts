@@ -58,19 +58,20 @@ export interface CliRun {
     ms: number;
 }
 
-/** `npm run verify -- ARGS` (node + ts-node on tools/verify.ts), from the project root. */
-export function verifyCli(args: string[]): Promise<CliRun> {
+/** `npm run verify -- ARGS` (node + ts-node on tools/verify.ts), from the project root; `input`: its stdin. */
+export function verifyCli(args: string[], input?: string): Promise<CliRun> {
     const t = Date.now();
     return new Promise((resolve, reject) => {
         const p = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "tools", "verify.ts"), ...args], {
             cwd: ROOT,
             env: { ...process.env, NODE_OPTIONS: "", SSH_AUTH_SOCK: "" },
-            stdio: ["ignore", "pipe", "pipe"],
+            stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
         });
+        if (input !== undefined) p.stdin!.end(input);
         let stdout = "";
         let stderr = "";
-        p.stdout.on("data", (d) => (stdout += d));
-        p.stderr.on("data", (d) => (stderr += d));
+        p.stdout!.on("data", (d) => (stdout += d));
+        p.stderr!.on("data", (d) => (stderr += d));
         p.on("error", reject);
         p.on("close", (code) => resolve({ code, stdout, stderr, ms: Date.now() - t }));
     });

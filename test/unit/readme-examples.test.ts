@@ -19,6 +19,7 @@ const NOT_RUN: [RegExp, string][] = [
     [/^export PULUMI_CONFIG_PASSPHRASE=/, "a shell setting for the Pulumi CLI"],
     [/^npm run (preview|up|destroy)\b/, "needs the Pulumi CLI (tools/pulumi-local.sh is tested with a stand-in: test/unit/pulumi-local.test.ts)"],
     [/^npm run pulumi -- /, "needs the Pulumi CLI"],
+    [/^npm run -s pulumi -- stack output --stack dev --json --show-secrets \| npm run verify -- --stack dev --stack-outputs -$/, "needs the Pulumi CLI and the deployed dev stack (verify's reading of the outputs from stdin: test/unit/verify-dev.test.ts)"],
     [/^curl /, "needs the deployed dev stack"],
     [/^cp Pulumi\.hardened\.yaml Pulumi\.prod\.yaml$/, "the existing-server recipe: a file of the user's, edited by hand"],
     [/^npm run audit -- --stack prod$/, "needs the Pulumi.prod.yaml the recipe writes (its starting point, Pulumi.hardened.yaml, is audited in test/audit/audit.test.ts)"],

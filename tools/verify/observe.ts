@@ -36,6 +36,11 @@ export interface HostTarget {
     user: string;
     privateAddress: string;
     hostKey?: string;
+    /** SSH private key file for this host (a Docker host: the stack's own client key); else the run's --identity. */
+    identity?: string;
+    /** A Docker host: the host's port → the port it is published on at `address`; a port not listed is not
+     * published (the runner cannot reach it). Undefined: the runner reaches the host's ports as they are. */
+    published?: Record<number, number>;
 }
 
 export interface CertificateInfo {

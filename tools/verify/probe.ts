@@ -59,7 +59,8 @@ export function sshArgs(h: HostTarget, o: SshOptions): string[] {
     } else if (o.knownHosts) {
         args.push("-o", `UserKnownHostsFile=${o.knownHosts}`);
     }
-    if (o.identity) args.push("-i", o.identity, "-o", "IdentitiesOnly=yes");
+    const identity = h.identity ?? o.identity;
+    if (identity) args.push("-i", identity, "-o", "IdentitiesOnly=yes");
     args.push("-p", String(h.port), `${h.user}@${h.address}`);
     return args;
 }
@@ -146,7 +147,7 @@ interface Handshake {
     hsts?: number;
 }
 
-function handshake(host: string, servername: string, version: TlsProtocol, ms: number, ca: string | undefined, wantCert: boolean): Promise<Handshake> {
+function handshake(host: string, port: number, servername: string, version: TlsProtocol, ms: number, ca: string | undefined, wantCert: boolean): Promise<Handshake> {
     return new Promise((resolve) => {
         let settled = false;
         const done = (v: Handshake) => {
@@ -156,7 +157,7 @@ function handshake(host: string, servername: string, version: TlsProtocol, ms: n
             resolve(v);
         };
         const socket = tls.connect({
-            host, port: 443, servername, minVersion: version, maxVersion: version, rejectUnauthorized: false,
+            host, port, servername, minVersion: version, maxVersion: version, rejectUnauthorized: false,
             // old versions need OpenSSL's security level 0 on this side to be attempted at all
             ciphers: "DEFAULT:@SECLEVEL=0", ca: roots(ca), timeout: ms, ALPNProtocols: ["http/1.1"],
         }, () => {
@@ -195,9 +196,9 @@ function handshake(host: string, servername: string, version: TlsProtocol, ms: n
     });
 }
 
-function httpProbe(host: string, servername: string, ms: number): Promise<{ status: number; location?: string } | undefined> {
+function httpProbe(host: string, port: number, servername: string, ms: number): Promise<{ status: number; location?: string } | undefined> {
     return new Promise((resolve) => {
-        const req = http.get({ host, port: 80, path: "/", headers: { Host: servername }, timeout: ms }, (res) => {
+        const req = http.get({ host, port, path: "/", headers: { Host: servername }, timeout: ms }, (res) => {
             res.resume();
             resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: String(res.headers.location) } : {}) });
         });
@@ -206,18 +207,21 @@ function httpProbe(host: string, servername: string, ms: number): Promise<{ stat
     });
 }
 
-/** From the runner: which ports answer, TLS per version, the certificate and HSTS, the HTTP redirect. */
-export async function runnerProbe(address: string, servername: string, o: { ca?: string; ports: number[]; timeoutMs?: number }): Promise<RunnerProbe> {
+/** From the runner: which ports answer, TLS per version, the certificate and HSTS, the HTTP redirect. `published`: a
+ * Docker host's port map (host port → the port published at `address`); a port it does not publish is closed to the
+ * runner, and is not connected to (the runner's own services on that port are not the host's). */
+export async function runnerProbe(address: string, servername: string, o: { ca?: string; ports: number[]; timeoutMs?: number; published?: Record<number, number> }): Promise<RunnerProbe> {
     const ms = o.timeoutMs ?? 1200;
     const ports = [...new Set([22, 80, 443, ...o.ports])];
+    const at = (p: number): number | undefined => (o.published ? o.published[p] : p);
     let from: string | undefined;
-    const open = await Promise.all(ports.map((p) => portOpen(address, p, ms, (a) => (from ??= a))));
+    const open = await Promise.all(ports.map((p) => (at(p) === undefined ? Promise.resolve(false) : portOpen(address, at(p)!, ms, (a) => (from ??= a)))));
     const out: RunnerProbe = { ports: Object.fromEntries(ports.map((p, i) => [p, open[i]])), ...(from ? { from } : {}) };
     const jobs: Promise<void>[] = [];
     if (out.ports[443]) {
         jobs.push(
             // a refused version fails at once (an alert); the longer timeout only matters on a busy host or runner
-            Promise.all(TLS_PROTOCOLS.map((v) => handshake(address, servername, v, Math.max(ms, 3000), o.ca, v === "TLSv1.2" || v === "TLSv1.3"))).then((hs) => {
+            Promise.all(TLS_PROTOCOLS.map((v) => handshake(address, at(443)!, servername, v, Math.max(ms, 3000), o.ca, v === "TLSv1.2" || v === "TLSv1.3"))).then((hs) => {
                 const withCert = hs[3].cert ? hs[3] : hs[2];
                 out.tls = {
                     protocols: Object.fromEntries(TLS_PROTOCOLS.map((v, i) => [v, hs[i].ok])),
@@ -227,7 +231,7 @@ export async function runnerProbe(address: string, servername: string, o: { ca?:
             }),
         );
     }
-    if (out.ports[80]) jobs.push(httpProbe(address, servername, ms).then((h) => void (h && (out.http = h))));
+    if (out.ports[80]) jobs.push(httpProbe(address, at(80)!, servername, ms).then((h) => void (h && (out.http = h))));
     await Promise.all(jobs);
     return out;
 }

@@ -7,6 +7,8 @@
 // 4. Drift (./drift.ts): each declared fact the host contradicts. A stack file that lists only hosts (a server built
 //    by hand) declares nothing: no drift, only the policies' verdicts.
 
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { ConfigError, HostSpec, loadConfig, PROJECT, StackConfig } from "../../lib/config";
 import { factsOf, REMOTE_COMMAND_TYPE, STEP_NAMES, StepFacts, StepName } from "@seed-web/facts";
@@ -21,6 +23,7 @@ import { readStackFile, showPath, StackFileError } from "../stack-config";
 import { DriftItem, driftOf } from "./drift";
 import { HostTarget, linkReplication, Observed, observeHost, parseSections } from "./observe";
 import { HostUnreachable, runnerProbe, sshProbe } from "./probe";
+import { parseStackOutputs, StackOutputsError } from "./stack-outputs";
 
 export class VerifyInputError extends Error {}
 
@@ -34,6 +37,9 @@ export interface VerifyOptions {
     ca?: string;
     /** Only these hosts (names of the stack). */
     hosts?: string[];
+    /** `pulumi stack output --json --show-secrets` of the stack (host keys; the Docker hosts' client key), and where
+     * it came from (for messages). */
+    stackOutputs?: { text: string; where: string };
     /** The probes (tests replace them with recorded answers). */
     probes?: { ssh: typeof sshProbe; runner: typeof runnerProbe };
 }
@@ -83,8 +89,13 @@ function targetOf(h: HostSpec): HostTarget {
     if (c.type === "ssh") {
         return { name: h.name, roles: h.roles, address: c.address, port: c.port, user: c.user, privateAddress: c.privateAddress, ...(c.hostKey ? { hostKey: c.hostKey } : {}) };
     }
-    // A local Docker host: its sshd on the published port.
-    return { name: h.name, roles: h.roles, address: c.bindAddress, port: c.sshPort, user: "root", privateAddress: h.name };
+    // A local Docker host: reached as the program reaches it (its sshd on the published port, 0.0.0.0 as loopback),
+    // and from the runner only on the ports it publishes (the same map as components/host.ts).
+    const published: Record<number, number> = {};
+    for (const [inside, outside] of [[22, c.sshPort], [80, c.httpPort], [443, c.httpsPort], [3306, c.dbPort]] as const) {
+        if (outside !== undefined) published[inside] = outside;
+    }
+    return { name: h.name, roles: h.roles, address: c.bindAddress === "0.0.0.0" ? "127.0.0.1" : c.bindAddress, port: c.sshPort, user: "root", privateAddress: h.name, published };
 }
 
 /** The facts each command of the capture declares. */
@@ -154,9 +165,39 @@ export async function runVerify(o: VerifyOptions): Promise<VerifyResult> {
     }
     const handBuilt = Object.keys(raw).every((k) => k === "hosts");
     const all = config.hosts.map(targetOf);
+    let keyDir: string | undefined;
+    if (o.stackOutputs) {
+        let outs;
+        try {
+            outs = parseStackOutputs(o.stackOutputs.text, o.stackOutputs.where, all.map((h) => h.name));
+        } catch (e) {
+            if (e instanceof StackOutputsError) throw new VerifyInputError(e.message);
+            throw e;
+        }
+        // the stack file's hostKey wins (the program pins it); else the one the state recorded
+        for (const h of all) if (!h.hostKey && outs.hostKeys.has(h.name)) h.hostKey = outs.hostKeys.get(h.name);
+        const docker = config.hosts.filter((h) => h.connection.type === "docker").map((h) => h.name);
+        if (outs.sshPrivateKey && docker.length > 0) {
+            keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-verify-key-"));
+            const keyFile = path.join(keyDir, "id_ed25519");
+            fs.writeFileSync(keyFile, outs.sshPrivateKey, { mode: 0o600 });
+            for (const h of all) if (docker.includes(h.name)) h.identity = keyFile;
+        }
+    }
+    try {
+        return await verifyHosts(o, { config, all, capture: capture!, offline, handBuilt });
+    } finally {
+        if (keyDir) fs.rmSync(keyDir, { recursive: true, force: true });
+    }
+}
+
+async function verifyHosts(
+    o: VerifyOptions,
+    { config, all, capture, offline, handBuilt }: { config: StackConfig; all: HostTarget[]; capture: Capture; offline: AuditResult; handBuilt: boolean },
+): Promise<VerifyResult> {
     const names = all.map((h) => h.name);
     const selected = o.hosts?.length ? all.filter((h) => o.hosts!.includes(h.name)) : all;
-    const { facts: declared, urns } = declaredFacts(capture!);
+    const { facts: declared, urns } = declaredFacts(capture);
     const backupDir = (declared.find((f) => f.step === "backup") as { directory?: string } | undefined)?.directory ?? "/var/backups/seed-web";
 
     const reports: HostReport[] = [];
@@ -168,7 +209,7 @@ export async function runVerify(o: VerifyOptions): Promise<VerifyResult> {
             try {
                 const [text, runner] = await Promise.all([
                     (o.probes?.ssh ?? sshProbe)(h, { identity: o.identity, knownHosts: o.knownHosts, backupDir }),
-                    (o.probes?.runner ?? runnerProbe)(h.address, config.domain, { ca: o.ca, ports }),
+                    (o.probes?.runner ?? runnerProbe)(h.address, config.domain, { ca: o.ca, ports, ...(h.published ? { published: h.published } : {}) }),
                 ]);
                 const obs = observeHost(h, { sections: parseSections(text), runner }, { hosts: all, backupDir });
                 observed.push(obs);
