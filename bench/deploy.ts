@@ -87,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
             const w = webs.find((x) => p.name === `${x.name}-release`);
             if (!w) return;
             slow.push(
-                onHost(lb.ip, `curl -s --max-time 60 -o /dev/null -w '%{http_code}' -H 'Host: ${WWW}' 'http://${w.ip}/?sleep=20'`).then(
+                onHost(lb.ip, `curl -sk --max-time 60 -o /dev/null -w '%{http_code}' --resolve ${WWW}:443:${w.ip} 'https://${WWW}/?sleep=20'`).then(
                     (out) => ({ status: Number(out.trim()) }),
                     (e: Error) => ({ status: 0, error: e.message }),
                 ),

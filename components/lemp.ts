@@ -25,7 +25,7 @@ import {
     StepFacts,
     StepName,
 } from "@seed-web/facts";
-import { hostSteps, BackupPlan, CertbotPlan, DatabasePlan, FirewallPlan, LbPlan, MonitoringPlan, TlsPlan, WebPlan } from "../lib/topology";
+import { backendTlsName, hostSteps, BackupPlan, CertbotPlan, DatabasePlan, FirewallPlan, LbPlan, MonitoringPlan, TlsPlan, WebPlan } from "../lib/topology";
 import { Host } from "./host";
 import { remoteStep } from "./step";
 
@@ -141,10 +141,21 @@ export class PhpFpm extends HostStep<PhpFacts> {
     }
 }
 
+/** A web host's certificate for the balancer → web hop: its key (secret) and certificate, PEM, from the stack's CA. */
+export interface BackendTls {
+    key: pulumi.Output<string>;
+    cert: pulumi.Output<string>;
+}
+
 /** Nginx: the site for the domain (and www), its document root and static page, PHP handed to PHP-FPM, TLS. */
 export class WebServer extends HostStep<NginxFacts> {
-    constructor(name: string, args: { host: Host; web: WebPlan; after: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        name: string,
+        args: { host: Host; web: WebPlan; /** Required when web.backendTlsPort. */ backendTls?: BackendTls; after: pulumi.Resource[] },
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         const { web } = args;
+        if (web.backendTlsPort !== undefined && !args.backendTls) throw new Error(`${name}: a web host behind the load balancer needs its TLS certificate`);
         const facts: NginxFacts = {
             ...common(args.host, "nginx"),
             serverNames: web.serverNames,
@@ -156,9 +167,10 @@ export class WebServer extends HostStep<NginxFacts> {
             hstsMaxAge: web.tls.hstsMaxAge,
             php: true,
             trustedProxies: web.trustedProxies,
+            ...(web.backendTlsPort !== undefined ? { backendTlsPort: web.backendTlsPort } : {}),
             statusAllow: web.statusAllow,
         };
-        const env = {
+        const env: Record<string, string> = {
             LEMP_SERVER_NAMES: list(web.serverNames),
             LEMP_DOC_ROOT: web.docRoot,
             LEMP_HTTP_PORT: String(facts.httpPort),
@@ -172,18 +184,31 @@ export class WebServer extends HostStep<NginxFacts> {
                 ? { LEMP_APP_BASE: web.app.base, LEMP_APP_DOC_ROOT: web.app.docRoot, LEMP_APP_FRONT_CONTROLLER: web.app.frontController ? "1" : "0" }
                 : {}),
         };
-        super("seed-web:lemp:WebServer", name, args.host, facts, env, { after: args.after }, opts);
+        // stdin (behind the balancer): the key and the certificate of the balancer → web hop
+        let secrets: pulumi.Input<string>[] | undefined;
+        if (web.backendTlsPort !== undefined) {
+            env.LEMP_BACKEND_TLS_PORT = String(web.backendTlsPort);
+            env.LEMP_BACKEND_TLS_NAME = backendTlsName(args.host.node.name, args.host.node.privateAddress);
+            secrets = [pemLine(args.backendTls!.key), pemLine(args.backendTls!.cert)];
+        }
+        super("seed-web:lemp:WebServer", name, args.host, facts, env, { after: args.after, secrets }, opts);
     }
 }
 
 /** HAProxy in front of the web hosts: round robin, health checks, TLS terminated here. */
 export class LoadBalancer extends HostStep<LbFacts> {
-    constructor(name: string, args: { host: Host; lb: LbPlan; after: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        name: string,
+        args: { host: Host; lb: LbPlan; /** The stack's CA certificate (PEM): required when lb.backendTls. */ ca?: pulumi.Output<string>; after: pulumi.Resource[] },
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         const { lb } = args;
+        if (lb.backendTls && !args.ca) throw new Error(`${name}: backends over TLS need the stack's CA certificate`);
         const facts: LbFacts = {
             ...common(args.host, "lb"),
             engine: "haproxy",
             backends: lb.backends.map((b) => b.name),
+            ...(lb.backendTls ? { backendTls: true } : {}),
             algorithm: "roundrobin",
             healthCheck: lb.healthCheck,
             httpPort: 80,
@@ -193,7 +218,7 @@ export class LoadBalancer extends HostStep<LbFacts> {
             hstsMaxAge: lb.tls.hstsMaxAge,
             ...(lb.agentPort ? { agentPort: lb.agentPort } : {}),
         };
-        const env = {
+        const env: Record<string, string> = {
             LEMP_LB_BACKENDS: list(lb.backends.map((b) => `${b.name}=${b.address}:${b.port}`)),
             LEMP_SERVER_NAMES: list(lb.serverNames),
             LEMP_HTTP_PORT: String(facts.httpPort),
@@ -203,8 +228,14 @@ export class LoadBalancer extends HostStep<LbFacts> {
             LEMP_LB_QUEUE_TIMEOUT: String(lb.queueTimeout),
             ...(lb.agentPort ? { LEMP_LB_AGENT_PORT: String(lb.agentPort) } : {}),
         };
+        // stdin (backends over TLS): the stack's CA certificate, what each backend's certificate is verified against
+        let secrets: pulumi.Input<string>[] | undefined;
+        if (lb.backendTls) {
+            env.LEMP_LB_BACKEND_TLS = "1";
+            secrets = [pemLine(args.ca!)];
+        }
         // The backends' addresses are in the command text: a changed address re-runs the step.
-        super("seed-web:lemp:LoadBalancer", name, args.host, facts, env, { after: args.after }, opts);
+        super("seed-web:lemp:LoadBalancer", name, args.host, facts, env, { after: args.after, secrets }, opts);
     }
 }
 

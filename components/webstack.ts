@@ -11,11 +11,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type * as Tls from "@pulumi/tls";
 import * as net from "net";
-import { Topology } from "../lib/topology";
+import { backendTlsName, Topology } from "../lib/topology";
 import { UndoOptions } from "../lib/steps";
 import { DockerPlatform, Host } from "./host";
 import {
     Backup,
+    BackendTls,
     BaseSystem,
     Certificate,
     Database,
@@ -82,11 +83,14 @@ export class WebStack extends pulumi.ComponentResource {
             ? new random.RandomPassword(`${name}-db-replication-password`, { length: 32, special: false }, { parent: this, aliases: [{ name: "db-replication-password" }] }).result
             : undefined;
 
-        // TLS between hosts: a CA of the stack's own (its key stays in the encrypted state), a certificate per database
-        // server reached over the network, for the address the others use (an IP SAN, or a DNS name).
+        // TLS between hosts: a CA of the stack's own (its key stays in the encrypted state), a certificate per server
+        // reached over the network (a database server, a web host behind the balancer), for the address the others use
+        // (an IP SAN, or a DNS name). The CA keeps its first name and subject (the database's): renamed, it would be
+        // replaced and every certificate with it.
         const dbTls = new Map<Host, DatabaseTls>();
+        const backendTls = new Map<Host, BackendTls>();
         let dbCa: pulumi.Output<string> | undefined;
-        if (this.hosts.some((h) => h.node.database?.tls)) {
+        if (this.hosts.some((h) => h.node.database?.tls || h.node.web?.backendTlsPort !== undefined)) {
             // loaded only here: a stack without a networked database (the dev stack, the audit's runs) does without it
             // eslint-disable-next-line @typescript-eslint/no-var-requires
             const tls: typeof Tls = require("@pulumi/tls");
@@ -104,18 +108,21 @@ export class WebStack extends pulumi.ComponentResource {
                 { parent: this },
             );
             dbCa = ca.certPem;
-            for (const host of this.hosts.filter((h) => h.node.database?.tls)) {
+            // a server certificate for HOST's private address (and the extra DNS names), under the resource names
+            // PREFIX-key/-csr/-cert
+            const issue = (host: Host, prefix: string, extraNames: string[] = []): { key: pulumi.Output<string>; cert: pulumi.Output<string> } => {
                 const address = host.node.privateAddress;
                 const isIp = net.isIP(address) !== 0;
-                const key = new tls.PrivateKey(`${host.node.name}-db-tls-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: host });
+                const dnsNames = [...(isIp ? [] : [address]), ...extraNames];
+                const key = new tls.PrivateKey(`${prefix}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: host });
                 const keyPem = pulumi.secret(key.privateKeyPem);
                 const csr = new tls.CertRequest(
-                    `${host.node.name}-db-tls-csr`,
-                    { privateKeyPem: keyPem, subject: { commonName: address, organization: "seed-web" }, ...(isIp ? { ipAddresses: [address] } : { dnsNames: [address] }) },
+                    `${prefix}-csr`,
+                    { privateKeyPem: keyPem, subject: { commonName: address, organization: "seed-web" }, ...(isIp ? { ipAddresses: [address] } : {}), ...(dnsNames.length ? { dnsNames } : {}) },
                     { parent: host },
                 );
                 const cert = new tls.LocallySignedCert(
-                    `${host.node.name}-db-tls-cert`,
+                    `${prefix}-cert`,
                     {
                         certRequestPem: csr.certRequestPem,
                         caPrivateKeyPem: caKeyPem,
@@ -126,7 +133,15 @@ export class WebStack extends pulumi.ComponentResource {
                     },
                     { parent: host },
                 );
-                dbTls.set(host, { key: keyPem, cert: cert.certPem, ca: ca.certPem });
+                return { key: keyPem, cert: cert.certPem };
+            };
+            for (const host of this.hosts.filter((h) => h.node.database?.tls)) {
+                dbTls.set(host, { ...issue(host, `${host.node.name}-db-tls`), ca: ca.certPem });
+            }
+            for (const host of this.hosts.filter((h) => h.node.web?.backendTlsPort !== undefined)) {
+                // HAProxy's verifyhost matches DNS names only: an address's certificate also names backendTlsName()
+                const address = host.node.privateAddress;
+                backendTls.set(host, issue(host, `${host.node.name}-web-tls`, net.isIP(address) !== 0 ? [backendTlsName(host.node.name, address)] : []));
             }
         }
 
@@ -200,7 +215,7 @@ export class WebStack extends pulumi.ComponentResource {
             const web = host.node.web;
             if (!web) continue;
             track(host, new PhpFpm(n(host, "php"), { host, after: [beforeDb.get(host)!] }, child(host)));
-            track(host, new WebServer(n(host, "nginx"), { host, web, after: [last.get(host)!] }, child(host)));
+            track(host, new WebServer(n(host, "nginx"), { host, web, backendTls: backendTls.get(host), after: [last.get(host)!] }, child(host)));
             const cert = host.node.certbot;
             if (cert) track(host, new Certificate(n(host, "certbot"), { host, plan: cert, after: [last.get(host)!] }, child(host)));
             track(
@@ -233,7 +248,7 @@ export class WebStack extends pulumi.ComponentResource {
         for (const host of this.hosts) {
             const lb = host.node.lb;
             if (!lb) continue;
-            track(host, new LoadBalancer(n(host, "lb"), { host, lb, after: [last.get(host)!, ...webSmokes.map((s) => s.command)] }, child(host)));
+            track(host, new LoadBalancer(n(host, "lb"), { host, lb, ca: lb.backendTls ? dbCa : undefined, after: [last.get(host)!, ...webSmokes.map((s) => s.command)] }, child(host)));
             const cert = host.node.certbot;
             if (cert) track(host, new Certificate(n(host, "certbot"), { host, plan: cert, after: [last.get(host)!] }, child(host)));
             const smoke = new SmokeCheck(

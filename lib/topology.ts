@@ -65,6 +65,9 @@ export interface WebPlan {
          * and the application would be left on a read-only server). Absent when none. */
         replicasKept?: string[];
     };
+    /** Behind a load balancer: the port of the site over TLS for the balancer only, with a certificate for the host's
+     * private address from the stack's CA; plain HTTP then answers on the loopback only (the smoke check). */
+    backendTlsPort?: number;
     /** The user's application (appSource), served from its releases instead of the demo page. */
     app?: AppPlan;
 }
@@ -96,6 +99,8 @@ export interface AppPlan {
 export interface LbPlan {
     serverNames: string[];
     backends: { name: string; address: string; port: number }[];
+    /** The backends (health checks included) over TLS, each verified against the stack's CA for its address. */
+    backendTls: boolean;
     healthCheck: string;
     tls: TlsPlan;
     /** HAProxy's maxconn per web host and queue timeout (s): the serving profile. */
@@ -183,9 +188,20 @@ export function serverIdOf(name: string): number {
 
 export const NODE_EXPORTER_PORT = 9100;
 export const STATUS_PORT = 8081;
+/** A web host behind the load balancer serves the site to it over TLS on this port (public TLS ends at the balancer). */
+export const BACKEND_TLS_PORT = 443;
 export const BACKUP_DIR = "/var/backups/seed-web";
 /** A web host's answer to HAProxy's agent-check (ready or drain: scripts/release.sh), open to the balancer only. */
 export const LB_AGENT_PORT = 8008;
+
+/**
+ * The name HAProxy verifies a web host's certificate for (`verifyhost`; it matches DNS names only, never an IP
+ * address): its private address when that is a DNS name, else `<host>.seed-web.invalid` (.invalid: never a real
+ * name, RFC 2606), which its certificate from the stack's CA names besides the address. scripts/lb.sh derives the same.
+ */
+export function backendTlsName(hostName: string, address: string): string {
+    return /^[0-9.]+$/.test(address) || address.includes(":") ? `${hostName}.seed-web.invalid` : address;
+}
 
 export function buildTopology(cfg: StackConfig): Topology {
     const serverNames = cfg.www ? [cfg.domain, `www.${cfg.domain}`] : [cfg.domain];
@@ -261,6 +277,7 @@ export function buildTopology(cfg: StackConfig): Topology {
                     tls: h !== primary,
                     ...(kept.length > 0 ? { replicasKept: kept.map((r) => (r === h ? "localhost" : address.get(r)!)) } : {}),
                 },
+                ...(lb ? { backendTlsPort: BACKEND_TLS_PORT } : {}),
             };
             if (cfg.app) {
                 node.web.app = appPlan(cfg, cfg.app, h === webHosts[0]);
@@ -269,15 +286,15 @@ export function buildTopology(cfg: StackConfig): Topology {
                     allow(LB_AGENT_PORT, [address.get(lb)!]);
                 }
             }
-            if (lb) {
-                allow(80, [address.get(lb)!]);
-            }
+            // the balancer reaches the site over TLS only (plain HTTP answers the loopback)
+            if (lb) allow(BACKEND_TLS_PORT, [address.get(lb)!]);
             if (cfg.monitoring) allow(STATUS_PORT, monitoringAllow);
         }
         if (h === lb) {
             node.lb = {
                 serverNames,
-                backends: webHosts.map((w) => ({ name: w.name, address: address.get(w)!, port: 80 })),
+                backends: webHosts.map((w) => ({ name: w.name, address: address.get(w)!, port: BACKEND_TLS_PORT })),
+                backendTls: true,
                 // PHP and the application's database connection, not only Nginx (scripts/app.sh)
                 healthCheck: "/health.php",
                 tls: tlsAtEntry,

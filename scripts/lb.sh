@@ -12,6 +12,11 @@
 #           draining; release.sh drains a host that way for its switch. Unset: no agent-check).
 # The servers' state (a drained one stays drained) is saved through the runtime API before a reload and loaded by the
 # new process (server-state-file).
+#           LEMP_LB_BACKEND_TLS (1 = the backends over TLS, health checks included: each one's certificate verified
+#           against the stack's CA for the host dialled, that name sent as SNI (an address: NAME.seed-web.invalid,
+#           which its certificate names besides the address); 0 = plain HTTP, the default).
+# Stdin (LEMP_LB_BACKEND_TLS=1 only): the stack's CA certificate (PEM in base64 on one line), kept in
+# /etc/seed-web/tls/backend.invalid/ca.pem.
 # Certificate: /etc/seed-web/tls/<site>/haproxy.pem (full chain + key), made from fullchain.pem + privkey.pem.
 # letsencrypt: certbot.sh --standalone on 127.0.0.1:8888 answers /.well-known/acme-challenge/ (routed there from
 # port 80); until the certificate exists HAProxy serves plain HTTP and the TLS configuration waits in
@@ -37,6 +42,8 @@ lemp_require LEMP_LB_SERVER_MAXCONN '^[1-9][0-9]{0,4}$' 'a number of connections
 lemp_require LEMP_LB_QUEUE_TIMEOUT '^[1-9][0-9]{0,2}$' 'a number of seconds (1-999)'
 LEMP_LB_AGENT_PORT=${LEMP_LB_AGENT_PORT:-}
 [ -z "$LEMP_LB_AGENT_PORT" ] || lemp_require LEMP_LB_AGENT_PORT '^[1-9][0-9]{0,4}$' 'a TCP port'
+LEMP_LB_BACKEND_TLS=${LEMP_LB_BACKEND_TLS:-0}
+lemp_require LEMP_LB_BACKEND_TLS '^[01]$' '1 or 0'
 lemp_tls_settings
 [ "$LEMP_HTTPS_PORT" != "$LEMP_HTTP_PORT" ] || [ "$LEMP_TLS" = none ] || lemp_die "LEMP_HTTPS_PORT and LEMP_HTTP_PORT must differ"
 read -r -a names <<<"$LEMP_SERVER_NAMES"
@@ -44,6 +51,13 @@ read -r -a backends <<<"$LEMP_LB_BACKENDS"
 site=${names[0]}
 [[ $site != *'*'* ]] || lemp_die "the first server name is the site name and cannot hold a wildcard: $site"
 lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
+backend_ca=$LEMP_TLS_ROOT/backend.invalid/ca.pem   # .invalid: never a site's name (RFC 2606)
+ca_pem=""
+if [ "$LEMP_LB_BACKEND_TLS" = 1 ]; then
+  lemp_read_secret ca_pem
+  ca_pem=$(printf '%s' "$ca_pem" | base64 -d 2>/dev/null) || true
+  [[ $ca_pem == -----BEGIN* ]] || lemp_die "LEMP_LB_BACKEND_TLS=1: standard input holds no CA certificate (PEM in base64 on one line)"
+fi
 pem=$LEMP_TLS_ROOT/$site/haproxy.pem
 cfg=/etc/haproxy/haproxy.cfg
 errfile=/etc/haproxy/errors/seed-web-503.http
@@ -69,7 +83,7 @@ known_hosts() {
 }
 
 lb_conf() {   # TLS (1: the TLS configuration; 0: plain HTTP only)
-  local b name addr n port_suffix=""
+  local b name addr host n port_suffix=""
   [ "$LEMP_HTTPS_PORT" = 443 ] || port_suffix=":$LEMP_HTTPS_PORT"
   cat <<CONF
 # Managed by seed-web (scripts/lb.sh): changes here are overwritten.
@@ -153,7 +167,17 @@ CONF
   for b in "${backends[@]}"; do
     name=${b%%=*}
     addr=${b#*=}
-    echo "    server $name $addr check${LEMP_LB_AGENT_PORT:+ agent-check agent-port $LEMP_LB_AGENT_PORT agent-inter 1s}"
+    if [ "$LEMP_LB_BACKEND_TLS" = 1 ]; then
+      # TLS to the web host, its health checks too; its certificate from the stack's CA and for the host dialled.
+      # HAProxy checks the certificate's DNS names against the SNI it sends (verifyhost only when it sends none), never
+      # an IP address: for an address, the name its certificate carries besides it, NAME.seed-web.invalid (as
+      # lib/topology.ts backendTlsName), which the web host's TLS server for the balancer answers to as well.
+      host=${addr%:*}
+      if [[ $host =~ ^[0-9.]+$ ]]; then host=$name.seed-web.invalid; fi
+      echo "    server $name $addr check ssl verify required ca-file $backend_ca verifyhost $host sni str($host) check-sni $host${LEMP_LB_AGENT_PORT:+ agent-check agent-port $LEMP_LB_AGENT_PORT agent-inter 1s}"
+    else
+      echo "    server $name $addr check${LEMP_LB_AGENT_PORT:+ agent-check agent-port $LEMP_LB_AGENT_PORT agent-inter 1s}"
+    fi
   done
   if [ "$LEMP_TLS" = letsencrypt ]; then
     cat <<CONF
@@ -179,6 +203,14 @@ case "$LEMP_TLS" in
 esac
 if [ "$tls_on" = 1 ]; then
   lemp_write_file "$pem" 0600 root:root < <(cat "$LEMP_TLS_ROOT/$site/fullchain.pem" "$LEMP_TLS_ROOT/$site/privkey.pem")
+  [ "$LEMP_WROTE" = 0 ] || lb_changed=1
+fi
+
+# --- the CA the backends' certificates are verified against ---
+if [ "$LEMP_LB_BACKEND_TLS" = 1 ]; then
+  lemp_mkdir "$LEMP_TLS_ROOT" 0755 root:root
+  lemp_mkdir "${backend_ca%/*}" 0755 root:root
+  lemp_write_file "$backend_ca" 0644 root:root <<<"$ca_pem"
   [ "$LEMP_WROTE" = 0 ] || lb_changed=1
 fi
 
@@ -220,6 +252,7 @@ fi
 lemp_fact site "$site"
 lemp_fact http_port "$LEMP_HTTP_PORT"
 lemp_fact lb_backends "${#backends[@]}"
+lemp_fact lb_backend_tls "$LEMP_LB_BACKEND_TLS"
 lemp_fact lb_server_maxconn "$LEMP_LB_SERVER_MAXCONN"
 lemp_fact tls "$LEMP_TLS"
 lemp_fact tls_active "$tls_on"

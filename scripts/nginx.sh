@@ -9,6 +9,12 @@
 #           LEMP_TRUSTED_PROXIES (space-separated load balancer addresses: client address from X-Forwarded-For,
 #           and an X-Served-By: <hostname> response header), LEMP_STATUS_ALLOW (space-separated addresses/CIDRs:
 #           a status server on port 8081 with /nginx_status and /fpm-status for 127.0.0.1 and those),
+#           LEMP_BACKEND_TLS_PORT (behind a load balancer, with LEMP_TLS=none: the site over TLS on this port for the
+#           balancer, with the certificate for this host's private address from the stack's CA; plain HTTP then
+#           listens on the loopback only, for the smoke check; empty = off, the default), LEMP_BACKEND_TLS_NAME (the
+#           name the balancer sends as SNI and verifies, which the certificate carries: the TLS server answers to it).
+# Stdin (LEMP_BACKEND_TLS_PORT only): that certificate's key, then the certificate (PEM in base64, one line each),
+# kept in /etc/seed-web/tls/backend.invalid/{privkey,fullchain}.pem.
 #           LEMP_APP_BASE (the user's application, scripts/release.sh: the site is served from its live release,
 #           <base>/current[/LEMP_APP_DOC_ROOT]; unset = the demo page in LEMP_DOC_ROOT), LEMP_APP_DOC_ROOT (relative,
 #           default ""), LEMP_APP_FRONT_CONTROLLER (1 = a path that is no file goes to /index.php; default 0).
@@ -64,8 +70,24 @@ site=${names[0]}
 [[ $site != *'*'* ]] || lemp_die "the first server name is the site name and cannot hold a wildcard: $site"
 read -r -a proxies <<<"$LEMP_TRUSTED_PROXIES"
 read -r -a status_allow <<<"$LEMP_STATUS_ALLOW"
+LEMP_BACKEND_TLS_PORT=${LEMP_BACKEND_TLS_PORT:-}
+lemp_require LEMP_BACKEND_TLS_PORT '^([1-9][0-9]{0,4})?$' 'a TCP port, or empty'
+if [ -n "$LEMP_BACKEND_TLS_PORT" ]; then
+  [ "$LEMP_TLS" = none ] || lemp_die "LEMP_BACKEND_TLS_PORT is for a web host behind a load balancer: LEMP_TLS must be none (TLS to the clients ends at the balancer)"
+  [ "$LEMP_BACKEND_TLS_PORT" != "$LEMP_HTTP_PORT" ] || lemp_die "LEMP_BACKEND_TLS_PORT and LEMP_HTTP_PORT must differ"
+  lemp_require LEMP_BACKEND_TLS_NAME '^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$' 'the DNS name of the certificate for the balancer'
+fi
 
 lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
+backend_dir=$LEMP_TLS_ROOT/backend.invalid   # .invalid: never a site's name (RFC 2606)
+backend_key="" backend_cert=""
+if [ -n "$LEMP_BACKEND_TLS_PORT" ]; then
+  for v in backend_key backend_cert; do
+    lemp_read_secret "$v"
+    printf -v "$v" '%s' "$(printf '%s' "${!v}" | base64 -d 2>/dev/null)" || true
+    [[ ${!v} == -----BEGIN* ]] || lemp_die "LEMP_BACKEND_TLS_PORT: standard input holds no PEM (base64 on one line) for the ${v#backend_}"
+  done
+fi
 lemp_install_step_packages nginx
 lemp_tune nginx
 
@@ -121,6 +143,11 @@ listen_lines() {   # PORT [PARAMS]: the listen directives (IPv4, and IPv6 when t
   printf '    listen %s%s;\n' "$1" "${2:+ $2}"
   [ "$ipv6" = 0 ] || printf '    listen [::]:%s%s;\n' "$1" "${2:+ $2}"
 }
+http_listen() {   # [PARAMS]: the plain HTTP listen directives: the loopback only when the balancer gets TLS
+  if [ -z "$LEMP_BACKEND_TLS_PORT" ]; then listen_lines "$LEMP_HTTP_PORT" "$@"; return; fi
+  printf '    listen 127.0.0.1:%s%s;\n' "$LEMP_HTTP_PORT" "${1:+ $1}"
+  [ "$ipv6" = 0 ] || printf '    listen [::1]:%s%s;\n' "$LEMP_HTTP_PORT" "${1:+ $1}"
+}
 https_listen() {   # [default_server]: the HTTPS listen directives, with HTTP/2
   if [ "$http2_directive" = 1 ]; then listen_lines "$LEMP_HTTPS_PORT" "ssl${1:+ $1}"; echo "    http2 on;"; else listen_lines "$LEMP_HTTPS_PORT" "ssl http2${1:+ $1}"; fi
 }
@@ -152,7 +179,7 @@ CONF
   echo
   echo "# default server: a Host header that is none of the site's names gets the connection closed"
   echo "server {"
-  listen_lines "$LEMP_HTTP_PORT" default_server
+  http_listen default_server
   echo "    server_name _;"
   echo "    access_log off;"
   echo "    return 444;"
@@ -284,7 +311,7 @@ redirect_server() {   # TARGET NAME...: plain HTTP for NAMEs, 301 to https://TAR
   https_url="https://$target"
   [ "$LEMP_HTTPS_PORT" = 443 ] || https_url+=":$LEMP_HTTPS_PORT"
   echo "server {"
-  listen_lines "$LEMP_HTTP_PORT"
+  http_listen
   echo "    server_name $*;"
   security_headers
   acme_location
@@ -308,7 +335,7 @@ site_conf() {   # TLS (1: the TLS configuration; 0: plain HTTP only)
     if [ ${#wildcards[@]} -gt 0 ]; then redirect_server "$site" "${wildcards[@]}"; echo; fi
   else
     echo "server {"
-    listen_lines "$LEMP_HTTP_PORT"
+    http_listen
     echo "    server_name $LEMP_SERVER_NAMES;"
     site_body http
   fi
@@ -328,6 +355,21 @@ site_conf() {   # TLS (1: the TLS configuration; 0: plain HTTP only)
     ssl_session_tickets off;
 CONF
     site_body https
+  fi
+  if [ -n "$LEMP_BACKEND_TLS_PORT" ]; then
+    echo
+    echo "# the site for the load balancer, over TLS (its certificate from the stack's CA, for this host's private address)"
+    echo "server {"
+    listen_lines "$LEMP_BACKEND_TLS_PORT" ssl
+    cat <<CONF
+    server_name $LEMP_SERVER_NAMES $LEMP_BACKEND_TLS_NAME;
+    ssl_certificate $backend_dir/fullchain.pem;
+    ssl_certificate_key $backend_dir/privkey.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers $LEMP_TLS_CIPHERS;
+    ssl_prefer_server_ciphers off;
+CONF
+    site_body http
   fi
   if [ ${#status_allow[@]} -gt 0 ]; then
     echo
@@ -382,6 +424,15 @@ if [ "$LEMP_TLS" = letsencrypt ] && [ "$tls_on" = 0 ]; then
   lemp_pending_write nginx "$site" < <(site_conf 1)
 else
   lemp_pending_clear nginx "$site"
+fi
+
+if [ -n "$LEMP_BACKEND_TLS_PORT" ]; then
+  lemp_mkdir "$LEMP_TLS_ROOT" 0755 root:root
+  lemp_mkdir "$backend_dir" 0755 root:root
+  lemp_write_file "$backend_dir/privkey.pem" 0600 root:root <<<"$backend_key"
+  [ "$LEMP_WROTE" = 0 ] || nginx_changed=1
+  lemp_write_file "$backend_dir/fullchain.pem" 0644 root:root <<<"$backend_cert"
+  [ "$LEMP_WROTE" = 0 ] || nginx_changed=1
 fi
 
 if [ "$LEMP_TLS" != none ] && [ "$reject_handshake" = 0 ]; then
@@ -462,4 +513,5 @@ lemp_fact http_port "$LEMP_HTTP_PORT"
 lemp_fact tls "$LEMP_TLS"
 lemp_fact tls_active "$tls_on"   # 0 with letsencrypt: waiting for certbot.sh's certificate
 [ "$tls_on" = 0 ] || lemp_fact https_port "$LEMP_HTTPS_PORT"
+[ -z "$LEMP_BACKEND_TLS_PORT" ] || lemp_fact backend_tls_port "$LEMP_BACKEND_TLS_PORT"
 lemp_finish

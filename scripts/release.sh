@@ -115,7 +115,8 @@ balancer_polls() {   # the balancer asked within the last 5 s
   read -r _ t <"$agent_seen" 2>/dev/null || return 1
   [ $(( $(date +%s%N) - t )) -lt 5000000000 ]
 }
-in_flight() { ss -Htn state established "( sport = :80 )" dst "$LEMP_APP_BALANCER" | wc -l; }
+# the balancer's requests in flight here: its connections to the site (plain HTTP, or TLS for the balancer: nginx.sh)
+in_flight() { ss -Htn state established "( sport = :80 or sport = :443 )" dst "$LEMP_APP_BALANCER" | wc -l; }
 drain() {   # out of the rotation, and the balancer's requests in flight done
   local t0 deadline n quiet=0 started=$SECONDS first=""
   if ! balancer_polls; then

@@ -38,7 +38,12 @@ function services(h: HostNode): string[] {
         lines.push(`${n}_lb[${q(`HAProxy ${ports}<br/>round robin, health checks`)}]`);
     }
     if (h.web) {
-        const tls = h.web.tls.mode === "none" ? ":80" : `:80 → 301, :443 TLS (${h.web.tls.mode})`;
+        const tls =
+            h.web.backendTlsPort !== undefined
+                ? `:${h.web.backendTlsPort} TLS for the balancer (stack CA), :80 on loopback`
+                : h.web.tls.mode === "none"
+                  ? ":80"
+                  : `:80 → 301, :443 TLS (${h.web.tls.mode})`;
         lines.push(`${n}_nginx[${q(`Nginx ${tls}<br/>static files`)}]`);
         lines.push(`${n}_php[${q("PHP-FPM<br/>dynamic pages")}]`);
         lines.push(`${n}_nginx -->|FastCGI socket| ${n}_php`);
@@ -72,7 +77,7 @@ export function renderDiagram(stack: string, t: Topology, violations: MarkedViol
         out.push(`    user -->|${q(`${scheme} to ${t.publicIp}`)}| ${id(name)}_${h.lb ? "lb" : "nginx"}`);
     }
     for (const h of t.hosts) {
-        if (h.lb) for (const b of h.lb.backends) out.push(`    ${id(h.name)}_lb -->|HTTP :80| ${id(b.name)}_nginx`);
+        if (h.lb) for (const b of h.lb.backends) out.push(`    ${id(h.name)}_lb -->|${h.lb.backendTls ? `TLS :${b.port}, stack CA` : `HTTP :${b.port}`}| ${id(b.name)}_nginx`);
         if (h.web) {
             const db = t.hosts.find((x) => x.database && x.database.role !== "replica")!;
             out.push(`    ${id(h.name)}_php -->|${q(`SQL :${h.web.db.port}`)}| ${id(db.name)}_db`);

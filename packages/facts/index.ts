@@ -75,6 +75,9 @@ export interface NginxFacts extends FactsCommon<"nginx"> {
     php: boolean;
     /** Load balancer addresses whose X-Forwarded-For is trusted (empty when the host is an entry point). */
     trustedProxies: string[];
+    /** Behind a load balancer: the port where the site answers the balancer over TLS (a certificate from the stack's
+     * CA); plain HTTP then listens on the loopback only. Absent: plain HTTP on every address (facts recorded before). */
+    backendTlsPort?: number;
     /** Addresses allowed to read the Nginx and PHP-FPM status pages (port 8081); empty = no status server. */
     statusAllow: string[];
 }
@@ -175,6 +178,9 @@ export interface LbFacts extends FactsCommon<"lb"> {
     engine: "haproxy";
     /** Backend web hosts, by host name. */
     backends: string[];
+    /** The backends reached over TLS (health checks too), each certificate verified against the stack's CA for the
+     * address HAProxy dials. Absent in facts recorded before (plain HTTP). */
+    backendTls?: boolean;
     algorithm: "roundrobin";
     healthCheck: string;
     httpPort: number;

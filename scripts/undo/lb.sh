@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Undo of step "lb" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
-# Live generation: HAProxy stopped and disabled, the site's haproxy.pem and the waiting TLS configuration removed
+# Live generation: HAProxy stopped and disabled, the site's haproxy.pem, the stack's CA certificate for the backends
+# (backend.invalid/ca.pem) and the waiting TLS configuration removed
 # (haproxy.cfg, the package's file that lb.sh rewrote, stays for the stopped service; purgePackages purges it with
 # haproxy). Replaced generation: its haproxy.pem only, when the live one has another site name.
 set -euo pipefail
@@ -24,7 +25,8 @@ lemp_remove "$LEMP_TLS_ROOT/$site/haproxy.pem"
 lemp_remove "$LEMP_PENDING_DIR/haproxy/haproxy.cfg"
 lemp_remove /etc/haproxy/errors/seed-web-503.http
 lemp_remove /var/lib/haproxy/server-state
+lemp_remove "$LEMP_TLS_ROOT/backend.invalid/ca.pem"
 if [ "$LEMP_DESTROY_DATA" = 1 ]; then lemp_remove_tree "$LEMP_TLS_ROOT/$site"; fi
-lemp_rmdir_empty "$LEMP_TLS_ROOT/$site" "$LEMP_PENDING_DIR/haproxy" "$LEMP_PENDING_DIR" "$LEMP_TLS_ROOT" /etc/seed-web
+lemp_rmdir_empty "$LEMP_TLS_ROOT/$site" "$LEMP_TLS_ROOT/backend.invalid" "$LEMP_PENDING_DIR/haproxy" "$LEMP_PENDING_DIR" "$LEMP_TLS_ROOT" /etc/seed-web
 lemp_purge_packages "$(lemp_step_packages lb)"
 lemp_undo_end

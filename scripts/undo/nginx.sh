@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Undo of step "nginx" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
 # Live generation: the site (sites-available + link), conf.d/seed-web.conf, the static page, the waiting TLS
-# configuration and the dummy default certificate removed, the package's default site enabled again, nginx stopped
-# and disabled. The site's certificates (/etc/seed-web/tls/<site>/) stay unless LEMP_DESTROY_DATA=1. purgePackages:
+# configuration, the dummy default certificate and the balancer → web certificate (backend.invalid) removed, the
+# package's default site enabled again, nginx stopped and disabled. The site's certificates (/etc/seed-web/tls/<site>/) stay unless LEMP_DESTROY_DATA=1. purgePackages:
 # nginx purged. Replaced generation (e.g. another domain): only its own site and static page, when the live one
 # differs (then nginx reloads).
 set -euo pipefail
@@ -52,6 +52,7 @@ if [ -f /etc/nginx/nginx.conf ]; then
 fi
 lemp_remove /etc/sysctl.d/60-seed-web.conf
 lemp_remove_tree "$LEMP_TLS_ROOT/default.invalid"
+lemp_remove_tree "$LEMP_TLS_ROOT/backend.invalid"   # the stack's key and certificate for the balancer → web hop
 if [ -f /etc/nginx/sites-available/default ]; then lemp_symlink /etc/nginx/sites-available/default /etc/nginx/sites-enabled/default; fi
 lemp_service_disable_stop nginx
 if [ "$LEMP_DESTROY_DATA" = 1 ]; then lemp_remove_tree "$LEMP_TLS_ROOT/$site"; fi

@@ -52,9 +52,10 @@ describe("e2e: a rolling deploy behind the balancer (drain, switch, check, back;
             throw e;
         }
     };
-    /** A slow (20 s) request on a web host, from the balancer's address (the only one their firewall lets in). */
+    /** A slow (20 s) request on a web host, from the balancer's address, over the TLS the web hosts serve it (nothing
+     * else reaches their site: plain HTTP answers their loopback only). */
     const slowOn = (w: TestHost): Promise<SlowAnswer> =>
-            onHost(lb.ip, `curl -s --max-time 60 -o /dev/null -D - -H 'Host: ${WWW}' 'http://${w.ip}/?sleep=20' | tr -d '\\r' | awk 'NR==1 {print $2} tolower($1)=="x-app-release:" {print $2}'`).then(
+            onHost(lb.ip, `curl -sk --max-time 60 -o /dev/null -D - --resolve ${WWW}:443:${w.ip} 'https://${WWW}/?sleep=20' | tr -d '\\r' | awk 'NR==1 {print $2} tolower($1)=="x-app-release:" {print $2}'`).then(
                 (out) => {
                     const [status, release] = out.trim().split("\n");
                     return { status: Number(status), release };

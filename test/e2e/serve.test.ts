@@ -3,6 +3,7 @@
 // or 503 with Retry-After (never 502/504/reset), and undo restoring the packages' values.
 import * as assert from "assert";
 import * as http from "http";
+import * as https from "https";
 import { PlannedCommand } from "../../tools/capture";
 import { apply, bootHosts, changedCount, destroy, destroyHosts, EngineRun, onHost, planFor, summary, TestHost, up } from "./lib";
 import { driftLines, verifyLive, writeStack } from "./verify-lib";
@@ -11,13 +12,17 @@ const WWW = "www.foobar.com";
 const started = Date.now();
 const log = (what: string, runs: EngineRun[]) => console.log(`      ${what} (${((Date.now() - started) / 1000).toFixed(0)}s): ${summary(runs)}`);
 
-/** One GET through a fresh connection: the status and Retry-After, or the socket error's code. */
-function once(ip: string, path: string, port = 80): Promise<{ status: number; retryAfter?: string; error?: string }> {
+/** One GET through a fresh connection: the status and Retry-After, or the socket error's code. A web host behind the
+ * balancer serves plain HTTP on its loopback only: `tls` reaches it as the balancer does, over TLS on 443 (the test
+ * does not check its certificate: the balancer does, test/e2e/backend-tls.test.ts). */
+function once(ip: string, path: string, tls = false): Promise<{ status: number; retryAfter?: string; error?: string }> {
     return new Promise((resolve) => {
-        const req = http.get({ host: ip, port, path, headers: { Host: WWW }, agent: false, timeout: 30_000 }, (res) => {
+        const options = { host: ip, path, headers: { Host: WWW }, agent: false, timeout: 30_000 };
+        const req = tls ? https.get({ ...options, port: 443, rejectUnauthorized: false }, onResponse) : http.get({ ...options, port: 80 }, onResponse);
+        function onResponse(res: http.IncomingMessage) {
             res.resume();
             res.on("end", () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"] as string | undefined }));
-        });
+        }
         req.on("timeout", () => req.destroy(new Error("timeout")));
         req.on("error", (e: NodeJS.ErrnoException) => resolve({ status: 0, error: e.code ?? e.message }));
     });
@@ -117,7 +122,7 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
         await go("up with 2 workers", { tuneMemoryMb: "2048", phpMaxChildren: "2" });
         // 2 workers + half the backlog of 128 at PHP at once (Nginx limit_conn 66): 200 requests at once, the rest turned away
         await onHost(web.ip, `printf '<?php usleep(100000); echo "slow";\\n' >/var/www/foobar.com/slow.php`);
-        const answers = await Promise.all(Array.from({ length: 200 }, () => once(web.ip, "/slow.php")));
+        const answers = await Promise.all(Array.from({ length: 200 }, () => once(web.ip, "/slow.php", true)));
         const busy = answers.filter((a) => a.status === 503);
         const bad = answers.filter((a) => a.status !== 200 && a.status !== 503);
         console.log(`      overload at nginx: ${answers.length - busy.length - bad.length} x 200, ${busy.length} x 503, ${bad.length} bad ${JSON.stringify(bad.slice(0, 3))}`);
@@ -125,7 +130,7 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
         assert.deepStrictEqual(bad, []);
         assert.ok(busy.length > 0, "the queue is bounded");
         for (const b of busy) assert.strictEqual(b.retryAfter, "5");
-        assert.strictEqual((await once(web.ip, "/slow.php")).status, 200);
+        assert.strictEqual((await once(web.ip, "/slow.php", true)).status, 200);
         await onHost(web.ip, "rm -f /var/www/foobar.com/slow.php");
     });
 

@@ -1,5 +1,6 @@
 // The improvements under mocks: which steps each host gets, in which order, and the secrets they handle.
 import * as assert from "assert";
+import * as crypto from "crypto";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -7,7 +8,7 @@ import * as path from "path";
 import { factsOf, REMOTE_COMMAND_TYPE, StepFacts } from "@seed-web/facts";
 import { Capture, captureProgram, isSecretValue, plannedCommands, reveal } from "../../tools/capture";
 import { readStackFile, stackFilePath } from "../../tools/stack-config";
-import { serverIdOf } from "../../lib/topology";
+import { backendTlsName, serverIdOf } from "../../lib/topology";
 
 const facts = (c: Capture, name: string) => {
     const r = c.resources.find((x) => x.name === name && x.type === REMOTE_COMMAND_TYPE);
@@ -65,9 +66,33 @@ describe("improvements (under mocks)", () => {
         assert.deepStrictEqual((facts(dist, "db-01-database") as { replication: unknown }).replication, { role: "primary", serverId: serverIdOf("db-01"), replicas: ["db-02"] });
     });
 
+    it("distributed: balancer → web over TLS: a certificate per web host from the stack's CA for its private address, the CA to the balancer, keys on stdin only", () => {
+        const caPem = (dist.resources.find((r) => r.name === "seed-web-db-ca")!.state as { certPem: string }).certPem;
+        const ca = new crypto.X509Certificate(caPem);
+        const lb = plannedCommands(dist).find((p) => p.name === "lb-01-lb")!;
+        assert.match(lb.create, /LEMP_LB_BACKEND_TLS='1'/);
+        assert.strictEqual(Buffer.from(String(lb.stdin).split("\n")[0], "base64").toString("utf8"), caPem, "the balancer gets the stack's CA");
+        assert.strictEqual((facts(dist, "lb-01-lb") as { backendTls?: boolean }).backendTls, true);
+        for (const [web, address] of [["web-01", "10.0.0.11"], ["web-02", "10.0.0.12"]]) {
+            const nginx = plannedCommands(dist).find((p) => p.name === `${web}-nginx`)!;
+            assert.match(nginx.create, /LEMP_BACKEND_TLS_PORT='443'/);
+            assert.ok(nginx.create.includes(`LEMP_BACKEND_TLS_NAME='${web}.seed-web.invalid'`), "the name the balancer sends as SNI and verifies");
+            assert.doesNotMatch(nginx.create, /PRIVATE KEY|LS0tLS1CRUdJTi/, "no key or PEM in the command text");
+            const [key, cert] = String(nginx.stdin).split("\n").slice(0, 2).map((l) => Buffer.from(l, "base64").toString("utf8"));
+            assert.match(key, /^-----BEGIN (EC )?PRIVATE KEY-----/);
+            const x = new crypto.X509Certificate(cert);
+            assert.ok(x.verify(ca.publicKey), `${web}'s certificate is signed by the stack's CA`);
+            assert.strictEqual(x.checkIP(address), address, `${web}'s certificate names ${address}, the address HAProxy dials`);
+            assert.strictEqual(x.checkHost(`${web}.seed-web.invalid`), `${web}.seed-web.invalid`, `${web}'s certificate names what HAProxy's verifyhost checks`);
+            assert.strictEqual(backendTlsName(web, address), `${web}.seed-web.invalid`);
+            assert.ok(x.checkPrivateKey(crypto.createPrivateKey(key)), `${web}'s key matches its certificate`);
+            assert.strictEqual((facts(dist, `${web}-nginx`) as { backendTlsPort?: number }).backendTlsPort, 443);
+        }
+    });
+
     it("distributed: the balancer's settings name the backends by private address", () => {
         const lb = plannedCommands(dist).find((p) => p.name === "lb-01-lb")!;
-        assert.match(lb.create, /LEMP_LB_BACKENDS='web-01=10\.0\.0\.11:80 web-02=10\.0\.0\.12:80'/);
+        assert.match(lb.create, /LEMP_LB_BACKENDS='web-01=10\.0\.0\.11:443 web-02=10\.0\.0\.12:443'/);
         assert.match(lb.create, /LEMP_TLS='letsencrypt'/);
         const cert = plannedCommands(dist).find((p) => p.name === "lb-01-certbot")!;
         assert.match(cert.create, /LEMP_ACME_MODE='haproxy'/);
@@ -101,7 +126,7 @@ describe("improvements (under mocks)", () => {
         }
         // the CA's and the servers' keys are secrets: generated, and never in plaintext outside a secret
         const keys = dist.resources.filter((r) => r.type === "tls:index/privateKey:PrivateKey").map((r) => r.name).sort();
-        assert.deepStrictEqual(keys, ["db-01-db-tls-key", "db-02-db-tls-key", "seed-web-db-ca-key"]);
+        assert.deepStrictEqual(keys, ["db-01-db-tls-key", "db-02-db-tls-key", "seed-web-db-ca-key", "web-01-web-tls-key", "web-02-web-tls-key"]);
         for (const r of dist.resources.filter((x) => x.type.startsWith("tls:index/") && x.inputs.privateKeyPem !== undefined)) {
             assert.ok(isSecretValue(r.inputs.privateKeyPem), `${r.name}.privateKeyPem in plaintext`);
         }

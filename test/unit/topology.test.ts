@@ -89,23 +89,25 @@ describe("topology: the improvements", () => {
         assert.strictEqual(t.siteUrl, "https://www.foobar.com/");
         const lb = host(t, "lb-01");
         assert.deepStrictEqual(lb.lb?.backends, [
-            { name: "web-01", address: "10.0.0.11", port: 80 },
-            { name: "web-02", address: "10.0.0.12", port: 80 },
+            { name: "web-01", address: "10.0.0.11", port: 443 },
+            { name: "web-02", address: "10.0.0.12", port: 443 },
         ]);
+        assert.strictEqual(lb.lb?.backendTls, true, "the backends over TLS");
         assert.deepStrictEqual(lb.lb?.tls, { mode: "letsencrypt", httpsPort: 443, redirectHttp: true, hstsMaxAge: 31536000 });
         assert.deepStrictEqual(lb.certbot, { serverNames: ["foobar.com", "www.foobar.com"], email: "admin@foobar.com", server: "https://acme-v02.api.letsencrypt.org/directory", mode: "haproxy" });
         for (const w of ["web-01", "web-02"]) {
             assert.strictEqual(host(t, w).web?.tls.mode, "none", "TLS ends at the balancer");
+            assert.strictEqual(host(t, w).web?.backendTlsPort, 443, "the balancer reaches it over TLS");
             assert.deepStrictEqual(host(t, w).web?.trustedProxies, ["10.0.0.10"]);
             assert.strictEqual(host(t, w).certbot, undefined);
             assert.strictEqual(host(t, w).web?.db.host, "10.0.0.13");
         }
     });
 
-    it("firewalls: SSH everywhere, the public ports on the balancer only, HTTP from the balancer, MySQL from the app hosts", () => {
+    it("firewalls: SSH everywhere, the public ports on the balancer only, HTTPS (not HTTP) from the balancer, MySQL from the app hosts", () => {
         const t = distributed();
         assert.deepStrictEqual(rules(t, "lb-01"), ["22:any", "443:any", "80:any", "9100:10.0.0.50"]);
-        assert.deepStrictEqual(rules(t, "web-01"), ["22:any", "8081:10.0.0.50", "80:10.0.0.10", "9100:10.0.0.50"]);
+        assert.deepStrictEqual(rules(t, "web-01"), ["22:any", "443:10.0.0.10", "8081:10.0.0.50", "9100:10.0.0.50"]);
         assert.deepStrictEqual(rules(t, "db-01"), ["22:any", "3306:10.0.0.11", "3306:10.0.0.12", "3306:10.0.0.14", "9100:10.0.0.50"]);
         assert.deepStrictEqual(rules(t, "db-02"), ["2222:any", "3306:10.0.0.11", "3306:10.0.0.12", "9100:10.0.0.50"]);
     });

@@ -75,6 +75,47 @@ describe("verify: parsing the probe's output", () => {
             "    http-request redirect prefix https://foobar.com code 301 unless acme\nbackend web\n    option httpchk GET /health.php\n    server web-1 10.0.0.11:80 check\n    server certbot 127.0.0.1:8888\n");
         assert.deepStrictEqual([ha.valid, ha.sslBind, ha.protocols, ha.redirectsToHttps, ha.servers, ha.healthCheck], [true, true, ["TLSv1.2", "TLSv1.3"], true, [{ name: "web-1", address: "10.0.0.11" }], "/health.php"]);
     });
+
+    it("balancer → web over TLS: HAProxy's backends verified against a CA, Nginx's TLS server for the balancer apart from the site's TLS; drift when either is gone", () => {
+        const backend = (line: string) => parseHaproxy(`#valid\nbackend web\n    option httpchk GET /health.php\n${line}\n    server certbot 127.0.0.1:8888\n`);
+        const verified = "    server web-1 10.0.0.11:443 check ssl verify required ca-file /etc/seed-web/tls/backend.invalid/ca.pem verifyhost 10.0.0.11 sni str(foobar.com) check-sni foobar.com";
+        assert.strictEqual(backend(verified).backendTls, true);
+        assert.strictEqual(backend("    server web-1 10.0.0.11:80 check").backendTls, false, "plain HTTP");
+        assert.strictEqual(backend("    server web-1 10.0.0.11:443 check ssl verify none").backendTls, false, "TLS without verification");
+        assert.strictEqual(backend(`${verified}\n    server web-2 10.0.0.12:80 check`).backendTls, false, "one backend in clear text");
+        const nginx = (extra: string) =>
+            parseNginx("server {\n    listen 127.0.0.1:80;\n    server_name foobar.com;\n    root /var/www/foobar.com;\n}\n" + extra);
+        const forLb = "# the site for the load balancer\nserver {\n    listen 443 ssl;\n    server_name foobar.com;\n    ssl_certificate /etc/seed-web/tls/backend.invalid/fullchain.pem;\n    location / {\n        try_files $uri =404;\n    }\n}\n";
+        assert.deepStrictEqual([nginx(forLb).backendTlsPort, nginx(forLb).sslListen], [443, false], "the balancer's TLS server is no TLS served to the clients");
+        assert.deepStrictEqual([nginx("").backendTlsPort, nginx("").sslListen], [undefined, false]);
+        const site = "server {\n    listen 443 ssl;\n    ssl_certificate /etc/seed-web/tls/foobar.com/fullchain.pem;\n}\n";
+        assert.deepStrictEqual([nginx(site).backendTlsPort, nginx(site).sslListen], [undefined, true]);
+
+        // drift: declared over TLS, observed otherwise
+        const common = { schema: FACTS_SCHEMA as typeof FACTS_SCHEMA, host: "h", roles: ["lb"] as Role[] };
+        const lbFacts = (backendTls: boolean): StepFacts => ({
+            ...common, step: "lb", engine: "haproxy", backends: ["web-1"], backendTls, algorithm: "roundrobin", healthCheck: "/health.php", httpPort: 80, tls: "none", redirectHttp: false, hstsMaxAge: 0,
+        });
+        const lbDrift = (o: boolean) => driftOf([lbFacts(true)], { host: "h", facts: [lbFacts(o)], undecidedSteps: [], notes: {} }).map((d) => d.fact);
+        assert.deepStrictEqual(lbDrift(true), []);
+        assert.deepStrictEqual(lbDrift(false), ["lb.backendTls"]);
+        const webFacts = (backendTlsPort?: number): StepFacts => ({
+            ...common, roles: ["web"], step: "nginx", serverNames: ["foobar.com"], docRoot: "/var/www/foobar.com", httpPort: 80, tls: "none", redirectHttp: false, hstsMaxAge: 0, php: true,
+            trustedProxies: ["10.0.0.10"], ...(backendTlsPort ? { backendTlsPort } : {}), statusAllow: [],
+        });
+        const webDrift = (o?: number) => driftOf([webFacts(443)], { host: "h", facts: [webFacts(o)], undecidedSteps: [], notes: {} }).map((d) => d.fact);
+        assert.deepStrictEqual(webDrift(443), []);
+        assert.deepStrictEqual(webDrift(undefined), ["nginx.backendTlsPort"]);
+    });
+
+    it("the node exporter: on the private address it was declared on, drift when it listens on every address", () => {
+        const mon = (listen: string): StepFacts => ({
+            schema: FACTS_SCHEMA as typeof FACTS_SCHEMA, host: "h", roles: ["web"], step: "monitoring", exporter: "prometheus-node-exporter", listen, port: 9100, allowFrom: ["10.0.0.50"],
+        });
+        const monDrift = (o: string) => driftOf([mon("10.0.0.11")], { host: "h", facts: [mon(o)], undecidedSteps: [], notes: {} }).map((d) => `${d.fact}: ${d.observed}`);
+        assert.deepStrictEqual(monDrift("10.0.0.11"), []);
+        assert.deepStrictEqual(monDrift("0.0.0.0"), ["monitoring.listen: node exporter on 0.0.0.0:9100"]);
+    });
 });
 
 describe("verify: what the server held before the stack", () => {

@@ -184,11 +184,15 @@ export function driftOf(declared: StepFacts[], observed: Observed): DriftItem[] 
                 if (d.step === "nginx" && o.step === "nginx" && !isUnknown(o.serverNames)) {
                     const missing = d.serverNames.filter((n) => !o.serverNames.includes(n));
                     if (missing.length) add("nginx", "nginx.serverNames", `server_name ${d.serverNames.join(" ")}`, `server_name ${o.serverNames.join(" ") || "none"} (missing: ${missing.join(", ")})`);
+                    if (d.backendTlsPort !== undefined && o.backendTlsPort !== d.backendTlsPort) {
+                        add("nginx", "nginx.backendTlsPort", `the load balancer served over TLS on ${d.backendTlsPort}`, o.backendTlsPort === undefined ? "no TLS server for the load balancer" : `on ${o.backendTlsPort}`);
+                    }
                 }
                 if (d.step === "lb" && o.step === "lb" && !isUnknown(o.backends)) {
                     const want = [...d.backends].sort().join(", ");
                     const have = [...o.backends].sort().join(", ");
                     if (want !== have) add("lb", "lb.backends", `backends ${want}`, `backends ${have || "none"}`);
+                    if (d.backendTls && o.backendTls === false) add("lb", "lb.backendTls", "backends over TLS, certificates verified against the stack's CA", "backends over plain HTTP or unverified TLS");
                 }
                 break;
             }

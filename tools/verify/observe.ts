@@ -216,6 +216,28 @@ export interface WebConfig {
     docRoot?: string;
     php: boolean;
     trustedProxies: string[];
+    /** The port of the server that answers the load balancer over TLS (its certificate in backend.invalid/). */
+    backendTlsPort?: number;
+}
+
+/** The `server { … }` blocks of a configuration (comments removed), outermost first. */
+function serverBlocks(text: string): string[] {
+    const t = uncommented(text);
+    const blocks: string[] = [];
+    const re = /(?:^|[{;}\s])server\s*\{/g;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(t))) {
+        const start = m.index + m[0].length;
+        let depth = 1;
+        let i = start;
+        for (; i < t.length && depth > 0; i++) {
+            if (t[i] === "{") depth++;
+            else if (t[i] === "}") depth--;
+        }
+        blocks.push(t.slice(start, i - 1));
+        re.lastIndex = i;
+    }
+    return blocks;
 }
 
 /** nginx -T without its comments (a `#` at a line's start or after a blank: not inside a value such as a regex). */
@@ -236,7 +258,10 @@ function protocolsFrom(words: string[]): TlsProtocol[] {
 export function parseNginx(text: string): WebConfig {
     const names = new Set<string>();
     for (const v of directiveValues(text, "server_name")) for (const n of v.split(/\s+/)) if (n && n !== "_" && n !== '""') names.add(n);
-    const listens = directiveValues(text, "listen");
+    // the balancer's TLS server (scripts/nginx.sh: LEMP_BACKEND_TLS_PORT) is no TLS served to the clients
+    const backend = serverBlocks(text).find((b) => directiveValues(b, "ssl_certificate").some((c) => c.includes("/backend.invalid/")));
+    const backendPort = backend ? /(\d+)\s+ssl\b/.exec(directiveValues(backend, "listen")[0] ?? "")?.[1] : undefined;
+    const listens = directiveValues(backend ? text.replace(backend, "") : text, "listen");
     const protocols = new Set<TlsProtocol>();
     for (const v of directiveValues(text, "ssl_protocols")) for (const p of protocolsFrom(v.split(/\s+/))) protocols.add(p);
     const hsts = /add_header\s+Strict-Transport-Security\s+['"]?max-age=(\d+)/i.exec(uncommented(text));
@@ -250,6 +275,7 @@ export function parseNginx(text: string): WebConfig {
         docRoot: directiveValues(text, "root")[0],
         php: /fastcgi_pass\s/.test(text),
         trustedProxies: directiveValues(text, "set_real_ip_from"),
+        ...(backendPort ? { backendTlsPort: Number(backendPort) } : {}),
     };
 }
 
@@ -261,6 +287,9 @@ export interface LbConfig {
     hstsMaxAge: number;
     /** Backend servers: name and address (certbot's local server left out). */
     servers: { name: string; address: string }[];
+    /** Every backend server over TLS with its certificate verified (`ssl verify required ca-file …`); false when none
+     * or only some are. */
+    backendTls: boolean;
     healthCheck?: string;
 }
 
@@ -270,12 +299,14 @@ export function parseHaproxy(text: string): LbConfig {
     const sslBind = lines.some((l) => /^bind\s.*\bssl\b/.test(l));
     const protocols = sslBind ? TLS_PROTOCOLS.slice(TLS_PROTOCOLS.indexOf(min ?? "TLSv1.2")) : [];
     const servers: { name: string; address: string }[] = [];
+    let verified = 0;
     for (const l of lines) {
         const m = /^server\s+(\S+)\s+(\S+)/.exec(l);
         if (!m) continue;
         const address = m[2].replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
         if (address.startsWith("127.")) continue;
         servers.push({ name: m[1], address });
+        if (/\sssl(\s|$)/.test(l) && /\sverify\s+required(\s|$)/.test(l) && /\sca-file\s+\S/.test(l)) verified++;
     }
     const hsts = /Strict-Transport-Security\s+"?max-age=(\d+)/i.exec(text);
     const check = /option\s+httpchk\s+(?:GET\s+)?(\S+)/.exec(text)?.[1] ?? /http-check\s+send\s+meth\s+GET\s+uri\s+(\S+)/.exec(text)?.[1];
@@ -286,6 +317,7 @@ export function parseHaproxy(text: string): LbConfig {
         redirectsToHttps: lines.some((l) => /redirect\s+(scheme\s+https|prefix\s+https:\/\/)/.test(l)),
         hstsMaxAge: hsts ? Number(hsts[1]) : 0,
         servers,
+        backendTls: servers.length > 0 && verified === servers.length,
         ...(check ? { healthCheck: check } : {}),
     };
 }
@@ -579,7 +611,8 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
         // files); the configuration only when 443 did not answer the runner (a firewall in between, say).
         const handshake = !!runner.tls && Object.values(runner.tls.protocols).some(Boolean);
         const nginxOwns443 = sslOwner === undefined || /nginx/.test(sslOwner);
-        const servesTls = nginxOwns443 && (handshake || cfg.sslListen);
+        // (a handshake on the port of the balancer's TLS server, when no other TLS server is configured, is that one's)
+        const servesTls = nginxOwns443 && (cfg.sslListen || (handshake && cfg.backendTlsPort !== 443));
         const observedTls = servesTls ? tlsModeOf(runner) : "none";
         const f: NginxFacts = {
             ...common(host, "nginx", roles),
@@ -593,6 +626,7 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
             ...(servesTls ? { tlsProtocols: servedProtocols(runner) ?? cfg.protocols } : {}),
             php: cfg.php,
             trustedProxies: cfg.trustedProxies,
+            ...(cfg.backendTlsPort !== undefined ? { backendTlsPort: cfg.backendTlsPort } : {}),
             statusAllow: unknown(),
         };
         facts.push(f);
@@ -605,6 +639,7 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
                   `${hsts ? `HSTS max-age=${hsts}` : hsts === 0 ? "no HSTS header" : "HSTS unknown"}`
                 : "TLS configured, but 443 did not answer the runner"
             : "plain HTTP only";
+        if (cfg.backendTlsPort !== undefined) notes.nginx += `; the load balancer served over TLS on ${cfg.backendTlsPort}`;
         if (runner.tls?.certificate) served.certificate = runner.tls.certificate;
     } else if (nginxMark.kind === "unavailable") {
         undecidedSteps.push({ step: "nginx", reason: `nginx -T failed: ${nginxMark.why}` });
@@ -625,6 +660,7 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
             ...common(host, "lb", roles),
             engine: "haproxy",
             backends: cfg.servers.map((x) => hostNameOf(x.address, ctx)),
+            backendTls: cfg.backendTls,
             algorithm: "roundrobin",
             healthCheck: cfg.healthCheck ?? unknown(),
             httpPort: 80,
@@ -635,6 +671,7 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
         };
         facts.push(f);
         notes.lb = `HAProxy${cfg.valid ? "" : " (config does not validate)"} → ${f.backends.join(", ") || "no backend"}` +
+            (f.backends.length ? (cfg.backendTls ? " over TLS (certificates verified against a CA)" : " (not all over verified TLS)") : "") +
             (lbTls && runner.tls?.certificate ? `; ${certNote(runner.tls.certificate)}` : "");
         if (lbTls && runner.tls?.certificate) served.certificate = runner.tls.certificate;
     } else if (haMark.kind === "unavailable") {
