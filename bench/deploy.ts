@@ -8,8 +8,6 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { releaseTree } from "../lib/release";
-import { PROJECT_DIR } from "../lib/root";
 import * as cli from "../tools/cli";
 import type { PlannedCommand } from "../tools/capture";
 import type { TestHost, UpOptions } from "../test/e2e/lib";
@@ -23,17 +21,6 @@ exit codes: 0 measured, 1 failed (or a goal missed with --strict), 2 bad argumen
 
 const WWW = "www.foobar.com";
 
-function releaseDir(root: string, mark: string, extra: Record<string, string> = {}): { dir: string; id: string } {
-    const dir = path.join(root, mark);
-    fs.cpSync(path.join(PROJECT_DIR, "test/fixtures/app"), dir, { recursive: true });
-    const index = path.join(dir, "public", "index.php");
-    fs.writeFileSync(index, fs.readFileSync(index, "utf8").replace("const RELEASE_MARK = 'v1';", `const RELEASE_MARK = '${mark}';`));
-    for (const [f, text] of Object.entries(extra)) fs.writeFileSync(path.join(dir, f), text);
-    const t = releaseTree(dir);
-    if ("error" in t) throw new Error(t.error);
-    return { dir, id: t.id };
-}
-
 async function main(argv: string[]): Promise<number> {
     const parsed = cli.parseCommand({ usage: USAGE, options: { rate: { type: "string", default: "200" }, strict: { type: "boolean", default: false } } }, argv);
     if (parsed.help) {
@@ -43,7 +30,8 @@ async function main(argv: string[]): Promise<number> {
     const values = parsed.values as { rate: string; strict: boolean };
     if (!/^[1-9][0-9]{0,4}$/.test(values.rate)) throw new cli.CliInputError("--rate must be a number of requests per second (1-99999)");
     const rate = Number(values.rate);
-    const { bootHosts, copyToRemote, destroyHosts, onHost, planFor, up } = await import("../test/e2e/lib");
+    const { bootHosts, copyToRemote, destroyHosts, onHost } = await import("../test/e2e/lib");
+    const { Deployment, releaseDir } = await import("../test/e2e/deploy-lib");
     const { withLoad } = await import("../test/e2e/load");
     const lb: TestHost = { name: "bd-lb", ip: "10.200.0.70", roles: ["lb"], rootfs: "warm" };
     const webs: TestHost[] = [1, 2, 3].map((i) => ({ name: `bd-w${i}`, ip: `10.200.0.7${i}`, roles: ["web", "app"], rootfs: "warm" }));
@@ -51,18 +39,8 @@ async function main(argv: string[]): Promise<number> {
     const list = [lb, ...webs, db];
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-bench-deploy-"));
     const settings = { dbBindAddress: "auto", appDocRoot: "public", appShared: '["storage"]', appHealthPath: "/health", appFrontController: "true" };
-    const passwords = new Map<string, string>();
-    let current: PlannedCommand[] = [];
-    const deploy = async (extra: Record<string, string>, options: UpOptions = {}) => {
-        const { plan } = await planFor(list, { ...settings, ...extra }, passwords);
-        try {
-            await up(current, plan, options);
-            current = plan;
-        } catch (e) {
-            current = (e as { state?: PlannedCommand[] }).state ?? current;
-            throw e;
-        }
-    };
+    const stack = new Deployment(list, settings);
+    const deploy = (extra: Record<string, string>, options: UpOptions = {}) => stack.up("", extra, options);
     destroyHosts(list);
     await bootHosts(list);
     try {
@@ -71,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
         const bad = releaseDir(work, "v3-bad", { FAIL_HEALTH: "1\n" });
         await deploy({ appSource: v1.dir });
         // the floor: copying the release's files to one web host, as the deploy does (median of 5)
-        const { plan } = await planFor(list, { ...settings, appSource: v2.dir }, passwords);
+        const plan = await stack.plan({ appSource: v2.dir });
         const target = plan.find((p) => p.name === "bd-w1-release")!;
         const copies: number[] = [];
         for (let i = 0; i < 5; i++) {

@@ -5,27 +5,14 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { releaseTree } from "../../lib/release";
-import { PROJECT_DIR } from "../../lib/root";
 import { PlannedCommand } from "../../tools/capture";
-import { bootHosts, destroyHosts, EngineRun, onHost, planFor, StepFailed, summary, TestHost, up, UpOptions } from "./lib";
+import { Deployment, releaseDir } from "./deploy-lib";
+import { bootHosts, destroyHosts, EngineRun, onHost, StepFailed, summary, TestHost, UpOptions } from "./lib";
 import { LoadReport, SlowAnswer, withLoad } from "./load";
 
 const WWW = "www.foobar.com";
 const started = Date.now();
 const log = (what: string, runs: EngineRun[]) => console.log(`      ${what} (${((Date.now() - started) / 1000).toFixed(0)}s): ${summary(runs)}`);
-
-function releaseDir(root: string, mark: string, extra: Record<string, string> = {}): { dir: string; id: string } {
-    const dir = path.join(root, mark);
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.cpSync(path.join(PROJECT_DIR, "test/fixtures/app"), dir, { recursive: true });
-    const index = path.join(dir, "public", "index.php");
-    fs.writeFileSync(index, fs.readFileSync(index, "utf8").replace("const RELEASE_MARK = 'v1';", `const RELEASE_MARK = '${mark}';`));
-    for (const [f, text] of Object.entries(extra)) fs.writeFileSync(path.join(dir, f), text);
-    const t = releaseTree(dir);
-    if ("error" in t) throw new Error(t.error);
-    return { dir, id: t.id };
-}
 
 function report(what: string, r: LoadReport): void {
     console.log(`      ${what}: ${r.failed} failed of ${r.requests} requests (p99 ${r.p99} ms, idle p99 ${r.idleP99} ms); ${r.mixed} responses naming two releases; slow: ${JSON.stringify(r.slow)}`);
@@ -38,20 +25,8 @@ describe("e2e: a rolling deploy behind the balancer (drain, switch, check, back;
     const list = [lb, ...webs, db];
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-rolling-"));
     const settings = { dbBindAddress: "auto", appDocRoot: "public", appShared: '["storage"]', appHealthPath: "/health", appFrontController: "true" };
-    const passwords = new Map<string, string>();
-    let current: PlannedCommand[] = [];
-    const deploy = async (what: string, extra: Record<string, string>, options: UpOptions = {}) => {
-        const { plan } = await planFor(list, { ...settings, ...extra }, passwords);
-        try {
-            const runs = await up(current, plan, options);
-            current = plan;
-            log(what, runs);
-            return runs;
-        } catch (e) {
-            current = (e as { state?: PlannedCommand[] }).state ?? current;
-            throw e;
-        }
-    };
+    const stack = new Deployment(list, settings, log);
+    const deploy = (what: string, extra: Record<string, string>, options: UpOptions = {}) => stack.up(what, extra, options);
     /** A slow (20 s) request on a web host, from the balancer's address, over the TLS the web hosts serve it (nothing
      * else reaches their site: plain HTTP answers their loopback only). */
     const slowOn = (w: TestHost): Promise<SlowAnswer> =>
@@ -137,7 +112,7 @@ describe("e2e: a rolling deploy behind the balancer (drain, switch, check, back;
 
     it("a rollback (appRelease) under load: no upload, 0 failed, every host back on v1", async function () {
         this.timeout(600_000);
-        const { plan } = await planFor(list, { ...settings, appSource: v2.dir, appRelease: v1.id }, passwords);
+        const plan = await stack.plan({ appSource: v2.dir, appRelease: v1.id });
         assert.ok(plan.every((p) => !p.uploads), "nothing to copy for a kept release");
         const r = await withLoad({ target: lb.ip, host: WWW, rate: 100 }, async () => {
             await deploy("roll back to v1", { appSource: v2.dir, appRelease: v1.id });

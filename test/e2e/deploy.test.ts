@@ -8,26 +8,13 @@ import * as os from "os";
 import * as path from "path";
 import { releaseTree } from "../../lib/release";
 import { PROJECT_DIR } from "../../lib/root";
-import { PlannedCommand } from "../../tools/capture";
-import { bootHosts, destroyHosts, EngineRun, onHost, planFor, StepFailed, summary, TestHost, up } from "./lib";
+import { Deployment, releaseDir } from "./deploy-lib";
+import { bootHosts, destroyHosts, EngineRun, onHost, StepFailed, summary, TestHost } from "./lib";
 import { LoadReport, withLoad } from "./load";
 
 const WWW = "www.foobar.com";
 const started = Date.now();
 const log = (what: string, runs: EngineRun[]) => console.log(`      ${what} (${((Date.now() - started) / 1000).toFixed(0)}s): ${summary(runs)}`);
-
-/** A copy of the test application whose code says `mark` (each mark is a release of its own). */
-function releaseDir(root: string, mark: string, extra: Record<string, string> = {}): { dir: string; id: string } {
-    const dir = path.join(root, mark);
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.cpSync(path.join(PROJECT_DIR, "test/fixtures/app"), dir, { recursive: true });
-    const index = path.join(dir, "public", "index.php");
-    fs.writeFileSync(index, fs.readFileSync(index, "utf8").replace("const RELEASE_MARK = 'v1';", `const RELEASE_MARK = '${mark}';`));
-    for (const [f, text] of Object.entries(extra)) fs.writeFileSync(path.join(dir, f), text);
-    const t = releaseTree(dir);
-    if ("error" in t) throw new Error(t.error);
-    return { dir, id: t.id };
-}
 
 /** One GET with a fresh connection: status, the release headers and the body. */
 function get(ip: string, urlPath: string, timeoutMs = 60_000): Promise<{ status: number; release?: string; appRelease?: string; body: string; error?: string }> {
@@ -53,20 +40,8 @@ describe("e2e: deploy your application (releases, switch under load, failed chec
     const list = [one];
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-deploy-"));
     const settings = { appDocRoot: "public", appShared: '["storage"]', appHealthPath: "/health", appKeepReleases: "5", appFrontController: "true" };
-    const passwords = new Map<string, string>();
-    let current: PlannedCommand[] = [];
-    const deploy = async (what: string, extra: Record<string, string>) => {
-        const { plan } = await planFor(list, { ...settings, ...extra }, passwords);
-        try {
-            const runs = await up(current, plan);
-            current = plan;
-            log(what, runs);
-            return runs;
-        } catch (e) {
-            current = (e as { state?: PlannedCommand[] }).state ?? current;
-            throw e;
-        }
-    };
+    const stack = new Deployment(list, settings, log);
+    const deploy = (what: string, extra: Record<string, string>) => stack.up(what, extra);
     const v1 = releaseDir(work, "v1");
     const v2 = releaseDir(work, "v2");
     let rowsAcknowledged = 0;
@@ -137,7 +112,7 @@ describe("e2e: deploy your application (releases, switch under load, failed chec
     it("rollback: appRelease names a kept release; it is live again with no upload, the shared storage kept", async function () {
         this.timeout(300_000);
         // appSource still names the newest code; appRelease the kept release to serve
-        const { plan } = await planFor(list, { ...settings, appSource: v2.dir, appRelease: v1.id }, passwords);
+        const plan = await stack.plan({ appSource: v2.dir, appRelease: v1.id });
         assert.ok(plan.every((p) => !p.uploads), "nothing to copy for a kept release");
         await deploy("roll back to v1", { appSource: v2.dir, appRelease: v1.id });
         const page = await get(one.ip, "/");
@@ -191,9 +166,7 @@ describe("e2e: deploy your application (releases, switch under load, failed chec
 
     it("switched off (no appSource): the demo page back, the releases and current removed, the shared data kept", async function () {
         this.timeout(600_000);
-        const { plan } = await planFor(list, {}, passwords);   // none of the app* keys
-        log("the application switched off", await up(current, plan));
-        current = plan;
+        await stack.up("the application switched off", {}, { exact: true });   // none of the app* keys
         const page = await get(one.ip, "/");
         assert.strictEqual(page.status, 200);
         assert.match(page.body, /seed-web:static/);
