@@ -12,7 +12,7 @@ import { evaluate, Violation } from "../../tools/audit/evaluate";
 import { reconcilePolicyConfig } from "../../tools/audit/policy-config";
 import { AuditResult } from "../../tools/audit/report";
 import { packIdentity } from "../../tools/audit";
-import { driftOf } from "../../tools/verify/drift";
+import { driftOf, sameBufferPool } from "../../tools/verify/drift";
 import {
     HostTarget,
     linkReplication,
@@ -223,7 +223,16 @@ describe("verify: the serving profile's drift (issue 21)", () => {
         ].sort((a, b) => (a.startsWith("php") ? 1 : b.startsWith("php") ? -1 : 0)));
     });
 
-    it("a declared phpMaxChildren is what the pool must hold", () => {
+    it("the server's own rounding of the buffer pool (up to its chunk × instances) is not drift; a changed pool is", () => {
+        const pool = (written: number, running: number) =>
+            drift(AS_APPLIED.map((l) => l.replace("db.cnf.buffer_pool_mb 512", `db.cnf.buffer_pool_mb ${written}`).replace("db.live.buffer_pool_mb 512", `db.live.buffer_pool_mb ${running}`))).map((x) => x.observed);
+        assert.deepStrictEqual(pool(12052, 12160), []);   // MySQL 9.7 on a 24 GiB host: 95 chunks of 128M
+        assert.deepStrictEqual(pool(12052, 13312), ["innodb_buffer_pool_size = 13312M on the running server"]);
+        assert.deepStrictEqual(pool(12052, 11904), ["innodb_buffer_pool_size = 11904M on the running server"]);
+        assert.ok(sameBufferPool(512, 512) && !sameBufferPool(512, 128) && sameBufferPool(70000, 71000) && !sameBufferPool(70000, 72200));
+    });
+
+        it("a declared phpMaxChildren is what the pool must hold", () => {
         assert.deepStrictEqual(drift(AS_APPLIED, 24), []);
         assert.deepStrictEqual(drift(AS_APPLIED, 30).map((x) => `${x.declared} / ${x.observed}`), ["pm.max_children = 30 (seed-web:phpMaxChildren) / pm.max_children = 24 in the www pool"]);
     });

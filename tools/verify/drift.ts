@@ -62,7 +62,7 @@ function profileDrift(d: PhpFacts | DatabaseFacts, p: Record<string, number> | u
     }
     const pool = typeof d.bufferPoolMb === "number" ? d.bufferPoolMb : p["db.cnf.buffer_pool_mb"];
     const livePool = p["db.live.buffer_pool_mb"];
-    if (pool !== undefined && livePool !== undefined && pool !== livePool) {
+    if (pool !== undefined && livePool !== undefined && !sameBufferPool(pool, livePool)) {
         add("database", "database.bufferPoolMb", `innodb_buffer_pool_size = ${pool}M (${typeof d.bufferPoolMb === "number" ? "seed-web:dbBufferPoolMb" : "the serving profile"})`, `innodb_buffer_pool_size = ${livePool}M on the running server`);
     }
     const conns = p["db.cnf.max_connections"];
@@ -70,6 +70,16 @@ function profileDrift(d: PhpFacts | DatabaseFacts, p: Record<string, number> | u
     if (conns !== undefined && liveConns !== undefined && conns !== liveConns) {
         add("database", "database.maxConnections", `max_connections = ${conns} (the serving profile)`, `max_connections = ${liveConns} on the running server`);
     }
+}
+
+/**
+ * The buffer pool the server runs against the one written: MySQL and MariaDB round innodb_buffer_pool_size up to a
+ * multiple of innodb_buffer_pool_chunk_size × innodb_buffer_pool_instances (MySQL: 128 MB × up to 8 instances with the
+ * defaults; MariaDB: a 64th of the pool), so a running value above the written one by less than that unit is the same
+ * setting (seen on MySQL 9.7: 12052M written, 12160M running). Anything smaller, or larger by more, was changed.
+ */
+export function sameBufferPool(writtenMb: number, runningMb: number): boolean {
+    return runningMb >= writtenMb && runningMb - writtenMb < Math.max(1024, Math.ceil(writtenMb / 64) + 1);
 }
 
 export function driftOf(declared: StepFacts[], observed: Observed): DriftItem[] {
