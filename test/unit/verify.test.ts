@@ -88,6 +88,9 @@ describe("verify: parsing the probe's output", () => {
         const forLb = "# the site for the load balancer\nserver {\n    listen 443 ssl;\n    server_name foobar.com;\n    ssl_certificate /etc/seed-web/tls/backend.invalid/fullchain.pem;\n    location / {\n        try_files $uri =404;\n    }\n}\n";
         assert.deepStrictEqual([nginx(forLb).backendTlsPort, nginx(forLb).sslListen], [443, false], "the balancer's TLS server is no TLS served to the clients");
         assert.deepStrictEqual([nginx("").backendTlsPort, nginx("").sslListen], [undefined, false]);
+        // as nginx.sh writes it: comments inside the block (the distributed stack's verify saw TLS served to the clients)
+        const commented = forLb.replace("    location / {", "    # no dotfiles (.git, .env ...)\n    location ~ /\\. { deny all; }\n    location / {");
+        assert.deepStrictEqual([nginx(commented).backendTlsPort, nginx(commented).sslListen], [443, false], "a commented block is the balancer's too");
         const site = "server {\n    listen 443 ssl;\n    ssl_certificate /etc/seed-web/tls/foobar.com/fullchain.pem;\n}\n";
         assert.deepStrictEqual([nginx(site).backendTlsPort, nginx(site).sslListen], [undefined, true]);
 

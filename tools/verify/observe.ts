@@ -261,7 +261,8 @@ export function parseNginx(text: string): WebConfig {
     // the balancer's TLS server (scripts/nginx.sh: LEMP_BACKEND_TLS_PORT) is no TLS served to the clients
     const backend = serverBlocks(text).find((b) => directiveValues(b, "ssl_certificate").some((c) => c.includes("/backend.invalid/")));
     const backendPort = backend ? /(\d+)\s+ssl\b/.exec(directiveValues(backend, "listen")[0] ?? "")?.[1] : undefined;
-    const listens = directiveValues(backend ? text.replace(backend, "") : text, "listen");
+    // (the block is a slice of the text without its comments: taken out of that text, whatever comments the block held)
+    const listens = directiveValues(backend ? uncommented(text).replace(backend, "") : text, "listen");
     const protocols = new Set<TlsProtocol>();
     for (const v of directiveValues(text, "ssl_protocols")) for (const p of protocolsFrom(v.split(/\s+/))) protocols.add(p);
     const hsts = /add_header\s+Strict-Transport-Security\s+['"]?max-age=(\d+)/i.exec(uncommented(text));
