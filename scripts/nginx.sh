@@ -506,7 +506,22 @@ HTML
 
 # --- (re)load, run ---
 lemp_service_enable_start nginx
-if [ "$nginx_changed" = 1 ] && [ "$LEMP_STARTED" = 0 ]; then lemp_service_reload nginx; fi
+# A reload opens the new listening sockets beside the old ones: from the loopback-only HTTP of a web host behind a
+# balancer (LEMP_BACKEND_TLS_PORT) to every address (the balancer gone), or back, the new bind fails while the old one
+# is held, and nginx keeps the old configuration. Such a change restarts nginx instead (a topology change, not a deploy).
+listen_loopback() { grep -qE "^[[:space:]]*listen (127\\.0\\.0\\.1|\\[::1\\]):${LEMP_HTTP_PORT}[; ]" "$1" 2>/dev/null; }
+site_file=/etc/nginx/sites-available/$site
+if [ "$nginx_changed" = 1 ] && [ "$LEMP_STARTED" = 0 ]; then
+  was=0 now=0
+  if listen_loopback "$saved$site_file"; then was=1; fi
+  if listen_loopback "$site_file"; then now=1; fi
+  if [ -e "$saved$site_file" ] && [ "$was" != "$now" ]; then
+    lemp_log "the HTTP listeners move between the loopback and every address: nginx restarted (a reload cannot rebind them)"
+    lemp_service_restart nginx
+  else
+    lemp_service_reload nginx
+  fi
+fi
 
 lemp_fact site "$site"
 lemp_fact http_port "$LEMP_HTTP_PORT"
