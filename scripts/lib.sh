@@ -169,7 +169,7 @@ LEMP_APT=(apt-get -q -y -o DPkg::Lock::Timeout=300)
 # covers dpkg's lock, not the package lists' lock of "update"), and finishes a dpkg run that was cut short (an SSH
 # session dropped in the middle of an install) before trying again: a re-run converges instead of failing.
 lemp_apt_get() {
-  local out rc _
+  local out rc _ reconfigured=0
   for _ in $(seq 1 150); do
     out=$(DEBIAN_FRONTEND=noninteractive "${LEMP_APT[@]}" "$@" 2>&1) && { printf '%s\n' "$out" >&2; return 0; }
     rc=$?
@@ -178,6 +178,13 @@ lemp_apt_get() {
       *"dpkg was interrupted"*)
         lemp_log "finishing an interrupted dpkg run (dpkg --configure -a)"
         DEBIAN_FRONTEND=noninteractive dpkg --configure -a >&2 ;;
+      *"Errors were encountered while processing"*)
+        # a package's configuration script failed (e.g. a database server that did not start in time on a loaded
+        # host): configured once more, then the command again; a second failure is the step's error
+        [ "$reconfigured" = 0 ] || return "$rc"
+        reconfigured=1
+        lemp_log "a package failed to configure: dpkg --configure -a, then once more"
+        DEBIAN_FRONTEND=noninteractive dpkg --configure -a >&2 || true ;;
       *"Could not get lock"* | *"Unable to lock"* | *"Could not open lock file"*)
         lemp_log "apt is busy in another process; waiting"
         sleep 2 ;;

@@ -36,6 +36,28 @@ describe("scripts/lib.sh", function () {
     });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+    describe("lemp_apt_get", () => {
+        // apt-get stands in: it fails with dpkg's "Errors were encountered" the first N times; dpkg records its calls
+        const run = (failures: number) => {
+            const bin = path.join(dir, "bin");
+            fs.mkdirSync(bin);
+            fs.writeFileSync(path.join(bin, "fake-apt"), `#!/bin/sh\nn=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n + 1)) >${dir}/n\nif [ "$n" -lt ${failures} ]; then echo "Errors were encountered while processing:\n mysql-server"; exit 100; fi\necho installed\n`, { mode: 0o755 });
+            fs.writeFileSync(path.join(bin, "dpkg"), `#!/bin/sh\necho "$*" >>${dir}/dpkg\n`, { mode: 0o755 });
+            const r = lib(dir, "LEMP_APT=(fake-apt)\nlemp_apt_get install mysql-server", { PATH: `${bin}:${process.env.PATH}` });
+            const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8").trim() : "");
+            return { code: r.code, calls: read("n"), dpkg: read("dpkg") };
+        };
+        it("a package that failed to configure: dpkg --configure -a and the command once more; a second failure is the error", () => {
+            assert.deepStrictEqual(run(1), { code: 0, calls: "2", dpkg: "--configure -a" });
+            assert.deepStrictEqual(run2(), { code: 100, calls: "2", dpkg: "--configure -a" });
+            function run2() {
+                fs.rmSync(dir, { recursive: true, force: true });
+                fs.mkdirSync(dir);
+                return run(5);
+            }
+        });
+    });
+
     describe("lemp_write_file", () => {
         const write = (file: string, mode: string, content: Buffer) =>
             lib(dir, `lemp_write_file ${JSON.stringify(file)} ${mode} ${owner}\necho "wrote=$LEMP_WROTE changed=$LEMP_CHANGED"`, {}, content);
