@@ -9,7 +9,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as cli from "../tools/cli";
-import type { PlannedCommand } from "../tools/capture";
 import type { TestHost, UpOptions } from "../test/e2e/lib";
 
 const USAGE = `usage: npm run bench:deploy [-- --rate N] [-- --strict]
@@ -31,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
     if (!/^[1-9][0-9]{0,4}$/.test(values.rate)) throw new cli.CliInputError("--rate must be a number of requests per second (1-99999)");
     const rate = Number(values.rate);
     const { bootHosts, copyToRemote, destroyHosts, onHost } = await import("../test/e2e/lib");
-    const { Deployment, releaseDir } = await import("../test/e2e/deploy-lib");
+    const { Deployment, releaseDir, slowAtEachRelease } = await import("../test/e2e/deploy-lib");
     const { withLoad } = await import("../test/e2e/load");
     const lb: TestHost = { name: "bd-lb", ip: "10.200.0.70", roles: ["lb"], rootfs: "warm" };
     const webs: TestHost[] = [1, 2, 3].map((i) => ({ name: `bd-w${i}`, ip: `10.200.0.7${i}`, roles: ["web", "app"], rootfs: "warm" }));
@@ -60,18 +59,7 @@ async function main(argv: string[]): Promise<number> {
         }
         const copyMs = [...copies].sort((a, b) => a - b)[2];
         // a slow (20 s) request put in flight on each web host as its release step starts (its drain waits for it)
-        const slow: Promise<{ status: number; error?: string }>[] = [];
-        const beforeRun = async (p: PlannedCommand) => {
-            const w = webs.find((x) => p.name === `${x.name}-release`);
-            if (!w) return;
-            slow.push(
-                onHost(lb.ip, `curl -sk --max-time 60 -o /dev/null -w '%{http_code}' --resolve ${WWW}:443:${w.ip} 'https://${WWW}/?sleep=20'`).then(
-                    (out) => ({ status: Number(out.trim()) }),
-                    (e: Error) => ({ status: 0, error: e.message }),
-                ),
-            );
-            await new Promise((res) => setTimeout(res, 1000));
-        };
+        const { beforeRun, answers } = slowAtEachRelease(lb, webs, WWW);
         let deployMs = 0;
         let failedCheck = "";
         const r = await withLoad({ target: lb.ip, host: WWW, rate, idleSeconds: 10, minSeconds: Math.ceil(30000 / rate) + 5 }, async () => {
@@ -86,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
             }
             await deploy({ appSource: v2.dir, appRelease: v1.id });
         });
-        r.slow = await Promise.all(slow);
+        r.slow = await Promise.all(answers);
         const served = await Promise.all(webs.map((w) => onHost(w.ip, "readlink /var/www/foobar.com-app/current")));
         const goals = [
             [`0 failed requests`, r.failed === 0],

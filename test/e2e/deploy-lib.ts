@@ -5,7 +5,8 @@ import * as path from "path";
 import { releaseTree } from "../../lib/release";
 import { PROJECT_DIR } from "../../lib/root";
 import { PlannedCommand } from "../../tools/capture";
-import { EngineRun, planFor, TestHost, up, UpOptions } from "./lib";
+import { EngineRun, onHost, planFor, TestHost, up, UpOptions } from "./lib";
+import type { SlowAnswer } from "./load";
 
 /** A copy of the test application (test/fixtures/app) whose code says `mark`: each mark is a release of its own. */
 export function releaseDir(root: string, mark: string, extra: Record<string, string> = {}): { dir: string; id: string } {
@@ -50,4 +51,28 @@ export class Deployment {
     async plan(extra: Record<string, string>): Promise<PlannedCommand[]> {
         return (await planFor(this.hosts, { ...this.settings, ...extra }, this.passwords)).plan;
     }
+}
+
+/**
+ * A slow (20 s) request put in flight on each web host as its release step starts (the harness's `beforeRun`), so
+ * that its drain has one to wait for. Sent from the balancer's address over the TLS the web hosts serve it (nothing
+ * else reaches their site: plain HTTP answers their loopback only); each answer has its status and X-App-Release.
+ */
+export function slowAtEachRelease(lb: TestHost, webs: TestHost[], site: string): { beforeRun: (p: PlannedCommand) => Promise<void>; answers: Promise<SlowAnswer>[] } {
+    const answers: Promise<SlowAnswer>[] = [];
+    const beforeRun = async (p: PlannedCommand) => {
+        const w = webs.find((x) => p.name === `${x.name}-release`);
+        if (!w) return;
+        answers.push(
+            onHost(lb.ip, `curl -sk --max-time 60 -o /dev/null -D - --resolve ${site}:443:${w.ip} 'https://${site}/?sleep=20' | tr -d '\\r' | awk 'NR==1 {print $2} tolower($1)=="x-app-release:" {print $2}'`).then(
+                (out) => {
+                    const [status, release] = out.trim().split("\n");
+                    return { status: Number(status), release };
+                },
+                (e: Error) => ({ status: 0, error: e.message }),
+            ),
+        );
+        await new Promise((res) => setTimeout(res, 1000));
+    };
+    return { beforeRun, answers };
 }

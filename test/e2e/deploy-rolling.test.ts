@@ -5,10 +5,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PlannedCommand } from "../../tools/capture";
-import { Deployment, releaseDir } from "./deploy-lib";
+import { Deployment, releaseDir, slowAtEachRelease } from "./deploy-lib";
 import { bootHosts, destroyHosts, EngineRun, onHost, StepFailed, summary, TestHost, UpOptions } from "./lib";
-import { LoadReport, SlowAnswer, withLoad } from "./load";
+import { LoadReport, withLoad } from "./load";
 
 const WWW = "www.foobar.com";
 const started = Date.now();
@@ -27,16 +26,6 @@ describe("e2e: a rolling deploy behind the balancer (drain, switch, check, back;
     const settings = { dbBindAddress: "auto", appDocRoot: "public", appShared: '["storage"]', appHealthPath: "/health", appFrontController: "true" };
     const stack = new Deployment(list, settings, log);
     const deploy = (what: string, extra: Record<string, string>, options: UpOptions = {}) => stack.up(what, extra, options);
-    /** A slow (20 s) request on a web host, from the balancer's address, over the TLS the web hosts serve it (nothing
-     * else reaches their site: plain HTTP answers their loopback only). */
-    const slowOn = (w: TestHost): Promise<SlowAnswer> =>
-            onHost(lb.ip, `curl -sk --max-time 60 -o /dev/null -D - --resolve ${WWW}:443:${w.ip} 'https://${WWW}/?sleep=20' | tr -d '\\r' | awk 'NR==1 {print $2} tolower($1)=="x-app-release:" {print $2}'`).then(
-                (out) => {
-                    const [status, release] = out.trim().split("\n");
-                    return { status: Number(status), release };
-                },
-                (e: Error) => ({ status: 0, error: e.message }),
-            );
     const releasesServed = async () => {
         const out = await Promise.all(webs.map((w) => onHost(w.ip, "readlink /var/www/foobar.com-app/current")));
         return out.map((o) => o.trim().replace("releases/", ""));
@@ -59,17 +48,11 @@ describe("e2e: a rolling deploy behind the balancer (drain, switch, check, back;
         this.timeout(900_000);
         let runs: EngineRun[] = [];
         // a slow request put in flight on each web host as its release step starts: its drain waits for it
-        const slow: Promise<SlowAnswer>[] = [];
-        const beforeRun = async (p: PlannedCommand) => {
-            const w = webs.find((x) => p.name === `${x.name}-release`);
-            if (!w) return;
-            slow.push(slowOn(w));
-            await new Promise((res) => setTimeout(res, 1000));
-        };
+        const { beforeRun, answers } = slowAtEachRelease(lb, webs, WWW);
         const r = await withLoad({ target: lb.ip, host: WWW, rate: 100 }, async () => {
             runs = await deploy("rolling deploy of v2", { appSource: v2.dir }, { beforeRun });
         });
-        r.slow = await Promise.all(slow);
+        r.slow = await Promise.all(answers);
         report("deploy (rolling, 3 web hosts)", r);
         assert.strictEqual(r.failed, 0, JSON.stringify(r.failures.slice(0, 5)));
         assert.strictEqual(r.mixed, 0);
