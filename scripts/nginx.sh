@@ -99,27 +99,22 @@ if [ "$LEMP_PHP" = 1 ]; then
   index="index.html index.php"
   # the serving profile (lib.sh, lemp_tune): at most max_children + the pool's backlog requests at PHP at once, the
   # next ones answered 503 with Retry-After at once (never a 502 from a full socket); no gzip on dynamic pages (BREACH)
-  php_block="    location ~ \\.php\$ {
-        include snippets/fastcgi-php.conf;
-        fastcgi_pass unix:$LEMP_PHP_SOCKET;
-        fastcgi_read_timeout $((TUNE_PHP_TERMINATE_S + 15))s;
-        limit_conn seedweb_php $TUNE_NGINX_QUEUE;
-        gzip off;
-    }"
+  release_params=""
   if [ -n "$LEMP_APP_BASE" ]; then
     index="index.php index.html"
     # the release's real path, not the `current` link, read once per request ($seed_web_root, set at the server
     # level): PHP runs in one release, the one X-Release names, and opcache keys per release
-    php_block="    location ~ \\.php\$ {
-        include snippets/fastcgi-php.conf;
+    release_params="
         fastcgi_param SCRIPT_FILENAME \$seed_web_root\$fastcgi_script_name;
-        fastcgi_param DOCUMENT_ROOT \$seed_web_root;
+        fastcgi_param DOCUMENT_ROOT \$seed_web_root;"
+  fi
+  php_block="    location ~ \\.php\$ {
+        include snippets/fastcgi-php.conf;$release_params
         fastcgi_pass unix:$LEMP_PHP_SOCKET;
         fastcgi_read_timeout $((TUNE_PHP_TERMINATE_S + 15))s;
         limit_conn seedweb_php $TUNE_NGINX_QUEUE;
         gzip off;
     }"
-  fi
 fi
 app_root=""
 if [ -n "$LEMP_APP_BASE" ]; then app_root=$LEMP_APP_BASE/current${LEMP_APP_DOC_ROOT:+/$LEMP_APP_DOC_ROOT}; fi
