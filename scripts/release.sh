@@ -91,6 +91,11 @@ answer() {   # URL [HEADER]: the HTTP status of a GET (000: none), retried for u
     sleep 0.5
   done
 }
+stage_fail() { rm -rf -- "$tmp"; lemp_die "$@"; }   # MESSAGE: the staging copy removed (never live), then the error
+point_current() {   # ID: `current` names releases/ID, replaced in one rename (never absent, never half-written)
+  ln -sfn "releases/$1" "$base/.current.new"
+  mv -T "$base/.current.new" "$base/current"
+}
 opcache_reset() {   # the scripts of the releases no longer live leave opcache (in-flight requests finish first)
   local r
   r=$(curl -s --max-time 10 "http://127.0.0.1:$LEMP_APP_PREVIEW_PORT/.seed-web/opcache-reset" || true)
@@ -242,7 +247,7 @@ if [ "$(cat "$dir/.seed-web-release" 2>/dev/null || true)" != "$id" ]; then
   cp -R --no-preserve=mode,ownership,timestamps -- "$src" "$tmp"
   chown -R root:root "$tmp"
   chmod -R u=rwX,go=rX "$tmp"
-  [ "$(tree_id "$tmp")" = "$id" ] || { rm -rf -- "$tmp"; lemp_die "release $id: the copy in $tmp does not match its id"; }
+  [ "$(tree_id "$tmp")" = "$id" ] || stage_fail "release $id: the copy in $tmp does not match its id"
   for p in "${shared[@]}"; do
     if [ ! -e "$base/shared/$p" ]; then
       # the first release seeds a shared path with what it ships there; later ones never overwrite it
@@ -268,10 +273,10 @@ if [ "$(cat "$dir/.seed-web-release" 2>/dev/null || true)" != "$id" ]; then
     rm -rf -- "$home"
     chown -R root:root "$tmp"
     chmod -R u=rwX,go=rX "$tmp"
-    [ "$rc" = 0 ] || { rm -rf -- "$tmp"; lemp_die "release $id: composer install failed (exit $rc): it did not go live"; }
+    [ "$rc" = 0 ] || stage_fail "release $id: composer install failed (exit $rc): it did not go live"
     lemp_changed "composer install in release $id"
   fi
-  [ -z "$LEMP_APP_DOC_ROOT" ] || [ -d "$tmp/$LEMP_APP_DOC_ROOT" ] || { rm -rf -- "$tmp"; lemp_die "release $id has no $LEMP_APP_DOC_ROOT/ (appDocRoot)"; }
+  [ -z "$LEMP_APP_DOC_ROOT" ] || [ -d "$tmp/$LEMP_APP_DOC_ROOT" ] || stage_fail "release $id has no $LEMP_APP_DOC_ROOT/ (appDocRoot)"
   printf '%s\n' "$id" >"$tmp/.seed-web-release"
   rm -rf -- "$dir"   # a staging cut short (no .seed-web-release): never a live release
   mv -T -- "$tmp" "$dir"
@@ -297,16 +302,14 @@ if [ "$live" != "$id" ]; then
   # --- out of the balancer's rotation (behind one), then the switch: one rename; requests in flight finish in the
   # release they started in ($realpath_root) ---
   [ -z "$LEMP_APP_AGENT_PORT" ] || drain
-  ln -sfn "releases/$id" "$base/.current.new"
-  mv -T "$base/.current.new" "$base/current"
+  point_current "$id"
   lemp_changed "release $id is live (was ${live:-none})"
   opcache_reset
   if [ "$LEMP_TLS" = none ] || { [ "$LEMP_TLS" = letsencrypt ] && ! lemp_tls_cert_present "$LEMP_SERVER_NAME"; }; then site_url=http://127.0.0.1:80; else site_url=https://$LEMP_SERVER_NAME:$LEMP_HTTPS_PORT; fi
   code=$(answer "$site_url$LEMP_APP_HEALTH_PATH")
   if [ "$code" != 200 ]; then
     if [ -n "$live" ]; then
-      ln -sfn "releases/$live" "$base/.current.new"
-      mv -T "$base/.current.new" "$base/current"
+      point_current "$live"
       opcache_reset
     fi
     lemp_die "release $id: $LEMP_APP_HEALTH_PATH answered HTTP $code once live, expected 200: ${live:+release $live is live again}${live:-no release was live before}"
