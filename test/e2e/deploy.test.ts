@@ -98,7 +98,7 @@ describe("e2e: deploy your application (releases, switch under load, failed chec
             deploy("deploy a failing release", { appSource: bad.dir }),
             (e: unknown) => {
                 assert.ok(e instanceof StepFailed, String(e));
-                assert.match(e.message, /dp-one-release/);
+                assert.match(e.message, /dp-one-stage/);
                 assert.match(e.message, /\/health answered HTTP 500 through the new release/);
                 return true;
             },
