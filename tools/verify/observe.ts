@@ -26,7 +26,7 @@ import {
 } from "@seed-web/facts";
 import { UNKNOWN } from "../audit/evaluate";
 import { FilterUnreadable, PacketFilter, parseIptables, parseNft } from "./packet-filter";
-import { dropsSomething, marker, parseHaproxy, parseListeners, parseMysql, parseNginx, parseProfile, parseRelease, parseUfw, parseUnits } from "./parse";
+import { dropsSomething, Listener, marker, parseHaproxy, parseListeners, parseMysql, parseNginx, parseProfile, parseRelease, parseUfw, parseUnits } from "./parse";
 
 export { UNKNOWN };
 // the parsers, where they were before parse.ts (tests and bench/verify.ts import them from here)
@@ -187,22 +187,60 @@ export function keptNote(text: string | undefined): string | undefined {
     return `here before the stack, kept (removePreexisting removes them): ${[...by].map(([step, what]) => `${step}: ${what.join(", ")}`).join("; ")}`;
 }
 
+/** What observeHost reads and gathers, handed from one step's function to the next. */
+interface Seen {
+    host: HostTarget;
+    s: Map<string, string>;
+    runner: RunnerProbe;
+    ctx: ObserveContext;
+    roles: Role[];
+    listeners: Listener[] | undefined;
+    units: Map<string, { enabled: string; active: string }> | undefined;
+    /** The process listening on 443. */
+    sslOwner: string | undefined;
+    facts: StepFacts[];
+    undecidedSteps: Observed["undecidedSteps"];
+    notes: Record<string, string>;
+    served: NonNullable<Observed["served"]>;
+}
+
 export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveContext): Observed {
     const s = probe.sections;
-    const runner = probe.runner;
-    const facts: StepFacts[] = [];
-    const undecidedSteps: Observed["undecidedSteps"] = [];
-    const notes: Record<string, string> = {};
-    const served: NonNullable<Observed["served"]> = {};
-    const roles = [...host.roles];
     const listenText = s.get("listen");
     const listeners = marker(listenText) ? undefined : parseListeners(listenText ?? "");
-
+    const o: Seen = {
+        host,
+        s,
+        runner: probe.runner,
+        ctx,
+        roles: [...host.roles],
+        listeners,
+        units: parseUnits(s.get("units")),
+        sslOwner: (listeners ?? []).find((l) => l.port === 443)?.process,
+        facts: [],
+        undecidedSteps: [],
+        notes: {},
+        served: {},
+    };
     // base: the host answered, with its configured roles.
-    const base: BaseFacts = { ...common(host, "base", roles), provider: "ssh", privateAddress: host.privateAddress, preinstall: [] };
-    facts.push(base);
+    const base: BaseFacts = { ...common(host, "base", o.roles), provider: "ssh", privateAddress: host.privateAddress, preinstall: [] };
+    o.facts.push(base);
+    const fw = observeFirewall(o);
+    if (fw) o.facts.push(fw);
+    const hasServer = observeDatabase(o, fw);
+    observeNginx(o);
+    observeLb(o);
+    observeMonitoring(o);
+    observeBackup(o, hasServer);
+    observeRelease(o);
+    observeExtras(o);
+    return { host: host.name, facts: o.facts, undecidedSteps: o.undecidedSteps, notes: o.notes, served: o.served };
+}
 
+/** The firewall step: the facts of the filter that really holds (notes and undecided steps recorded). */
+function observeFirewall(o: Seen): FirewallFacts | undefined {
     // firewall: ufw when it is active, else the packet filter itself (iptables-save, nft list ruleset), whatever wrote it
+    const { host, s, roles, listeners, undecidedSteps, notes } = o;
     const ufwText = s.get("ufw");
     const ufwMark = marker(ufwText);
     const ufw = ufwMark ? undefined : parseUfw(ufwText ?? "");
@@ -247,9 +285,13 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
             notes.firewall = `${ufwState}; ${found.map((d) => d.engine).join(" and ")} ruleset accepting inbound traffic by default`;
         } else notes.firewall = `${ufwState}; no packet filter on input (iptables and nftables read)`;
     }
-    if (fw) facts.push(fw);
+    return fw;
+}
 
+/** The database step: MySQL's facts (a port that answered the runner added to `fw`); whether a server runs. */
+function observeDatabase(o: Seen, fw: FirewallFacts | undefined): boolean {
     // database
+    const { host, s, runner, ctx, roles, listeners, facts, undecidedSteps, notes, served } = o;
     const mysql = parseMysql(s);
     const dbListeners = (listeners ?? []).filter((l) => /^(mysqld|mariadbd)$/.test(l.process ?? "") || (l.process === undefined && l.port === (mysql.port ?? 3306)));
     const hasServer = dbListeners.length > 0 || mysql.bindAddress !== undefined;
@@ -303,11 +345,15 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
         notes.database = listeners ? "no MySQL server listening" : "unknown (sockets unreadable)";
         if (!listeners) undecidedSteps.push({ step: "database", reason: "the listening sockets cannot be read" });
     }
+    return hasServer;
+}
 
+/** The nginx step: what Nginx serves (the runner's handshake first, its configuration else). */
+function observeNginx(o: Seen): void {
     // nginx
+    const { host, s, runner, roles, sslOwner, facts, undecidedSteps, notes, served } = o;
     const nginxText = s.get("nginx");
     const nginxMark = marker(nginxText);
-    const sslOwner = (listeners ?? []).find((l) => l.port === 443)?.process;
     if (!nginxMark) {
         const cfg = parseNginx(nginxText ?? "");
         // What the host DOES: a TLS handshake the runner completed on 443, answered by Nginx (whoever wrote its
@@ -347,12 +393,16 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
     } else if (nginxMark.kind === "unavailable") {
         undecidedSteps.push({ step: "nginx", reason: `nginx -T failed: ${nginxMark.why}` });
     }
+}
 
+/** The lb step: HAProxy's backends and TLS, unless it is installed and idle. */
+function observeLb(o: Seen): void {
     // lb
+    const { host, s, runner, ctx, roles, listeners, units, sslOwner, facts, undecidedSteps, notes, served } = o;
     const haText = s.get("haproxy");
     const haMark = marker(haText);
     // installed but not running (the unit inactive and nothing of HAProxy's listening): it balances nothing
-    const haUnit = parseUnits(s.get("units"))?.get("haproxy");
+    const haUnit = units?.get("haproxy");
     const haIdle = haUnit !== undefined && haUnit.active !== "active" && listeners !== undefined && !listeners.some((l) => /haproxy/.test(l.process ?? ""));
     if (!haMark && haIdle) notes.lb = `HAProxy installed, not running (${haUnit.enabled || "?"}, ${haUnit.active || "?"})`;
     else if (!haMark) {
@@ -380,9 +430,12 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
     } else if (haMark.kind === "unavailable") {
         undecidedSteps.push({ step: "lb", reason: haMark.why });
     }
+}
 
+/** The monitoring step: the node exporter answering with metrics. */
+function observeMonitoring(o: Seen): void {
     // monitoring: the exporter answers with node_ metrics
-    const units = parseUnits(s.get("units"));
+    const { host, s, roles, units, facts, undecidedSteps, notes } = o;
     const exp = s.get("exporter");
     const expUnit = units?.get("prometheus-node-exporter");
     const unitNote = (u?: { enabled: string; active: string }) => (u ? ` (${u.enabled || "?"}, ${u.active || "?"})` : "");
@@ -396,8 +449,12 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
     } else if (marker(exp)?.kind === "unavailable") {
         undecidedSteps.push({ step: "monitoring", reason: marker(exp)!.why });
     } else notes.monitoring = `node exporter not answering${unitNote(expUnit) || " (not installed)"}`;
+}
 
+/** The backup step: the timer enabled and active (undecided without systemd when a database runs). */
+function observeBackup(o: Seen, hasServer: boolean): void {
     // backup: the timer is enabled and active; the last dump's age is reported
+    const { host, s, ctx, roles, units, facts, undecidedSteps, notes } = o;
     const lastText = s.get("backup");
     const now = Number(s.get("now"));
     const last = !marker(lastText) && lastText ? Number(lastText.split(" ")[0]) : undefined;
@@ -413,8 +470,12 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
     } else {
         notes.backup = `seed-web-backup.timer ${timer ? `${timer.enabled || "not installed"}, ${timer.active || "?"}` : "not installed"}; ${lastNote}`;
     }
+}
 
+/** The release step: the release the site's `current` link names. */
+function observeRelease(o: Seen): void {
     // release: the user's application, the release the site's `current` link names
+    const { host, s, roles, facts, undecidedSteps, notes } = o;
     const relText = s.get("release");
     const rel = marker(relText) ? undefined : parseRelease(relText ?? "");
     if (rel?.release) {
@@ -435,14 +496,17 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
     } else if (marker(relText)?.kind === "unavailable") {
         undecidedSteps.push({ step: "release", reason: marker(relText)!.why });
     }
+}
 
+/** Notes beyond the steps: the database's certificates, what was kept, the serving profile. */
+function observeExtras(o: Seen): void {
+    const { s, notes, served } = o;
     const dbTls = dbTlsNote(s.get("db-tls"), Number(s.get("now")?.trim()));
     if (dbTls) notes.databaseTls = dbTls;
     const kept = keptNote(s.get("kept"));
     if (kept) notes.kept = kept;
     const profile = parseProfile(s.get("profile"));
     if (profile) served.profile = profile;
-    return { host: host.name, facts, undecidedSteps, notes, served };
 }
 
 /** Cross-host: a host others replicate from is a primary, with those replicas. */
