@@ -17,6 +17,7 @@ import * as path from "path";
 import { ConfigError, escapeText, PROJECT } from "../lib/config";
 import { PROJECT_DIR } from "../lib/root";
 import * as cli from "./cli";
+import { EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, Format } from "./cli";
 import type { Capture } from "./capture";
 import type { PackIdentity } from "./audit/evaluate";
 import type { ReconciledConfig } from "./audit/policy-config";
@@ -37,14 +38,12 @@ const evaluation = lazy(() => require("./audit/evaluate") as typeof import("./au
 const policyConfig = lazy(() => require("./audit/policy-config") as typeof import("./audit/policy-config"));
 const report = lazy(() => require("./audit/report") as typeof import("./audit/report"));
 
-export const EXIT_OK = 0;
-export const EXIT_ERROR = 1;
-export const EXIT_BAD_INPUT = 2;
+export { EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK };
 export const EXIT_POLICY_VIOLATION = 5;
 
 export const POLICY_DIR = path.join(PROJECT_DIR, "policy");
 
-export type Format = "text" | "json" | "sarif";
+export type { Format };
 
 export interface AuditOptions {
     /** Stack file to read. */
@@ -238,8 +237,8 @@ export const COMMAND = {
 
 /** The stack file of `--stack NAME` (the project's) or `--config FILE` (from the user's directory). */
 export function stackFileOf(args: { stack?: string; config?: string }): string {
-    if (!args.stack && !args.config) throw new cli.CliInputError(`give --stack NAME or --config FILE\n${USAGE}`);
-    if (args.stack !== undefined && (!/^[A-Za-z0-9_.-]{1,100}$/.test(args.stack) || args.stack.startsWith("."))) {
+    cli.requireStackOrConfig(args, USAGE);
+    if (args.stack !== undefined && !cli.isStackName(args.stack)) {
         throw new cli.CliInputError(`invalid stack name ${JSON.stringify(escapeText(args.stack))}`);
     }
     if (args.config !== undefined) return cli.userPath(args.config);
@@ -255,18 +254,14 @@ export function stackFileOf(args: { stack?: string; config?: string }): string {
 }
 
 export function formatOf(format: string): Format {
-    if (!["text", "json", "sarif"].includes(format)) throw new cli.CliInputError(`--format must be text, json or sarif, not ${JSON.stringify(escapeText(format))}`);
-    return format as Format;
+    return cli.formatOf(format);
 }
 
 export async function main(argv: string[]): Promise<number> {
-    try {
-        const parsed = cli.parseCommand(COMMAND, argv);
-        if (parsed.help) {
-            process.stdout.write(USAGE + "\n");
-            return EXIT_OK;
-        }
-        const args = parsed.values as { stack?: string; config?: string; "policy-pack-config"?: string; format: string; output?: string; preview: boolean };
+    return cli.guard(async () => {
+        const values = cli.parseOrHelp(COMMAND, argv);
+        if (!values) return EXIT_OK;
+        const args = values as { stack?: string; config?: string; "policy-pack-config"?: string; format: string; output?: string; preview: boolean };
         const format = formatOf(args.format);
         const configFile = stackFileOf(args);
         const output = args.output === undefined ? "-" : cli.userPath(args.output);
@@ -281,10 +276,7 @@ export async function main(argv: string[]): Promise<number> {
             process.stderr.write(`${result.stack}: ${c.mandatory} mandatory, ${c.advisory} advisory violation(s); ${format} report written to ${cli.shownPath(output)}\n`);
         }
         return exitCodeOf(result);
-    } catch (e) {
-        if (e instanceof AuditInputError || e instanceof cli.CliInputError) return cli.fail(e.message);
-        return cli.fail(`${(e as Error).stack ?? String(e)}`, EXIT_ERROR);
-    }
+    }, AuditInputError);
 }
 
 if (require.main === module) cli.runMain(main);

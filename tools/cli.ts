@@ -99,6 +99,91 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig["options"]>>(
     return { help: false, values: values as Values };
 }
 
+/** parseCommand, with --help answered here: the usage on stdout and undefined (the command returns EXIT_OK). */
+export function parseOrHelp<O extends NonNullable<ParseArgsConfig["options"]>>(cmd: Command<O>, argv: string[]): Values | undefined {
+    const parsed = parseCommand(cmd, argv);
+    if (!parsed.help) return parsed.values;
+    process.stdout.write(cmd.usage + "\n");
+    return undefined;
+}
+
+/** A stack name as `--stack` takes it (the characters of a Pulumi.NAME.yaml file name). */
+export const STACK_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+
+/** A stack name that names no hidden file either (`--stack .x`). */
+export function isStackName(name: string): boolean {
+    return STACK_NAME.test(name) && !name.startsWith(".");
+}
+
+/** `--stack NAME` or `--config FILE`: neither given is bad input (the reason, then the usage). */
+export function requireStackOrConfig(args: { stack?: string; config?: string }, usage: string): void {
+    if (!args.stack && !args.config) throw new CliInputError(`give --stack NAME or --config FILE\n${usage}`);
+}
+
+/** The report formats of audit and verify. */
+export type Format = "text" | "json" | "sarif";
+
+/** `--format`'s value, or a CliInputError naming it (shown by `quote`). */
+export function formatOf(format: string, quote: (s: string) => string = (s) => JSON.stringify(escapeText(s))): Format {
+    if (!["text", "json", "sarif"].includes(format)) throw new CliInputError(`--format must be text, json or sarif, not ${quote(format)}`);
+    return format as Format;
+}
+
+/** A value quoted for a message: JSON-escaped, cut at 200 characters. */
+export function quoted(s: string): string {
+    return JSON.stringify(s.length > 200 ? s.slice(0, 200) + "…" : s);
+}
+
+/** Why `file` is no readable regular file (an errno code, "not a regular file"), or undefined when it is one. */
+export function unreadable(file: string): string | undefined {
+    try {
+        const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+        try {
+            if (!fs.fstatSync(fd).isFile()) return "not a regular file";
+            fs.readSync(fd, Buffer.alloc(1), 0, 1, 0);
+        } finally {
+            fs.closeSync(fd);
+        }
+        return undefined;
+    } catch (e) {
+        return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    }
+}
+
+/** Check an input file given as `option` before any work: a CliInputError `OPTION "FILE": cannot read it (WHY)`. */
+export function checkInputFile(file: string, option: string): void {
+    const why = unreadable(file);
+    if (why) throw new CliInputError(`${option} ${quoted(shownPath(file))}: cannot read it (${why})`);
+}
+
+/** A file's or stdin's (fd 0) text, at most `maxBytes` (undefined when larger); a non-blocking stdin is waited for. */
+export function readBounded(file: string | number, maxBytes: number): string | undefined {
+    const fd = typeof file === "number" ? file : fs.openSync(file, "r");
+    try {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const buf = Buffer.alloc(64 * 1024);
+        for (;;) {
+            let n: number;
+            try {
+                n = fs.readSync(fd, buf, 0, buf.length, null);
+            } catch (e) {
+                if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+                // a non-blocking stdin: wait for the writer
+                Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+                continue;
+            }
+            if (n === 0) break;
+            size += n;
+            if (size > maxBytes) return undefined;
+            chunks.push(Buffer.from(buf.subarray(0, n)));
+        }
+        return Buffer.concat(chunks).toString("utf8");
+    } finally {
+        if (typeof file !== "number") fs.closeSync(fd);
+    }
+}
+
 /**
  * Check that `file` (already resolved) can be written, before any work: its directory exists and is a directory, and
  * the file itself, when it exists, is a regular file (not a directory, FIFO or device). `-` is stdout.
@@ -160,6 +245,19 @@ export function policyLevelWarnings(policies: readonly { name: string; level: st
         return [`every policy of the pack is disabled${where ? ` by ${where}` : ""}: nothing is checked, and the result says nothing about the stack`];
     }
     return [];
+}
+
+/**
+ * A command's body with its errors printed: a CliInputError (or one of `inputErrors`, the command's own bad-input
+ * errors) → `error: <message>`, exit 2; anything else → `error: <stack>`, exit 1.
+ */
+export async function guard(body: () => Promise<number>, ...inputErrors: (abstract new (...args: never[]) => Error)[]): Promise<number> {
+    try {
+        return await body();
+    } catch (e) {
+        if (e instanceof CliInputError || inputErrors.some((t) => e instanceof t)) return fail((e as Error).message);
+        return fail(`${(e as Error).stack ?? String(e)}`, EXIT_ERROR);
+    }
 }
 
 /**

@@ -168,13 +168,10 @@ export const COMMAND = {
 } as const;
 
 export async function main(argv: string[]): Promise<number> {
-    try {
-        const parsed = cli.parseCommand(COMMAND, argv);
-        if (parsed.help) {
-            process.stdout.write(USAGE + "\n");
-            return 0;
-        }
-        const args = parsed.values as { stack?: string; config?: string; output?: string; all: boolean };
+    return cli.guard(async () => {
+        const values = cli.parseOrHelp(COMMAND, argv);
+        if (!values) return cli.EXIT_OK;
+        const args = values as { stack?: string; config?: string; output?: string; all: boolean };
         const bad = (message: string) => new cli.CliInputError(`${message}\n${USAGE}`);
         const chosen = [args.all && "--all", args.stack !== undefined && "--stack", args.config !== undefined && "--config"].filter(Boolean);
         if (chosen.length !== 1) throw bad(chosen.length ? `${chosen.join(" and ")} exclude each other` : "give --stack NAME, --config FILE or --all");
@@ -185,7 +182,7 @@ export async function main(argv: string[]): Promise<number> {
             for (const s of SHIPPED_STACKS) jobs.push({ file: stackFilePath(s), stack: s, out: path.join(DOCS_DIR, `${s}.md`) });
         } else if (args.stack !== undefined) {
             const s = args.stack;
-            if (!/^[A-Za-z0-9_.-]{1,100}$/.test(s) || s.startsWith(".")) throw bad(`invalid stack name ${JSON.stringify(escapeText(s))}`);
+            if (!cli.isStackName(s)) throw bad(`invalid stack name ${JSON.stringify(escapeText(s))}`);
             jobs.push({ file: stackFilePath(s), stack: s, out: output ?? path.join(DOCS_DIR, `${s}.md`) });
         } else {
             const file = cli.userPath(args.config!);
@@ -223,11 +220,8 @@ export async function main(argv: string[]): Promise<number> {
                 process.stdout.write(`updated the diagrams in ${path.relative(cli.userDir(), README) || README}\n`);
             }
         }
-        return 0;
-    } catch (e) {
-        if (e instanceof cli.CliInputError) return cli.fail(e.message);
-        return cli.fail(`${(e as Error).stack ?? String(e)}`, 1);
-    }
+        return cli.EXIT_OK;
+    });
 }
 
 if (require.main === module) cli.runMain(main);

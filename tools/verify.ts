@@ -16,7 +16,7 @@ import * as path from "path";
 import * as cli from "./cli";
 import { MAX_STACK_OUTPUTS_BYTES } from "./verify/stack-outputs";
 
-export const EXIT_BAD_INPUT = 2;
+export { EXIT_BAD_INPUT } from "./cli";
 
 const USAGE = `usage: npm run verify -- (--stack NAME | --config FILE) [--stack-outputs FILE|-] [--identity KEY_FILE]
                        [--known-hosts FILE] [--ca FILE] [--host NAME]... [--policy-pack-config FILE]
@@ -53,54 +53,6 @@ export const COMMAND = {
     },
 } as const;
 
-function escape(s: string): string {
-    return JSON.stringify(s.length > 200 ? s.slice(0, 200) + "…" : s);
-}
-
-/** A readable regular file, or the reason it is not. */
-function unreadable(file: string): string | undefined {
-    try {
-        const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-        try {
-            if (!fs.fstatSync(fd).isFile()) return "not a regular file";
-            fs.readSync(fd, Buffer.alloc(1), 0, 1, 0);
-        } finally {
-            fs.closeSync(fd);
-        }
-        return undefined;
-    } catch (e) {
-        return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    }
-}
-
-/** The stack outputs' text (at most MAX_STACK_OUTPUTS_BYTES; undefined when larger): a file, or stdin (fd 0). */
-function readBounded(file: string | number): string | undefined {
-    const fd = typeof file === "number" ? file : fs.openSync(file, "r");
-    try {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const buf = Buffer.alloc(64 * 1024);
-        for (;;) {
-            let n: number;
-            try {
-                n = fs.readSync(fd, buf, 0, buf.length, null);
-            } catch (e) {
-                if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
-                // a non-blocking stdin: wait for the writer
-                Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-                continue;
-            }
-            if (n === 0) break;
-            size += n;
-            if (size > MAX_STACK_OUTPUTS_BYTES) return undefined;
-            chunks.push(Buffer.from(buf.subarray(0, n)));
-        }
-        return Buffer.concat(chunks).toString("utf8");
-    } finally {
-        if (typeof file !== "number") fs.closeSync(fd);
-    }
-}
-
 interface VerifyArgs {
     stack?: string;
     config?: string;
@@ -114,48 +66,53 @@ interface VerifyArgs {
     output?: string;
 }
 
-export async function main(argv: string[]): Promise<number> {
-    let args: VerifyArgs;
-    try {
-        const parsed = cli.parseCommand(COMMAND, argv);
-        if (parsed.help) {
-            process.stdout.write(USAGE + "\n");
-            return 0;
-        }
-        args = parsed.values as unknown as VerifyArgs;
-    } catch (e) {
-        if (e instanceof cli.CliInputError) return cli.fail(e.message);
-        throw e;
-    }
-    const fail = (message: string, code = EXIT_BAD_INPUT) => cli.fail(message, code);
-    const format = args.format;
-    if (!["text", "json", "sarif"].includes(format)) return fail(`--format must be text, json or sarif, not ${escape(format)}`);
-    if (!args.stack && !args.config) return fail(`give --stack NAME or --config FILE\n${USAGE}`);
-    if (args.stack !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(args.stack)) return fail(`invalid stack name ${escape(args.stack)}`);
+interface Checked {
+    args: VerifyArgs;
+    format: cli.Format;
+    /** The paths given, from the user's directory. */
+    files: { stackOutputs?: string; identity?: string; knownHosts?: string; ca?: string; policyConfig?: string; config?: string };
+    output: string;
+    stackOutputs?: { text: string; where: string };
+}
+
+/** The arguments, checked before any heavy import (a CliInputError says what is wrong); undefined after --help. */
+function checkArgs(argv: string[]): Checked | undefined {
+    const values = cli.parseOrHelp(COMMAND, argv);
+    if (!values) return undefined;
+    const args = values as unknown as VerifyArgs;
+    const format = cli.formatOf(args.format, cli.quoted);
+    cli.requireStackOrConfig(args, USAGE);
+    if (args.stack !== undefined && !cli.STACK_NAME.test(args.stack)) throw new cli.CliInputError(`invalid stack name ${cli.quoted(args.stack)}`);
     // every path from the user's directory (npm runs the tool in the package's)
     const at = (f: string | undefined) => (f === undefined ? undefined : cli.userPath(f));
     const files = { stackOutputs: at(args["stack-outputs"]), identity: at(args.identity), knownHosts: at(args["known-hosts"]), ca: at(args.ca), policyConfig: at(args["policy-pack-config"]), config: at(args.config) };
     for (const [opt, file] of [["--stack-outputs", files.stackOutputs === "-" ? undefined : files.stackOutputs], ["--identity", files.identity], ["--known-hosts", files.knownHosts], ["--ca", files.ca], ["--policy-pack-config", files.policyConfig]] as const) {
-        if (file === undefined) continue;
-        const why = unreadable(file);
-        if (why) return fail(`${opt} ${escape(cli.shownPath(file))}: cannot read it (${why})`);
+        if (file !== undefined) cli.checkInputFile(file, opt);
     }
     const output = args.output === undefined ? "-" : cli.userPath(args.output);
-    try {
-        cli.checkOutputFile(output);
-    } catch (e) {
-        if (e instanceof cli.CliInputError) return fail(e.message);
-        throw e;
-    }
-    if (!files.identity && !files.stackOutputs && !process.env.SSH_AUTH_SOCK) return fail("no --identity KEY_FILE, no --stack-outputs and no SSH agent (SSH_AUTH_SOCK is not set)");
+    cli.checkOutputFile(output);
+    if (!files.identity && !files.stackOutputs && !process.env.SSH_AUTH_SOCK) throw new cli.CliInputError("no --identity KEY_FILE, no --stack-outputs and no SSH agent (SSH_AUTH_SOCK is not set)");
     let stackOutputs: { text: string; where: string } | undefined;
     if (files.stackOutputs) {
-        const where = `--stack-outputs ${files.stackOutputs === "-" ? "(stdin)" : escape(cli.shownPath(files.stackOutputs))}`;
-        const text = readBounded(files.stackOutputs === "-" ? 0 : files.stackOutputs);
-        if (text === undefined) return fail(`${where}: larger than ${MAX_STACK_OUTPUTS_BYTES} bytes: not the outputs of a seed-web stack`);
+        const where = `--stack-outputs ${files.stackOutputs === "-" ? "(stdin)" : cli.quoted(cli.shownPath(files.stackOutputs))}`;
+        const text = cli.readBounded(files.stackOutputs === "-" ? 0 : files.stackOutputs, MAX_STACK_OUTPUTS_BYTES);
+        if (text === undefined) throw new cli.CliInputError(`${where}: larger than ${MAX_STACK_OUTPUTS_BYTES} bytes: not the outputs of a seed-web stack`);
         stackOutputs = { text, where };
     }
-    for (const h of args.host ?? []) if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(h)) return fail(`--host ${escape(h)}: not a host name`);
+    for (const h of args.host ?? []) if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(h)) throw new cli.CliInputError(`--host ${cli.quoted(h)}: not a host name`);
+    return { args, format, files, output, stackOutputs };
+}
+
+export async function main(argv: string[]): Promise<number> {
+    let checked: Checked | undefined;
+    try {
+        checked = checkArgs(argv);
+    } catch (e) {
+        if (e instanceof cli.CliInputError) return cli.fail(e.message);
+        throw e;
+    }
+    if (!checked) return cli.EXIT_OK;
+    const { args, format, files, output, stackOutputs } = checked;
 
     // Heavy imports (the program, @pulumi/pulumi, the policy pack) only now.
     const { runVerify, VerifyInputError, verifyExitCode } = await import("./verify/run");
@@ -176,18 +133,18 @@ export async function main(argv: string[]): Promise<number> {
             stackOutputs,
         });
         for (const w of cli.policyLevelWarnings(result.offline.policies, files.policyConfig && cli.shownPath(files.policyConfig))) cli.warn(w);
-        text = renderVerify(result, format as "text" | "json" | "sarif");
+        text = renderVerify(result, format);
         code = verifyExitCode(result);
     } catch (e) {
-        if (e instanceof VerifyInputError) return fail(e.message);
-        return fail(`${(e as Error).stack ?? String(e)}`, 1);
+        if (e instanceof VerifyInputError) return cli.fail(e.message);
+        return cli.fail(`${(e as Error).stack ?? String(e)}`, cli.EXIT_ERROR);
     }
     try {
         cli.writeOutput(output, text);
     } catch (e) {
         // the run is not lost: the report goes to stdout instead
         process.stdout.write(text);
-        return fail(`${(e as Error).message}; the report is on stdout instead`);
+        return cli.fail(`${(e as Error).message}; the report is on stdout instead`);
     }
     return code;
 }
