@@ -9,21 +9,8 @@
 // The probe's text is read into records by parse.ts; this file maps those records to facts, one function per step.
 
 import type { Role } from "../../lib/config";
-import {
-    BackupFacts,
-    BaseFacts,
-    DatabaseFacts,
-    FACTS_SCHEMA,
-    FirewallFacts,
-    LbFacts,
-    MonitoringFacts,
-    NginxFacts,
-    ReleaseFacts,
-    StepFacts,
-    StepName,
-    TLS_PROTOCOLS,
-    TlsProtocol,
-} from "@seed-web/facts";
+import { FACTS_SCHEMA, TLS_PROTOCOLS } from "@seed-web/facts";
+import type { BackupFacts, BaseFacts, DatabaseFacts, FirewallFacts, LbFacts, MonitoringFacts, NginxFacts, ReleaseFacts, StepFacts, StepName, TlsProtocol } from "@seed-web/facts";
 import { UNKNOWN } from "../audit/evaluate";
 import { FilterUnreadable, PacketFilter, parseIptables, parseNft } from "./packet-filter";
 import { dropsSomething, Listener, marker, parseHaproxy, parseListeners, parseMysql, parseNginx, parseProfile, parseRelease, parseUfw, parseUnits } from "./parse";
