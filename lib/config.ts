@@ -161,6 +161,7 @@ function parseApp(raw: RawConfig): AppConfig | undefined {
     if (sourceText.length > 4096 || /[\0\n\r]/.test(sourceText)) throw new ConfigError("appSource", undefined, "expected a directory path or a git repository", true);
     // a git source: appRef set (appSource a URL, user@host:path or a local repository); without appRef, a directory
     const ref = str(raw, "appRef", APP_DEFAULTS.appRef);
+    // shown redacted (a password or token in a URL), also where the value is shown: render() cuts long values first
     const shownSource = redactRepository(sourceText);
     let source: string;
     let git: AppConfig["git"];
@@ -170,7 +171,7 @@ function parseApp(raw: RawConfig): AppConfig | undefined {
             source = g.dir;
             git = { repository: g.shown, ref, commit: g.commit };
         } catch (e) {
-            if (e instanceof GitSourceError) throw new ConfigError(e.key, e.key === "appRef" ? ref : sourceText, e.message);
+            if (e instanceof GitSourceError) throw new ConfigError(e.key, e.key === "appRef" ? ref : shownSource, e.message);
             throw e;
         }
     } else {
@@ -181,9 +182,9 @@ function parseApp(raw: RawConfig): AppConfig | undefined {
     }
     const at = git ? ` (${shownSource} at ${git.commit})` : "";
     const tree = releaseTree(source);
-    if ("error" in tree) throw new ConfigError("appSource", sourceText, `${tree.error}${at}`);
+    if ("error" in tree) throw new ConfigError("appSource", shownSource, `${tree.error}${at}`);
     const needs = composerNeeds(source);
-    if ("error" in needs) throw new ConfigError("appSource", sourceText, `${needs.error}${at}`);
+    if ("error" in needs) throw new ConfigError("appSource", shownSource, `${needs.error}${at}`);
     const docRoot = str(raw, "appDocRoot", APP_DEFAULTS.appDocRoot);
     if (docRoot !== "") {
         if (!RELATIVE_PATH.test(docRoot)) {

@@ -5,7 +5,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError, loadConfig, RawConfig } from "../../lib/config";
+import { ConfigError, loadConfig, RawConfig, redactUrls } from "../../lib/config";
 import { redactRepository, refProblem, scrub } from "../../lib/gitsource";
 import { releaseTree } from "../../lib/release";
 import { PROJECT_DIR } from "../../lib/root";
@@ -97,6 +97,12 @@ describe("release: a git repository as the source (appSource + appRef)", functio
         assert.strictEqual(now.git!.commit, second);
         assert.strictEqual(now.releaseId, idOf(path.join(tmp, "cache", "trees", second)));
         assert.strictEqual(loadConfig({ appSource: repo, appRef: "v1" }).app!.releaseId, old);
+        // the old commit, no tip any more, abbreviated (the history fetched) or in full into an empty cache (fetched by its id)
+        assert.strictEqual(loadConfig({ appSource: repo, appRef: first.slice(0, 7) }).app!.releaseId, old);
+        process.env.SEED_WEB_GIT_CACHE = path.join(tmp, "cache2");
+        assert.strictEqual(loadConfig({ appSource: repo, appRef: first }).app!.source, path.join(tmp, "cache2", "trees", first));
+        assert.strictEqual(loadConfig({ appSource: repo, appRef: first }).app!.releaseId, old);
+        process.env.SEED_WEB_GIT_CACHE = path.join(tmp, "cache");
         // a commit already exported: the same directory and id, without asking the repository
         fs.rmSync(repo, { recursive: true, force: true });
         assert.strictEqual(loadConfig({ appSource: repo, appRef: first }).app!.releaseId, old);
@@ -167,9 +173,16 @@ describe("release: a git repository as the source (appSource + appRef)", functio
             assert.ok(!/s3cret|s3%63ret/.test(e.message), e.message);
             assert.ok(!/s3cret/.test(String(e.stack)), "nor in the stack");
         }
+        // a long token: the value is cut before it is shown, never in the middle of the credentials
+        const long = `https://user:${"s3cret.".repeat(40)}@127.0.0.1:9/x.git`;
+        const cut = refuses({ appSource: long, appRef: "main" }, "appSource", /cannot read the git repository/);
+        assert.ok(!cut.message.includes("s3cret"), cut.message);
         const e = refuses({ appSource: "https://user:s3cret@example.com/x.git" }, "appRef", /set appRef/);
         assert.ok(!e.message.includes("s3cret"), e.message);
         assert.match(e.message, /https:\/\/user:\*\*\*@example\.com\/x\.git/);
+        // a password holding an @ (the last @ ends it, as in a URL parser): neither part of it shown
+        const at = refuses({ appSource: "https://u:p@ss@example.com/x.git" }, "appRef", /set appRef/);
+        assert.ok(!/p@ss|ss@example/.test(at.message), at.message);
     });
 
     it("redaction: the password or token replaced, the user and host kept; git's output scrubbed, decoded forms too", () => {
@@ -179,6 +192,8 @@ describe("release: a git repository as the source (appSource + appRef)", functio
         assert.strictEqual(redactRepository("ssh://git@host/x.git"), "ssh://git@host/x.git");
         assert.strictEqual(redactRepository("git@host:me/x.git"), "git@host:me/x.git");
         assert.strictEqual(redactRepository("../site"), "../site");
+        // every config value shown in an error: the whole user part, up to the last @ before the host
+        assert.strictEqual(redactUrls("see https://u:p@ss@host/x.git"), "see https://***@host/x.git");
         const said = "fatal: unable to access 'https://user:s3cr%40t@host/x.git/': password s3cr@t refused for https://other:pw@h2/";
         const out = scrub(said, "https://user:s3cr%40t@host/x.git");
         assert.ok(!/s3cr|pw@/.test(out), out);
