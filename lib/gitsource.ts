@@ -207,7 +207,16 @@ export function resolveGitSource(sourceText: string, ref: string, projectDir: st
     git(run, ["--version"], { timeoutMs: LOCAL_MS, what: "git --version for" });
 
     // the repository's refs (this also tells a reachable repository from anything else)
-    const listing = git(run, ["ls-remote", "--", url], { timeoutMs: NETWORK_MS, what: "cannot read the git repository" });
+    let listing: string;
+    try {
+        listing = git(run, ["ls-remote", "--", url], { timeoutMs: NETWORK_MS, what: "cannot read the git repository" });
+    } catch (e) {
+        // a local directory that is no repository: appRef is what made it a git source
+        if (e instanceof GitSourceError && !isRepositoryUrl(sourceText) && !/timed out|no answer within/.test(e.message)) {
+            throw new GitSourceError("appSource", `${e.message} (appRef is set, so appSource must be a git repository: unset appRef to ship the directory as it is)`);
+        }
+        throw e;
+    }
     const refs = new Map<string, string>();
     for (const line of listing.split("\n")) {
         const m = /^([0-9a-f]{40}|[0-9a-f]{64})\t(\S+)$/.exec(line);

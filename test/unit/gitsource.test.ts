@@ -74,14 +74,13 @@ describe("release: a git repository as the source (appSource + appRef)", functio
 
     it("a branch, a tag (annotated or not) and a commit (full or abbreviated) give the release of the same files as a directory", () => {
         const plain = idOf(APP);
-        for (const ref of ["main", "feature", "v1", "v1-light", "refs/tags/v1", first, first.slice(0, 8)]) {
-            for (const source of [repo, `file://${repo}`, `git+file://${repo}`]) {
-                const app = loadConfig({ appSource: source, appRef: ref, appDocRoot: "public" }).app!;
-                assert.strictEqual(app.releaseId, plain, `${source} at ${ref}`);
-                assert.deepStrictEqual(app.git, { repository: source, ref, commit: first });
-                assert.strictEqual(app.source, path.join(tmp, "cache", "trees", first));
-                assert.ok(!fs.existsSync(path.join(app.source, ".git")), "no .git in the release");
-            }
+        const tries = [...["main", "feature", "v1", "v1-light", "refs/tags/v1", first, first.slice(0, 8)].map((ref) => [repo, ref]), [`file://${repo}`, "v1"], [`git+file://${repo}`, "feature"]];
+        for (const [source, ref] of tries) {
+            const app = loadConfig({ appSource: source, appRef: ref, appDocRoot: "public" }).app!;
+            assert.strictEqual(app.releaseId, plain, `${source} at ${ref}`);
+            assert.deepStrictEqual(app.git, { repository: source, ref, commit: first });
+            assert.strictEqual(app.source, path.join(tmp, "cache", "trees", first));
+            assert.ok(!fs.existsSync(path.join(app.source, ".git")), "no .git in the release");
         }
         // relative to the project, as a directory is
         assert.strictEqual(loadConfig({ appSource: path.relative(PROJECT_DIR, repo), appRef: "main" }).app!.releaseId, plain);
@@ -146,7 +145,7 @@ describe("release: a git repository as the source (appSource + appRef)", functio
     });
 
     it("appSource that is no git repository, cannot be reached, or needs appRef is refused naming the key", () => {
-        refuses({ appSource: APP, appRef: "main" }, "appSource", /does not appear to be a git repository/);
+        refuses({ appSource: APP, appRef: "main" }, "appSource", /does not appear to be a git repository.*unset appRef to ship the directory/);
         refuses({ appSource: path.join(tmp, "missing"), appRef: "main" }, "appSource", /no such directory/);
         refuses({ appSource: `file://${tmp}/missing.git`, appRef: "main" }, "appSource", /cannot read the git repository/);
         refuses({ appSource: "ext::sh -c touch% /tmp/pwned", appRef: "main" }, "appSource", /no such directory/);
