@@ -20,6 +20,7 @@ import {
     NginxFacts,
     PhpFacts,
     ReleaseFacts,
+    StageFacts,
     ReplicationFacts,
     SmokeFacts,
     StepFacts,
@@ -360,8 +361,53 @@ export class Site extends HostStep<AppFacts> {
 /** Where a release is copied to (the login user's, checked against the release id by release.sh before use). */
 export const uploadPath = (id: string) => `/tmp/seed-web-upload-${id}`;
 
-/** The user's application (appSource): its files copied to the host (only when the release is new), staged under
- * releases/<id>, checked, and switched to in one rename (scripts/release.sh). Each new release replaces the step. */
+/** The user's application (appSource), staged: its files copied to the host (only when the release is new), staged
+ * under releases/<id> with its shared paths, composer and appMigrate (the first web host), then checked through itself
+ * on a loopback-only server (scripts/stage.sh). Runs on every web host before the first of them switches (Release). */
+export class Stage extends HostStep<StageFacts> {
+    constructor(name: string, args: { host: Host; web: WebPlan; after: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
+        const app = args.web.app!;
+        const facts: StageFacts = {
+            ...common(args.host, "stage"),
+            release: app.release,
+            base: app.base,
+            docRoot: app.docRoot,
+            shared: app.shared,
+            healthPath: app.healthPath,
+            migrates: app.migrate !== "",
+            composer: app.composer,
+            phpExtensions: app.extensions,
+        };
+        const env: Record<string, string> = {
+            ...appEnv(args.web),
+            LEMP_APP_DOC_ROOT: app.docRoot,
+            LEMP_APP_SHARED: list(app.shared),
+        };
+        if (app.migrate !== "") env.LEMP_APP_MIGRATE = app.migrate;
+        if (app.composer) env.LEMP_APP_COMPOSER = "1";
+        if (app.extensions.length > 0) env.LEMP_APP_PHP_EXTENSIONS = list(app.extensions);
+        if (app.upload) {
+            env.LEMP_APP_UPLOAD = uploadPath(app.upload.id);
+            env.LEMP_APP_UPLOAD_NAME = path.basename(app.upload.source);
+        }
+        super("seed-web:lemp:Stage", name, args.host, facts, env, { after: args.after }, opts);
+    }
+}
+
+/** What both application steps read: where the releases live, which one, and how it is checked. */
+function appEnv(web: WebPlan): Record<string, string> {
+    const app = web.app!;
+    return {
+        LEMP_APP_BASE: app.base,
+        LEMP_APP_RELEASE: app.release,
+        LEMP_APP_HEALTH_PATH: app.healthPath,
+        LEMP_SERVER_NAME: web.serverNames[0],
+    };
+}
+
+/** The user's application goes live: the staged release (Stage) checked once more, the host drained from the balancer
+ * (behind one), `current` switched to it in one rename, checked live (else the previous release is put back), the old
+ * releases pruned (scripts/release.sh). Each new release replaces the step. */
 export class Release extends HostStep<ReleaseFacts> {
     constructor(
         name: string,
@@ -374,39 +420,22 @@ export class Release extends HostStep<ReleaseFacts> {
             release: app.release,
             base: app.base,
             docRoot: app.docRoot,
-            shared: app.shared,
             keepReleases: app.keepReleases,
             healthPath: app.healthPath,
             frontController: app.frontController,
-            migrates: app.migrate !== "",
             drain: app.agent ? "agent" : "none",
-            composer: app.composer,
-            phpExtensions: app.extensions,
         };
         const env: Record<string, string> = {
-            LEMP_APP_BASE: app.base,
-            LEMP_APP_RELEASE: app.release,
-            LEMP_APP_DOC_ROOT: app.docRoot,
-            LEMP_APP_SHARED: list(app.shared),
+            ...appEnv(args.web),
             LEMP_APP_KEEP: String(app.keepReleases),
-            LEMP_APP_HEALTH_PATH: app.healthPath,
-            LEMP_SERVER_NAME: args.web.serverNames[0],
             ...tlsEnv(args.web.tls),
         };
-        if (app.migrate !== "") env.LEMP_APP_MIGRATE = app.migrate;
-        if (app.composer) env.LEMP_APP_COMPOSER = "1";
-        if (app.extensions.length > 0) env.LEMP_APP_PHP_EXTENSIONS = list(app.extensions);
         if (app.agent) {
             env.LEMP_APP_AGENT_PORT = String(app.agent.port);
             env.LEMP_APP_AGENT_BIND = app.agent.bind;
             env.LEMP_APP_BALANCER = app.agent.balancer;
         }
-        const after = [...args.after];
-        if (app.upload) {
-            env.LEMP_APP_UPLOAD = uploadPath(app.upload.id);
-            env.LEMP_APP_UPLOAD_NAME = path.basename(app.upload.source);
-        }
-        super("seed-web:lemp:Release", name, args.host, facts, env, { after }, opts);
+        super("seed-web:lemp:Release", name, args.host, facts, env, { after: args.after }, opts);
     }
 }
 

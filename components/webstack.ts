@@ -26,6 +26,7 @@ import {
     Monitoring,
     PhpFpm,
     Release,
+    Stage,
     releaseUpload,
     ReplicationGrants,
     Site,
@@ -208,25 +209,8 @@ export class WebStack extends pulumi.ComponentResource {
         }
 
         const afterDb = new Map(last);
-        // the user's application goes live one web host at a time, in the hosts' order: a release that fails its
-        // check on one host stops there (scripts/release.sh), the next hosts keep the live one
-        let previousRelease: pulumi.Resource | undefined;
-        for (const host of this.hosts) {
-            const web = host.node.web;
-            if (!web) continue;
-            track(host, new PhpFpm(n(host, "php"), { host, after: [beforeDb.get(host)!] }, child(host)));
-            track(host, new WebServer(n(host, "nginx"), { host, web, backendTls: backendTls.get(host), after: [last.get(host)!] }, child(host)));
-            const cert = host.node.certbot;
-            if (cert) track(host, new Certificate(n(host, "certbot"), { host, plan: cert, after: [last.get(host)!] }, child(host)));
-            track(
-                host,
-                new Site(n(host, "app"), { host, web, appPassword, dbCa: web.db.tls ? dbCa : undefined, after: [last.get(host)!] }, child(host)),
-            );
-            if (web.app) {
-                const upload = web.app.upload ? [releaseUpload(n(host, "upload"), host, web.app.upload, [], host)] : [];
-                const after = [last.get(host)!, ...upload, ...(previousRelease ? [previousRelease] : [])];
-                previousRelease = track(host, new Release(n(host, "release"), { host, web, after }, child(host))).command;
-            }
+        const webSmoke = (host: Host) => {
+            const web = host.node.web!;
             const ownDb = afterDb.get(host) !== beforeDb.get(host) ? [afterDb.get(host)!] : [];
             const smoke = new SmokeCheck(
                 n(host, "smoke"),
@@ -242,6 +226,36 @@ export class WebStack extends pulumi.ComponentResource {
             );
             last.set(host, smoke.command);
             this.smokeChecks.push(smoke);
+        };
+        // the user's application: staged and checked on every web host, one after the other (the first one runs
+        // appMigrate), before any of them switches; a release that fails on any host stops the deploy before the first
+        // switch (scripts/stage.sh)
+        const stages: pulumi.Resource[] = [];
+        const appHosts: Host[] = [];
+        for (const host of this.hosts) {
+            const web = host.node.web;
+            if (!web) continue;
+            track(host, new PhpFpm(n(host, "php"), { host, after: [beforeDb.get(host)!] }, child(host)));
+            track(host, new WebServer(n(host, "nginx"), { host, web, backendTls: backendTls.get(host), after: [last.get(host)!] }, child(host)));
+            const cert = host.node.certbot;
+            if (cert) track(host, new Certificate(n(host, "certbot"), { host, plan: cert, after: [last.get(host)!] }, child(host)));
+            track(
+                host,
+                new Site(n(host, "app"), { host, web, appPassword, dbCa: web.db.tls ? dbCa : undefined, after: [last.get(host)!] }, child(host)),
+            );
+            if (web.app) {
+                const upload = web.app.upload ? [releaseUpload(n(host, "upload"), host, web.app.upload, [], host)] : [];
+                const after = [last.get(host)!, ...upload, ...stages.slice(-1)];
+                stages.push(track(host, new Stage(n(host, "stage"), { host, web, after }, child(host))).command);
+                appHosts.push(host);
+            } else webSmoke(host);
+        }
+        // then live one web host at a time, in the hosts' order (drained from the balancer behind one: release.sh)
+        let previousRelease: pulumi.Resource | undefined;
+        for (const host of appHosts) {
+            const after = [last.get(host)!, ...stages, ...(previousRelease ? [previousRelease] : [])];
+            previousRelease = track(host, new Release(n(host, "release"), { host, web: host.node.web!, after }, child(host))).command;
+            webSmoke(host);
         }
 
         const webSmokes = [...this.smokeChecks];

@@ -18,6 +18,7 @@ export const STEP_NAMES = [
     "nginx",
     "database",
     "app",
+    "stage",
     "release",
     "lb",
     "certbot",
@@ -133,6 +134,25 @@ export interface AppFacts extends FactsCommon<"app"> {
     healthPath: string;
 }
 
+/** The user's application on a web host: a release staged and checked through itself (scripts/stage.sh), on every
+ * web host before the first of them switches to it. */
+export interface StageFacts extends FactsCommon<"stage"> {
+    /** The release id staged (the hash of its files). */
+    release: string;
+    /** Where the releases live: <base>/releases/<id>, <base>/shared. */
+    base: string;
+    /** The document root inside a release ("" = the release itself). */
+    docRoot: string;
+    shared: string[];
+    /** Checked through the staged release (a loopback-only server), before any host switches. */
+    healthPath: string;
+    /** This host runs appMigrate once per release, when the release is staged (the first web host). */
+    migrates: boolean;
+    /** composer.json: `composer install --no-dev` at staging; the PHP extensions it requires (ext-*), installed. */
+    composer: boolean;
+    phpExtensions: string[];
+}
+
 /** The user's application on a web host: the release it serves (scripts/release.sh). */
 export interface ReleaseFacts extends FactsCommon<"release"> {
     /** The release id served (the hash of its files; the kept one named by appRelease on a rollback). */
@@ -141,16 +161,10 @@ export interface ReleaseFacts extends FactsCommon<"release"> {
     base: string;
     /** The document root inside a release ("" = the release itself). */
     docRoot: string;
-    shared: string[];
     keepReleases: number;
-    /** Checked through the new release before it goes live, and after. */
+    /** Checked through the release (staged by the stage step) right before it goes live, and after. */
     healthPath: string;
     frontController: boolean;
-    /** This host runs appMigrate once per release, before its switch (the first web host). */
-    migrates: boolean;
-    /** composer.json: `composer install --no-dev` at staging; the PHP extensions it requires (ext-*), installed. */
-    composer: boolean;
-    phpExtensions: string[];
     /** How the host leaves the balancer's rotation during its switch: HAProxy's agent-check, or none (no balancer). */
     drain: "agent" | "none";
 }
@@ -228,6 +242,7 @@ export type StepFacts =
     | NginxFacts
     | DatabaseFacts
     | AppFacts
+    | StageFacts
     | ReleaseFacts
     | SmokeFacts
     | FirewallFacts

@@ -14,22 +14,7 @@ lemp_os
 lemp_require LEMP_APP_BASE '^/[A-Za-z0-9._/-]+$' 'an absolute path (letters, digits, . _ - /)'
 lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here
 lemp_undo_live || lemp_undo_skip
-base=$LEMP_APP_BASE
-lemp_remove "$base/current"
-lemp_remove "$base/.current.new"
-rm -f -- "$base/.previous"
-if [ -d "$base/releases" ]; then
-  rm -rf -- "${base:?}/releases"
-  lemp_changed "releases removed from $base/releases"
-fi
-if [ -d "$base/shared" ]; then
-  if [ "${LEMP_DESTROY_DATA:-0}" = 1 ]; then
-    rm -rf -- "${base:?}/shared"
-    lemp_changed "shared paths removed (destroyData)"
-  else
-    lemp_log "kept: $base/shared (the application's shared paths; set destroyData to remove them)"
-  fi
-fi
+lemp_app_remove "$LEMP_APP_BASE"
 # the balancer's agent (behind one)
 if [ -e /etc/systemd/system/seed-web-lb-agent.service ]; then
   lemp_service_disable_stop seed-web-lb-agent
@@ -41,5 +26,4 @@ lemp_remove /var/lib/seed-web/lb-agent
 lemp_rmdir_empty /usr/local/lib/seed-web
 lemp_remove /usr/share/seed-web/opcache-reset.php
 lemp_rmdir_empty /usr/share/seed-web
-lemp_rmdir_empty "$base"
 lemp_undo_end

@@ -8,6 +8,7 @@ import * as path from "path";
 import { Deployment, releaseDir, slowAtEachRelease } from "./deploy-lib";
 import { bootHosts, destroyHosts, EngineRun, onHost, StepFailed, summary, TestHost, UpOptions } from "./lib";
 import { LoadReport, withLoad } from "./load";
+import type { ReleaseFacts } from "@seed-web/facts";
 
 const WWW = "www.foobar.com";
 const started = Date.now();
@@ -71,23 +72,31 @@ describe("e2e: a rolling deploy behind the balancer (drain, switch, check, back;
         assert.deepStrictEqual(await releasesServed(), [v2.id, v2.id, v2.id]);
     });
 
-    it("a release whose health check fails stops at the first host: nothing switched, 0 failed, the up names the host and the check", async function () {
+    it("a release whose health check fails on the last host only never goes live anywhere: every host stages and checks it before the first switch; 0 failed, the up names the host and the check", async function () {
         this.timeout(600_000);
-        const bad = releaseDir(work, "v3-bad", { FAIL_HEALTH: "1\n" });
+        // healthy on dp-w1 and dp-w2: a deploy that switched host after host would have put them on it
+        const bad = releaseDir(work, "v3-bad", { FAIL_HEALTH: "dp-w3\n" });
         let failure: unknown;
         const r = await withLoad({ target: lb.ip, host: WWW, rate: 100 }, async () => {
             try {
-                await deploy("deploy a failing release", { appSource: bad.dir });
+                await deploy("deploy a release failing on dp-w3", { appSource: bad.dir });
             } catch (e) {
                 failure = e;
             }
         });
         report("deploy of a failing release", r);
         assert.ok(failure instanceof StepFailed, String(failure));
-        assert.match(failure.message, /dp-w1-release/);
+        assert.match(failure.message, /dp-w3-stage/);
         assert.match(failure.message, /\/health answered HTTP 500 through the new release/);
         assert.strictEqual(r.failed, 0, JSON.stringify(r.failures.slice(0, 5)));
+        assert.strictEqual(r.mixed, 0);
         assert.deepStrictEqual(await releasesServed(), [v2.id, v2.id, v2.id]);
+        // staged on all three (dp-w3's check failed after its staging), switched nowhere: the engine's state still holds
+        // v2's release steps
+        const inState = stack.current.filter((p) => p.facts.step === "release").map((p) => (p.facts as ReleaseFacts).release);
+        assert.deepStrictEqual(inState, [v2.id, v2.id, v2.id]);
+        const staged = await Promise.all(webs.map((w) => onHost(w.ip, `cat /var/www/foobar.com-app/releases/${bad.id}/.seed-web-release 2>/dev/null || echo none`)));
+        assert.deepStrictEqual(staged.map((s) => s.trim()), [bad.id, bad.id, bad.id]);
         // no host left out of the rotation
         const agents = await Promise.all(webs.map((w) => onHost(w.ip, "cat /var/lib/seed-web/lb-agent")));
         assert.deepStrictEqual(agents.map((a) => a.trim()), ["ready", "ready", "ready"]);

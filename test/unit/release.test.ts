@@ -10,7 +10,7 @@ import { PROJECT_DIR } from "../../lib/root";
 import { captureProgram, plannedCommands, reveal } from "../../tools/capture";
 import { driftOf } from "../../tools/verify/drift";
 import { observeHost, parseSections } from "../../tools/verify/observe";
-import { FACTS_SCHEMA, ReleaseFacts } from "@seed-web/facts";
+import { FACTS_SCHEMA, ReleaseFacts, StageFacts } from "@seed-web/facts";
 import { HARDENED, plainHttp } from "./verify-fixtures";
 
 const APP = "test/fixtures/app";
@@ -33,11 +33,11 @@ function refuses(raw: RawConfig, key: string, says: RegExp) {
     );
 }
 
-/** The id scripts/release.sh computes on a host for a directory (its own function, run by bash). */
+/** The id scripts/stage.sh computes on a host for a directory (its own function, run by bash). */
 function scriptTreeId(dir: string): string {
-    const text = fs.readFileSync(path.join(PROJECT_DIR, "scripts", "release.sh"), "utf8");
+    const text = fs.readFileSync(path.join(PROJECT_DIR, "scripts", "stage.sh"), "utf8");
     const fn = /^tree_id\(\) \{[^\n]*\n(.*?)\n\}$/ms.exec(text);
-    assert.ok(fn, "release.sh defines tree_id");
+    assert.ok(fn, "stage.sh defines tree_id");
     return execFileSync("bash", ["-c", `set -euo pipefail\ntree_id() {\n${fn[1]}\n}\ntree_id "$1"`, "x", dir], { encoding: "utf8" }).trim();
 }
 
@@ -46,7 +46,7 @@ describe("release: the user's application (appSource)", () => {
     beforeEach(() => (tmp = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-release-"))));
     afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-    it("the release id is the one release.sh computes on the host over the same files; one changed byte changes it", () => {
+    it("the release id is the one stage.sh computes on the host over the same files; one changed byte changes it", () => {
         fs.cpSync(path.join(PROJECT_DIR, APP), tmp, { recursive: true });
         fs.mkdirSync(path.join(tmp, "a b", "ü"), { recursive: true });
         fs.writeFileSync(path.join(tmp, "a b", "ü", "x.txt"), "x");
@@ -84,13 +84,13 @@ describe("release: the user's application (appSource)", () => {
         refuses({ appSource: tmp }, "appSource", /leak is a symbolic link/);
     });
 
-    it("without appSource: the demo page, no release step, no upload (the program as before)", async () => {
+    it("without appSource: the demo page, no stage or release step, no upload (the program as before)", async () => {
         const capture = await captureProgram({ raw: DIST, secrets: { sshPrivateKey: SSH_KEY }, sshAgentSocket: "/tmp/agent.sock" });
         assert.ok(!capture.resources.some((r) => r.type === "command:remote:CopyToRemote"));
-        assert.ok(!plannedCommands(capture).some((p) => p.facts.step === "release"));
+        assert.ok(!plannedCommands(capture).some((p) => p.facts.step === "release" || p.facts.step === "stage"));
     });
 
-    it("each web host gets the release's files and a release step after them, one host after the other; nginx and smoke serve it", async () => {
+    it("each web host stages the release (its files, then a stage step), all of them before the first switch; then the release steps one host after the other; nginx and smoke serve it", async () => {
         const raw = { ...DIST, appSource: APP, appDocRoot: "public", appShared: '["storage"]', appHealthPath: "/health", appMigrate: "php bin/migrate" };
         const capture = await captureProgram({ raw, secrets: { sshPrivateKey: SSH_KEY }, sshAgentSocket: "/tmp/agent.sock" });
         const id = (releaseTree(path.join(PROJECT_DIR, APP)) as { id: string }).id;
@@ -102,20 +102,37 @@ describe("release: the user's application (appSource)", () => {
             assert.deepStrictEqual(inputs.triggers, [id]);
         }
         const plan = plannedCommands(capture);
+        const stages = plan.filter((p) => p.facts.step === "stage");
         const releases = plan.filter((p) => p.facts.step === "release");
+        assert.deepStrictEqual(stages.map((p) => p.name), ["w1-stage", "w2-stage", "w3-stage"]);
         assert.deepStrictEqual(releases.map((p) => p.name), ["w1-release", "w2-release", "w3-release"]);
-        // rolling: w2's waits for w1's, w3's for w2's; each after its host's app step; the release's upload before it
+        // staged one host after the other (the first one migrates), each after its host's app step
+        assert.ok(stages[1].after.includes("w1-stage") && stages[2].after.includes("w2-stage"));
+        assert.ok(stages.every((p) => p.after.includes(`${p.facts.host}-app`)));
+        // no host switches before every host has staged and checked the release: the first release step waits for
+        // the last stage; then rolling: w2's waits for w1's, w3's for w2's
+        for (const r of releases) for (const st of stages) assert.ok(r.after.includes(st.name), `${r.name} after ${st.name}`);
         assert.ok(releases[1].after.includes("w1-release") && releases[2].after.includes("w2-release"));
-        assert.ok(releases.every((p) => p.after.includes(`${p.facts.host}-app`)));
+        // in the order the harness runs them: every stage before the first release
+        const order = plan.map((p) => p.name);
+        assert.ok(Math.max(...stages.map((p) => order.indexOf(p.name))) < Math.min(...releases.map((p) => order.indexOf(p.name))));
         const uploadUrn = new Map(copies.map((c) => [c.name, c.urn]));
-        for (const r of capture.resources.filter((x) => x.name.endsWith("-release") && x.type === "command:remote:Command")) {
-            assert.ok(r.dependsOn.includes(uploadUrn.get(r.name.replace("-release", "-upload"))!), r.name);
+        for (const r of capture.resources.filter((x) => x.name.endsWith("-stage") && x.type === "command:remote:Command")) {
+            assert.ok(r.dependsOn.includes(uploadUrn.get(r.name.replace("-stage", "-upload"))!), r.name);
         }
-        // the migration on the first web host only
-        assert.deepStrictEqual(releases.map((p) => p.create.includes("LEMP_APP_MIGRATE='")), [true, false, false]);
-        for (const p of releases) {
+        // the migration on the first web host only, when it stages
+        assert.deepStrictEqual(stages.map((p) => p.create.includes("LEMP_APP_MIGRATE='")), [true, false, false]);
+        assert.deepStrictEqual(stages.map((p) => (p.facts as StageFacts).migrates), [true, false, false]);
+        for (const p of stages) {
             assert.ok(p.create.includes(`LEMP_APP_RELEASE='${id}'`), p.name);
             assert.ok(p.create.includes(`LEMP_APP_UPLOAD='/tmp/seed-web-upload-${id}'`), p.name);
+            assert.ok(p.create.includes("LEMP_APP_SHARED='storage'") && p.create.includes("LEMP_APP_HEALTH_PATH='/health'"), p.name);
+            assert.strictEqual(p.stdin, undefined, "no secret reaches the stage step");
+        }
+        for (const p of releases) {
+            assert.ok(p.create.includes(`LEMP_APP_RELEASE='${id}'`), p.name);
+            assert.ok(!p.create.includes("LEMP_APP_UPLOAD='") && !p.create.includes("LEMP_APP_MIGRATE='"), `${p.name}: the release step only switches`);
+            assert.ok(p.create.includes("LEMP_APP_AGENT_PORT='8008'"), `${p.name}: drained through the agent`);
             assert.strictEqual(p.stdin, undefined, "no secret reaches the release step");
         }
         const nginx = plan.find((p) => p.name === "w1-nginx")!;
@@ -127,16 +144,24 @@ describe("release: the user's application (appSource)", () => {
 
     it("a new release replaces the step (a new id in its triggers); a rollback (appRelease) uploads nothing", async () => {
         fs.cpSync(path.join(PROJECT_DIR, APP), tmp, { recursive: true });
-        const one = plannedCommands(await captureProgram({ raw: { appSource: tmp, appDocRoot: "public" } })).find((p) => p.facts.step === "release")!;
+        const steps = async (raw: RawConfig) => {
+            const plan = plannedCommands(await captureProgram({ raw }));
+            return { stage: plan.find((p) => p.facts.step === "stage")!, release: plan.find((p) => p.facts.step === "release")! };
+        };
+        const one = await steps({ appSource: tmp, appDocRoot: "public" });
         const oldId = (releaseTree(tmp) as { id: string }).id;
         fs.appendFileSync(path.join(tmp, "public", "index.php"), "\n// v2\n");
-        const two = plannedCommands(await captureProgram({ raw: { appSource: tmp, appDocRoot: "public" } })).find((p) => p.facts.step === "release")!;
-        assert.notStrictEqual(one.triggers, two.triggers);
+        const two = await steps({ appSource: tmp, appDocRoot: "public" });
+        assert.notStrictEqual(one.release.triggers, two.release.triggers);
+        assert.notStrictEqual(one.stage.triggers, two.stage.triggers);
         const back = await captureProgram({ raw: { appSource: tmp, appDocRoot: "public", appRelease: oldId } });
         assert.ok(!back.resources.some((r) => r.type === "command:remote:CopyToRemote"), "nothing uploaded on a rollback");
-        const rel = plannedCommands(back).find((p) => p.facts.step === "release")!;
-        assert.ok(rel.create.includes(`LEMP_APP_RELEASE='${oldId}'`) && !rel.create.includes("LEMP_APP_UPLOAD='"));
-        assert.strictEqual(rel.triggers, one.triggers, "back to the first release's step: the same triggers");
+        const plan = plannedCommands(back);
+        const stage = plan.find((p) => p.facts.step === "stage")!;
+        const rel = plan.find((p) => p.facts.step === "release")!;
+        assert.ok(stage.create.includes(`LEMP_APP_RELEASE='${oldId}'`) && !stage.create.includes("LEMP_APP_UPLOAD='"));
+        assert.ok(rel.create.includes(`LEMP_APP_RELEASE='${oldId}'`));
+        assert.strictEqual(rel.triggers, one.release.triggers, "back to the first release's step: the same triggers");
     });
 });
 
@@ -157,9 +182,9 @@ describe("release: composer.json (composer install, the PHP extensions it declar
         fs.writeFileSync(path.join(tmp, "composer.json"), JSON.stringify({ require: ["ext-gd"] }));
         refuses({ appSource: tmp }, "appSource", /"require" is not an object/);
         const plan = plannedCommands(await captureProgram({ raw: { appSource: "test/fixtures/app-composer", appDocRoot: "public" } }));
-        const rel = plan.find((p) => p.facts.step === "release")!;
-        assert.ok(rel.create.includes("LEMP_APP_COMPOSER='1'") && rel.create.includes("LEMP_APP_PHP_EXTENSIONS='bcmath'"), "the release step installs them");
-        assert.deepStrictEqual([(rel.facts as ReleaseFacts).composer, (rel.facts as ReleaseFacts).phpExtensions], [true, ["bcmath"]]);
+        const stage = plan.find((p) => p.facts.step === "stage")!;
+        assert.ok(stage.create.includes("LEMP_APP_COMPOSER='1'") && stage.create.includes("LEMP_APP_PHP_EXTENSIONS='bcmath'"), "the stage step installs them");
+        assert.deepStrictEqual([(stage.facts as StageFacts).composer, (stage.facts as StageFacts).phpExtensions], [true, ["bcmath"]]);
     });
 });
 
@@ -169,7 +194,7 @@ describe("release: verify reports the release each web host serves, and drift fr
     const withRelease = (body: string) => HARDENED.replace("### end", `### release\n${body}\n### end`);
     const declared: ReleaseFacts = {
         schema: FACTS_SCHEMA, step: "release", host: "w1", roles: host.roles, release: "0123456789abcdef0123", base: "/var/www/foobar.com-app",
-        docRoot: "public", shared: [], keepReleases: 5, healthPath: "/", frontController: false, migrates: false, drain: "agent", composer: false, phpExtensions: [],
+        docRoot: "public", keepReleases: 5, healthPath: "/", frontController: false, drain: "agent",
     };
     const drift = (text: string) => {
         const o = observeHost(host, { sections: parseSections(text), runner: plainHttp }, { hosts: [host], backupDir: "/var/backups/seed-web" });

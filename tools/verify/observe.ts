@@ -721,14 +721,10 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
             release: rel.release,
             base: rel.base,
             docRoot: unknown(),
-            shared: unknown(),
             keepReleases: unknown(),
             healthPath: unknown(),
             frontController: unknown(),
-            migrates: unknown(),
             drain: unknown(),
-            composer: unknown(),
-            phpExtensions: unknown(),
         };
         facts.push(r);
         notes.release = `serves release ${rel.release} (${rel.kept} kept in ${rel.base}/releases)`;
