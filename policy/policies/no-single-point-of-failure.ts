@@ -2,7 +2,7 @@
 // `minHostsPerRole` hosts. One violation per role held by too few hosts; a role nobody holds is not reported here
 // (horizontal-scaling reports the missing load balancer).
 
-import type { Role } from "../../lib/config";
+import type { Role } from "@seed-web/facts";
 import { list, stackPolicy } from "../lib/define";
 import { PolicyMetadata, SWITCH } from "../lib/metadata";
 
