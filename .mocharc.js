@@ -7,7 +7,7 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
-const DIRS = ["test/unit", "test/policy", "test/audit"];
+const DIRS = ["test/unit", "test/policy", "test/policy/policies", "test/audit"];
 const given = process.argv.slice(2).filter((a) => /\.test\.(ts|js)$/.test(a));
 const tsGiven = given.some((a) => a.endsWith(".ts"));
 const compiled = DIRS.flatMap((d) =>
