@@ -1,4 +1,4 @@
-// pools-fit-memory: the PHP-FPM pool and the database declared for a host fit the memory declared for it (issue 21).
+// pools-fit-memory: the PHP-FPM pool and the database declared for a host fit the memory declared for it.
 
 import * as assert from "assert";
 import { FakeHost, fixedDesign, policy, resources, runPolicy, seedDesign } from "../fixtures";
