@@ -17,6 +17,8 @@ export const noSinglePointOfFailureMetadata: PolicyMetadata = {
         "balancer, a second host with the db role (a replica of the first). The program provisions one load " +
         "balancer; a redundant pair needs a floating IP or DNS failover outside this program.",
     fix: "more hosts per role in `seed-web:hosts`",
+    fixKeys: ["hosts"],
+    security: false,
 };
 
 export const ROLE_GROUPS = ["lb", "web", "db"] as const;

@@ -16,6 +16,8 @@ export const trustedCertificateMetadata: PolicyMetadata = {
         "Run `pulumi config set seed-web:tls letsencrypt` and `pulumi config set seed-web:acmeEmail <you@domain>`: " +
         "the entry point then gets a Let's Encrypt certificate instead of a self-signed one.",
     fix: "`seed-web:tls letsencrypt`",
+    fixKeys: ["tls"],
+    security: true,
 };
 
 export const trustedCertificate = resourcePolicy<Record<string, never>>({
