@@ -116,35 +116,38 @@ Seconds_Behind_${p}: 3`;
             }
         }
 
-        it("Debian 13, MariaDB 11.8: asks for php8.4-fpm and mariadb (not PHP 8.1/8.2), SHOW SLAVE STATUS and @@have_ssl", function () {
-            this.timeout(60000);
-            const { sections, log } = probeOn("debian-13", { version: "11.8.3-MariaDB-0+deb13u1 from Debian", refuses: "", replica: REPLICA("Master", "Slave") });
-            assert.strictEqual(sections.get("os"), "Debian GNU/Linux 13 (trixie)");
-            const asked = /^systemctl (.*)$/m.exec(log)?.[1].split(" ") ?? [];
-            assert.ok(asked.includes("php8.4-fpm.service") && asked.includes("mariadb.service"), log);
-            assert.ok(!asked.some((u) => /^php8\.[12]-fpm|^mysql\.service$/.test(u)), log);
-            assert.deepStrictEqual([...parseUnits(sections.get("units"))!.keys()].filter((u) => /php|mariadb|mysql/.test(u)).sort(), ["mariadb", "php8.4-fpm"]);
-            assert.match(log, /^mysql SHOW SLAVE STATUS$/m);
-            assert.match(log, /^mysql SELECT IF\(@@have_ssl = 'YES', 'YES', 'NO'\)$/m);
+        /** The probe on `release`'s host with `server`: the release's name, the units it asked systemd about (exactly
+         * `units` of those that differ by release or engine), the statements sent (`sent`, never `notSent`), and the
+         * replica and TLS read from their answers. */
+        function expectProbe(release: string, server: { version: string; refuses: string; replica: string },
+            want: { os: string; units: string[]; sent: RegExp[]; notSent?: RegExp }) {
+            const { sections, log } = probeOn(release, server);
+            assert.strictEqual(sections.get("os"), want.os);
+            const asked = (/^systemctl (.*)$/m.exec(log)?.[1].split(" ") ?? []).filter((u) => /php|mariadb|mysql/.test(u));
+            assert.deepStrictEqual(asked.sort(), want.units.map((u) => `${u}.service`).sort(), log);
+            assert.deepStrictEqual([...parseUnits(sections.get("units"))!.keys()].filter((u) => /php|mariadb|mysql/.test(u)).sort(), [...want.units].sort());
+            for (const re of want.sent) assert.match(log, re);
+            if (want.notSent) assert.doesNotMatch(log, want.notSent);
             const st = parseMysql(sections);
             assert.deepStrictEqual(st.unavailable, []);
             assert.deepStrictEqual(st.replica, { masterHost: "10.200.0.173", running: true, lagSeconds: 3 });
             assert.strictEqual(st.haveSsl, true);
+        }
+
+        it("Debian 13, MariaDB 11.8: asks for php8.4-fpm and mariadb (not PHP 8.1/8.2), SHOW SLAVE STATUS and @@have_ssl", function () {
+            this.timeout(60000);
+            expectProbe("debian-13", { version: "11.8.3-MariaDB-0+deb13u1 from Debian", refuses: "", replica: REPLICA("Master", "Slave") }, {
+                os: "Debian GNU/Linux 13 (trixie)", units: ["php8.4-fpm", "mariadb"],
+                sent: [/^mysql SHOW SLAVE STATUS$/m, /^mysql SELECT IF\(@@have_ssl = 'YES', 'YES', 'NO'\)$/m],
+            });
         });
 
         it("Ubuntu 26.04, MySQL 8.4 (no SHOW SLAVE STATUS, no @@have_ssl): SHOW REPLICA STATUS and the TLS status variable; php8.5-fpm and mysql", function () {
             this.timeout(60000);
-            const { sections, log } = probeOn("ubuntu-26.04", { version: "8.4.6-0ubuntu0.26.04.1", refuses: "SLAVE have_ssl", replica: REPLICA("Source", "Replica") });
-            assert.strictEqual(sections.get("os"), "Ubuntu 26.04.1 LTS");
-            const asked = /^systemctl (.*)$/m.exec(log)?.[1].split(" ") ?? [];
-            assert.ok(asked.includes("php8.5-fpm.service") && asked.includes("mysql.service"), log);
-            assert.ok(!asked.some((u) => /^php8\.[12]-fpm|^mariadb\.service$/.test(u)), log);
-            assert.match(log, /^mysql SHOW REPLICA STATUS$/m);
-            assert.doesNotMatch(log, /SLAVE|have_ssl/);
-            const st = parseMysql(sections);
-            assert.deepStrictEqual(st.unavailable, []);
-            assert.deepStrictEqual(st.replica, { masterHost: "10.200.0.173", running: true, lagSeconds: 3 });
-            assert.strictEqual(st.haveSsl, true);
+            expectProbe("ubuntu-26.04", { version: "8.4.6-0ubuntu0.26.04.1", refuses: "SLAVE have_ssl", replica: REPLICA("Source", "Replica") }, {
+                os: "Ubuntu 26.04.1 LTS", units: ["php8.5-fpm", "mysql"],
+                sent: [/^mysql SHOW REPLICA STATUS$/m, /^mysql SELECT .*Current_tls_cert/m], notSent: /SLAVE|have_ssl/,
+            });
         });
     });
 });
