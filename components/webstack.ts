@@ -9,18 +9,15 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type * as Tls from "@pulumi/tls";
-import * as net from "net";
-import { backendTlsName, Topology } from "../lib/topology";
+import { Topology } from "../lib/topology";
 import { UndoOptions } from "../lib/steps";
+import { databasePki } from "./database-pki";
 import { DockerPlatform, Host } from "./host";
 import {
     Backup,
-    BackendTls,
     BaseSystem,
     Certificate,
     Database,
-    DatabaseTls,
     Firewall,
     LoadBalancer,
     Monitoring,
@@ -32,7 +29,7 @@ import {
     Site,
     SmokeCheck,
     WebServer,
-} from "./lemp";
+} from "./steps";
 
 export interface WebStackArgs {
     topology: Topology;
@@ -84,67 +81,8 @@ export class WebStack extends pulumi.ComponentResource {
             ? new random.RandomPassword(`${name}-db-replication-password`, { length: 32, special: false }, { parent: this, aliases: [{ name: "db-replication-password" }] }).result
             : undefined;
 
-        // TLS between hosts: a CA of the stack's own (its key stays in the encrypted state), a certificate per server
-        // reached over the network (a database server, a web host behind the balancer), for the address the others use
-        // (an IP SAN, or a DNS name). The CA keeps its first name and subject (the database's): renamed, it would be
-        // replaced and every certificate with it.
-        const dbTls = new Map<Host, DatabaseTls>();
-        const backendTls = new Map<Host, BackendTls>();
-        let dbCa: pulumi.Output<string> | undefined;
-        if (this.hosts.some((h) => h.node.database?.tls || h.node.web?.backendTlsPort !== undefined)) {
-            // loaded only here: a stack without a networked database (the dev stack, the audit's runs) does without it
-            // eslint-disable-next-line @typescript-eslint/no-var-requires
-            const tls: typeof Tls = require("@pulumi/tls");
-            const caKey = new tls.PrivateKey(`${name}-db-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
-            const caKeyPem = pulumi.secret(caKey.privateKeyPem);
-            const ca = new tls.SelfSignedCert(
-                `${name}-db-ca`,
-                {
-                    privateKeyPem: caKeyPem,
-                    isCaCertificate: true,
-                    allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
-                    subject: { commonName: "seed-web database CA", organization: "seed-web" },
-                    validityPeriodHours: 10 * 365 * 24,
-                },
-                { parent: this },
-            );
-            dbCa = ca.certPem;
-            // a server certificate for HOST's private address (and the extra DNS names), under the resource names
-            // PREFIX-key/-csr/-cert
-            const issue = (host: Host, prefix: string, extraNames: string[] = []): { key: pulumi.Output<string>; cert: pulumi.Output<string> } => {
-                const address = host.node.privateAddress;
-                const isIp = net.isIP(address) !== 0;
-                const dnsNames = [...(isIp ? [] : [address]), ...extraNames];
-                const key = new tls.PrivateKey(`${prefix}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: host });
-                const keyPem = pulumi.secret(key.privateKeyPem);
-                const csr = new tls.CertRequest(
-                    `${prefix}-csr`,
-                    { privateKeyPem: keyPem, subject: { commonName: address, organization: "seed-web" }, ...(isIp ? { ipAddresses: [address] } : {}), ...(dnsNames.length ? { dnsNames } : {}) },
-                    { parent: host },
-                );
-                const cert = new tls.LocallySignedCert(
-                    `${prefix}-cert`,
-                    {
-                        certRequestPem: csr.certRequestPem,
-                        caPrivateKeyPem: caKeyPem,
-                        caCertPem: ca.certPem,
-                        validityPeriodHours: 2 * 365 * 24,
-                        earlyRenewalHours: 30 * 24,
-                        allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-                    },
-                    { parent: host },
-                );
-                return { key: keyPem, cert: cert.certPem };
-            };
-            for (const host of this.hosts.filter((h) => h.node.database?.tls)) {
-                dbTls.set(host, { ...issue(host, `${host.node.name}-db-tls`), ca: ca.certPem });
-            }
-            for (const host of this.hosts.filter((h) => h.node.web?.backendTlsPort !== undefined)) {
-                // HAProxy's verifyhost matches DNS names only: an address's certificate also names backendTlsName()
-                const address = host.node.privateAddress;
-                backendTls.set(host, issue(host, `${host.node.name}-web-tls`, net.isIP(address) !== 0 ? [backendTlsName(host.node.name, address)] : []));
-            }
-        }
+        // TLS between hosts: the stack's CA and its certificates (components/database-pki.ts)
+        const { dbTls, backendTls, ca: dbCa } = databasePki(name, this.hosts, this);
 
         // What every later step on a host waits for, and the facts a host's smoke check covers.
         const last = new Map<Host, pulumi.Resource>();
