@@ -1,11 +1,21 @@
-// The whole deployment for a topology: hosts, then on each host the steps its roles need, in this order:
-//   every host:     base → firewall
-//   database hosts: → database (a replica after its primary) → backup (primary) → replication (primary, after the
-//                   replicas: the replication account keeps only REPLICATION SLAVE)
-//   web hosts:      → php → nginx → certbot (Let's Encrypt at the entry point) → app (after the primary) → release (the
-//                   user's application, when appSource is set: after its upload, one web host after the other) → smoke
-//   load balancer:  → haproxy (after every web host's smoke check) → certbot → smoke
-//   every host:     → monitoring (after the host's services)
+// The whole deployment for a topology: the hosts, the stack's generated secrets and its PKI (database-pki.ts), then the
+// steps (steps/<step>.ts, each running scripts/<step>.sh), in this order. Each row is one pass over the hosts, in the
+// hosts' order; a step waits for the one before it on its host, and for what the last column says.
+//
+//   row  hosts                      steps                                  also waits for
+//   1    every host                 base → firewall
+//   2    database hosts             database → backup (primary)            a replica: the primary's database step
+//        (the primary first)
+//   3    the primary, with replicas replication (the account keeps         every replica's database step
+//                                   only REPLICATION SLAVE)
+//   4    web hosts                  php → nginx → certbot → app → then     php: not the host's database steps; stage:
+//                                   with appSource: upload → stage,        the previous web host's stage; smoke: the
+//                                   else smoke                             host's database steps and the primary's
+//   5    web hosts with appSource   release → smoke                        every stage, the previous web host's release
+//   6    load balancer              lb → certbot → smoke                   lb: every web host's smoke check
+//   7    every host                 monitoring
+// certbot (Let's Encrypt) runs only at the entry point, backup and monitoring only where configured, upload only for
+// an appSource on the local disk.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -95,13 +105,14 @@ export class WebStack extends pulumi.ComponentResource {
         const child = (host: Host) => ({ parent: host });
         const n = (host: Host, step: string) => `${host.node.name}-${step}`;
 
+        // row 1
         for (const host of this.hosts) {
             track(host, new BaseSystem(n(host, "base"), { host }, child(host)));
             const plan = host.node.firewall;
             if (plan) track(host, new Firewall(n(host, "firewall"), { host, plan, after: [last.get(host)!] }, child(host)));
         }
 
-        // Databases: the primary (or the only one) first, replicas after it.
+        // row 2. Databases: the primary (or the only one) first, replicas after it.
         // The web steps of a host do not wait for its database steps, nor the application for the primary's (its
         // script never connects; the smoke check waits for both): when the primary moves, the applications switch to
         // the new one while it is still a read-only replica (their writes refused, not lost) and the new primary's
@@ -134,6 +145,7 @@ export class WebStack extends pulumi.ComponentResource {
             if (backup) track(host, new Backup(n(host, "backup"), { host, plan: backup, after: [db.command] }, child(host)));
             if (db !== primary) replicaSteps.push(db);
         }
+        // row 3
         if (primary && replicaSteps.length > 0) {
             const host = databases[0];
             track(
@@ -165,7 +177,7 @@ export class WebStack extends pulumi.ComponentResource {
             last.set(host, smoke.command);
             this.smokeChecks.push(smoke);
         };
-        // the user's application: staged and checked on every web host, one after the other (the first one runs
+        // row 4. The user's application: staged and checked on every web host, one after the other (the first one runs
         // appMigrate), before any of them switches; a release that fails on any host stops the deploy before the first
         // switch (scripts/stage.sh)
         const stages: pulumi.Resource[] = [];
@@ -188,7 +200,7 @@ export class WebStack extends pulumi.ComponentResource {
                 appHosts.push(host);
             } else webSmoke(host);
         }
-        // then live one web host at a time, in the hosts' order (drained from the balancer behind one: release.sh)
+        // row 5: then live one web host at a time, in the hosts' order (drained from the balancer behind one: release.sh)
         let previousRelease: pulumi.Resource | undefined;
         for (const host of appHosts) {
             const after = [last.get(host)!, ...stages, ...(previousRelease ? [previousRelease] : [])];
@@ -196,6 +208,7 @@ export class WebStack extends pulumi.ComponentResource {
             webSmoke(host);
         }
 
+        // row 6
         const webSmokes = [...this.smokeChecks];
         for (const host of this.hosts) {
             const lb = host.node.lb;
@@ -219,6 +232,7 @@ export class WebStack extends pulumi.ComponentResource {
             this.smokeChecks.push(smoke);
         }
 
+        // row 7
         for (const host of this.hosts) {
             const plan = host.node.monitoring;
             if (plan) track(host, new Monitoring(n(host, "monitoring"), { host, plan, after: [last.get(host)!] }, child(host)));
