@@ -13,17 +13,11 @@ import { PROJECT_DIR } from "./root";
 import { GitSourceError, isRepositoryUrl, redactRepository, resolveGitSource } from "./gitsource";
 import { composerNeeds, RELEASE_ID, releaseTree } from "./release";
 
-export const PROJECT = "seed-web";
-
-export const ROLES = ["lb", "web", "app", "db"] as const;
-export type Role = (typeof ROLES)[number];
-
-export const TLS_MODES = ["none", "self-signed", "letsencrypt"] as const;
-export type TlsMode = (typeof TLS_MODES)[number];
-
-/** The database server: auto = the distribution's own (MySQL on Ubuntu, MariaDB on Debian), or one named. */
-export const DB_ENGINES = ["auto", "mysql", "mariadb"] as const;
-export type DbEngine = (typeof DB_ENGINES)[number];
+// The contract's words (packages/facts/vocabulary.ts), re-exported under the names callers have always imported from here.
+import { DB_ENGINES, PROJECT, ROLES, TLS_MODES } from "@seed-web/facts";
+import type { DbEngine, Role, TlsMode } from "@seed-web/facts";
+export { DB_ENGINES, PROJECT, ROLES, TLS_MODES };
+export type { DbEngine, Role, TlsMode };
 
 /** How the program reaches a host: an existing server over SSH, or a local container it creates. */
 export type HostConnectionSpec = SshHostSpec | DockerHostSpec;
