@@ -6,8 +6,7 @@
 
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { Role } from "../../lib/config";
-import { FACTS_SCHEMA, StepFacts, StepName } from "@seed-web/facts";
+import { FACTS_SCHEMA, Role, StepFacts, StepName } from "@seed-web/facts";
 import { TlsPlan, WebPlan } from "../../lib/topology";
 import { Host } from "../host";
 import { remoteStep } from "../remote-step";
