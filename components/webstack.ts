@@ -1,26 +1,33 @@
-// The whole deployment for a topology: hosts, then on each host the steps its roles need, in this order:
-//   every host:     base → firewall
-//   database hosts: → database (a replica after its primary) → backup (primary) → replication (primary, after the
-//                   replicas: the replication account keeps only REPLICATION SLAVE)
-//   web hosts:      → php → nginx → certbot (Let's Encrypt at the entry point) → app (after the primary) → release (the
-//                   user's application, when appSource is set: after its upload, one web host after the other) → smoke
-//   load balancer:  → haproxy (after every web host's smoke check) → certbot → smoke
-//   every host:     → monitoring (after the host's services)
+// The whole deployment for a topology: the hosts, the stack's generated secrets and its PKI (database-pki.ts), then the
+// steps (steps/<step>.ts, each running scripts/<step>.sh), in this order. Each row is one pass over the hosts, in the
+// hosts' order; a step waits for the one before it on its host, and for what the last column says.
+//
+//   row  hosts                      steps                                  also waits for
+//   1    every host                 base → firewall
+//   2    database hosts             database → backup (primary)            a replica: the primary's database step
+//        (the primary first)
+//   3    the primary, with replicas replication (the account keeps         every replica's database step
+//                                   only REPLICATION SLAVE)
+//   4    web hosts                  php → nginx → certbot → app → then     php: not the host's database steps; stage:
+//                                   with appSource: upload → stage,        the previous web host's stage; smoke: the
+//                                   else smoke                             host's database steps and the primary's
+//   5    web hosts with appSource   release → smoke                        every stage, the previous web host's release
+//   6    load balancer              lb → certbot → smoke                   lb: every web host's smoke check
+//   7    every host                 monitoring
+// certbot (Let's Encrypt) runs only at the entry point, backup and monitoring only where configured, upload only for
+// an appSource on the local disk.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type * as Tls from "@pulumi/tls";
-import * as net from "net";
-import { backendTlsName, Topology } from "../lib/topology";
+import { Topology } from "../lib/topology";
 import { UndoOptions } from "../lib/steps";
+import { databasePki } from "./database-pki";
 import { DockerPlatform, Host } from "./host";
 import {
     Backup,
-    BackendTls,
     BaseSystem,
     Certificate,
     Database,
-    DatabaseTls,
     Firewall,
     LoadBalancer,
     Monitoring,
@@ -32,7 +39,7 @@ import {
     Site,
     SmokeCheck,
     WebServer,
-} from "./lemp";
+} from "./steps";
 
 export interface WebStackArgs {
     topology: Topology;
@@ -84,67 +91,8 @@ export class WebStack extends pulumi.ComponentResource {
             ? new random.RandomPassword(`${name}-db-replication-password`, { length: 32, special: false }, { parent: this, aliases: [{ name: "db-replication-password" }] }).result
             : undefined;
 
-        // TLS between hosts: a CA of the stack's own (its key stays in the encrypted state), a certificate per server
-        // reached over the network (a database server, a web host behind the balancer), for the address the others use
-        // (an IP SAN, or a DNS name). The CA keeps its first name and subject (the database's): renamed, it would be
-        // replaced and every certificate with it.
-        const dbTls = new Map<Host, DatabaseTls>();
-        const backendTls = new Map<Host, BackendTls>();
-        let dbCa: pulumi.Output<string> | undefined;
-        if (this.hosts.some((h) => h.node.database?.tls || h.node.web?.backendTlsPort !== undefined)) {
-            // loaded only here: a stack without a networked database (the dev stack, the audit's runs) does without it
-            // eslint-disable-next-line @typescript-eslint/no-var-requires
-            const tls: typeof Tls = require("@pulumi/tls");
-            const caKey = new tls.PrivateKey(`${name}-db-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
-            const caKeyPem = pulumi.secret(caKey.privateKeyPem);
-            const ca = new tls.SelfSignedCert(
-                `${name}-db-ca`,
-                {
-                    privateKeyPem: caKeyPem,
-                    isCaCertificate: true,
-                    allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
-                    subject: { commonName: "seed-web database CA", organization: "seed-web" },
-                    validityPeriodHours: 10 * 365 * 24,
-                },
-                { parent: this },
-            );
-            dbCa = ca.certPem;
-            // a server certificate for HOST's private address (and the extra DNS names), under the resource names
-            // PREFIX-key/-csr/-cert
-            const issue = (host: Host, prefix: string, extraNames: string[] = []): { key: pulumi.Output<string>; cert: pulumi.Output<string> } => {
-                const address = host.node.privateAddress;
-                const isIp = net.isIP(address) !== 0;
-                const dnsNames = [...(isIp ? [] : [address]), ...extraNames];
-                const key = new tls.PrivateKey(`${prefix}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: host });
-                const keyPem = pulumi.secret(key.privateKeyPem);
-                const csr = new tls.CertRequest(
-                    `${prefix}-csr`,
-                    { privateKeyPem: keyPem, subject: { commonName: address, organization: "seed-web" }, ...(isIp ? { ipAddresses: [address] } : {}), ...(dnsNames.length ? { dnsNames } : {}) },
-                    { parent: host },
-                );
-                const cert = new tls.LocallySignedCert(
-                    `${prefix}-cert`,
-                    {
-                        certRequestPem: csr.certRequestPem,
-                        caPrivateKeyPem: caKeyPem,
-                        caCertPem: ca.certPem,
-                        validityPeriodHours: 2 * 365 * 24,
-                        earlyRenewalHours: 30 * 24,
-                        allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-                    },
-                    { parent: host },
-                );
-                return { key: keyPem, cert: cert.certPem };
-            };
-            for (const host of this.hosts.filter((h) => h.node.database?.tls)) {
-                dbTls.set(host, { ...issue(host, `${host.node.name}-db-tls`), ca: ca.certPem });
-            }
-            for (const host of this.hosts.filter((h) => h.node.web?.backendTlsPort !== undefined)) {
-                // HAProxy's verifyhost matches DNS names only: an address's certificate also names backendTlsName()
-                const address = host.node.privateAddress;
-                backendTls.set(host, issue(host, `${host.node.name}-web-tls`, net.isIP(address) !== 0 ? [backendTlsName(host.node.name, address)] : []));
-            }
-        }
+        // TLS between hosts: the stack's CA and its certificates (components/database-pki.ts)
+        const { dbTls, backendTls, ca: dbCa } = databasePki(name, this.hosts, this);
 
         // What every later step on a host waits for, and the facts a host's smoke check covers.
         const last = new Map<Host, pulumi.Resource>();
@@ -157,13 +105,14 @@ export class WebStack extends pulumi.ComponentResource {
         const child = (host: Host) => ({ parent: host });
         const n = (host: Host, step: string) => `${host.node.name}-${step}`;
 
+        // row 1
         for (const host of this.hosts) {
             track(host, new BaseSystem(n(host, "base"), { host }, child(host)));
             const plan = host.node.firewall;
             if (plan) track(host, new Firewall(n(host, "firewall"), { host, plan, after: [last.get(host)!] }, child(host)));
         }
 
-        // Databases: the primary (or the only one) first, replicas after it.
+        // row 2. Databases: the primary (or the only one) first, replicas after it.
         // The web steps of a host do not wait for its database steps, nor the application for the primary's (its
         // script never connects; the smoke check waits for both): when the primary moves, the applications switch to
         // the new one while it is still a read-only replica (their writes refused, not lost) and the new primary's
@@ -196,6 +145,7 @@ export class WebStack extends pulumi.ComponentResource {
             if (backup) track(host, new Backup(n(host, "backup"), { host, plan: backup, after: [db.command] }, child(host)));
             if (db !== primary) replicaSteps.push(db);
         }
+        // row 3
         if (primary && replicaSteps.length > 0) {
             const host = databases[0];
             track(
@@ -227,7 +177,7 @@ export class WebStack extends pulumi.ComponentResource {
             last.set(host, smoke.command);
             this.smokeChecks.push(smoke);
         };
-        // the user's application: staged and checked on every web host, one after the other (the first one runs
+        // row 4. The user's application: staged and checked on every web host, one after the other (the first one runs
         // appMigrate), before any of them switches; a release that fails on any host stops the deploy before the first
         // switch (scripts/stage.sh)
         const stages: pulumi.Resource[] = [];
@@ -250,7 +200,7 @@ export class WebStack extends pulumi.ComponentResource {
                 appHosts.push(host);
             } else webSmoke(host);
         }
-        // then live one web host at a time, in the hosts' order (drained from the balancer behind one: release.sh)
+        // row 5: then live one web host at a time, in the hosts' order (drained from the balancer behind one: release.sh)
         let previousRelease: pulumi.Resource | undefined;
         for (const host of appHosts) {
             const after = [last.get(host)!, ...stages, ...(previousRelease ? [previousRelease] : [])];
@@ -258,6 +208,7 @@ export class WebStack extends pulumi.ComponentResource {
             webSmoke(host);
         }
 
+        // row 6
         const webSmokes = [...this.smokeChecks];
         for (const host of this.hosts) {
             const lb = host.node.lb;
@@ -281,6 +232,7 @@ export class WebStack extends pulumi.ComponentResource {
             this.smokeChecks.push(smoke);
         }
 
+        // row 7
         for (const host of this.hosts) {
             const plan = host.node.monitoring;
             if (plan) track(host, new Monitoring(n(host, "monitoring"), { host, plan, after: [last.get(host)!] }, child(host)));
