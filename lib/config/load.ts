@@ -1,0 +1,291 @@
+// Every setting of the program, read and validated in one place.
+//
+// The Pulumi engine hands the program its stack config as strings keyed "<project>:<key>". `loadConfig` turns them
+// into a typed, validated `StackConfig` or throws a `ConfigError` that names the offending key and value. It runs
+// before any resource is registered, so bad input never leaves a half-built stack behind.
+//
+// Simple keys are declared (type, default, description) in Pulumi.yaml; `hosts` is structured and validated here.
+
+import * as net from "net";
+import { parseApp } from "./app";
+import { ConfigError } from "./errors";
+import { DEFAULT_HOSTS, HostSpec, parseHosts } from "./hosts";
+import { MAX_DOMAIN_LENGTH, MAX_EMAIL_LENGTH, MAX_LIST_LENGTH, MAX_URL_LENGTH, MAX_VALUE_LENGTH } from "./limits";
+import { addressList, bool, identifier, integer, json, port, portList, RawConfig, str } from "./read";
+import { reservedDatabaseName, reservedUserName } from "./database-names";
+import { DEFAULTS, KNOWN_KEYS } from "./settings";
+import { parseTuning } from "./tuning";
+import { AppConfig } from "./app";
+import { TuningConfig } from "./tuning";
+import { ipFamily, isAcmeUrl, isDomainName, isEmail, isPrivateIpv4 } from "./validate";
+import { DB_ENGINES, DbEngine, TLS_MODES, TlsMode } from "./vocabulary";
+
+export interface StackConfig {
+    domain: string;
+    /** Serve www.<domain> too (www is a CNAME to the apex). */
+    www: boolean;
+    publicIp: string;
+    hosts: HostSpec[];
+    firewall: boolean;
+    /** Extra ports the firewall opens to everybody on every host (SSH, HTTP and HTTPS are opened by role). */
+    firewallAllowPorts: number[];
+    tls: TlsMode;
+    acmeEmail?: string;
+    acmeServer: string;
+    hstsMaxAge: number;
+    db: {
+        /** The server on every database host: auto = the distribution's own (scripts/lib.sh, lemp_os). */
+        engine: DbEngine;
+        /** An address, or "auto": loopback when nothing else needs to reach it, else the host's private address. */
+        bindAddress: string;
+        port: number;
+        name: string;
+        user: string;
+        /** The primary's host name (seed-web:dbPrimary; the only db host when there is one). Never implied by order. */
+        primary: string;
+        /** Db hosts (replicas) whose local database may be dropped and copied again from the primary in this change
+         * (seed-web:dbReseed); any other database is never dropped by the database step. */
+        reseed: string[];
+    };
+    monitoring: boolean;
+    /** Addresses / CIDRs allowed to scrape the node exporter and read the status pages. */
+    monitoringAllowFrom: string[];
+    backups: boolean;
+    backupTime: string;
+    backupRetention: number;
+    /** `pulumi destroy` (and a feature switched off) also removes the data: database files, dumps, certificates. */
+    destroyData: boolean;
+    /** `pulumi destroy` (and a feature switched off) also purges the packages the steps installed. */
+    purgePackages: boolean;
+    /** The steps also remove what a host held before the stack's first apply (a remote root, a `test` database
+     * holding tables, ufw rules): by default they are kept and reported. */
+    removePreexisting: boolean;
+    /** Hosts (by name, still in `hosts`) whose resources the engine is to drop without running their deletes once
+     * they leave `hosts` (retainOnDelete): a host that is gone, or that the program cannot reach any more. */
+    forget: string[];
+    /** The serving profile's overrides (README "Performance"; the arithmetic is scripts/lib.sh's lemp_tune). */
+    tuning: TuningConfig;
+    /** The user's application (README "Deploy your application"); absent: the demo page. */
+    app?: AppConfig;
+}
+
+/** Unknown keys the program tolerates when the engine does not say which keys are secret (tests, old callers). */
+function looksLikeSecretKeyName(key: string): boolean {
+    return /privatekey|password|secret|token/i.test(key);
+}
+
+export interface ConfigEnv {
+    /** An SSH agent is available for SSH hosts that name no key. */
+    hasSshAgent: boolean;
+    /**
+     * The keys the engine holds as secrets (`pulumi config set --secret`; offline: the stack file's `secure:` values).
+     * When given, unknown keys must be among them, and `privateKeyConfig` / `sshPrivateKey` must be.
+     */
+    secretKeys?: readonly string[];
+}
+
+/**
+ * Validate the raw config. Secret keys are the keys the engine marked secret; hosts may name them as their key.
+ * `hasSshAgent` says whether an SSH agent is available for SSH hosts that name no key.
+ */
+export function loadConfig(raw: RawConfig, env: ConfigEnv = { hasSshAgent: false }): StackConfig {
+    const secretKeys = env.secretKeys === undefined ? undefined : new Set(env.secretKeys);
+    const keys = Object.keys(raw);
+    for (const key of keys) {
+        // Key names are shown (escaped), never the value of a key the program does not know.
+        if (key.length > 100 || !/^[A-Za-z][A-Za-z0-9_.-]*$/.test(key)) {
+            throw new ConfigError(key, undefined, "not a valid config key name (letters, digits, _ . -; at most 100)", true);
+        }
+        const tolerated = secretKeys ? secretKeys.has(key) : looksLikeSecretKeyName(key);
+        if (!KNOWN_KEYS.has(key) && !tolerated) {
+            throw new ConfigError(key, undefined, `unknown key; known keys: ${[...KNOWN_KEYS].sort().join(", ")}`, true);
+        }
+        const v = raw[key];
+        if (typeof v !== "string") throw new ConfigError(key, undefined, "expected a string value from the engine", true);
+        if (v.length > MAX_VALUE_LENGTH && !secretKeys?.has(key)) {
+            throw new ConfigError(key, undefined, `value longer than ${MAX_VALUE_LENGTH} characters`, true);
+        }
+    }
+    if (secretKeys && raw.sshPrivateKey !== undefined && !secretKeys.has("sshPrivateKey")) {
+        throw new ConfigError("sshPrivateKey", undefined, "must be a secret: `pulumi config set --secret sshPrivateKey \"$(cat key)\"`", true);
+    }
+    const domain = str(raw, "domain", DEFAULTS.domain);
+    if (domain.length > MAX_DOMAIN_LENGTH || !isDomainName(domain) || !domain.includes(".")) {
+        throw new ConfigError("domain", domain, "expected a DNS name such as foobar.com (letters, digits, hyphens, dots; at most 253)");
+    }
+    if (domain.toLowerCase().startsWith("www.")) {
+        throw new ConfigError("domain", domain, "give the apex domain; www is added by the www switch");
+    }
+    const publicIp = str(raw, "publicIp", DEFAULTS.publicIp);
+    if (net.isIP(publicIp) !== 4) {
+        throw new ConfigError("publicIp", publicIp, "expected an IPv4 address for the apex A record, e.g. 8.8.8.8");
+    }
+    const tls = str(raw, "tls", DEFAULTS.tls);
+    if (!(TLS_MODES as readonly string[]).includes(tls)) {
+        throw new ConfigError("tls", tls, `unknown TLS mode; expected one of ${TLS_MODES.join(", ")}`);
+    }
+    const acmeEmail = str(raw, "acmeEmail", DEFAULTS.acmeEmail);
+    if (acmeEmail !== "" && !isEmail(acmeEmail)) {
+        throw new ConfigError("acmeEmail", acmeEmail, `expected an e-mail address such as admin@foobar.com (ASCII, at most ${MAX_EMAIL_LENGTH} characters)`);
+    }
+    if (tls === "letsencrypt" && acmeEmail === "") {
+        throw new ConfigError("acmeEmail", acmeEmail, "required when tls is letsencrypt (Let's Encrypt account e-mail)");
+    }
+    const dbEngine = str(raw, "dbEngine", DEFAULTS.dbEngine);
+    if (!(DB_ENGINES as readonly string[]).includes(dbEngine)) {
+        throw new ConfigError("dbEngine", dbEngine, `unknown database engine; expected one of ${DB_ENGINES.join(", ")} (auto = MySQL on Ubuntu, MariaDB on Debian)`);
+    }
+    const dbBindAddress = str(raw, "dbBindAddress", DEFAULTS.dbBindAddress);
+    if (dbBindAddress !== "auto" && ipFamily(dbBindAddress) === 0) {
+        throw new ConfigError("dbBindAddress", dbBindAddress, "expected an IP address such as 127.0.0.1 or 0.0.0.0, or auto");
+    }
+    const acmeServer = str(raw, "acmeServer", DEFAULTS.acmeServer);
+    if (!isAcmeUrl(acmeServer)) {
+        throw new ConfigError(
+            "acmeServer",
+            acmeServer,
+            `expected the https:// URL of an ACME directory (host[:port] and a path of letters, digits and . _ ~ % / -; at most ${MAX_URL_LENGTH} characters)`,
+        );
+    }
+    const hstsMaxAge = integer(raw, "hstsMaxAge", DEFAULTS.hstsMaxAge, 0, 63072000);
+    const backupTime = str(raw, "backupTime", DEFAULTS.backupTime);
+    if (!/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(backupTime)) {
+        throw new ConfigError("backupTime", backupTime, "expected a daily time HH:MM, e.g. 03:15");
+    }
+    const backupRetention = integer(raw, "backupRetention", DEFAULTS.backupRetention, 1, 365);
+    const monitoringAllowFrom = addressList(raw, "monitoringAllowFrom", DEFAULTS.monitoringAllowFrom);
+    const dbPort = port(raw, "dbPort", DEFAULTS.dbPort);
+    const dbName = identifier(raw, "dbName", DEFAULTS.dbName);
+    const dbNameReserved = reservedDatabaseName(dbName);
+    if (dbNameReserved) throw new ConfigError("dbName", dbName, `reserved name: ${dbNameReserved}; choose another, e.g. app`);
+    const dbUser = identifier(raw, "dbUser", DEFAULTS.dbUser);
+    const dbUserReserved = reservedUserName(dbUser);
+    if (dbUserReserved) throw new ConfigError("dbUser", dbUser, `reserved name: ${dbUserReserved}; choose another, e.g. app`);
+    const firewallAllowPorts = portList(raw, "firewallAllowPorts", DEFAULTS.firewallAllowPorts);
+
+    const hostsRaw = raw.hosts === undefined ? DEFAULT_HOSTS : json(raw, "hosts");
+    const hosts = parseHosts(hostsRaw, new Set(keys), { hasSshAgent: env.hasSshAgent, secretKeys });
+
+    const config: StackConfig = {
+        domain,
+        www: bool(raw, "www", DEFAULTS.www),
+        publicIp,
+        hosts,
+        firewall: bool(raw, "firewall", DEFAULTS.firewall),
+        firewallAllowPorts,
+        tls: tls as TlsMode,
+        acmeEmail: acmeEmail === "" ? undefined : acmeEmail,
+        acmeServer,
+        hstsMaxAge,
+        db: { engine: dbEngine as DbEngine, bindAddress: dbBindAddress, port: dbPort, name: dbName, user: dbUser, ...databaseHosts(raw, hosts) },
+        monitoring: bool(raw, "monitoring", DEFAULTS.monitoring),
+        monitoringAllowFrom,
+        backups: bool(raw, "backups", DEFAULTS.backups),
+        backupTime,
+        backupRetention,
+        destroyData: bool(raw, "destroyData", DEFAULTS.destroyData),
+        purgePackages: bool(raw, "purgePackages", DEFAULTS.purgePackages),
+        removePreexisting: bool(raw, "removePreexisting", DEFAULTS.removePreexisting),
+        forget: forgetList(raw, hosts),
+        tuning: parseTuning(raw),
+    };
+    const app = parseApp(raw);
+    if (app) config.app = app;
+    checkDatabaseReach(config);
+    checkPrivateAddresses(config);
+    return config;
+}
+
+/**
+ * The traffic between hosts (balancer → web, application → database, exporter scrapes) goes to each host's private
+ * address: a public one, left as the default (the address the program connects to), would send it across the
+ * Internet. Checked after the topology's own checks (those name the more basic mistake first).
+ */
+function checkPrivateAddresses(c: StackConfig): void {
+    if (c.hosts.length < 2) return;
+    c.hosts.forEach((h, i) => {
+        if (h.connection.type === "ssh" && h.connection.privateAddress === h.connection.address && !isPrivateIpv4(h.connection.address)) {
+            throw new ConfigError(
+                `hosts[${i}].connection.privateAddress`,
+                h.connection.privateAddress,
+                "the default (address), and a public one: the other hosts would reach this one across the Internet " +
+                    "(balancer → web, application → database, exporter scrapes); set privateAddress to its address on a private " +
+                    "network (10/8, 172.16/12, 192.168/16, 100.64/10, or a VPN such as WireGuard between the hosts)",
+            );
+        }
+    });
+}
+
+/**
+ * The primary, named (dbPrimary: required with two or more db hosts, never implied by the list's order: a reordered
+ * or inserted host must not change which server holds the live data), and the hosts named for re-seeding (dbReseed).
+ */
+function databaseHosts(raw: RawConfig, hosts: HostSpec[]): { primary: string; reseed: string[] } {
+    const db = hosts.filter((h) => h.roles.includes("db")).map((h) => h.name);
+    let primary = str(raw, "dbPrimary", DEFAULTS.dbPrimary);
+    if (primary === "") {
+        if (db.length > 1) {
+            throw new ConfigError(
+                "dbPrimary",
+                primary,
+                `required with two or more db hosts (${db.join(", ")}): name the host whose database is the live one, e.g. ${db[0]}`,
+            );
+        }
+        primary = db[0];
+    } else if (!db.includes(primary)) {
+        throw new ConfigError("dbPrimary", primary, `expected the name of a host with the db role (${db.join(", ")})`);
+    }
+    let reseed: string[] = DEFAULTS.dbReseed;
+    if (raw.dbReseed !== undefined) {
+        const v = json(raw, "dbReseed");
+        if (!Array.isArray(v)) throw new ConfigError("dbReseed", v, "expected a list of db host names");
+        if (v.length > MAX_LIST_LENGTH) throw new ConfigError("dbReseed", undefined, `${v.length} entries: at most ${MAX_LIST_LENGTH}`, true);
+        reseed = v.map((n, i) => {
+            if (typeof n !== "string" || !db.includes(n)) {
+                throw new ConfigError(`dbReseed[${i}]`, n, `expected the name of a db host (${db.join(", ")})`);
+            }
+            if (n === primary) {
+                throw new ConfigError(`dbReseed[${i}]`, n, "the primary holds the live data: it is never re-seeded (name another host as dbPrimary first)");
+            }
+            return n;
+        });
+    }
+    return { primary, reseed };
+}
+
+/** A database that other hosts must reach cannot listen on loopback only. */
+function checkDatabaseReach(c: StackConfig): void {
+    const bind = c.db.bindAddress;
+    if (bind === "auto" || !(bind.startsWith("127.") || bind === "::1")) return;
+    const primaryHost = c.hosts.find((h) => h.name === c.db.primary)!;
+    const db = [primaryHost, ...c.hosts.filter((h) => h.roles.includes("db") && h !== primaryHost)];
+    const remoteApps = c.hosts.filter((h) => h.roles.includes("app") && h !== db[0]);
+    if (remoteApps.length > 0 || db.length > 1) {
+        throw new ConfigError(
+            "dbBindAddress",
+            bind,
+            `${[...remoteApps, ...db.slice(1)].map((h) => h.name).join(", ")} must reach the database on ${db[0].name}: ` +
+                "bind it to its private address (or use auto)",
+        );
+    }
+}
+
+/** `forget`: names of ssh hosts of `hosts` (the engine can only retain what the program still registers). */
+function forgetList(raw: RawConfig, hosts: HostSpec[]): string[] {
+    if (raw.forget === undefined) return [];
+    const v = json(raw, "forget");
+    if (!Array.isArray(v)) throw new ConfigError("forget", v, "expected a list of host names");
+    if (v.length > MAX_LIST_LENGTH) throw new ConfigError("forget", undefined, `${v.length} entries: at most ${MAX_LIST_LENGTH}`, true);
+    return v.map((name, i) => {
+        const host = hosts.find((h) => h.name === name);
+        if (typeof name !== "string" || !host) {
+            throw new ConfigError(
+                `forget[${i}]`,
+                name,
+                "not a host of `hosts`: list a host here while it is still in `hosts`, run `pulumi up`, then take it out of `hosts` (README: removing a host)",
+            );
+        }
+        if (host.connection.type !== "ssh") throw new ConfigError(`forget[${i}]`, name, "a Docker host is removed with its container: take it out of `hosts`");
+        return name;
+    });
+}
