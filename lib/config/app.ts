@@ -1,4 +1,4 @@
-// The user's application (issue 20): its config keys together.
+// The user's application (issue 20): its config keys together (their defaults and descriptions: settings.ts).
 
 import * as fs from "fs";
 import * as path from "path";
@@ -7,6 +7,7 @@ import { PROJECT_DIR } from "../root";
 import { ConfigError } from "./errors";
 import { MAX_LIST_LENGTH } from "./limits";
 import { bool, integer, json, RawConfig, str } from "./read";
+import { APP_DEFAULTS } from "./settings";
 
 export interface AppConfig {
     /** The local directory shipped as a release (absolute; `appSource` may be relative to the project). */
@@ -33,16 +34,6 @@ export interface AppConfig {
     composer: boolean;
     extensions: string[];
 }
-export const APP_DEFAULTS = {
-    appSource: "",
-    appDocRoot: "",
-    appShared: [] as string[],
-    appKeepReleases: 5,
-    appHealthPath: "/",
-    appFrontController: false,
-    appMigrate: "",
-    appRelease: "",
-};
 /** A path inside the release: relative, no "..", no "." segment, the characters a shell and nginx take verbatim. */
 const RELATIVE_PATH = /^(?!\/)(?!.*(^|\/)\.{1,2}(\/|$))[A-Za-z0-9._@+-]+(\/[A-Za-z0-9._@+-]+)*$/;
 export function parseApp(raw: RawConfig): AppConfig | undefined {

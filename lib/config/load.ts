@@ -4,21 +4,18 @@
 // into a typed, validated `StackConfig` or throws a `ConfigError` that names the offending key and value. It runs
 // before any resource is registered, so bad input never leaves a half-built stack behind.
 //
-// Simple keys are declared (type, default, description) in Pulumi.yaml; `hosts` is structured and validated here.
+// Each key is declared once in settings.ts (type, default, description, reader); loadConfig reads them in a fixed
+// order (the first refused key is the one reported), then checks across keys. `hosts` is structured: hosts.ts.
 
-import * as net from "net";
-import { parseApp } from "./app";
+import { AppConfig, parseApp } from "./app";
 import { ConfigError } from "./errors";
 import { DEFAULT_HOSTS, HostSpec, parseHosts } from "./hosts";
-import { MAX_DOMAIN_LENGTH, MAX_EMAIL_LENGTH, MAX_LIST_LENGTH, MAX_URL_LENGTH, MAX_VALUE_LENGTH } from "./limits";
-import { addressList, bool, identifier, integer, json, port, portList, RawConfig, str } from "./read";
-import { reservedDatabaseName, reservedUserName } from "./database-names";
-import { DEFAULTS, KNOWN_KEYS } from "./settings";
-import { parseTuning } from "./tuning";
-import { AppConfig } from "./app";
-import { TuningConfig } from "./tuning";
-import { ipFamily, isAcmeUrl, isDomainName, isEmail, isPrivateIpv4 } from "./validate";
-import { DB_ENGINES, DbEngine, TLS_MODES, TlsMode } from "./vocabulary";
+import { MAX_LIST_LENGTH, MAX_VALUE_LENGTH } from "./limits";
+import { json, RawConfig, str } from "./read";
+import { DEFAULTS, KNOWN_KEYS, readSetting } from "./settings";
+import { parseTuning, TuningConfig } from "./tuning";
+import { isPrivateIpv4 } from "./validate";
+import { DbEngine, TlsMode } from "./vocabulary";
 
 export interface StackConfig {
     domain: string;
@@ -109,83 +106,48 @@ export function loadConfig(raw: RawConfig, env: ConfigEnv = { hasSshAgent: false
     if (secretKeys && raw.sshPrivateKey !== undefined && !secretKeys.has("sshPrivateKey")) {
         throw new ConfigError("sshPrivateKey", undefined, "must be a secret: `pulumi config set --secret sshPrivateKey \"$(cat key)\"`", true);
     }
-    const domain = str(raw, "domain", DEFAULTS.domain);
-    if (domain.length > MAX_DOMAIN_LENGTH || !isDomainName(domain) || !domain.includes(".")) {
-        throw new ConfigError("domain", domain, "expected a DNS name such as foobar.com (letters, digits, hyphens, dots; at most 253)");
-    }
-    if (domain.toLowerCase().startsWith("www.")) {
-        throw new ConfigError("domain", domain, "give the apex domain; www is added by the www switch");
-    }
-    const publicIp = str(raw, "publicIp", DEFAULTS.publicIp);
-    if (net.isIP(publicIp) !== 4) {
-        throw new ConfigError("publicIp", publicIp, "expected an IPv4 address for the apex A record, e.g. 8.8.8.8");
-    }
-    const tls = str(raw, "tls", DEFAULTS.tls);
-    if (!(TLS_MODES as readonly string[]).includes(tls)) {
-        throw new ConfigError("tls", tls, `unknown TLS mode; expected one of ${TLS_MODES.join(", ")}`);
-    }
-    const acmeEmail = str(raw, "acmeEmail", DEFAULTS.acmeEmail);
-    if (acmeEmail !== "" && !isEmail(acmeEmail)) {
-        throw new ConfigError("acmeEmail", acmeEmail, `expected an e-mail address such as admin@foobar.com (ASCII, at most ${MAX_EMAIL_LENGTH} characters)`);
-    }
+    const domain = readSetting(raw, "domain");
+    const publicIp = readSetting(raw, "publicIp");
+    const tls = readSetting(raw, "tls");
+    const acmeEmail = readSetting(raw, "acmeEmail");
     if (tls === "letsencrypt" && acmeEmail === "") {
         throw new ConfigError("acmeEmail", acmeEmail, "required when tls is letsencrypt (Let's Encrypt account e-mail)");
     }
-    const dbEngine = str(raw, "dbEngine", DEFAULTS.dbEngine);
-    if (!(DB_ENGINES as readonly string[]).includes(dbEngine)) {
-        throw new ConfigError("dbEngine", dbEngine, `unknown database engine; expected one of ${DB_ENGINES.join(", ")} (auto = MySQL on Ubuntu, MariaDB on Debian)`);
-    }
-    const dbBindAddress = str(raw, "dbBindAddress", DEFAULTS.dbBindAddress);
-    if (dbBindAddress !== "auto" && ipFamily(dbBindAddress) === 0) {
-        throw new ConfigError("dbBindAddress", dbBindAddress, "expected an IP address such as 127.0.0.1 or 0.0.0.0, or auto");
-    }
-    const acmeServer = str(raw, "acmeServer", DEFAULTS.acmeServer);
-    if (!isAcmeUrl(acmeServer)) {
-        throw new ConfigError(
-            "acmeServer",
-            acmeServer,
-            `expected the https:// URL of an ACME directory (host[:port] and a path of letters, digits and . _ ~ % / -; at most ${MAX_URL_LENGTH} characters)`,
-        );
-    }
-    const hstsMaxAge = integer(raw, "hstsMaxAge", DEFAULTS.hstsMaxAge, 0, 63072000);
-    const backupTime = str(raw, "backupTime", DEFAULTS.backupTime);
-    if (!/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(backupTime)) {
-        throw new ConfigError("backupTime", backupTime, "expected a daily time HH:MM, e.g. 03:15");
-    }
-    const backupRetention = integer(raw, "backupRetention", DEFAULTS.backupRetention, 1, 365);
-    const monitoringAllowFrom = addressList(raw, "monitoringAllowFrom", DEFAULTS.monitoringAllowFrom);
-    const dbPort = port(raw, "dbPort", DEFAULTS.dbPort);
-    const dbName = identifier(raw, "dbName", DEFAULTS.dbName);
-    const dbNameReserved = reservedDatabaseName(dbName);
-    if (dbNameReserved) throw new ConfigError("dbName", dbName, `reserved name: ${dbNameReserved}; choose another, e.g. app`);
-    const dbUser = identifier(raw, "dbUser", DEFAULTS.dbUser);
-    const dbUserReserved = reservedUserName(dbUser);
-    if (dbUserReserved) throw new ConfigError("dbUser", dbUser, `reserved name: ${dbUserReserved}; choose another, e.g. app`);
-    const firewallAllowPorts = portList(raw, "firewallAllowPorts", DEFAULTS.firewallAllowPorts);
+    const dbEngine = readSetting(raw, "dbEngine");
+    const dbBindAddress = readSetting(raw, "dbBindAddress");
+    const acmeServer = readSetting(raw, "acmeServer");
+    const hstsMaxAge = readSetting(raw, "hstsMaxAge");
+    const backupTime = readSetting(raw, "backupTime");
+    const backupRetention = readSetting(raw, "backupRetention");
+    const monitoringAllowFrom = readSetting(raw, "monitoringAllowFrom");
+    const dbPort = readSetting(raw, "dbPort");
+    const dbName = readSetting(raw, "dbName");
+    const dbUser = readSetting(raw, "dbUser");
+    const firewallAllowPorts = readSetting(raw, "firewallAllowPorts");
 
     const hostsRaw = raw.hosts === undefined ? DEFAULT_HOSTS : json(raw, "hosts");
     const hosts = parseHosts(hostsRaw, new Set(keys), { hasSshAgent: env.hasSshAgent, secretKeys });
 
     const config: StackConfig = {
         domain,
-        www: bool(raw, "www", DEFAULTS.www),
+        www: readSetting(raw, "www"),
         publicIp,
         hosts,
-        firewall: bool(raw, "firewall", DEFAULTS.firewall),
+        firewall: readSetting(raw, "firewall"),
         firewallAllowPorts,
-        tls: tls as TlsMode,
+        tls,
         acmeEmail: acmeEmail === "" ? undefined : acmeEmail,
         acmeServer,
         hstsMaxAge,
-        db: { engine: dbEngine as DbEngine, bindAddress: dbBindAddress, port: dbPort, name: dbName, user: dbUser, ...databaseHosts(raw, hosts) },
-        monitoring: bool(raw, "monitoring", DEFAULTS.monitoring),
+        db: { engine: dbEngine, bindAddress: dbBindAddress, port: dbPort, name: dbName, user: dbUser, ...databaseHosts(raw, hosts) },
+        monitoring: readSetting(raw, "monitoring"),
         monitoringAllowFrom,
-        backups: bool(raw, "backups", DEFAULTS.backups),
+        backups: readSetting(raw, "backups"),
         backupTime,
         backupRetention,
-        destroyData: bool(raw, "destroyData", DEFAULTS.destroyData),
-        purgePackages: bool(raw, "purgePackages", DEFAULTS.purgePackages),
-        removePreexisting: bool(raw, "removePreexisting", DEFAULTS.removePreexisting),
+        destroyData: readSetting(raw, "destroyData"),
+        purgePackages: readSetting(raw, "purgePackages"),
+        removePreexisting: readSetting(raw, "removePreexisting"),
         forget: forgetList(raw, hosts),
         tuning: parseTuning(raw),
     };

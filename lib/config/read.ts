@@ -106,3 +106,12 @@ export function unknownKeys(o: Record<string, unknown>, at: string, known: Set<s
         if (!known.has(k)) throw new ConfigError(`${at}.${k}`, undefined, `unknown key; expected one of ${[...known].join(", ")}`, true);
     }
 }
+
+/** "auto" (also when unset), or an integer from min to max. */
+export function autoOrInteger(raw: RawConfig, key: string, min: number, max: number): "auto" | number {
+    const v = raw[key];
+    if (v === undefined || v === "auto") return "auto";
+    const n = /^\d+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(key, v, `expected auto or an integer from ${min} to ${max}`);
+    return n;
+}
