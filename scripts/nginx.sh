@@ -16,7 +16,8 @@
 # Stdin (LEMP_BACKEND_TLS_PORT only): that certificate's key, then the certificate (PEM in base64, one line each),
 # kept in /etc/seed-web/tls/backend.invalid/{privkey,fullchain}.pem.
 #           LEMP_APP_BASE (the user's application, scripts/release.sh: the site is served from its live release,
-#           <base>/current[/LEMP_APP_DOC_ROOT]; unset = the demo page in LEMP_DOC_ROOT), LEMP_APP_DOC_ROOT (relative,
+#           <base>/current[/LEMP_APP_DOC_ROOT], the demo page until a release is live there; unset = the demo page
+#           in LEMP_DOC_ROOT), LEMP_APP_DOC_ROOT (relative,
 #           default ""), LEMP_APP_FRONT_CONTROLLER (1 = a path that is no file goes to /index.php; default 0).
 # The application's releases: PHP gets the release's real path ($realpath_root) as its document root, so a request
 # runs in one release from start to end whatever `current` points to meanwhile, and each response says which one
@@ -197,10 +198,20 @@ CONF
   fi
 }
 site_body() {   # KIND (http|https): document root, headers, locations
-  cat <<CONF
-    root ${app_root:-$LEMP_DOC_ROOT};
-    index $index;
+  if [ -n "$app_root" ]; then
+    # until a release is live (the first deploy, on every web host until its release step), the demo page serves:
+    # never a 404 from a `current` that is not there yet
+    cat <<CONF
+    set \$seed_web_docroot $app_root;
+    if (!-d $LEMP_APP_BASE/current) {
+        set \$seed_web_docroot $LEMP_DOC_ROOT;
+    }
+    root \$seed_web_docroot;
 CONF
+  else
+    echo "    root $LEMP_DOC_ROOT;"
+  fi
+  echo "    index $index;"
   security_headers
   if [ -n "$app_root" ]; then
     echo "    set \$seed_web_root \$realpath_root;   # read once: the release this request runs in"

@@ -183,4 +183,27 @@ describe("e2e: deploy your application (releases, switch under load, failed chec
         const out = await onHost(one.ip, "ls -A /var/www/foobar.com-app; cat /var/www/foobar.com-app/shared/storage/README; ls /usr/share/seed-web 2>/dev/null | wc -l");
         assert.deepStrictEqual(out.trim().split("\n"), ["shared", "kept across releases", "0"]);
     });
+    it("a release staged on a host that never switched to it (the deploy stopped before its release step) is removed when the application is switched off; the shared data kept", async function () {
+        this.timeout(600_000);
+        const stop = new Error("stopped before the switch (test)");
+        await assert.rejects(
+            stack.up("a deploy stopped after its stage step", { appSource: v1.dir }, { beforeRun: async (p) => { if (p.name === "dp-one-release") throw stop; } }),
+            (e: unknown) => e === stop,
+        );
+        const staged = await onHost(one.ip, `cat /var/www/foobar.com-app/releases/${v1.id}/.seed-web-release; readlink /var/www/foobar.com-app/current || echo none`);
+        assert.deepStrictEqual(staged.trim().split("\n"), [v1.id, "none"]);
+        // nginx serves the application, but no release is live yet: the demo pages answer, never a 404
+        for (const [p, mark] of [["/index.html", /seed-web:static/], ["/index.php", /seed-web:php/], ["/", /seed-web:(php|static)/]] as const) {
+            const demo = await get(one.ip, p);
+            assert.strictEqual(demo.status, 200, p);
+            assert.match(demo.body, mark, p);
+            assert.strictEqual(demo.release, undefined, p);
+        }
+        const runs = await stack.up("the application switched off again", {}, { exact: true });
+        const undo = runs.find((r) => r.name === "dp-one-stage" && r.op === "delete");
+        assert.ok(undo && undo.changed > 0, "the stage step's undo removed the staged release");
+        const out = await onHost(one.ip, "ls -A /var/www/foobar.com-app; cat /var/www/foobar.com-app/shared/storage/README; ls /tmp | grep -c seed-web-upload || true");
+        assert.deepStrictEqual(out.trim().split("\n"), ["shared", "kept across releases", "0"]);
+        assert.match((await get(one.ip, "/")).body, /seed-web:static/);
+    });
 });

@@ -37,7 +37,8 @@ async function frozen(stack: string) {
     };
 }
 
-describe("freeze: the three stacks' engine URNs and commands, unchanged by a refactor", () => {
+describe("freeze: the three stacks' engine URNs and commands, unchanged by a refactor", function () {
+    this.timeout(120_000);   // the whole program under mocks, four times: slow on a busy machine
     for (const stack of STACKS) {
         it(`${stack}: the same URNs and the same command texts (sha256) as test/fixtures/freeze/${stack}.json`, async () => {
             const now = await frozen(stack);
