@@ -7,12 +7,13 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
+// Every *.test.ts under these folders, subfolders included (test/policy/policies/ holds one file per policy).
 const DIRS = ["test/unit", "test/policy", "test/audit"];
 const given = process.argv.slice(2).filter((a) => /\.test\.(ts|js)$/.test(a));
 const tsGiven = given.some((a) => a.endsWith(".ts"));
 const compiled = DIRS.flatMap((d) =>
     fs
-        .readdirSync(path.join(__dirname, d))
+        .readdirSync(path.join(__dirname, d), { recursive: true })
         .filter((f) => f.endsWith(".test.ts"))
         .sort()
         .map((f) => path.join("bin", d, f.replace(/\.ts$/, ".js"))),

@@ -2,7 +2,7 @@
 // lib/ (config, topology) and components/.
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "./lib/config";
-import { deployStack } from "./lib/program";
+import { deployStack } from "./program";
 
 const prefix = `${PROJECT}:`;
 const raw = Object.fromEntries(

@@ -7,6 +7,7 @@
 //          --strict (exit 1 when the goal is missed).
 
 import * as fs from "fs";
+import { BACKUP_DIR, NODE_EXPORTER_PORT, STATUS_PORT } from "@seed-web/facts";
 import { loadConfig } from "../lib/config";
 import * as cli from "../tools/cli";
 import { readStackFile } from "../tools/stack-config";
@@ -66,9 +67,9 @@ async function main(argv: string[]): Promise<number> {
                 const t0 = process.hrtime.bigint();
                 const [text, runner] = await Promise.all([
                     sshProbe(h, { identity: values.identity }),
-                    runnerProbe(h.address, config.domain, { ports: [config.db.port, 9100, 8081] }),
+                    runnerProbe(h.address, config.domain, { ports: [config.db.port, NODE_EXPORTER_PORT, STATUS_PORT] }),
                 ]);
-                observeHost(h, { sections: parseSections(text), runner }, { hosts, backupDir: "/var/backups/seed-web" });
+                observeHost(h, { sections: parseSections(text), runner }, { hosts, backupDir: BACKUP_DIR });
                 times.get(h.name)!.push(Number(process.hrtime.bigint() - t0) / 1e6);
             }),
         );

@@ -5,8 +5,8 @@
 // seed design.
 
 import * as crypto from "crypto";
-import { AppConfig, DbEngine, HostConnectionSpec, Role, StackConfig, TlsMode } from "./config";
-import { FirewallRule, STEP_NAMES, StepName } from "@seed-web/facts";
+import { AppConfig, HostConnectionSpec, StackConfig } from "./config";
+import { BACKUP_DIR, DbEngine, FirewallRule, HEALTH_PATH, HTTP_PORT, HTTPS_PORT, NODE_EXPORTER_PORT, Role, STATUS_PORT, STEP_NAMES, StepName, TlsMode } from "@seed-web/facts";
 
 export interface DnsRecord {
     name: string;
@@ -186,11 +186,10 @@ export function serverIdOf(name: string): number {
     return 2 + (crypto.createHash("sha256").update(name).digest().readUInt32BE(0) % 4000000000);
 }
 
-export const NODE_EXPORTER_PORT = 9100;
-export const STATUS_PORT = 8081;
+// Shared with the tools (packages/facts/constants.ts), re-exported under the names callers import from here.
+export { BACKUP_DIR, NODE_EXPORTER_PORT, STATUS_PORT };
 /** A web host behind the load balancer serves the site to it over TLS on this port (public TLS ends at the balancer). */
 export const BACKEND_TLS_PORT = 443;
-export const BACKUP_DIR = "/var/backups/seed-web";
 /** A web host's answer to HAProxy's agent-check (ready or drain: scripts/release.sh), open to the balancer only. */
 export const LB_AGENT_PORT = 8008;
 
@@ -222,11 +221,11 @@ export function buildTopology(cfg: StackConfig): Topology {
 
     const tlsAtEntry: TlsPlan = {
         mode: cfg.tls,
-        httpsPort: 443,
+        httpsPort: HTTPS_PORT,
         redirectHttp: cfg.tls !== "none",
         hstsMaxAge: cfg.tls === "none" ? 0 : cfg.hstsMaxAge,
     };
-    const plainHttp: TlsPlan = { mode: "none", httpsPort: 443, redirectHttp: false, hstsMaxAge: 0 };
+    const plainHttp: TlsPlan = { mode: "none", httpsPort: HTTPS_PORT, redirectHttp: false, hstsMaxAge: 0 };
     const clientHosts = appHosts.map((h) => (h === primary ? "localhost" : address.get(h)!));
     const monitoringAllow = cfg.monitoring ? cfg.monitoringAllowFrom : [];
 
@@ -296,7 +295,7 @@ export function buildTopology(cfg: StackConfig): Topology {
                 backends: webHosts.map((w) => ({ name: w.name, address: address.get(w)!, port: BACKEND_TLS_PORT })),
                 backendTls: true,
                 // PHP and the application's database connection, not only Nginx (scripts/app.sh)
-                healthCheck: "/health.php",
+                healthCheck: HEALTH_PATH,
                 tls: tlsAtEntry,
                 serverMaxConn: cfg.tuning.lbServerMaxConn,
                 queueTimeout: cfg.tuning.lbQueueTimeout,
@@ -304,8 +303,8 @@ export function buildTopology(cfg: StackConfig): Topology {
             };
         }
         if (entry.includes(h)) {
-            allow(80, "any");
-            if (cfg.tls !== "none") allow(443, "any");
+            allow(HTTP_PORT, "any");
+            if (cfg.tls !== "none") allow(HTTPS_PORT, "any");
             if (cfg.tls === "letsencrypt") {
                 node.certbot = { serverNames, email: cfg.acmeEmail!, server: cfg.acmeServer, mode: h === lb ? "haproxy" : "webroot" };
             }

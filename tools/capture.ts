@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { RawConfig } from "../lib/config";
-import { deployStack } from "../lib/program";
+import { deployStack } from "../program";
 import { REMOTE_COMMAND_TYPE, factsOf, StepFacts } from "@seed-web/facts";
 
 /** The engine's marker for a secret value: { [SIG_KEY]: SECRET_SIG, value }. */

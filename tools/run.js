@@ -10,7 +10,7 @@ const path = require("path");
 
 const root = path.join(__dirname, "..");
 const info = path.join(root, "bin", ".tsbuildinfo");
-const SOURCES = ["index.ts", "lib", "packages", "components", "policy", "tools", "bench", "test", "tsconfig.json"];
+const SOURCES = ["index.ts", "program.ts", "lib", "packages", "components", "policy", "tools", "bench", "test", "tsconfig.json"];
 
 function newestSource() {
     let newest = 0;

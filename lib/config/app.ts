@@ -2,6 +2,7 @@
 
 import * as fs from "fs";
 import * as path from "path";
+import { GitSourceError, isRepositoryUrl, redactRepository, resolveGitSource } from "../gitsource";
 import { composerNeeds, RELEASE_ID, releaseTree } from "../release";
 import { PROJECT_DIR } from "../root";
 import { ConfigError } from "./errors";
@@ -10,8 +11,11 @@ import { bool, integer, json, RawConfig, str } from "./read";
 import { APP_DEFAULTS } from "./settings";
 
 export interface AppConfig {
-    /** The local directory shipped as a release (absolute; `appSource` may be relative to the project). */
+    /** The local directory shipped as a release (absolute; `appSource` may be relative to the project), or a git
+     * source's commit exported (lib/gitsource.ts). */
     source: string;
+    /** A git source (appSource + appRef): the repository (credentials redacted), the ref and the commit it resolved to. */
+    git?: { repository: string; ref: string; commit: string };
     /** Its release id (lib/release.ts: the hash of its files). */
     releaseId: string;
     files: number;
@@ -43,12 +47,33 @@ export function parseApp(raw: RawConfig): AppConfig | undefined {
         if (others.length > 0) throw new ConfigError(others[0], raw[others[0]], "needs appSource (the directory of your application); without it the demo page is served");
         return undefined;
     }
-    if (sourceText.length > 4096 || /[\0\n\r]/.test(sourceText)) throw new ConfigError("appSource", undefined, "expected a directory path", true);
-    const source = path.resolve(PROJECT_DIR, sourceText);
+    if (sourceText.length > 4096 || /[\0\n\r]/.test(sourceText)) throw new ConfigError("appSource", undefined, "expected a directory path or a git repository", true);
+    // a git source: appRef set (appSource a URL, user@host:path or a local repository); without appRef, a directory
+    const ref = str(raw, "appRef", APP_DEFAULTS.appRef);
+    // shown redacted (a password or token in a URL), also where the value is shown: render() cuts long values first
+    const shownSource = redactRepository(sourceText);
+    let source: string;
+    let git: AppConfig["git"];
+    if (ref !== "") {
+        try {
+            const g = resolveGitSource(sourceText, ref, PROJECT_DIR);
+            source = g.dir;
+            git = { repository: g.shown, ref, commit: g.commit };
+        } catch (e) {
+            if (e instanceof GitSourceError) throw new ConfigError(e.key, e.key === "appRef" ? ref : shownSource, e.message);
+            throw e;
+        }
+    } else {
+        if (isRepositoryUrl(sourceText)) {
+            throw new ConfigError("appRef", undefined, `${shownSource} is a git repository: set appRef to the branch, tag or commit to deploy`);
+        }
+        source = path.resolve(PROJECT_DIR, sourceText);
+    }
+    const at = git ? ` (${shownSource} at ${git.commit})` : "";
     const tree = releaseTree(source);
-    if ("error" in tree) throw new ConfigError("appSource", sourceText, tree.error);
+    if ("error" in tree) throw new ConfigError("appSource", shownSource, `${tree.error}${at}`);
     const needs = composerNeeds(source);
-    if ("error" in needs) throw new ConfigError("appSource", sourceText, needs.error);
+    if ("error" in needs) throw new ConfigError("appSource", shownSource, `${needs.error}${at}`);
     const docRoot = str(raw, "appDocRoot", APP_DEFAULTS.appDocRoot);
     if (docRoot !== "") {
         if (!RELATIVE_PATH.test(docRoot)) {
@@ -60,7 +85,7 @@ export function parseApp(raw: RawConfig): AppConfig | undefined {
         } catch {
             st = undefined;
         }
-        if (!st?.isDirectory()) throw new ConfigError("appDocRoot", docRoot, `no such directory in ${sourceText}`);
+        if (!st?.isDirectory()) throw new ConfigError("appDocRoot", docRoot, `no such directory in ${shownSource}${git ? ` at ${git.ref} (${git.commit})` : ""}`);
     }
     let shared: string[] = APP_DEFAULTS.appShared;
     if (raw.appShared !== undefined) {
@@ -93,6 +118,7 @@ export function parseApp(raw: RawConfig): AppConfig | undefined {
     }
     return {
         source,
+        ...(git ? { git } : {}),
         releaseId: tree.id,
         files: tree.files,
         bytes: tree.bytes,

@@ -40,7 +40,7 @@ export function looksLikeKeyMaterial(text: string): boolean {
  */
 export function redactUrls(text: string): string {
     return text
-        .replace(/\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s/?#"@]*@/g, "$1***@")
+        .replace(/\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s/?#"]*@/g, "$1***@")
         .replace(/(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s?#"]*)[?#][^\s"]*/g, "$1?***");
 }
 

@@ -360,8 +360,16 @@ export const SETTINGS = {
         group: "app",
         type: "string",
         default: "",
-        description: "Your application - a local directory (relative to this project, or absolute) shipped to every web host as a release; \"\" serves the demo page. See README \"Deploy your application\".",
-        readme: { meaning: "your application: a local directory (relative to the project, or absolute) shipped to every web host as a release; `\"\"` serves the demo page ([Deploy your application](#deploy-your-application))" },
+        description: "Your application - a local directory (relative to this project, or absolute) shipped to every web host as a release, or with appRef a git repository (https://, ssh://, git://, file://, git+ before any of them, user@host:path, or a local repository); \"\" serves the demo page. See README \"Deploy your application\".",
+        readme: { meaning: "your application: a local directory (relative to the project, or absolute) shipped to every web host as a release, or, with `appRef`, a git repository (`https://`, `ssh://`, `git://`, `file://`, any of them after `git+`, `user@host:path`, or a local repository); `\"\"` serves the demo page ([Deploy your application](#deploy-your-application))" },
+        readBy: "parseApp (app.ts): the application's keys together",
+    }),
+    appRef: setting({
+        group: "app",
+        type: "string",
+        default: "",
+        description: "With a git repository as appSource, the branch, tag or commit (full or abbreviated) to deploy - resolved and fetched by the machine that runs pulumi up, with its own git and ssh configuration; \"\" = appSource is a directory.",
+        readme: { meaning: "with a git repository as `appSource`: the branch, tag or commit (full or abbreviated) to deploy, resolved and fetched by the machine that runs `pulumi up` ([From a git repository](#from-a-git-repository)); `\"\"` = `appSource` is a directory" },
         readBy: "parseApp (app.ts): the application's keys together",
     }),
     appDocRoot: setting({

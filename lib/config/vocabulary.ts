@@ -1,14 +1,7 @@
-// The words of the stack config: the project's name, the roles, the TLS modes, the database engines (one place; the
-// contract package takes them over in issue 24's step 1).
+// The words of the stack config: the project's name, the roles, the TLS modes, the database engines.
 
-export const PROJECT = "seed-web";
-
-export const ROLES = ["lb", "web", "app", "db"] as const;
-export type Role = (typeof ROLES)[number];
-
-export const TLS_MODES = ["none", "self-signed", "letsencrypt"] as const;
-export type TlsMode = (typeof TLS_MODES)[number];
-
-/** The database server: auto = the distribution's own (MySQL on Ubuntu, MariaDB on Debian), or one named. */
-export const DB_ENGINES = ["auto", "mysql", "mariadb"] as const;
-export type DbEngine = (typeof DB_ENGINES)[number];
+// The contract's words (packages/facts/vocabulary.ts), re-exported under the names callers have always imported from here.
+import { DB_ENGINES, PROJECT, ROLES, TLS_MODES } from "@seed-web/facts";
+import type { DbEngine, Role, TlsMode } from "@seed-web/facts";
+export { DB_ENGINES, PROJECT, ROLES, TLS_MODES };
+export type { DbEngine, Role, TlsMode };

@@ -3,35 +3,15 @@
 // Every remote command the program registers carries its `StepFacts` as the first element of its `triggers`, so
 // (1) changing a setting re-runs exactly the steps whose facts changed, and (2) the policy pack reads settings from
 // typed resource inputs instead of parsing shell text. This module has no Pulumi imports: the policy pack uses it too.
+// The package imports nothing from the rest of the repository: its words are in ./vocabulary.ts, the commands'
+// `<host>-<step>` names in ./naming.ts, shared ports and paths in ./constants.ts, all re-exported here.
 
-import type { DbEngine, Role, TlsMode } from "../../lib/config";
+import { FACTS_SCHEMA } from "./vocabulary";
+import type { DbEngine, Role, StepName, TlsMode, TlsProtocol } from "./vocabulary";
 
-export const FACTS_SCHEMA = "seed-web.facts/v1";
-
-/** Resource type of the remote commands that carry facts. */
-export const REMOTE_COMMAND_TYPE = "command:remote:Command";
-
-export const STEP_NAMES = [
-    "base",
-    "firewall",
-    "php",
-    "nginx",
-    "database",
-    "app",
-    "stage",
-    "release",
-    "lb",
-    "certbot",
-    "smoke",
-    "monitoring",
-    "backup",
-    "replication",
-] as const;
-export type StepName = (typeof STEP_NAMES)[number];
-
-/** TLS protocol versions, as Node and OpenSSL name them. */
-export const TLS_PROTOCOLS = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
-export type TlsProtocol = (typeof TLS_PROTOCOLS)[number];
+export * from "./vocabulary";
+export * from "./naming";
+export * from "./constants";
 
 interface FactsCommon<S extends StepName> {
     schema: typeof FACTS_SCHEMA;

@@ -16,6 +16,14 @@ export interface PolicyMetadata {
     remediationSteps: string;
     /** The `pulumi config set` switch(es) that fix it, short form for tables and messages. */
     fix: string;
+    /**
+     * The config keys of the stack file (`seed-web:<key>`, prefix left out) that fix a violation, most direct first:
+     * the audit's SARIF result points at the first one the stack file holds (for `hosts`, at the host's entry), else
+     * at line 1.
+     */
+    fixKeys: string[];
+    /** A security finding (SARIF tag "security", with a security-severity for GitHub code scanning), else reliability. */
+    security: boolean;
 }
 
 /** Config switches as they appear in messages. */

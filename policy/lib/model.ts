@@ -5,12 +5,11 @@
 //
 // Unknown values (see ./unknown.ts): a command whose facts cannot even be identified during preview (its `triggers`
 // or the facts' `schema`/`step`/`host` are unknown) is kept as *unresolved*, attributed to a host and step through
-// its resource name `<host>-<step>` when the name follows that convention. Every question it could change the answer
+// its resource name `<host>-<step>` (parseCommandName, @seed-web/facts) when the name follows that convention. Every question it could change the answer
 // to (`step`, `roles`, `hosts`) then throws an UnknownValueError rather than answering from incomplete data.
 
 import type { PolicyResource } from "@pulumi/policy";
-import type { Role } from "../../lib/config";
-import { factsOf, REMOTE_COMMAND_TYPE, STEP_NAMES, StepFacts, StepName } from "@seed-web/facts";
+import { factsOf, parseCommandName, REMOTE_COMMAND_TYPE, Role, STEP_NAMES, StepFacts, StepName } from "@seed-web/facts";
 import { CannotDecideYet, isUnknownValueError, UnknownValueErrorLike } from "./unknown";
 
 export const DOCKER_CONTAINER_TYPE = "docker:index/container:Container";
@@ -39,14 +38,6 @@ interface HostEntry {
     name: string;
     steps: Map<StepName, StepRef<StepName>>;
     container?: PolicyResource;
-}
-
-const NAME_RE = new RegExp(`^(.+)-(${STEP_NAMES.join("|")})$`);
-
-/** `<host>-<step>` → its parts, or undefined. */
-export function parseCommandName(name: string): { host: string; step: StepName } | undefined {
-    const m = NAME_RE.exec(name);
-    return m ? { host: m[1], step: m[2] as StepName } : undefined;
 }
 
 export class StackModel {

@@ -14,6 +14,8 @@ export const appDbSeparationMetadata: PolicyMetadata = {
         "In seed-web:hosts give the db role to a host of its own and drop it from the web hosts; keep " +
         "seed-web:firewall true so only the application hosts reach the database port.",
     fix: "a separate db host in `seed-web:hosts`",
+    fixKeys: ["hosts"],
+    security: true,
 };
 
 export const appDbSeparation = stackPolicy<Record<string, never>>({

@@ -13,6 +13,8 @@ export const backupsEnabledMetadata: PolicyMetadata = {
         "Run `pulumi config set seed-web:backups true`: the database host then dumps the database on a schedule " +
         "and keeps the latest dumps.",
     fix: "`seed-web:backups true`",
+    fixKeys: ["backups"],
+    security: false,
 };
 
 export const backupsEnabled = stackPolicy<Record<string, never>>({

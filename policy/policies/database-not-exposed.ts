@@ -26,6 +26,8 @@ export const databaseNotExposedMetadata: PolicyMetadata = {
         "database port only to the application hosts. For a local Docker host, drop `dbPort` from its connection in " +
         "seed-web:hosts (or set its `bindAddress` to 127.0.0.1) so the port is not published on the network.",
     fix: "`seed-web:dbBindAddress 127.0.0.1`, or `seed-web:firewall true` for a separate db host; no published dbPort",
+    fixKeys: ["dbBindAddress", "firewall", "hosts"],
+    security: true,
 };
 
 export interface DatabaseNotExposedSettings {

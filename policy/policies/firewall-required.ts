@@ -18,6 +18,8 @@ export const firewallRequiredMetadata: PolicyMetadata = {
         "application hosts. This policy's publicPorts setting (default 22, 80, 443) lists the ports a firewall may " +
         "open to everybody.",
     fix: "`seed-web:firewall true`",
+    fixKeys: ["firewall"],
+    security: true,
 };
 
 export interface FirewallRequiredSettings {

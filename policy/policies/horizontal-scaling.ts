@@ -13,6 +13,8 @@ export const horizontalScalingMetadata: PolicyMetadata = {
         "In seed-web:hosts add a host with role lb: it spreads requests over every web host, and web hosts can then " +
         "be added to absorb traffic spikes.",
     fix: "an lb host in `seed-web:hosts`",
+    fixKeys: ["hosts"],
+    security: false,
 };
 
 export const horizontalScaling = stackPolicy<Record<string, never>>({

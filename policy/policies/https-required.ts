@@ -15,6 +15,8 @@ export const httpsRequiredMetadata: PolicyMetadata = {
         "(or `seed-web:tls self-signed` for a test stack): the entry point (the load balancer, else every web host) " +
         "then serves HTTPS on 443 and redirects HTTP to it.",
     fix: "`seed-web:tls letsencrypt` (or `self-signed`)",
+    fixKeys: ["tls"],
+    security: true,
 };
 
 export interface HttpsRequiredSettings {

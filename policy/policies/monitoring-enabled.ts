@@ -13,6 +13,8 @@ export const monitoringEnabledMetadata: PolicyMetadata = {
         "Run `pulumi config set seed-web:monitoring true`: every host then runs a Prometheus node exporter " +
         "reachable only from the allowed scrapers.",
     fix: "`seed-web:monitoring true`",
+    fixKeys: ["monitoring"],
+    security: false,
 };
 
 export const monitoringEnabled = stackPolicy<Record<string, never>>({

@@ -2,7 +2,7 @@
 // `minHostsPerRole` hosts. One violation per role held by too few hosts; a role nobody holds is not reported here
 // (horizontal-scaling reports the missing load balancer).
 
-import type { Role } from "../../lib/config";
+import type { Role } from "@seed-web/facts";
 import { list, stackPolicy } from "../lib/define";
 import { PolicyMetadata, SWITCH } from "../lib/metadata";
 
@@ -17,6 +17,8 @@ export const noSinglePointOfFailureMetadata: PolicyMetadata = {
         "balancer, a second host with the db role (a replica of the first). The program provisions one load " +
         "balancer; a redundant pair needs a floating IP or DNS failover outside this program.",
     fix: "more hosts per role in `seed-web:hosts`",
+    fixKeys: ["hosts"],
+    security: false,
 };
 
 export const ROLE_GROUPS = ["lb", "web", "db"] as const;

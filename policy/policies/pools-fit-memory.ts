@@ -19,6 +19,8 @@ export const poolsFitMemoryMetadata: PolicyMetadata = {
         "Lower `seed-web:phpMaxChildren` (or set it to auto), `seed-web:dbBufferPoolMb` or `seed-web:phpWorkerMb`, or " +
         "give the host more memory (`seed-web:tuneMemoryMb` declares what it has; README \"Performance\" has the arithmetic).",
     fix: "`seed-web:phpMaxChildren` / `seed-web:dbBufferPoolMb` / `seed-web:tuneMemoryMb`",
+    fixKeys: [],
+    security: false,
 };
 
 /** The MB of the profile's arithmetic (scripts/lib.sh lemp_tune). */

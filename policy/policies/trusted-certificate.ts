@@ -1,10 +1,9 @@
 // trusted-certificate: the TLS certificate a host serves is not self-signed. One resource decides: the nginx or lb
 // step of the host, so this is a resource policy.
 
-import { FACTS_SCHEMA, factsOf, REMOTE_COMMAND_TYPE } from "@seed-web/facts";
+import { FACTS_SCHEMA, factsOf, parseCommandName, REMOTE_COMMAND_TYPE } from "@seed-web/facts";
 import { resourcePolicy } from "../lib/define";
 import { PolicyMetadata, SWITCH } from "../lib/metadata";
-import { parseCommandName } from "../lib/model";
 import { isUnknownValueError } from "../lib/unknown";
 
 export const trustedCertificateMetadata: PolicyMetadata = {
@@ -17,6 +16,8 @@ export const trustedCertificateMetadata: PolicyMetadata = {
         "Run `pulumi config set seed-web:tls letsencrypt` and `pulumi config set seed-web:acmeEmail <you@domain>`: " +
         "the entry point then gets a Let's Encrypt certificate instead of a self-signed one.",
     fix: "`seed-web:tls letsencrypt`",
+    fixKeys: ["tls"],
+    security: true,
 };
 
 export const trustedCertificate = resourcePolicy<Record<string, never>>({

@@ -14,6 +14,8 @@ export const zeroDowntimeMaintenanceMetadata: PolicyMetadata = {
         "In seed-web:hosts add a host with role lb and at least two hosts with roles web and app: the load " +
         "balancer keeps serving from one web host while the other restarts.",
     fix: "an lb host and ≥ 2 web hosts in `seed-web:hosts`",
+    fixKeys: ["hosts"],
+    security: false,
 };
 
 export interface ZeroDowntimeMaintenanceSettings {

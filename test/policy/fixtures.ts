@@ -2,6 +2,7 @@
 // @pulumi/policy server hands them to policies (props behind `unknownCheckingProxy`), plus runners that call
 // `validateStack` / `validateResource` directly, the way pulumi/compliance-policies tests do.
 
+import * as assert from "assert";
 import type {
     EnforcementLevel,
     PolicyResource,
@@ -422,4 +423,16 @@ export function policy<T extends SeedPolicy>(name: string): T {
     const p = catalog.find((c) => c.policy.name === name)?.policy;
     if (!p) throw new Error(`no policy ${name}`);
     return p as T;
+}
+
+/** Fixed design with one host changed. */
+export function fixedWith(host: string, change: Partial<FakeHost>): FakeHost[] {
+    return fixedDesign().map((h) => (h.name === host ? { ...h, ...change } : h));
+}
+
+/** The messages of one policy over a hand-built stack (it must decide: no "cannot decide yet"). */
+export async function messages(name: string, hosts: FakeHost[], config?: Record<string, unknown> | string): Promise<string[]> {
+    const out = await runPolicy(policy(name), resources(hosts), config);
+    assert.strictEqual(out.undecided, undefined, `undecided: ${out.undecided?.message}`);
+    return out.violations.map((v) => v.message);
 }

@@ -8,6 +8,7 @@ import { catalog, metadataByName, PACK_NAME, policies } from "../../policy/polic
 import { SettingsError } from "../../policy/lib/settings";
 import { fixedDesign, policy, resources, runPack, runStack, seedDesign, summary } from "./fixtures";
 import { PROJECT_DIR } from "../../lib/root";
+import { KNOWN_KEYS } from "../../lib/config";
 
 const POLICY_DIR = path.join(PROJECT_DIR, "policy");
 
@@ -39,6 +40,20 @@ describe("policy pack", () => {
             assert.match(metadata.remediationSteps, /seed-web:/, p.name);
             assert.ok(metadataByName.get(p.name) === metadata);
         }
+    });
+
+    it("each policy names the config keys that fix it (fixKeys: where a SARIF result points) and whether it is a security finding", () => {
+        for (const { metadata } of catalog) {
+            for (const key of metadata.fixKeys) {
+                assert.ok(KNOWN_KEYS.has(key), `${metadata.name}: fixKeys ${key} is not a config key`);
+                assert.match(metadata.remediationSteps, new RegExp(`seed-web:${key}\\b`), `${metadata.name}: the remediation does not name ${key}`);
+            }
+        }
+        // SARIF tags these "security" (with a security-severity), the rest "reliability".
+        assert.deepStrictEqual(
+            catalog.filter((c) => c.metadata.security).map((c) => c.policy.name),
+            ["firewall-required", "database-not-exposed", "https-required", "trusted-certificate", "app-db-separation"],
+        );
     });
 
     it("importing the policy list starts no server (policy/index.ts is the only PolicyPack)", () => {

@@ -199,7 +199,7 @@ describe("config", () => {
     });
 });
 
-describe("dbEngine: the database server (issue #10.2)", () => {
+describe("dbEngine: the database server", () => {
     it("defaults to auto, takes mysql and mariadb, refuses anything else naming the key", () => {
         assert.strictEqual(loadConfig({}).db.engine, "auto");
         assert.strictEqual(loadConfig({ dbEngine: "mysql" }).db.engine, "mysql");

@@ -29,7 +29,7 @@ const GOOD = [
     "",
 ].join("\n");
 
-describe("data safety (issue 19, under test doubles)", function () {
+describe("data safety (under test doubles)", function () {
     this.timeout(30000);
     let dir: string;
     before(() => {

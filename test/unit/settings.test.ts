@@ -52,7 +52,7 @@ describe("the settings table and its generated copies", () => {
         assert.deepStrictEqual(Object.keys(all), entries.filter(([, s]) => s.type !== undefined).map(([k]) => k));
         for (const [k, v] of Object.entries(all)) assert.strictEqual(v, (SETTINGS as Record<string, Setting>)[k].default, k);
         // parseApp names the first application key set without appSource: the table keeps their order
-        assert.deepStrictEqual(Object.keys(APP_DEFAULTS), ["appSource", "appDocRoot", "appShared", "appKeepReleases", "appHealthPath", "appFrontController", "appMigrate", "appRelease"]);
+        assert.deepStrictEqual(Object.keys(APP_DEFAULTS), ["appSource", "appRef", "appDocRoot", "appShared", "appKeepReleases", "appHealthPath", "appFrontController", "appMigrate", "appRelease"]);
     });
 
     it("each entry: the type fits the default, a description, a README meaning, and a reader or the one that reads it", () => {

@@ -55,7 +55,7 @@ describe("topology", () => {
     });
 });
 
-describe("topology: the improvements", () => {
+describe("topology: the hardened server and the distributed stack", () => {
     const distributed = () => {
         const list = [
             { name: "lb-01", roles: ["lb"], connection: { type: "ssh", address: "203.0.113.20", privateAddress: "10.0.0.10" } },

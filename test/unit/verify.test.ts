@@ -199,7 +199,7 @@ describe("verify: observed facts through the audit's evaluation and policies", (
     });
 });
 
-describe("verify: the serving profile's drift (issue 21)", () => {
+describe("verify: the serving profile's drift", () => {
     const c = { schema: FACTS_SCHEMA as typeof FACTS_SCHEMA, host: "hard", roles: ["web", "app", "db"] as Role[] };
     const php = (maxChildren: "auto" | number): StepFacts => ({ ...c, step: "php", maxChildren, memoryMb: "auto", workerMb: 48, dbBufferPoolMb: "auto" });
     const withProfile = (lines: string[]) => HARDENED.replace("### end", `### profile\n${lines.join("\n")}\n### end`);

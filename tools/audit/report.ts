@@ -130,22 +130,9 @@ export function toJson(r: AuditResult): JsonReport {
 /** GitHub's scale: critical > 9.0, high 7.0–8.9, medium 4.0–6.9, low 0.1–3.9. */
 const SECURITY_SEVERITY: Record<Severity, string> = { critical: "9.5", high: "8.0", medium: "5.5", low: "2.0" };
 
-/** Config keys of the stack file that fix each policy (where a SARIF result points). */
-const FIX_KEY: Record<string, string[]> = {
-    "firewall-required": ["firewall"],
-    "database-not-exposed": ["dbBindAddress", "firewall", "hosts"],
-    "https-required": ["tls"],
-    "trusted-certificate": ["tls"],
-    "no-single-point-of-failure": ["hosts"],
-    "zero-downtime-maintenance": ["hosts"],
-    "horizontal-scaling": ["hosts"],
-    "app-db-separation": ["hosts"],
-    "monitoring-enabled": ["monitoring"],
-    "backups-enabled": ["backups"],
-};
-
+/** The policy's own metadata says which config keys fix it (fixKeys) and whether it is a security finding. */
 function isSecurity(p: AuditResult["policies"][number]): boolean {
-    return /secur|https|certificate|firewall|expos/i.test(`${p.metadata?.designIssue ?? ""} ${p.name}`);
+    return p.metadata?.security ?? false;
 }
 
 function toPascal(name: string): string {
@@ -217,6 +204,7 @@ export function toSarif(r: AuditResult): sarif.Log {
         };
     });
     const ruleIndex = new Map(rules.map((x, i) => [x.id, i]));
+    const fixKeys = new Map(r.policies.map((p) => [p.name, p.metadata?.fixKeys ?? []]));
     const results = cliOrder(r.violations).map((v): sarif.Result => ({
         ruleId: v.policy,
         ruleIndex: ruleIndex.get(v.policy) ?? -1,
@@ -226,7 +214,7 @@ export function toSarif(r: AuditResult): sarif.Log {
             {
                 physicalLocation: {
                     artifactLocation: { uri: r.stackFile, uriBaseId: "%SRCROOT%" },
-                    region: { startLine: lineOf(r.stackFileText, FIX_KEY[v.policy] ?? [], hostOf(v)) },
+                    region: { startLine: lineOf(r.stackFileText, fixKeys.get(v.policy) ?? [], hostOf(v)) },
                 },
                 logicalLocations: [
                     { name: v.resourceName, fullyQualifiedName: v.urn, kind: "resource", decoratedName: v.resourceType },

@@ -1,7 +1,7 @@
-// pools-fit-memory: the PHP-FPM pool and the database declared for a host fit the memory declared for it (issue 21).
+// pools-fit-memory: the PHP-FPM pool and the database declared for a host fit the memory declared for it.
 
 import * as assert from "assert";
-import { FakeHost, fixedDesign, policy, resources, runPolicy, seedDesign } from "./fixtures";
+import { FakeHost, fixedDesign, policy, resources, runPolicy, seedDesign } from "../fixtures";
 
 async function messages(hosts: FakeHost[]): Promise<string[]> {
     const out = await runPolicy(policy("pools-fit-memory"), resources(hosts));

@@ -1,10 +1,11 @@
 // The program, independent of where its config comes from: config → topology → components → outputs.
-// index.ts feeds it the stack's config; tests and the offline audit feed it a config of their own.
+// index.ts feeds it the stack's config; tests and the offline audit feed it a config of their own (tools/capture.ts).
+// The composition root: it sits above lib/ (the model) and components/ (the resources), and nothing below imports it.
 
 import * as pulumi from "@pulumi/pulumi";
-import { loadConfig, RawConfig } from "./config";
-import { buildTopology, zoneFile } from "./topology";
-import { WebStack } from "../components/webstack";
+import { loadConfig, RawConfig } from "./lib/config";
+import { buildTopology, zoneFile } from "./lib/topology";
+import { WebStack } from "./components/webstack";
 
 export interface ProgramInputs {
     /** Config values of the project's namespace, keys without the "seed-web:" prefix. */

@@ -1,4 +1,4 @@
-// The improvements under mocks: which steps each host gets, in which order, and the secrets they handle.
+// The hardened and distributed stacks under mocks: which steps each host gets, in which order, and the secrets they handle.
 import * as assert from "assert";
 import * as crypto from "crypto";
 import { execFileSync } from "child_process";
@@ -20,7 +20,7 @@ const stepsOn = (c: Capture, host: string) =>
         .filter((p) => p.facts.host === host)
         .map((p) => p.facts.step);
 
-describe("improvements (under mocks)", () => {
+describe("the hardened and distributed stacks (under mocks)", () => {
     let dist: Capture;
     let hard: Capture;
     before(async () => {
