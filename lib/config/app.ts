@@ -6,8 +6,7 @@ import { GitSourceError, isRepositoryUrl, redactRepository, resolveGitSource } f
 import { composerNeeds, RELEASE_ID, releaseTree } from "../release";
 import { PROJECT_DIR } from "../root";
 import { ConfigError } from "./errors";
-import { MAX_LIST_LENGTH } from "./limits";
-import { bool, integer, json, RawConfig, str } from "./read";
+import { bool, integer, list, RawConfig, str } from "./read";
 import { APP_DEFAULTS } from "./settings";
 
 export interface AppConfig {
@@ -89,9 +88,7 @@ export function parseApp(raw: RawConfig): AppConfig | undefined {
     }
     let shared: string[] = APP_DEFAULTS.appShared;
     if (raw.appShared !== undefined) {
-        const v = json(raw, "appShared");
-        if (!Array.isArray(v)) throw new ConfigError("appShared", v, "expected a list of paths inside the application, e.g. [storage, public/uploads]");
-        if (v.length > MAX_LIST_LENGTH) throw new ConfigError("appShared", undefined, `${v.length} entries: at most ${MAX_LIST_LENGTH}`, true);
+        const v = list(raw, "appShared", "expected a list of paths inside the application, e.g. [storage, public/uploads]");
         shared = v.map((p, i) => {
             if (typeof p !== "string" || !RELATIVE_PATH.test(p)) {
                 throw new ConfigError(`appShared[${i}]`, p, "expected a path inside the application (relative, no ..), e.g. storage");

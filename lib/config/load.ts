@@ -10,8 +10,8 @@
 import { AppConfig, parseApp } from "./app";
 import { ConfigError } from "./errors";
 import { DEFAULT_HOSTS, HostSpec, parseHosts } from "./hosts";
-import { MAX_LIST_LENGTH, MAX_VALUE_LENGTH } from "./limits";
-import { json, RawConfig, str } from "./read";
+import { MAX_VALUE_LENGTH } from "./limits";
+import { json, list, RawConfig, str } from "./read";
 import { DEFAULTS, KNOWN_KEYS, readSetting } from "./settings";
 import { parseTuning, TuningConfig } from "./tuning";
 import { isPrivateIpv4 } from "./validate";
@@ -199,9 +199,7 @@ function databaseHosts(raw: RawConfig, hosts: HostSpec[]): { primary: string; re
     }
     let reseed: string[] = DEFAULTS.dbReseed;
     if (raw.dbReseed !== undefined) {
-        const v = json(raw, "dbReseed");
-        if (!Array.isArray(v)) throw new ConfigError("dbReseed", v, "expected a list of db host names");
-        if (v.length > MAX_LIST_LENGTH) throw new ConfigError("dbReseed", undefined, `${v.length} entries: at most ${MAX_LIST_LENGTH}`, true);
+        const v = list(raw, "dbReseed", "expected a list of db host names");
         reseed = v.map((n, i) => {
             if (typeof n !== "string" || !db.includes(n)) {
                 throw new ConfigError(`dbReseed[${i}]`, n, `expected the name of a db host (${db.join(", ")})`);
@@ -235,9 +233,7 @@ function checkDatabaseReach(c: StackConfig): void {
 /** `forget`: names of ssh hosts of `hosts` (the engine can only retain what the program still registers). */
 function forgetList(raw: RawConfig, hosts: HostSpec[]): string[] {
     if (raw.forget === undefined) return [];
-    const v = json(raw, "forget");
-    if (!Array.isArray(v)) throw new ConfigError("forget", v, "expected a list of host names");
-    if (v.length > MAX_LIST_LENGTH) throw new ConfigError("forget", undefined, `${v.length} entries: at most ${MAX_LIST_LENGTH}`, true);
+    const v = list(raw, "forget", "expected a list of host names");
     return v.map((name, i) => {
         const host = hosts.find((h) => h.name === name);
         if (typeof name !== "string" || !host) {

@@ -60,10 +60,16 @@ export function portValue(v: unknown, key: string): number {
 
 export function portList(raw: RawConfig, key: string, fallback: number[]): number[] {
     if (raw[key] === undefined) return fallback;
-    const v = json(raw, key);
-    if (!Array.isArray(v)) throw new ConfigError(key, v, "expected a list of TCP ports");
-    if (v.length > MAX_LIST_LENGTH) throw new ConfigError(key, undefined, `${v.length} entries: at most ${MAX_LIST_LENGTH}`, true);
+    const v = list(raw, key, "expected a list of TCP ports");
     return v.map((p, i) => portValue(p, `${key}[${i}]`));
+}
+
+/** A list setting's JSON value: a ConfigError unless it is a list of at most MAX_LIST_LENGTH entries. */
+export function list(raw: RawConfig, key: string, expected: string): unknown[] {
+    const v = json(raw, key);
+    if (!Array.isArray(v)) throw new ConfigError(key, v, expected);
+    if (v.length > MAX_LIST_LENGTH) throw new ConfigError(key, undefined, `${v.length} entries: at most ${MAX_LIST_LENGTH}`, true);
+    return v;
 }
 
 export function integer(raw: RawConfig, key: string, fallback: number, min: number, max: number): number {
@@ -76,9 +82,7 @@ export function integer(raw: RawConfig, key: string, fallback: number, min: numb
 
 export function addressList(raw: RawConfig, key: string, fallback: string[]): string[] {
     if (raw[key] === undefined) return fallback;
-    const v = json(raw, key);
-    if (!Array.isArray(v)) throw new ConfigError(key, v, "expected a list of IPv4 addresses or CIDR ranges");
-    if (v.length > MAX_LIST_LENGTH) throw new ConfigError(key, undefined, `${v.length} entries: at most ${MAX_LIST_LENGTH}`, true);
+    const v = list(raw, key, "expected a list of IPv4 addresses or CIDR ranges");
     return v.map((a, i) => {
         if (typeof a !== "string" || !isAddressOrCidr(a, 4)) {
             // the firewall (ufw rules) and the status pages take IPv4 only
