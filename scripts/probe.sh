@@ -34,7 +34,8 @@ id -u
 section now
 date +%s
 section os
-sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release 2>/dev/null || echo unknown
+# os-release read as the steps read it (platform.sh; LEMP_OS_RELEASE as there, default /etc/os-release)
+lemp_os_field PRETTY_NAME "${LEMP_OS_RELEASE:-/etc/os-release}" 2>/dev/null || echo unknown
 
 section listen
 if has ss; then ss -Hltnp 2>/dev/null || echo "!unavailable ss failed"; else echo "!unavailable ss not installed"; fi
