@@ -46,6 +46,7 @@ if (!tool || !/\.ts$/.test(tool)) {
 }
 if (newestSource() > built()) {
     process.stderr.write("(sources changed since the last build: tsc -b)\n");
+    require(path.join(root, "tools", "clean-stale.js"));
     const r = require("child_process").spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-b", root], { stdio: ["ignore", 2, 2] });
     if (r.status !== 0) process.exit(r.status ?? 1);
     require(path.join(root, "packages", "facts", "build.js"));

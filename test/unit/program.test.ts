@@ -5,7 +5,6 @@ import * as fs from "fs";
 import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import { parse } from "yaml";
-import { APP_DEFAULTS, DEFAULTS, TUNING_DEFAULTS } from "../../lib/config";
 import { factsOf, REMOTE_COMMAND_TYPE, StepFacts } from "@seed-web/facts";
 import { Capture, captureProgram, CapturedResource, isSecretValue, plannedCommands, reveal } from "../../tools/capture";
 import { PROJECT_DIR, readStackFile, stackFilePath } from "../../tools/stack-config";
@@ -286,16 +285,6 @@ describe("program (under mocks)", function () {
             const schema = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "test", "fixtures", "pulumi-project.schema.json"), "utf8"));
             const validate = new Ajv2020({ strict: false }).compile(schema);
             assert.ok(validate(project), JSON.stringify(validate.errors));
-        });
-        it("Pulumi.yaml declares every simple key with the program's default, type and description", () => {
-            const declared = project.config as Record<string, { type: string; default: unknown; description: string }>;
-            const all = { ...DEFAULTS, ...TUNING_DEFAULTS, ...APP_DEFAULTS };
-            assert.deepStrictEqual(Object.keys(declared).sort(), Object.keys(all).sort());
-            for (const [key, value] of Object.entries(all)) {
-                assert.deepStrictEqual(declared[key].default, value, key);
-                assert.strictEqual(declared[key].type, Array.isArray(value) ? "array" : typeof value === "number" ? "integer" : typeof value, key);
-                assert.ok(declared[key].description.length > 10, key);
-            }
         });
     });
 });
