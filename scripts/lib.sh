@@ -346,7 +346,18 @@ lemp_service_reload() {   # NAME: reload a running service, start a stopped one
 
 lemp_service_restart() {   # NAME: restart a running service, start a stopped one
   if ! lemp_service_running "$1"; then lemp_service_enable_start "$1"; return 0; fi
-  if lemp_has_systemd; then systemctl restart "$1"; else service "$1" restart >&2; fi
+  if lemp_has_systemd; then
+    # a restart that fails is tried once more after its journal is shown (CI saw MariaDB's restart fail once on a
+    # loaded host and pass on a re-run); a second failure stops the step with the journal's last lines
+    if ! systemctl restart "$1"; then
+      lemp_log "warning: restarting $1 failed; its journal:"
+      journalctl -u "$1" -n 15 --no-pager >&2 || true
+      sleep 3
+      systemctl restart "$1" || { journalctl -u "$1" -n 15 --no-pager >&2 || true; lemp_die "$1 did not restart (twice; its journal above)"; }
+    fi
+  else
+    service "$1" restart >&2
+  fi
   lemp_changed "restarted $1"
 }
 

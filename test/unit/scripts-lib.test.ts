@@ -58,6 +58,36 @@ describe("scripts/lib.sh", function () {
         });
     });
 
+    describe("lemp_service_restart", () => {
+        // systemctl stands in: its restart fails the first N times; journalctl says whose journal it shows; no sleep
+        const run = (failures: number) => {
+            const bin = path.join(dir, "bin");
+            fs.mkdirSync(bin);
+            fs.writeFileSync(path.join(bin, "systemctl"), `#!/bin/sh\nn=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n + 1)) >${dir}/n\nif [ "$n" -lt ${failures} ]; then echo "Job for $2.service failed" >&2; exit 1; fi\n`, { mode: 0o755 });
+            fs.writeFileSync(path.join(bin, "journalctl"), `#!/bin/sh\necho "journal: $*"\n`, { mode: 0o755 });
+            fs.writeFileSync(path.join(bin, "sleep"), "#!/bin/sh\n", { mode: 0o755 });
+            const body = "lemp_has_systemd() { true; }\nlemp_service_running() { true; }\nlemp_service_restart mariadb\necho \"changed=$LEMP_CHANGED\"";
+            const r = lib(dir, body, { PATH: `${bin}:${process.env.PATH}` });
+            return { code: r.code, restarts: fs.readFileSync(path.join(dir, "n"), "utf8").trim(), stdout: r.stdout.trim(), stderr: r.stderr };
+        };
+        it("a failed restart: its journal shown, tried once more; a second failure stops the step naming the service", () => {
+            const once = run(1);
+            assert.deepStrictEqual([once.code, once.restarts, once.stdout], [0, "2", "changed=1"]);
+            assert.match(once.stderr, /warning: restarting mariadb failed; its journal:\njournal: -u mariadb -n 15 --no-pager/);
+            fs.rmSync(dir, { recursive: true, force: true });
+            fs.mkdirSync(dir);
+            const twice = run(5);
+            assert.deepStrictEqual([twice.code === 0, twice.restarts, twice.stdout], [false, "2", ""]);
+            assert.match(twice.stderr, /journal: -u mariadb[\s\S]*mariadb did not restart \(twice; its journal above\)/);
+            fs.rmSync(dir, { recursive: true, force: true });
+            fs.mkdirSync(dir);
+            assert.deepStrictEqual([run(0).restarts, run0Changed()], ["1", "changed=1"]);
+            function run0Changed() {
+                return fs.readFileSync(path.join(dir, "n"), "utf8").trim() === "1" ? "changed=1" : "";
+            }
+        });
+    });
+
     describe("lemp_write_file", () => {
         const write = (file: string, mode: string, content: Buffer) =>
             lib(dir, `lemp_write_file ${JSON.stringify(file)} ${mode} ${owner}\necho "wrote=$LEMP_WROTE changed=$LEMP_CHANGED"`, {}, content);
