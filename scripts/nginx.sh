@@ -57,7 +57,6 @@ lemp_require LEMP_STATUS_ALLOW "$addr_list_re" 'space-separated IP addresses or 
 LEMP_APP_BASE=${LEMP_APP_BASE:-}
 LEMP_APP_DOC_ROOT=${LEMP_APP_DOC_ROOT:-}
 LEMP_APP_FRONT_CONTROLLER=${LEMP_APP_FRONT_CONTROLLER:-0}
-LEMP_APP_PREVIEW_PORT=8079
 if [ -n "$LEMP_APP_BASE" ]; then
   lemp_require LEMP_APP_BASE '^/[A-Za-z0-9._/-]+$' 'an absolute path (letters, digits, . _ - /)'
   [ "$LEMP_PHP" = 1 ] || lemp_die "LEMP_APP_BASE needs LEMP_PHP=1"
