@@ -88,7 +88,8 @@ lemp_cpus() {
 #   reserve   = 128 (the OS, Nginx, sshd)
 #   pool      = database's InnoDB buffer pool: 25 % of memory when shared with PHP, 50 % on a host of its own, >= 64
 #   db_share  = pool + 96 (the server's own memory besides the pool), only when shared
-#   opcache   = clamp(memory / 16, 64, 256)
+#   opcache   = clamp(memory / 16, 64, 256): its shared memory, of which the JIT's buffer is a quarter (LEMP_PHP_JIT
+#               tracing|function; off: no buffer) and the opcode cache the rest (memory_consumption)
 #   children  = (memory - reserve - db_share - opcache) / worker_mb, at most min(256, 16 x CPUs + 8); fewer than 2
 #               => the host is too small (error, not a swapping server)
 #   php backlog = clamp(children x 8, 128, 4096); nginx queue (limit_conn) = children + php backlog / 2 (measured: a full socket
@@ -113,6 +114,11 @@ lemp_tune() {   # php|db|nginx|lb: the step that asks, checked for room (a host 
   fi
   [ "${LEMP_TUNE_SHARED:-1}" = 1 ] && db_share=$((TUNE_DB_BUFFER_POOL_MB + 96))
   TUNE_OPCACHE_MB=$(lemp_clamp $((mem / 16)) 64 256)
+  case "${LEMP_PHP_JIT:-tracing}" in
+    tracing | function) TUNE_PHP_JIT_MB=$((TUNE_OPCACHE_MB / 4)) ;;
+    off) TUNE_PHP_JIT_MB=0 ;;
+    *) lemp_die "LEMP_PHP_JIT: expected tracing, function or off" ;;
+  esac
   ceiling=$((16 * cpus + 8)); [ "$ceiling" -gt 256 ] && ceiling=256
   php_mem=$((mem - reserve - db_share - TUNE_OPCACHE_MB))
   if [ "${LEMP_PHP_MAX_CHILDREN:-auto}" != auto ]; then
@@ -143,7 +149,7 @@ lemp_tune() {   # php|db|nginx|lb: the step that asks, checked for room (a host 
 lemp_tune_report() {   # the profile as facts (stdout) and one log line
   lemp_fact tune_mem_mb "$TUNE_MEM_MB"
   lemp_fact tune_cpus "$TUNE_CPUS"
-  lemp_log "profile: ${TUNE_MEM_MB} MB, ${TUNE_CPUS} CPUs: php max_children=$TUNE_PHP_MAX_CHILDREN (${TUNE_PHP_WORKER_MB} MB each) backlog=$TUNE_PHP_BACKLOG opcache=${TUNE_OPCACHE_MB}M; nginx worker_connections=$TUNE_NGINX_WORKER_CONNECTIONS queue=$TUNE_NGINX_QUEUE; db buffer_pool=${TUNE_DB_BUFFER_POOL_MB}M max_connections=$TUNE_DB_MAX_CONNECTIONS; somaxconn=$TUNE_SOMAXCONN"
+  lemp_log "profile: ${TUNE_MEM_MB} MB, ${TUNE_CPUS} CPUs: php max_children=$TUNE_PHP_MAX_CHILDREN (${TUNE_PHP_WORKER_MB} MB each) backlog=$TUNE_PHP_BACKLOG opcache=${TUNE_OPCACHE_MB}M (jit ${TUNE_PHP_JIT_MB}M); nginx worker_connections=$TUNE_NGINX_WORKER_CONNECTIONS queue=$TUNE_NGINX_QUEUE; db buffer_pool=${TUNE_DB_BUFFER_POOL_MB}M max_connections=$TUNE_DB_MAX_CONNECTIONS; somaxconn=$TUNE_SOMAXCONN"
 }
 
 # lemp_tune_sysctl: the kernel's accept backlog (net.core.somaxconn, per network namespace) at least TUNE_SOMAXCONN.

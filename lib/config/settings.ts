@@ -13,7 +13,7 @@ import { DEFAULT_HOSTS } from "./hosts";
 import { MAX_DOMAIN_LENGTH, MAX_EMAIL_LENGTH, MAX_URL_LENGTH } from "./limits";
 import { addressList, autoOrInteger, bool, identifier, integer, port, portList, RawConfig, str } from "./read";
 import { ipFamily, isAcmeUrl, isDomainName, isEmail } from "./validate";
-import { DB_ENGINES, DbEngine, TLS_MODES, TlsMode } from "./vocabulary";
+import { DB_ENGINES, DbEngine, PHP_JIT_MODES, PhpJit, TLS_MODES, TlsMode } from "./vocabulary";
 
 /** Where a key is documented: the README's "Configuration" table (core, app, structured) or "Performance" (tuning). */
 export type SettingGroup = "core" | "tuning" | "app" | "structured";
@@ -331,6 +331,18 @@ export const SETTINGS = {
         description: "The memory (MB) one PHP-FPM worker takes, the divisor of max_children.",
         readme: { meaning: "one worker's memory (10 .. 2048), the divisor of `max_children`" },
         read: (raw, key, fallback) => integer(raw, key, fallback, 10, 2048),
+    }),
+    phpJit: setting({
+        group: "tuning",
+        type: "string",
+        default: "tracing" as PhpJit,
+        description: "PHP's JIT compiler in opcache: tracing (PHP's own default mode), function, or off; its buffer is a quarter of opcache's memory.",
+        readme: { meaning: "opcache's JIT: `tracing`, `function` or `off` (its buffer is a quarter of opcache's share; `off` for an extension that replaces the executor, e.g. Xdebug)" },
+        read: (raw, key, fallback) => {
+            const v = str(raw, key, fallback);
+            if (!(PHP_JIT_MODES as readonly string[]).includes(v)) throw new ConfigError(key, v, `expected one of ${PHP_JIT_MODES.join(", ")}`);
+            return v as PhpJit;
+        },
     }),
     dbBufferPoolMb: setting({
         group: "tuning",
