@@ -100,15 +100,19 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
     it("verify: the profile as applied is no drift; a pool edited by hand and a buffer pool changed live are", async function () {
         this.timeout(300_000);
         const file = writeStack("sv", list, { ...settings, tuneMemoryMb: "2048" });
-        const profileDrift = (r: Awaited<ReturnType<typeof verifyLive>>) => driftLines(r).filter((l) => /maxChildren|bufferPoolMb|maxConnections/.test(l));
+        const profileDrift = (r: Awaited<ReturnType<typeof verifyLive>>) => driftLines(r).filter((l) => /maxChildren|bufferPoolMb|maxConnections|php\.jit/.test(l));
         assert.deepStrictEqual(profileDrift(await verifyLive(file)).sort(), []);
-        await onHost(web.ip, "sed -i 's/^pm.max_children = .*/pm.max_children = 7/' /etc/php/*/fpm/pool.d/www.conf; mysql -e 'SET GLOBAL max_connections = 151'");
+        // and an ini file of someone else's, read after ours, switching the JIT off
+        const noJit = "/etc/php/8.2/fpm/conf.d/99-zz-no-jit.ini";
+        await onHost(web.ip, `sed -i 's/^pm.max_children = .*/pm.max_children = 7/' /etc/php/*/fpm/pool.d/www.conf; mysql -e 'SET GLOBAL max_connections = 151'; echo 'opcache.jit = disable' >${noJit}`);
         assert.deepStrictEqual(profileDrift(await verifyLive(file)).sort(), [
             "sv-web database.maxConnections: declared: max_connections = 90 (the serving profile); observed: max_connections = 151 on the running server",
+            "sv-web php.jit: declared: opcache's JIT on (tracing) (seed-web:phpJit); observed: the JIT off in the configuration PHP-FPM reads (php-fpm -i)",
             "sv-web php.maxChildren: declared: pm.max_children = 24 (the serving profile computed at apply); observed: pm.max_children = 7 in the www pool",
         ]);
-        // the next apply puts the pool back (the server's variable by hand: the cnf did not change, no restart)
-        await onHost(web.ip, "mysql -e 'SET GLOBAL max_connections = 90'");
+        // the next apply puts the pool back (the server's variable and the other ini file by hand: neither is the
+        // steps' to change)
+        await onHost(web.ip, `mysql -e 'SET GLOBAL max_connections = 90'; rm ${noJit}`);
         await apply(current);
         assert.deepStrictEqual(profileDrift(await verifyLive(file)).sort(), []);
     });
