@@ -63,15 +63,25 @@ lemp_mem_mb() {   # (builtins only: the database and PHP steps read it on every 
   echo "$mb"
 }
 
-# CPUs: the online ones (LEMP_TUNE_CPUS replaces them, for a test).
+# CPUs: the online ones, fewer when the host's cgroup holds it to a CPU quota (v2 cpu.max "QUOTA PERIOD", v1
+# cpu.cfs_quota_us / cpu.cfs_period_us; a container run with --cpus 1.5 counts 2); LEMP_TUNE_CPUS replaces them, for a test.
 lemp_cpus() {
   if [ "${LEMP_TUNE_CPUS:-auto}" != auto ]; then
     [[ $LEMP_TUNE_CPUS =~ ^[1-9][0-9]{0,3}$ ]] || lemp_die "LEMP_TUNE_CPUS: expected auto or a number of CPUs (1-9999)"
     echo "$LEMP_TUNE_CPUS"; return 0
   fi
-  local n
+  local n quota="" period="" cg=${LEMP_CGROUP_DIR:-/sys/fs/cgroup} q
   n=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
   [[ $n =~ ^[1-9][0-9]*$ ]] || n=1
+  if [ -r "$cg/cpu.max" ]; then read -r quota period <"$cg/cpu.max" || true
+  elif [ -r "$cg/cpu/cpu.cfs_quota_us" ] && [ -r "$cg/cpu/cpu.cfs_period_us" ]; then
+    read -r quota <"$cg/cpu/cpu.cfs_quota_us" || true; read -r period <"$cg/cpu/cpu.cfs_period_us" || true
+  fi
+  # "max" (v2) and -1 (v1) are no quota
+  if [[ $quota =~ ^[1-9][0-9]{0,12}$ ]] && [[ $period =~ ^[1-9][0-9]{0,12}$ ]]; then
+    q=$(((quota + period - 1) / period))
+    [ "$q" -ge "$n" ] || n=$q
+  fi
   echo "$n"
 }
 

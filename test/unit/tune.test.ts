@@ -104,6 +104,32 @@ describe("the serving profile (lib.sh lemp_tune)", function () {
         }
     });
 
+    it("CPUs: the online ones, fewer under a cgroup v2 or v1 CPU quota (rounded up; 'max' and -1 are none), replaced by the override", () => {
+        const cg = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-tune-cpu-"));
+        try {
+            const online = os.availableParallelism();
+            const cpus = (env: Record<string, string> = {}) => tune({ LEMP_TUNE_MEM_MB: "4096", LEMP_CGROUP_DIR: cg, ...env }).v.TUNE_CPUS;
+            assert.strictEqual(cpus(), online, "no cgroup files");
+            fs.mkdirSync(path.join(cg, "cpu"));
+            fs.writeFileSync(path.join(cg, "cpu", "cpu.cfs_period_us"), "100000\n");
+            fs.writeFileSync(path.join(cg, "cpu", "cpu.cfs_quota_us"), "-1\n");
+            assert.strictEqual(cpus(), online, "v1 without a quota");
+            fs.writeFileSync(path.join(cg, "cpu", "cpu.cfs_quota_us"), "50000\n");
+            assert.strictEqual(cpus(), 1, "v1: half a CPU counts 1");
+            fs.writeFileSync(path.join(cg, "cpu.max"), "max 100000\n");
+            assert.strictEqual(cpus(), online, "v2 without a quota (v2 read first)");
+            fs.writeFileSync(path.join(cg, "cpu.max"), "150000 100000\n");
+            assert.strictEqual(cpus(), Math.min(online, 2), "v2: 1.5 CPUs count 2");
+            fs.writeFileSync(path.join(cg, "cpu.max"), "20000 100000\n");
+            // the profile follows: 1 CPU caps the pool at 16 + 8
+            const t = tune({ LEMP_TUNE_MEM_MB: "65536", LEMP_TUNE_SHARED: "0", LEMP_CGROUP_DIR: cg });
+            assert.deepStrictEqual([t.v.TUNE_CPUS, t.v.TUNE_PHP_MAX_CHILDREN], [1, 24]);
+            assert.strictEqual(cpus({ LEMP_TUNE_CPUS: "8" }), 8, "the override");
+        } finally {
+            fs.rmSync(cg, { recursive: true, force: true });
+        }
+    });
+
     it("opcache's JIT: a quarter of opcache's share (16 MB on a 512 MB host, 64 at most), none when off; the workers unchanged", () => {
         for (const [mem, opcache, jit] of [["512", 64, 16], ["2048", 128, 32], ["262144", 256, 64]] as const) {
             const on = tune({ LEMP_TUNE_MEM_MB: mem, LEMP_TUNE_CPUS: "2", LEMP_TUNE_SHARED: "1" });
