@@ -5,8 +5,8 @@
 // packages with their defaults (Debian's default site with its PHP block uncommented, a pool of 5). Three pages on
 // each: a static file, a CPU-bound PHP page, a PHP page with a 20 ms database query (SELECT SLEEP(0.02)).
 // (1) throughput: wrk, the same connections on both, req/s and p99 -> ratio program ÷ default;
-// (2) latency at a constant rate (this file's open-loop generator: one request every 1/rate s, whatever the answers):
-//     p99 of both at 80 % of the default install's saturation rate;
+// (2) latency at a constant rate (bench/load.ts's open-loop generator: one request every 1/rate s, whatever the
+//     answers): p99 of both at 80 % of the default install's saturation rate, in turns, medians;
 // (3) overload: the program's host at 2× its saturation rate on the database page for --overload-seconds (60):
 //     200s, 503s (each must carry Retry-After), 502/504, resets/errors, the kernel's OOM kills (/proc/vmstat oom_kill,
 //     shared by every namespace), then the seconds until wrk sees 90 % of the saturation rate again.
@@ -127,13 +127,23 @@ async function main(argv: string[]): Promise<number> {
             console.log(`  ${p.padEnd(7)} ${PAGES[p].padEnd(20)} ${f(d)}  ${f(g)}  ${ratios[p].toFixed(2)}x${g.p99ms > d.p99ms ? " (higher p99)" : ""}`);
             (sat as Record<string, number>)[`${p}:default`] = d.rps;
         }
-        console.log(`\n(2) constant rate (80 % of the default's saturation, at most ${MAX_RATE}/s), ${seconds} s each: p99 of 200s  default  program`);
+        console.log(`\n(2) constant rate (80 % of the default's saturation, at most ${MAX_RATE}/s), ${seconds} s x ${ROUNDS} in turns: median p99 of 200s  default  program`);
         for (const p of Object.keys(PAGES) as Page[]) {
             const rate = Math.min(MAX_RATE, Math.max(10, Math.round(0.8 * (sat as Record<string, number>)[`${p}:default`])));
-            const d = await constantRate(dflt.ip, PAGES[p], rate, seconds);
-            const g = await constantRate(prog.ip, PAGES[p], rate, seconds);
-            const bad = (x: RateResult) => (x.bad + x.busy ? ` (${x.busy} x 503, ${x.bad} bad)` : "");
-            console.log(`  ${p.padEnd(7)} at ${String(rate).padStart(5)}/s   ${d.p99ms.toFixed(1).padStart(8)} ms${bad(d)}  ${g.p99ms.toFixed(1).padStart(8)} ms${bad(g)}`);
+            // in turns, like (1): a hiccup of the shared runner lands on one run of one host, not on a whole column
+            const ds: RateResult[] = [];
+            const gs: RateResult[] = [];
+            for (let i = 0; i < ROUNDS; i++) {
+                ds.push(await constantRate(dflt.ip, PAGES[p], rate, seconds));
+                gs.push(await constantRate(prog.ip, PAGES[p], rate, seconds));
+            }
+            const p99 = (xs: RateResult[]) => median(xs.map((x) => x.p99ms));
+            const bad = (xs: RateResult[]) => {
+                const busy = xs.reduce((n, x) => n + x.busy, 0);
+                const other = xs.reduce((n, x) => n + x.bad, 0);
+                return busy + other ? ` (${busy} x 503, ${other} bad)` : "";
+            };
+            console.log(`  ${p.padEnd(7)} at ${String(rate).padStart(5)}/s   ${p99(ds).toFixed(1).padStart(8)} ms${bad(ds)}  ${p99(gs).toFixed(1).padStart(8)} ms${bad(gs)}   (runs: ${ds.map((x) => x.p99ms.toFixed(0)).join(", ")} / ${gs.map((x) => x.p99ms.toFixed(0)).join(", ")})`);
         }
 
         // (3) overload: 2x the program's saturation rate on the database page
