@@ -1,6 +1,6 @@
 // From a provisioning script in scripts/ to the command text a remote command runs.
 //
-// The command is `LEMP_X='…' bash -c '<platform.sh + lib.sh + step script>' lemp-<step>`: settings travel as quoted environment
+// The command is `LEMP_X='…' bash -c '<platform.sh + lib/*.sh in lib.sh's order + step script>' lemp-<step>`: settings travel as quoted environment
 // assignments in the command text, secrets travel on stdin (never here). A non-root SSH user goes through `sudo -n`.
 
 import * as crypto from "crypto";
@@ -25,14 +25,29 @@ function read(file: string): string {
     return text;
 }
 
+/**
+ * The shared library's parts (scripts/lib/<part>.sh) in the order scripts/lib.sh sources them: that file's
+ * `. "$_lemp_lib/lib/<part>.sh"` lines are the one list of them (a step run by hand sources lib.sh).
+ */
+export function libraryParts(): string[] {
+    const parts = [...read("lib.sh").matchAll(/^\. "\$_lemp_lib\/lib\/([a-z-]+)\.sh"/gm)].map((m) => m[1]);
+    if (parts.length === 0) throw new Error("scripts/lib.sh names no part of the library (lines '. \"$_lemp_lib/lib/<part>.sh\"')");
+    return parts;
+}
+
+/** The shared library as one text: its parts concatenated in lib.sh's order. */
+function library(): string {
+    return libraryParts().map((p) => read(`lib/${p}.sh`)).join("");
+}
+
 /** The program sent to bash: the platform data (releases, engines), the shared library, then the step's script. */
 export function scriptText(step: ScriptName): string {
-    return `${read("platform.sh")}\n${read("lib.sh")}\n${read(`${step}.sh`)}`;
+    return `${read("platform.sh")}\n${library()}\n${read(`${step}.sh`)}`;
 }
 
 /** The program a step's delete sends to bash: the platform data, the shared library, then the step's undo (scripts/undo/<step>.sh). */
 export function undoScriptText(step: ScriptName): string {
-    return `${read("platform.sh")}\n${read("lib.sh")}\n${read(`undo/${step}.sh`)}`;
+    return `${read("platform.sh")}\n${library()}\n${read(`undo/${step}.sh`)}`;
 }
 
 /** sha256 of what the step runs: a changed script re-runs the step. */

@@ -7,13 +7,16 @@ import { PROJECT_DIR } from "../root";
 /** The replication account the database step creates on a primary and its replicas (scripts/database.sh). */
 export const REPLICATION_USER = "repl";
 
+/** The shared library's part that holds the reserved names (sent to the hosts with every step). */
+export const RESERVED_NAMES_SCRIPT = "scripts/lib/input.sh";
+
 /**
- * A list of scripts/lib.sh (LEMP_RESERVED_DATABASES, LEMP_RESERVED_USERS): shell patterns, lower case. One list for the
- * program's validation and the scripts' own check (`lemp_reserved`), read from the script the hosts run.
+ * A list of scripts/lib/input.sh (LEMP_RESERVED_DATABASES, LEMP_RESERVED_USERS): shell patterns, lower case. One list
+ * for the program's validation and the scripts' own check (`lemp_reserved`), read from the script the hosts run.
  */
-export function scriptList(name: string, text = fs.readFileSync(path.join(PROJECT_DIR, "scripts", "lib.sh"), "utf8")): string[] {
+export function scriptList(name: string, text = fs.readFileSync(path.join(PROJECT_DIR, RESERVED_NAMES_SCRIPT), "utf8")): string[] {
     const m = new RegExp(`^${name}='([^'\n]*)'$`, "m").exec(text);
-    if (!m) throw new Error(`scripts/lib.sh does not define ${name}='…' on one line`);
+    if (!m) throw new Error(`${RESERVED_NAMES_SCRIPT} does not define ${name}='…' on one line`);
     return m[1].split(/\s+/).filter(Boolean);
 }
 

@@ -146,11 +146,13 @@ make_rootfs() {   # $1 = dir
 # The packages every step installs on this rootfs's OS, from the scripts' own list (lemp_step_packages, platform.sh).
 step_packages() {   # $1 = rootfs dir
   local steps='base firewall php nginx database lb certbot monitoring backup' list
-  install -m 644 "$SCRIPTS/platform.sh" "$1/tmp/lemp-platform.sh"
-  install -m 644 "$SCRIPTS/lib.sh" "$1/tmp/lemp-lib.sh"
+  rm -rf "$1/tmp/lemp-scripts"
+  install -d "$1/tmp/lemp-scripts/lib"
+  install -m 644 "$SCRIPTS/platform.sh" "$SCRIPTS/lib.sh" "$1/tmp/lemp-scripts/"
+  install -m 644 "$SCRIPTS"/lib/*.sh "$1/tmp/lemp-scripts/lib/"
   # shellcheck disable=SC2016  # expanded by the chroot's bash
-  list=$(chroot "$1" /bin/bash -c '. /tmp/lemp-platform.sh; . /tmp/lemp-lib.sh; lemp_os; for s in $0; do lemp_step_packages "$s"; done' "$steps")
-  rm -f "$1/tmp/lemp-platform.sh" "$1/tmp/lemp-lib.sh"
+  list=$(chroot "$1" /bin/bash -c '. /tmp/lemp-scripts/lib.sh; lemp_os; for s in $0; do lemp_step_packages "$s"; done' "$steps")
+  rm -rf "$1/tmp/lemp-scripts"
   [ -n "$list" ] || die "no package list from $SCRIPTS/platform.sh"
   # shellcheck disable=SC2086  # a list of words
   printf '%s\n' $list | sort -u | tr '\n' ' '

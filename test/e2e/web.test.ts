@@ -88,8 +88,9 @@ describe("e2e: the web tier hardened, backups and restore", function () {
 
     it("nginx.sh run by hand with a setting nginx rejects keeps the previous configuration live", async () => {
         const scripts = path.join(__dirname, "../../scripts");
-        for (const f of ["platform.sh", "lib.sh", "nginx.sh"]) {
-            const r = await sshRun({ host: host.ip, port: 22, user: "root" }, `mkdir -p /root/seed-web && cat > /root/seed-web/${f}`, { stdin: fs.readFileSync(path.join(scripts, f), "utf8") });
+        const library = fs.readdirSync(path.join(scripts, "lib")).filter((f) => f.endsWith(".sh")).map((f) => `lib/${f}`);
+        for (const f of ["platform.sh", "lib.sh", ...library, "nginx.sh"]) {
+            const r = await sshRun({ host: host.ip, port: 22, user: "root" }, `mkdir -p /root/seed-web/lib && cat > /root/seed-web/${f}`, { stdin: fs.readFileSync(path.join(scripts, f), "utf8") });
             assert.strictEqual(r.code, 0, r.stderr);
         }
         // the program's own settings for this host, with a status address that passes the script's check but not nginx's

@@ -147,7 +147,9 @@ describe("data safety (under test doubles)", function () {
             assert.deepStrictEqual(grant("app").slice(0, 2), ["`app`", "app"]);
         });
         it("every GRANT ... ON <db>.* in the scripts goes through lemp_sql_grant_db", () => {
-            for (const file of ["database.sh", "lib.sh", "replication.sh"]) {
+            const library = fs.readdirSync(path.join(SCRIPTS_DIR, "lib")).filter((f) => f.endsWith(".sh")).map((f) => `lib/${f}`);
+            assert.ok(library.includes("lib/db-accounts.sh"), library.join(" "));
+            for (const file of ["database.sh", ...library, "replication.sh"]) {
                 const text = fs.readFileSync(path.join(SCRIPTS_DIR, file), "utf8");
                 for (const line of text.split("\n").filter((l) => /GRANT [^"]* ON \$/.test(l) && !/^\s*#/.test(l))) {
                     assert.match(line, /ON \$(grant_db|\(lemp_sql_grant_db )/, `${file}: ${line.trim()}`);

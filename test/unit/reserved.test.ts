@@ -65,8 +65,8 @@ describe("reserved database and user names: one list for the config and scripts/
         return verdicts;
     }
 
-    it("the lists are scripts/lib.sh's, read from it", () => {
-        const lib = fs.readFileSync(path.join(PROJECT_DIR, "scripts", "lib.sh"), "utf8");
+    it("the lists are the scripts' (scripts/lib/input.sh), read from it", () => {
+        const lib = fs.readFileSync(path.join(PROJECT_DIR, "scripts", "lib", "input.sh"), "utf8");
         assert.deepStrictEqual(RESERVED_DATABASES, scriptList("LEMP_RESERVED_DATABASES", lib));
         assert.deepStrictEqual(RESERVED_USERS, scriptList("LEMP_RESERVED_USERS", lib));
         assert.ok(RESERVED_USERS.includes("admin") && RESERVED_DATABASES.includes("test_*"));

@@ -3,7 +3,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { STEP_NAMES } from "@seed-web/facts";
-import { buildCommand, scriptSha256, scriptText, SCRIPTS_DIR, shQuote } from "../../lib/steps";
+import { buildCommand, libraryParts, scriptSha256, scriptText, SCRIPTS_DIR, shQuote } from "../../lib/steps";
 
 const nasty = ["plain", "", "it's", "a b\tc\nd", "$(touch /tmp/pwned)", "`id`", "\\'\"", "'; rm -rf / #", "ünïcödé ✓"];
 
@@ -32,14 +32,28 @@ describe("steps: from scripts to command text", () => {
         assert.throws(() => buildCommand("base", { PATH: "/tmp" }, "root", "true"), /PATH/);
     });
 
-    it("sends platform.sh, lib.sh, then the step's script, and hashes exactly that", () => {
+    it("sends platform.sh, the library's parts in lib.sh's order, then the step's script, and hashes exactly that", () => {
         const text = scriptText("nginx");
         const platform = fs.readFileSync(path.join(SCRIPTS_DIR, "platform.sh"), "utf8");
-        const lib = fs.readFileSync(path.join(SCRIPTS_DIR, "lib.sh"), "utf8");
+        const parts = libraryParts();
+        assert.deepStrictEqual(parts.slice(0, 2), ["core", "host"]);
+        const lib = parts.map((p) => fs.readFileSync(path.join(SCRIPTS_DIR, "lib", `${p}.sh`), "utf8")).join("");
         const nginx = fs.readFileSync(path.join(SCRIPTS_DIR, "nginx.sh"), "utf8");
         assert.strictEqual(text, `${platform}\n${lib}\n${nginx}`);
         assert.match(scriptSha256("nginx"), /^[0-9a-f]{64}$/);
         assert.notStrictEqual(scriptSha256("nginx"), scriptSha256("php"));
+    });
+
+    it("lib.sh sources every part of scripts/lib/ once; sourced by hand it defines what the program's text defines", () => {
+        const parts = libraryParts();
+        assert.deepStrictEqual([...parts].sort(), fs.readdirSync(path.join(SCRIPTS_DIR, "lib")).filter((f) => f.endsWith(".sh")).map((f) => f.replace(/\.sh$/, "")).sort());
+        assert.strictEqual(new Set(parts).size, parts.length);
+        const defined = (script: string) => execFileSync("bash", ["-c", `${script}\ndeclare -F | sort; declare -p | grep -o '^declare -[-a-zA-Z]* LEMP_[A-Z_]*' | sort`], { encoding: "utf8", env: { PATH: process.env.PATH } });
+        const byHand = defined(`. ${shQuote(path.join(SCRIPTS_DIR, "lib.sh"))}`);
+        const sent = defined(scriptText("base").slice(0, scriptText("base").lastIndexOf(fs.readFileSync(path.join(SCRIPTS_DIR, "base.sh"), "utf8"))));
+        assert.match(byHand, /declare -f lemp_tune\n/);
+        assert.match(byHand, /declare -f lemp_os\n/);
+        assert.strictEqual(byHand, sent);
     });
 
     it("every step script is real bash that parses, with set -euo pipefail", () => {
