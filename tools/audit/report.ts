@@ -135,7 +135,8 @@ function isSecurity(p: AuditResult["policies"][number]): boolean {
     return p.metadata?.security ?? false;
 }
 
-function toPascal(name: string): string {
+/** "host-unreachable" → "HostUnreachable": a SARIF rule's name from its id. */
+export function toPascal(name: string): string {
     return name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
 }
 
