@@ -10,6 +10,7 @@
 //   published port reaches nothing.
 // A database on its own host that only the application hosts may reach is fine.
 
+import { commandName } from "@seed-web/facts";
 import { list, stackPolicy } from "../lib/define";
 import { PolicyMetadata, SWITCH } from "../lib/metadata";
 import { isAnywhere, isLoopback, isSingleHost } from "../lib/net";
@@ -58,7 +59,7 @@ export const databaseNotExposed = stackPolicy<DatabaseNotExposedSettings>({
                 if (model.hasRole(host, "db")) {
                     report(
                         `${host} has the db role but no database step carrying facts, so nothing shows MySQL is not ` +
-                            `exposed; the program must attach DatabaseFacts to ${host}-database.`,
+                            `exposed; the program must attach DatabaseFacts to ${commandName(host, "database")}.`,
                         model.urn(host),
                     );
                 }

@@ -4,6 +4,7 @@
 
 import * as crypto from "crypto";
 import { formatText, toJson, toPascal, toSarif } from "../audit/report";
+import { commandName } from "@seed-web/facts";
 import type * as sarif from "sarif";
 import { VerifyResult, verifyExitCode } from "./run";
 
@@ -120,7 +121,7 @@ export function toVerifySarif(r: VerifyResult): sarif.Log {
             ruleIndex: base,
             level: "warning",
             message: { text },
-            locations: loc(`${d.host}-${d.step}`, d.urn),
+            locations: loc(commandName(d.host, d.step), d.urn),
             partialFingerprints: { "seedWebDrift/v1": crypto.createHash("sha256").update(`${d.host}\0${d.fact}\0${d.declared}`).digest("hex") },
             properties: { host: d.host, step: d.step, fact: d.fact, declared: d.declared, observed: d.observed },
         });
