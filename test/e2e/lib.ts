@@ -116,6 +116,18 @@ export async function planFor(
     return { capture, plan: plannedCommands(capture) };
 }
 
+/** A suite's hosts: booted, and the program's commands for them planned (with `extra` settings), before its tests;
+ * destroyed after. The returned `plan` is filled in by the time the tests run. */
+export function plannedSuite(list: TestHost[], extra: Record<string, string> = {}): { plan: PlannedCommand[] } {
+    const suite = { plan: [] as PlannedCommand[] };
+    before(async () => {
+        await bootHosts(list);
+        suite.plan = (await planFor(list, extra)).plan;
+    });
+    after(() => destroyHosts(list));
+    return suite;
+}
+
 /** No host key check: for inspection (onHost) and targets that pin none. */
 export const SSH_OPTS = [
     "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
