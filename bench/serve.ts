@@ -5,17 +5,15 @@
 // packages with their defaults (Debian's default site with its PHP block uncommented, a pool of 5). Three pages on
 // each: a static file, a CPU-bound PHP page, a PHP page with a 20 ms database query (SELECT SLEEP(0.02)).
 // (1) throughput: wrk, the same connections on both, req/s and p99 -> ratio program ÷ default;
-// (2) latency at a constant rate (this file's open-loop generator: one request every 1/rate s, whatever the answers):
-//     p99 of both at 80 % of the default install's saturation rate;
+// (2) latency at a constant rate (bench/load.ts's open-loop generator: one request every 1/rate s, whatever the
+//     answers): p99 of both at 80 % of the default install's saturation rate, in turns, medians;
 // (3) overload: the program's host at 2× its saturation rate on the database page for --overload-seconds (60):
 //     200s, 503s (each must carry Retry-After), 502/504, resets/errors, the kernel's OOM kills (/proc/vmstat oom_kill,
 //     shared by every namespace), then the seconds until wrk sees 90 % of the saturation rate again.
 // All traffic goes from the runner to the hosts on the test bridge (10.200.0.0/24), nowhere else.
-import { execFile } from "child_process";
-import * as fs from "fs";
-import * as http from "http";
 import * as cli from "../tools/cli";
 import type { TestHost } from "../test/e2e/lib";
+import { constantRate, CONNECTIONS, haveWrk, machine, MAX_RATE, median, oomKills, RateResult, wrk, WrkResult } from "./load";
 
 const USAGE = `usage: npm run bench:serve [-- --overload-seconds N] [-- --seconds N] [-- --help]
   boots twin warm Debian 12 hosts (sv2-a 10.200.0.112 built by the program, sv2-b 10.200.0.113 a default install of the
@@ -24,11 +22,6 @@ const USAGE = `usage: npm run bench:serve [-- --overload-seconds N] [-- --second
   --overload-seconds N  the overload run at 2x saturation (default 60)
 exit codes: 0 measured, 1 failed, 2 bad arguments`;
 
-const WWW = "www.foobar.com";
-const CONNECTIONS = 64;
-const MAX_SOCKETS = 1000;
-/** What one Node process on a shared 2-core runner sends on time: constant rates above it are capped (and said so). */
-const MAX_RATE = 600;
 const ROUNDS = 3;
 const PAGES = {
     static: "/bench-static.html",
@@ -68,91 +61,6 @@ const DEFAULT_SITE = `server {
 	}
 }`;
 
-interface WrkResult { rps: number; p99ms: number; non2xx: number; errors: number }
-
-function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
-    return new Promise((resolve, reject) =>
-        execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, out, stderr) => (err ? reject(new Error(`${cmd}: ${err.message}\n${stderr}`)) : resolve(out))),
-    );
-}
-
-const ms = (v: string, unit: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000, m: 60000 }[unit] ?? NaN);
-
-async function wrk(ip: string, page: Page, seconds: number, connections = CONNECTIONS): Promise<WrkResult> {
-    const out = await run("wrk", ["-t2", `-c${connections}`, `-d${seconds}s`, "--latency", "--timeout", "30s", "-H", `Host: ${WWW}`, `http://${ip}${PAGES[page]}`], (seconds + 60) * 1000);
-    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-    const p99 = /\s99%\s+([\d.]+)(us|ms|s|m)/.exec(out);
-    const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-    const e = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-    if (!Number.isFinite(rps) || !p99) throw new Error(`wrk output not understood:\n${out}`);
-    return { rps, p99ms: ms(p99[1], p99[2]), non2xx, errors: e ? e.slice(1).reduce((s, n) => s + Number(n), 0) : 0 };
-}
-
-interface RateResult { sent: number; ok: number; busy: number; busyWithoutRetryAfter: number; bad: number; errors: Map<string, number>; p99ms: number; bodies: Set<string> }
-
-/** Open-loop load: `rate` requests a second for `seconds`, each sent on time whatever the earlier ones did. */
-async function constantRate(ip: string, page: Page, rate: number, seconds: number): Promise<RateResult> {
-    // at most MAX_SOCKETS connections at once (a client's file descriptors are finite): a request due while they are
-    // all busy waits for one, and its latency counts from when it was due (no coordinated omission)
-    const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
-    const r: RateResult = { sent: 0, ok: 0, busy: 0, busyWithoutRetryAfter: 0, bad: 0, errors: new Map(), p99ms: 0, bodies: new Set() };
-    const lat: number[] = [];
-    const pending: Promise<void>[] = [];
-    const start = process.hrtime.bigint();
-    const total = Math.round(rate * seconds);
-    const one = () =>
-        new Promise<void>((resolve) => {
-            const t0 = start + BigInt(Math.round((r.sent / rate) * 1e9));
-            const req = http.get({ host: ip, port: 80, path: PAGES[page], headers: { Host: WWW }, agent, timeout: 30_000 }, (res) => {
-                let body = "";
-                res.on("data", (c: Buffer) => {
-                    if (body.length < 200) body += c.toString();
-                });
-                res.on("end", () => {
-                    const status = res.statusCode ?? 0;
-                    if (status === 200) {
-                        r.ok++;
-                        lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
-                    } else if (status === 503) {
-                        r.busy++;
-                        if (!res.headers["retry-after"]) r.busyWithoutRetryAfter++;
-                    } else {
-                        r.bad++;
-                        if (r.bodies.size < 5) r.bodies.add(`${status}: ${body.trim().slice(0, 160)}`);
-                        r.errors.set(`HTTP ${status}`, (r.errors.get(`HTTP ${status}`) ?? 0) + 1);
-                    }
-                    resolve();
-                });
-            });
-            req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })));
-            req.on("error", (e: NodeJS.ErrnoException) => {
-                r.bad++;
-                const k = e.code ?? e.message;
-                r.errors.set(k, (r.errors.get(k) ?? 0) + 1);
-                resolve();
-            });
-        });
-    while (r.sent < total) {
-        const due = Number(process.hrtime.bigint() - start) / 1e9;
-        const target = Math.min(total, Math.floor(due * rate) + 1);
-        while (r.sent < target) {
-            pending.push(one());
-            r.sent++;
-        }
-        await new Promise((res) => setTimeout(res, 2));
-    }
-    await Promise.all(pending);
-    agent.destroy();
-    lat.sort((a, b) => a - b);
-    r.p99ms = lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] : NaN;
-    return r;
-}
-
-function oomKills(): number {
-    const m = /^oom_kill (\d+)$/m.exec(fs.readFileSync("/proc/vmstat", "utf8"));
-    return m ? Number(m[1]) : 0;
-}
-
 async function main(argv: string[]): Promise<number> {
     const parsed = cli.parseCommand({ usage: USAGE, options: { seconds: { type: "string" }, "overload-seconds": { type: "string" } } }, argv);
     if (parsed.help) {
@@ -167,12 +75,9 @@ async function main(argv: string[]): Promise<number> {
     };
     const seconds = num("seconds", 10);
     const overloadSeconds = num("overload-seconds", 60);
-    try {
-        await run("wrk", ["--version"], 10_000).catch((e: Error) => {
-            if (/ENOENT/.test(e.message)) throw e;
-        });
-    } catch {
-        console.error("bench:serve needs Debian's wrk on this machine: apt-get install wrk");
+    const missing = await haveWrk();
+    if (missing) {
+        console.error(`bench:serve ${missing}`);
         return 1;
     }
     const { bootHosts, destroyHosts, onHost, planFor, apply } = await import("../test/e2e/lib");
@@ -191,11 +96,10 @@ async function main(argv: string[]): Promise<number> {
         await apply(plan);
         await onHost(prog.ip, pagesScript("/var/www/foobar.com"));
         const profile = (await onHost(prog.ip, "grep -h '^pm.max_children' /etc/php/*/fpm/pool.d/www.conf")).trim();
-        const machine = `${(await run("nproc", [], 5000)).trim()} CPUs, ${Math.round(Number(/MemTotal:\s+(\d+)/.exec(fs.readFileSync("/proc/meminfo", "utf8"))?.[1]) / 1024)} MB, ${(await run("uname", ["-r"], 5000)).trim()}`;
-        console.log(`runner: ${machine}; program's host: ${profile}; default install: pm.max_children = 5`);
+        console.log(`runner: ${await machine()}; program's host: ${profile}; default install: pm.max_children = 5`);
         for (const h of [prog, dflt]) {
             for (const p of Object.keys(PAGES) as Page[]) {
-                const a = await constantRate(h.ip, p, 5, 1);
+                const a = await constantRate(h.ip, PAGES[p], 5, 1);
                 if (a.ok !== 5) throw new Error(`${h.name} ${PAGES[p]}: not answering 200 (${JSON.stringify([...a.errors])})`);
             }
         }
@@ -204,16 +108,15 @@ async function main(argv: string[]): Promise<number> {
         const ratios: Record<Page, number> = { static: 0, php: 0, db: 0 };
         const sat: Record<Page, number> = { static: 0, php: 0, db: 0 };
         console.log(`\n(1) wrk, ${CONNECTIONS} connections, ${seconds} s x ${ROUNDS} in turns (medians)   default            program           ratio`);
-        const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
         for (const p of Object.keys(PAGES) as Page[]) {
-            await wrk(prog.ip, p, 2); // warm the opcache and the pools of both
-            await wrk(dflt.ip, p, 2);
+            await wrk(prog.ip, PAGES[p], 2); // warm the opcache and the pools of both
+            await wrk(dflt.ip, PAGES[p], 2);
             // the runner is shared: the two hosts in turns, ROUNDS times, the median of each
             const ds: WrkResult[] = [];
             const gs: WrkResult[] = [];
             for (let i = 0; i < ROUNDS; i++) {
-                ds.push(await wrk(dflt.ip, p, seconds));
-                gs.push(await wrk(prog.ip, p, seconds));
+                ds.push(await wrk(dflt.ip, PAGES[p], seconds));
+                gs.push(await wrk(prog.ip, PAGES[p], seconds));
             }
             const med = (w: WrkResult[]): WrkResult => ({ rps: median(w.map((x) => x.rps)), p99ms: median(w.map((x) => x.p99ms)), non2xx: w.reduce((a, x) => a + x.non2xx, 0), errors: w.reduce((a, x) => a + x.errors, 0) });
             const d = med(ds);
@@ -224,24 +127,34 @@ async function main(argv: string[]): Promise<number> {
             console.log(`  ${p.padEnd(7)} ${PAGES[p].padEnd(20)} ${f(d)}  ${f(g)}  ${ratios[p].toFixed(2)}x${g.p99ms > d.p99ms ? " (higher p99)" : ""}`);
             (sat as Record<string, number>)[`${p}:default`] = d.rps;
         }
-        console.log(`\n(2) constant rate (80 % of the default's saturation, at most ${MAX_RATE}/s), ${seconds} s each: p99 of 200s  default  program`);
+        console.log(`\n(2) constant rate (80 % of the default's saturation, at most ${MAX_RATE}/s), ${seconds} s x ${ROUNDS} in turns: median p99 of 200s  default  program`);
         for (const p of Object.keys(PAGES) as Page[]) {
             const rate = Math.min(MAX_RATE, Math.max(10, Math.round(0.8 * (sat as Record<string, number>)[`${p}:default`])));
-            const d = await constantRate(dflt.ip, p, rate, seconds);
-            const g = await constantRate(prog.ip, p, rate, seconds);
-            const bad = (x: RateResult) => (x.bad + x.busy ? ` (${x.busy} x 503, ${x.bad} bad)` : "");
-            console.log(`  ${p.padEnd(7)} at ${String(rate).padStart(5)}/s   ${d.p99ms.toFixed(1).padStart(8)} ms${bad(d)}  ${g.p99ms.toFixed(1).padStart(8)} ms${bad(g)}`);
+            // in turns, like (1): a hiccup of the shared runner lands on one run of one host, not on a whole column
+            const ds: RateResult[] = [];
+            const gs: RateResult[] = [];
+            for (let i = 0; i < ROUNDS; i++) {
+                ds.push(await constantRate(dflt.ip, PAGES[p], rate, seconds));
+                gs.push(await constantRate(prog.ip, PAGES[p], rate, seconds));
+            }
+            const p99 = (xs: RateResult[]) => median(xs.map((x) => x.p99ms));
+            const bad = (xs: RateResult[]) => {
+                const busy = xs.reduce((n, x) => n + x.busy, 0);
+                const other = xs.reduce((n, x) => n + x.bad, 0);
+                return busy + other ? ` (${busy} x 503, ${other} bad)` : "";
+            };
+            console.log(`  ${p.padEnd(7)} at ${String(rate).padStart(5)}/s   ${p99(ds).toFixed(1).padStart(8)} ms${bad(ds)}  ${p99(gs).toFixed(1).padStart(8)} ms${bad(gs)}   (runs: ${ds.map((x) => x.p99ms.toFixed(0)).join(", ")} / ${gs.map((x) => x.p99ms.toFixed(0)).join(", ")})`);
         }
 
         // (3) overload: 2x the program's saturation rate on the database page
         const rate = Math.min(2 * MAX_RATE, Math.round(2 * sat.db));
         const oom0 = oomKills();
-        const o = await constantRate(prog.ip, "db", rate, overloadSeconds);
+        const o = await constantRate(prog.ip, PAGES.db, rate, overloadSeconds);
         const ooms = oomKills() - oom0;
         const stop = Date.now();
         let recoveredS = NaN;
         for (let i = 0; i < 30; i++) {
-            const w = await wrk(prog.ip, "db", 1);
+            const w = await wrk(prog.ip, PAGES.db, 1);
             if (w.rps >= 0.9 * sat.db) {
                 recoveredS = (Date.now() - stop) / 1000;
                 break;

@@ -244,6 +244,7 @@ export function buildTopology(cfg: StackConfig): Topology {
             LEMP_TUNE_WEB_HOSTS: String(webHosts.length),
             LEMP_PHP_MAX_CHILDREN: String(t.phpMaxChildren),
             LEMP_TUNE_PHP_WORKER_MB: String(t.phpWorkerMb),
+            LEMP_PHP_JIT: t.phpJit,
             LEMP_DB_BUFFER_POOL_MB: String(t.dbBufferPoolMb),
         };
         const node: HostNode = { name: h.name, roles: [...h.roles], connection: h.connection, privateAddress: address.get(h)!, tuning };

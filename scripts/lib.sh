@@ -63,15 +63,25 @@ lemp_mem_mb() {   # (builtins only: the database and PHP steps read it on every 
   echo "$mb"
 }
 
-# CPUs: the online ones (LEMP_TUNE_CPUS replaces them, for a test).
+# CPUs: the online ones, fewer when the host's cgroup holds it to a CPU quota (v2 cpu.max "QUOTA PERIOD", v1
+# cpu.cfs_quota_us / cpu.cfs_period_us; a container run with --cpus 1.5 counts 2); LEMP_TUNE_CPUS replaces them, for a test.
 lemp_cpus() {
   if [ "${LEMP_TUNE_CPUS:-auto}" != auto ]; then
     [[ $LEMP_TUNE_CPUS =~ ^[1-9][0-9]{0,3}$ ]] || lemp_die "LEMP_TUNE_CPUS: expected auto or a number of CPUs (1-9999)"
     echo "$LEMP_TUNE_CPUS"; return 0
   fi
-  local n
+  local n quota="" period="" cg=${LEMP_CGROUP_DIR:-/sys/fs/cgroup} q
   n=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
   [[ $n =~ ^[1-9][0-9]*$ ]] || n=1
+  if [ -r "$cg/cpu.max" ]; then read -r quota period <"$cg/cpu.max" || true
+  elif [ -r "$cg/cpu/cpu.cfs_quota_us" ] && [ -r "$cg/cpu/cpu.cfs_period_us" ]; then
+    read -r quota <"$cg/cpu/cpu.cfs_quota_us" || true; read -r period <"$cg/cpu/cpu.cfs_period_us" || true
+  fi
+  # "max" (v2) and -1 (v1) are no quota
+  if [[ $quota =~ ^[1-9][0-9]{0,12}$ ]] && [[ $period =~ ^[1-9][0-9]{0,12}$ ]]; then
+    q=$(((quota + period - 1) / period))
+    [ "$q" -ge "$n" ] || n=$q
+  fi
   echo "$n"
 }
 
@@ -88,7 +98,8 @@ lemp_cpus() {
 #   reserve   = 128 (the OS, Nginx, sshd)
 #   pool      = database's InnoDB buffer pool: 25 % of memory when shared with PHP, 50 % on a host of its own, >= 64
 #   db_share  = pool + 96 (the server's own memory besides the pool), only when shared
-#   opcache   = clamp(memory / 16, 64, 256)
+#   opcache   = clamp(memory / 16, 64, 256): its shared memory, of which the JIT's buffer is a quarter (LEMP_PHP_JIT
+#               tracing|function; off: no buffer) and the opcode cache the rest (memory_consumption)
 #   children  = (memory - reserve - db_share - opcache) / worker_mb, at most min(256, 16 x CPUs + 8); fewer than 2
 #               => the host is too small (error, not a swapping server)
 #   php backlog = clamp(children x 8, 128, 4096); nginx queue (limit_conn) = children + php backlog / 2 (measured: a full socket
@@ -113,6 +124,11 @@ lemp_tune() {   # php|db|nginx|lb: the step that asks, checked for room (a host 
   fi
   [ "${LEMP_TUNE_SHARED:-1}" = 1 ] && db_share=$((TUNE_DB_BUFFER_POOL_MB + 96))
   TUNE_OPCACHE_MB=$(lemp_clamp $((mem / 16)) 64 256)
+  case "${LEMP_PHP_JIT:-tracing}" in
+    tracing | function) TUNE_PHP_JIT_MB=$((TUNE_OPCACHE_MB / 4)) ;;
+    off) TUNE_PHP_JIT_MB=0 ;;
+    *) lemp_die "LEMP_PHP_JIT: expected tracing, function or off" ;;
+  esac
   ceiling=$((16 * cpus + 8)); [ "$ceiling" -gt 256 ] && ceiling=256
   php_mem=$((mem - reserve - db_share - TUNE_OPCACHE_MB))
   if [ "${LEMP_PHP_MAX_CHILDREN:-auto}" != auto ]; then
@@ -143,7 +159,7 @@ lemp_tune() {   # php|db|nginx|lb: the step that asks, checked for room (a host 
 lemp_tune_report() {   # the profile as facts (stdout) and one log line
   lemp_fact tune_mem_mb "$TUNE_MEM_MB"
   lemp_fact tune_cpus "$TUNE_CPUS"
-  lemp_log "profile: ${TUNE_MEM_MB} MB, ${TUNE_CPUS} CPUs: php max_children=$TUNE_PHP_MAX_CHILDREN (${TUNE_PHP_WORKER_MB} MB each) backlog=$TUNE_PHP_BACKLOG opcache=${TUNE_OPCACHE_MB}M; nginx worker_connections=$TUNE_NGINX_WORKER_CONNECTIONS queue=$TUNE_NGINX_QUEUE; db buffer_pool=${TUNE_DB_BUFFER_POOL_MB}M max_connections=$TUNE_DB_MAX_CONNECTIONS; somaxconn=$TUNE_SOMAXCONN"
+  lemp_log "profile: ${TUNE_MEM_MB} MB, ${TUNE_CPUS} CPUs: php max_children=$TUNE_PHP_MAX_CHILDREN (${TUNE_PHP_WORKER_MB} MB each) backlog=$TUNE_PHP_BACKLOG opcache=${TUNE_OPCACHE_MB}M (jit ${TUNE_PHP_JIT_MB}M); nginx worker_connections=$TUNE_NGINX_WORKER_CONNECTIONS queue=$TUNE_NGINX_QUEUE; db buffer_pool=${TUNE_DB_BUFFER_POOL_MB}M max_connections=$TUNE_DB_MAX_CONNECTIONS; somaxconn=$TUNE_SOMAXCONN"
 }
 
 # lemp_tune_sysctl: the kernel's accept backlog (net.core.somaxconn, per network namespace) at least TUNE_SOMAXCONN.

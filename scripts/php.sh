@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Step "php": PHP-FPM + the MySQL extension for the OS's PHP version, www pool sized from memory.
-# Settings: LEMP_PHP_MAX_CHILDREN ("auto", the default, or a number 1-1000), the LEMP_TUNE_* of lib.sh's lemp_tune.
+# Settings: LEMP_PHP_MAX_CHILDREN ("auto", the default, or a number 1-1000), LEMP_PHP_JIT (tracing, the default,
+# function or off: opcache's JIT compiler, its buffer a quarter of opcache's share), the LEMP_TUNE_* of lib.sh's lemp_tune.
 # The pool's status page is on (pm.status_path = /fpm-status): only reachable through nginx.sh's status server
 # (LEMP_STATUS_ALLOW), the site itself never passes that path to PHP-FPM.
 # /etc/php/<V>/fpm/conf.d/99-seed-web.ini: expose_php = Off (no X-Powered-By header; Ubuntu's php.ini has it On).
@@ -17,6 +18,8 @@ lemp_os
 if [ "${LEMP_PHP_MAX_CHILDREN:-auto}" != auto ]; then
   lemp_require LEMP_PHP_MAX_CHILDREN '^([1-9][0-9]{0,2}|1000)$' '"auto" or a number from 1 to 1000'
 fi
+LEMP_PHP_JIT=${LEMP_PHP_JIT:-tracing}
+lemp_require LEMP_PHP_JIT '^(tracing|function|off)$' 'tracing, function or off'
 
 lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 lemp_tune php         # (on the host: its memory, not the runner's)
@@ -46,6 +49,13 @@ awk -v kv="pm=dynamic;pm.max_children=$max_children;pm.start_servers=$start_serv
 lemp_write_file "$pool" 0644 root:root <"$pool.lemp-new"   # not in a pipe: lemp_write_file counts in this shell
 rm -f "$pool.lemp-new"
 pool_changed=$LEMP_WROTE
+# opcache's JIT (LEMP_PHP_JIT): compiled code in a buffer of its own beside the opcode cache, shared by the workers
+# (bench:serve's CPU-bound page runs in about half the time); "off" writes nothing, the packages' default (no buffer)
+jit_ini() {
+  [ "$LEMP_PHP_JIT" = off ] && return 0
+  printf '%s\n' "; the JIT compiler, its buffer a quarter of opcache's $TUNE_OPCACHE_MB MB" \
+    "opcache.jit = $LEMP_PHP_JIT" "opcache.jit_buffer_size = ${TUNE_PHP_JIT_MB}M"
+}
 lemp_write_file "/etc/php/$V/fpm/conf.d/99-seed-web.ini" 0644 root:root <<INI
 ; Managed by seed-web (scripts/php.sh): changes here are overwritten.
 ; no X-Powered-By header (the PHP version) on the responses
@@ -54,11 +64,12 @@ expose_php = Off
 ; opcache sized by the serving profile (scripts/lib.sh, lemp_tune); timestamps checked every 2 s, so a deploy's new
 ; files are picked up without a restart
 opcache.enable = 1
-opcache.memory_consumption = $TUNE_OPCACHE_MB
+opcache.memory_consumption = $((TUNE_OPCACHE_MB - TUNE_PHP_JIT_MB))
 opcache.interned_strings_buffer = 16
 opcache.max_accelerated_files = 20000
 opcache.validate_timestamps = 1
 opcache.revalidate_freq = 2
+$(jit_ini)
 INI
 [ "$LEMP_WROTE" = 0 ] || pool_changed=1
 # process_control_timeout (php-fpm.conf's [global]): a reload waits this long for in-flight requests
@@ -86,5 +97,6 @@ lemp_fact php_socket "$LEMP_PHP_SOCKET"
 lemp_fact php_max_children "$max_children"
 lemp_fact php_listen_backlog "$TUNE_PHP_BACKLOG"
 lemp_fact opcache_mb "$TUNE_OPCACHE_MB"
+lemp_fact php_jit "$LEMP_PHP_JIT"
 lemp_tune_report
 lemp_finish

@@ -175,6 +175,14 @@ for f in /etc/php/*/fpm/conf.d/99-seed-web.ini; do
   sed -n -E 's/^; profile: pm\.max_children = ([0-9]+).*/php.profile.max_children \1/p' "$f"
   pool=${f%/conf.d/*}/pool.d/www.conf
   if [ -f "$pool" ]; then sed -n -E 's/^pm\.max_children[[:space:]]*=[[:space:]]*([0-9]+).*/php.pool.max_children \1/p' "$pool"; fi
+  # opcache's JIT as PHP-FPM reads its configuration (php-fpm -i: every ini file, ours and any other): 1 on, 0 off
+  v=${f#/etc/php/}; v=${v%%/*}
+  if has "php-fpm$v"; then
+    "php-fpm$v" -i 2>/dev/null | awk -F' => ' '
+      $1 == "opcache.enable" { en = $2 } $1 == "opcache.jit" { mode = $2 } $1 == "opcache.jit_buffer_size" { size = $2 }
+      END { if (size == "") exit
+            print "php.fpm.jit_on " ((size !~ /^0*[KMGkmg]?$/ && mode !~ /^(disable|off|0|no value|)$/ && en !~ /^(Off|0)$/) ? 1 : 0) }'
+  fi
 done
 for f in /etc/mysql/*.conf.d/99-seed-web.cnf; do
   [ -f "$f" ] || continue

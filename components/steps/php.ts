@@ -2,7 +2,7 @@
 // (unchanged from components/lemp.ts: it is in the engine's URNs of deployed stacks).
 
 import * as pulumi from "@pulumi/pulumi";
-import { PhpFacts } from "@seed-web/facts";
+import { PhpFacts, PhpJit } from "@seed-web/facts";
 import { Host } from "../host";
 import { common, HostStep } from "./host-step";
 
@@ -16,6 +16,7 @@ export class PhpFpm extends HostStep<PhpFacts> {
             maxChildren: mb(tuning.LEMP_PHP_MAX_CHILDREN),
             memoryMb: mb(tuning.LEMP_TUNE_MEM_MB),
             workerMb: Number(tuning.LEMP_TUNE_PHP_WORKER_MB),
+            jit: tuning.LEMP_PHP_JIT as PhpJit,
             ...(tuning.LEMP_TUNE_SHARED === "1" ? { dbBufferPoolMb: mb(tuning.LEMP_DB_BUFFER_POOL_MB) } : {}),
         };
         super("seed-web:lemp:PhpFpm", name, args.host, facts, { ...tuning }, { after: args.after }, opts);

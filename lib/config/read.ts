@@ -12,6 +12,14 @@ export function str(raw: RawConfig, key: string, fallback: string): string {
     return raw[key] ?? fallback;
 }
 
+/** One word of a closed list (the contract's: TLS modes, engines, JIT modes): `what` names the kind in the error, with
+ * the list and an optional note after it. */
+export function oneOf<T extends string>(raw: RawConfig, key: string, fallback: T, words: readonly T[], what: string, note = ""): T {
+    const v = str(raw, key, fallback);
+    if (!(words as readonly string[]).includes(v)) throw new ConfigError(key, v, `unknown ${what}; expected one of ${words.join(", ")}${note}`);
+    return v as T;
+}
+
 export function bool(raw: RawConfig, key: string, fallback: boolean): boolean {
     const v = raw[key];
     if (v === undefined) return fallback;

@@ -11,9 +11,9 @@ import { reservedDatabaseName, reservedUserName } from "./database-names";
 import { ConfigError } from "./errors";
 import { DEFAULT_HOSTS } from "./hosts";
 import { MAX_DOMAIN_LENGTH, MAX_EMAIL_LENGTH, MAX_URL_LENGTH } from "./limits";
-import { addressList, autoOrInteger, bool, identifier, integer, port, portList, RawConfig, str } from "./read";
+import { addressList, autoOrInteger, bool, identifier, integer, oneOf, port, portList, RawConfig, str } from "./read";
 import { ipFamily, isAcmeUrl, isDomainName, isEmail } from "./validate";
-import { DB_ENGINES, DbEngine, TLS_MODES, TlsMode } from "./vocabulary";
+import { DB_ENGINES, DbEngine, PHP_JIT_MODES, PhpJit, TLS_MODES, TlsMode } from "./vocabulary";
 
 /** Where a key is documented: the README's "Configuration" table (core, app, structured) or "Performance" (tuning). */
 export type SettingGroup = "core" | "tuning" | "app" | "structured";
@@ -101,13 +101,7 @@ export const SETTINGS = {
         default: "none" as TlsMode,
         description: "HTTPS mode: none (the seed design), self-signed or letsencrypt.",
         readme: { meaning: "`none`, `self-signed` (local and test hosts) or `letsencrypt` (certbot, HTTP-01, renewal timer); with TLS, HTTP redirects to HTTPS, TLS 1.2+ only, HSTS" },
-        read: (raw, key, fallback) => {
-            const tls = str(raw, key, fallback);
-            if (!(TLS_MODES as readonly string[]).includes(tls)) {
-                throw new ConfigError("tls", tls, `unknown TLS mode; expected one of ${TLS_MODES.join(", ")}`);
-            }
-            return tls as TlsMode;
-        },
+        read: (raw, key, fallback) => oneOf(raw, key, fallback, TLS_MODES, "TLS mode"),
     }),
     acmeEmail: setting({
         group: "core",
@@ -155,13 +149,7 @@ export const SETTINGS = {
         default: "auto" as DbEngine,
         description: "Database server on the db hosts: auto (the distribution's own: MySQL on Ubuntu, MariaDB on Debian), mysql or mariadb.",
         readme: { meaning: "`auto` (the distribution's own: MySQL on Ubuntu, MariaDB on Debian), `mysql` or `mariadb`; a release whose archive lacks the engine (MySQL on Debian 12/13) stops at the first step with exit 3" },
-        read: (raw, key, fallback) => {
-            const dbEngine = str(raw, key, fallback);
-            if (!(DB_ENGINES as readonly string[]).includes(dbEngine)) {
-                throw new ConfigError("dbEngine", dbEngine, `unknown database engine; expected one of ${DB_ENGINES.join(", ")} (auto = MySQL on Ubuntu, MariaDB on Debian)`);
-            }
-            return dbEngine as DbEngine;
-        },
+        read: (raw, key, fallback) => oneOf(raw, key, fallback, DB_ENGINES, "database engine", " (auto = MySQL on Ubuntu, MariaDB on Debian)"),
     }),
     dbBindAddress: setting({
         group: "core",
@@ -331,6 +319,14 @@ export const SETTINGS = {
         description: "The memory (MB) one PHP-FPM worker takes, the divisor of max_children.",
         readme: { meaning: "one worker's memory (10 .. 2048), the divisor of `max_children`" },
         read: (raw, key, fallback) => integer(raw, key, fallback, 10, 2048),
+    }),
+    phpJit: setting({
+        group: "tuning",
+        type: "string",
+        default: "tracing" as PhpJit,
+        description: "PHP's JIT compiler in opcache: tracing (PHP's own default mode), function, or off; its buffer is a quarter of opcache's memory.",
+        readme: { meaning: "opcache's JIT: `tracing`, `function` or `off` (its buffer is a quarter of opcache's share; `off` for an extension that replaces the executor, e.g. Xdebug)" },
+        read: (raw, key, fallback) => oneOf(raw, key, fallback, PHP_JIT_MODES, "JIT mode"),
     }),
     dbBufferPoolMb: setting({
         group: "tuning",

@@ -2,6 +2,7 @@
 
 import { RawConfig } from "./read";
 import { readSetting } from "./settings";
+import { PhpJit } from "./vocabulary";
 
 /** "auto" = computed on each host at apply time from its CPUs and memory (scripts/lib.sh, lemp_tune). */
 export interface TuningConfig {
@@ -11,6 +12,8 @@ export interface TuningConfig {
     phpMaxChildren: "auto" | number;
     /** The memory (MB) one PHP-FPM worker takes: the divisor of max_children. */
     phpWorkerMb: number;
+    /** opcache's JIT mode; its buffer is carved from opcache's share of the memory. */
+    phpJit: PhpJit;
     /** InnoDB's buffer pool (MB). */
     dbBufferPoolMb: "auto" | number;
     /** HAProxy: requests at once per web host; the rest wait in the queue. */
@@ -23,6 +26,7 @@ export function parseTuning(raw: RawConfig): TuningConfig {
         memoryMb: readSetting(raw, "tuneMemoryMb"),
         phpMaxChildren: readSetting(raw, "phpMaxChildren"),
         phpWorkerMb: readSetting(raw, "phpWorkerMb"),
+        phpJit: readSetting(raw, "phpJit"),
         dbBufferPoolMb: readSetting(raw, "dbBufferPoolMb"),
         lbServerMaxConn: readSetting(raw, "lbServerMaxConn"),
         lbQueueTimeout: readSetting(raw, "lbQueueTimeout"),

@@ -7,7 +7,7 @@
 // `<host>-<step>` names in ./naming.ts, shared ports and paths in ./constants.ts, all re-exported here.
 
 import { FACTS_SCHEMA } from "./vocabulary";
-import type { DbEngine, Role, StepName, TlsMode, TlsProtocol } from "./vocabulary";
+import type { DbEngine, PhpJit, Role, StepName, TlsMode, TlsProtocol } from "./vocabulary";
 
 export * from "./vocabulary";
 export * from "./naming";
@@ -36,6 +36,8 @@ export interface PhpFacts extends FactsCommon<"php"> {
     memoryMb: "auto" | number;
     /** The memory (MB) one PHP-FPM worker is taken to use (phpWorkerMb). */
     workerMb: number;
+    /** opcache's JIT compiler (phpJit); absent in the facts of a stack applied before the key existed. */
+    jit?: PhpJit;
     /** The InnoDB buffer pool (MB) of a database on the same host (dbBufferPoolMb); absent: no database on this host. */
     dbBufferPoolMb?: "auto" | number;
 }

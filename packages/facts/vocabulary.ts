@@ -19,6 +19,10 @@ export type TlsMode = (typeof TLS_MODES)[number];
 export const DB_ENGINES = ["auto", "mysql", "mariadb"] as const;
 export type DbEngine = (typeof DB_ENGINES)[number];
 
+/** opcache's JIT compiler (PHP 8.0+): tracing, function, or off (no JIT setting written: the packages' default). */
+export const PHP_JIT_MODES = ["tracing", "function", "off"] as const;
+export type PhpJit = (typeof PHP_JIT_MODES)[number];
+
 export const STEP_NAMES = [
     "base",
     "firewall",

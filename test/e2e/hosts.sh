@@ -21,6 +21,12 @@
 # transaction costs about a minute alone, two to three with others in parallel), so the tests that are not about
 # installing use warm hosts; the seed design's tests keep cold hosts, where the steps install everything themselves.
 #
+# CPU_QUOTA=N with "up" holds the host to N % of one CPU (1-800; N=50: half a CPU), the way a cloud VM's vCPU share
+# or `docker run --cpus` does: the host's every process in a cgroup of its own (/sys/fs/cgroup[/cpu]/lemp-NAME, v1's cpu
+# controller or v2's cpu.max), entered before the host's PID 1 starts. Remembered like INIT; removed when the host
+# stops. bench:scale gives each web host the same share of the runner's CPUs. The host still counts the runner's CPUs
+# (getconf): a quota is not a CPU count.
+#
 # SUITE=trixie (Debian 13) or SUITE=sid (unstable: Oracle MySQL) with "up" picks the release: one cached rootfs tarball
 # per suite, and the host's apt sources follow its suite. The SUITE of a host is remembered like its INIT.
 #
@@ -277,6 +283,37 @@ BOOT='
   mkdir -p "$R/run/sshd" "$R/run/lock"
 '
 
+# --- CPU quota (CPU_QUOTA) ---------------------------------------------------------------------------------------
+cpu_cgroup() {   # $1 = name: the host's cpu cgroup directory (v1's cpu controller, or the v2 unified tree)
+  if [ -d /sys/fs/cgroup/cpu ] && [ -f /sys/fs/cgroup/cpu/cpu.cfs_period_us ]; then echo "/sys/fs/cgroup/cpu/lemp-$1"
+  elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo "/sys/fs/cgroup/lemp-$1"
+  else die "CPU_QUOTA: no cgroup cpu controller on this runner (neither v1's /sys/fs/cgroup/cpu nor cgroup v2)"; fi
+}
+
+cpu_quota_make() {   # $1 = name, $2 = percent of one CPU: creates the cgroup with its limit, prints its directory
+  local cg period=100000 quota
+  { [[ $2 =~ ^[1-9][0-9]{0,2}$ ]] && [ "$2" -le 800 ]; } || die "CPU_QUOTA must be a percent of one CPU from 1 to 800, not '$2'"
+  quota=$((period * $2 / 100))
+  cg=$(cpu_cgroup "$1")
+  mkdir -p "$cg"
+  if [ -f "$cg/cpu.cfs_quota_us" ]; then
+    echo "$period" >"$cg/cpu.cfs_period_us"
+    echo "$quota" >"$cg/cpu.cfs_quota_us"
+  else
+    grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control || echo +cpu >/sys/fs/cgroup/cgroup.subtree_control
+    echo "$quota $period" >"$cg/cpu.max"
+  fi
+  echo "$cg"
+}
+
+cpu_quota_remove() {   # $1 = name: the host's cgroup, once its processes are gone (nothing if it never had one)
+  local cg _
+  cg=$(cpu_cgroup "$1" 2>/dev/null) || return 0
+  [ -d "$cg" ] || return 0
+  for _ in $(seq 1 50); do rmdir "$cg" 2>/dev/null && return 0; sleep 0.1; done
+  log "warning: $cg still has processes; left in place"
+}
+
 up() {   # $1 = name, $2 = ip
   [ $# -eq 2 ] || die "usage: up NAME IP"
   local NAME=$1 IP=$2 init=${INIT:-systemd}
@@ -291,6 +328,9 @@ up() {   # $1 = name, $2 = ip
   echo "$IP" >"$STATE/$NAME/ip"
   echo "$init" >"$STATE/$NAME/init"
   echo "$SUITE" >"$STATE/$NAME/suite"
+  local cg=""
+  if [ -n "${CPU_QUOTA:-}" ]; then cg=$(cpu_quota_make "$NAME" "$CPU_QUOTA"); echo "$CPU_QUOTA" >"$STATE/$NAME/cpu-quota"
+  else rm -f "$STATE/$NAME/cpu-quota"; fi
   ip netns add "$NS"
   ip link add "$VH" type veth peer name eth0 netns "$NS"
   ip link set "$VH" master "$BR" up
@@ -302,8 +342,12 @@ up() {   # $1 = name, $2 = ip
     pid1=$PID1_SIMPLE
     install -D -m 0755 "$ENTRYPOINT" "$R/usr/local/sbin/seed-web-entrypoint"
   fi
-  # unshare --kill-child: SIGKILL to unshare => SIGKILL to the host's PID 1 => the whole PID namespace dies
-  ip netns exec "$NS" unshare --pid --fork --mount --uts --ipc --cgroup --propagation private --kill-child \
+  # unshare --kill-child: SIGKILL to unshare => SIGKILL to the host's PID 1 => the whole PID namespace dies.
+  # The shell in front enters the host's CPU cgroup (CPU_QUOTA) first, before `ip netns exec` (which mounts a /sys of
+  # its own, without the cgroup trees): every process of the host is born in it.
+  # shellcheck disable=SC2016  # $$ and $CG are that shell's own
+  CG="$cg" /bin/sh -c '[ -z "$CG" ] || echo $$ >"$CG/cgroup.procs"; exec "$@"' cg ip netns exec "$NS" \
+    unshare --pid --fork --mount --uts --ipc --cgroup --propagation private --kill-child \
     env -i R="$R" NAME="$NAME" container=other PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=dumb \
     /bin/bash -euc "$BOOT$pid1" </dev/null >"$STATE/$NAME.console.log" 2>&1 &
   echo $! >"$STATE/$NAME.pid"
@@ -348,6 +392,7 @@ down() {   # $1 = name; keeps $STATE/NAME/rootfs
   if [ -f "$STATE/$NAME.pid" ]; then kill -KILL "$(cat "$STATE/$NAME.pid")" 2>/dev/null || true; fi
   rm -f "$STATE/$NAME.pid"
   kill_netns "$NS"
+  cpu_quota_remove "$NAME"
   log "$NAME down"
 }
 
@@ -356,7 +401,8 @@ start() {   # $1 = name: boot again with the address and init of the last "up"
   local ip
   ip=$(cat "$STATE/$1/ip" 2>/dev/null) || die "$1 has never been up (no $STATE/$1/ip)"
   INIT=$(cat "$STATE/$1/init" 2>/dev/null || echo "${INIT:-systemd}") \
-    SUITE=$(cat "$STATE/$1/suite" 2>/dev/null || echo bookworm) up "$1" "$ip"
+    SUITE=$(cat "$STATE/$1/suite" 2>/dev/null || echo bookworm) \
+    CPU_QUOTA=$(cat "$STATE/$1/cpu-quota" 2>/dev/null || true) up "$1" "$ip"
 }
 
 destroy() {   # $1 = name
@@ -379,6 +425,7 @@ clean() {
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^lemp-' || true); do
     log "killing what is left in netns $ns"
     kill_netns "$ns"
+    cpu_quota_remove "${ns#lemp-}"
   done
   rm -f "$STATE"/*.pid
   net_down

@@ -32,6 +32,8 @@ export interface TestHost {
     suite?: "bookworm" | "trixie" | "sid";
     /** Where the program connects, when not to ip:22 (e.g. a port forwarded to the host). */
     connect?: { address: string; port: number };
+    /** Held to this percent of one CPU (hosts.sh CPU_QUOTA): bench:scale's web hosts, each the same share. */
+    cpuQuota?: number;
 }
 
 /** Run hosts.sh (as root); its log goes to the test output on failure. */
@@ -57,7 +59,7 @@ export async function bootHosts(list: TestHost[]): Promise<void> {
             (h) =>
                 new Promise<void>((resolve, reject) =>
                     // the first warm host of a run builds the warm rootfs, the first of a suite its debootstrap (the others wait)
-                    execFile("bash", [HOSTS_SH, "up", h.name, h.ip], { env: { ...process.env, STATE, INIT: h.init ?? "systemd", SUITE: h.suite ?? "bookworm", WARM: h.rootfs === "warm" ? "1" : "0" }, timeout: 900_000 }, (err, _out, stderr) =>
+                    execFile("bash", [HOSTS_SH, "up", h.name, h.ip], { env: { ...process.env, STATE, INIT: h.init ?? "systemd", SUITE: h.suite ?? "bookworm", WARM: h.rootfs === "warm" ? "1" : "0", CPU_QUOTA: h.cpuQuota ? String(h.cpuQuota) : "" }, timeout: 900_000 }, (err, _out, stderr) =>
                         err ? reject(new Error(`hosts.sh up ${h.name} ${h.ip} failed: ${err.message}\n${stderr}`)) : resolve(),
                     ),
                 ),

@@ -45,11 +45,23 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
         const out = await onHost(
             web.ip,
             "grep -h '^pm.max_children\\|^listen.backlog\\|^pm.max_requests\\|^request_terminate_timeout' /etc/php/*/fpm/pool.d/www.conf; " +
-                "grep -h '^process_control_timeout' /etc/php/*/fpm/php-fpm.conf; grep -h '^opcache.memory_consumption' /etc/php/*/fpm/conf.d/99-seed-web.ini; " +
+                "grep -h '^process_control_timeout' /etc/php/*/fpm/php-fpm.conf; grep -h '^opcache.memory_consumption\\|^opcache.jit' /etc/php/*/fpm/conf.d/99-seed-web.ini; " +
                 "grep -h 'innodb_buffer_pool_size\\|max_connections' /etc/mysql/mariadb.conf.d/99-seed-web.cnf; grep -o 'worker_connections [0-9]*' /etc/nginx/nginx.conf; " +
                 "echo somaxconn = $(cat /proc/sys/net/core/somaxconn)",
         );
         return out.trim().split("\n").map((l) => l.trim());
+    };
+    /** opcache's JIT as the running PHP-FPM has it (through Nginx on the host's loopback): on, and its buffer in MB
+     * (PHP reports the buffer less a few bytes of alignment: 33554416 for 32M). */
+    const liveJit = async () => {
+        const page = "/var/www/foobar.com/jit-status.php";
+        await onHost(web.ip, `printf '<?php $j = opcache_get_status(false)["jit"] ?? []; echo json_encode([$j["on"] ?? false, $j["buffer_size"] ?? 0]);\\n' >${page}`);
+        try {
+            const [on, bytes] = JSON.parse(await onHost(web.ip, `curl -fsS -H 'Host: ${WWW}' http://127.0.0.1/jit-status.php`)) as [boolean, number];
+            return [on, Math.round(bytes / 1048576)];
+        } finally {
+            await onHost(web.ip, `rm -f ${page}`);
+        }
     };
 
     before(async function () {
@@ -61,18 +73,21 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
 
     it("1024 MB, then 2048 MB: the documented arithmetic (scripts/lib.sh lemp_tune), applied to every server", async function () {
         this.timeout(600_000);
-        // 1024 MB beside the database: (1024 - 128 - (256 + 96) - 64) / 48 = 10 workers; 2 CPUs cap at 40
+        // 1024 MB beside the database: (1024 - 128 - (256 + 96) - 64) / 48 = 10 workers; 2 CPUs cap at 40; opcache's
+        // 64 MB share: 16 MB for the JIT, 48 for the opcodes
         assert.deepStrictEqual(await profile(), [
             "pm.max_children = 10", "pm.max_requests = 500", "listen.backlog = 128", "request_terminate_timeout = 60s",
-            "process_control_timeout = 30s", "opcache.memory_consumption = 64",
+            "process_control_timeout = 30s", "opcache.memory_consumption = 48", "opcache.jit = tracing", "opcache.jit_buffer_size = 16M",
             "innodb_buffer_pool_size = 256M", "max_connections = 90", "worker_connections 1184", "somaxconn = 4096",
         ]);
         await go("up at 2048 MB", { tuneMemoryMb: "2048" });
         // (2048 - 128 - (512 + 96) - 128) / 48 = 24
         const p = await profile();
-        for (const l of ["pm.max_children = 24", "listen.backlog = 192", "opcache.memory_consumption = 128", "innodb_buffer_pool_size = 512M", "worker_connections 1408"]) {
+        for (const l of ["pm.max_children = 24", "listen.backlog = 192", "opcache.memory_consumption = 96", "opcache.jit_buffer_size = 32M", "innodb_buffer_pool_size = 512M", "worker_connections 1408"]) {
             assert.ok(p.includes(l), `${l} in ${JSON.stringify(p)}`);
         }
+        // the running PHP-FPM compiles with it (not only the file says so)
+        assert.deepStrictEqual(await liveJit(), [true, 32]);
     });
 
     it("a second apply of the same stack changes nothing", async function () {
@@ -85,15 +100,19 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
     it("verify: the profile as applied is no drift; a pool edited by hand and a buffer pool changed live are", async function () {
         this.timeout(300_000);
         const file = writeStack("sv", list, { ...settings, tuneMemoryMb: "2048" });
-        const profileDrift = (r: Awaited<ReturnType<typeof verifyLive>>) => driftLines(r).filter((l) => /maxChildren|bufferPoolMb|maxConnections/.test(l));
+        const profileDrift = (r: Awaited<ReturnType<typeof verifyLive>>) => driftLines(r).filter((l) => /maxChildren|bufferPoolMb|maxConnections|php\.jit/.test(l));
         assert.deepStrictEqual(profileDrift(await verifyLive(file)).sort(), []);
-        await onHost(web.ip, "sed -i 's/^pm.max_children = .*/pm.max_children = 7/' /etc/php/*/fpm/pool.d/www.conf; mysql -e 'SET GLOBAL max_connections = 151'");
+        // and an ini file of someone else's, read after ours, switching the JIT off
+        const noJit = "/etc/php/8.2/fpm/conf.d/99-zz-no-jit.ini";
+        await onHost(web.ip, `sed -i 's/^pm.max_children = .*/pm.max_children = 7/' /etc/php/*/fpm/pool.d/www.conf; mysql -e 'SET GLOBAL max_connections = 151'; echo 'opcache.jit = disable' >${noJit}`);
         assert.deepStrictEqual(profileDrift(await verifyLive(file)).sort(), [
             "sv-web database.maxConnections: declared: max_connections = 90 (the serving profile); observed: max_connections = 151 on the running server",
+            "sv-web php.jit: declared: opcache's JIT on (tracing) (seed-web:phpJit); observed: the JIT off in the configuration PHP-FPM reads (php-fpm -i)",
             "sv-web php.maxChildren: declared: pm.max_children = 24 (the serving profile computed at apply); observed: pm.max_children = 7 in the www pool",
         ]);
-        // the next apply puts the pool back (the server's variable by hand: the cnf did not change, no restart)
-        await onHost(web.ip, "mysql -e 'SET GLOBAL max_connections = 90'");
+        // the next apply puts the pool back (the server's variable and the other ini file by hand: neither is the
+        // steps' to change)
+        await onHost(web.ip, `mysql -e 'SET GLOBAL max_connections = 90'; rm ${noJit}`);
         await apply(current);
         assert.deepStrictEqual(profileDrift(await verifyLive(file)).sort(), []);
     });
@@ -119,7 +138,10 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
 
     it("overload at the web host itself (the one-server design): past max_children + backlog, 503 with Retry-After at once", async function () {
         this.timeout(300_000);
-        await go("up with 2 workers", { tuneMemoryMb: "2048", phpMaxChildren: "2" });
+        await go("up with 2 workers, the JIT off", { tuneMemoryMb: "2048", phpMaxChildren: "2", phpJit: "off" });
+        // phpJit off: no JIT setting written (the packages' default), PHP-FPM restarted without it
+        assert.ok(!(await profile()).some((l) => l.startsWith("opcache.jit")), "no opcache.jit line");
+        assert.deepStrictEqual(await liveJit(), [false, 0]);
         // 2 workers + half the backlog of 128 at PHP at once (Nginx limit_conn 66): 200 requests at once, the rest turned away
         await onHost(web.ip, `printf '<?php usleep(100000); echo "slow";\\n' >/var/www/foobar.com/slow.php`);
         const answers = await Promise.all(Array.from({ length: 200 }, () => once(web.ip, "/slow.php", true)));

@@ -13,7 +13,7 @@ import { buildTopology } from "../../lib/topology";
 const LIB = path.join(SCRIPTS_DIR, "lib.sh");
 const VARS = [
     "TUNE_MEM_MB", "TUNE_CPUS", "TUNE_PHP_MAX_CHILDREN", "TUNE_PHP_BACKLOG", "TUNE_OPCACHE_MB", "TUNE_DB_BUFFER_POOL_MB",
-    "TUNE_DB_MAX_CONNECTIONS", "TUNE_NGINX_QUEUE", "TUNE_NGINX_WORKER_CONNECTIONS", "TUNE_PHP_MAX_REQUESTS",
+    "TUNE_DB_MAX_CONNECTIONS", "TUNE_NGINX_QUEUE", "TUNE_NGINX_WORKER_CONNECTIONS", "TUNE_PHP_MAX_REQUESTS", "TUNE_PHP_JIT_MB",
 ];
 
 /** lemp_tune FOR under `env`; the TUNE_* values, or the error. */
@@ -104,15 +104,56 @@ describe("the serving profile (lib.sh lemp_tune)", function () {
         }
     });
 
+    it("CPUs: the online ones, fewer under a cgroup v2 or v1 CPU quota (rounded up; 'max' and -1 are none), replaced by the override", () => {
+        const cg = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-tune-cpu-"));
+        try {
+            const online = os.availableParallelism();
+            const cpus = (env: Record<string, string> = {}) => tune({ LEMP_TUNE_MEM_MB: "4096", LEMP_CGROUP_DIR: cg, ...env }).v.TUNE_CPUS;
+            assert.strictEqual(cpus(), online, "no cgroup files");
+            fs.mkdirSync(path.join(cg, "cpu"));
+            fs.writeFileSync(path.join(cg, "cpu", "cpu.cfs_period_us"), "100000\n");
+            fs.writeFileSync(path.join(cg, "cpu", "cpu.cfs_quota_us"), "-1\n");
+            assert.strictEqual(cpus(), online, "v1 without a quota");
+            fs.writeFileSync(path.join(cg, "cpu", "cpu.cfs_quota_us"), "50000\n");
+            assert.strictEqual(cpus(), 1, "v1: half a CPU counts 1");
+            fs.writeFileSync(path.join(cg, "cpu.max"), "max 100000\n");
+            assert.strictEqual(cpus(), online, "v2 without a quota (v2 read first)");
+            fs.writeFileSync(path.join(cg, "cpu.max"), "150000 100000\n");
+            assert.strictEqual(cpus(), Math.min(online, 2), "v2: 1.5 CPUs count 2");
+            fs.writeFileSync(path.join(cg, "cpu.max"), "20000 100000\n");
+            // the profile follows: 1 CPU caps the pool at 16 + 8
+            const t = tune({ LEMP_TUNE_MEM_MB: "65536", LEMP_TUNE_SHARED: "0", LEMP_CGROUP_DIR: cg });
+            assert.deepStrictEqual([t.v.TUNE_CPUS, t.v.TUNE_PHP_MAX_CHILDREN], [1, 24]);
+            assert.strictEqual(cpus({ LEMP_TUNE_CPUS: "8" }), 8, "the override");
+        } finally {
+            fs.rmSync(cg, { recursive: true, force: true });
+        }
+    });
+
+    it("opcache's JIT: a quarter of opcache's share (16 MB on a 512 MB host, 64 at most), none when off; the workers unchanged", () => {
+        for (const [mem, opcache, jit] of [["512", 64, 16], ["2048", 128, 32], ["262144", 256, 64]] as const) {
+            const on = tune({ LEMP_TUNE_MEM_MB: mem, LEMP_TUNE_CPUS: "2", LEMP_TUNE_SHARED: "1" });
+            const off = tune({ LEMP_TUNE_MEM_MB: mem, LEMP_TUNE_CPUS: "2", LEMP_TUNE_SHARED: "1", LEMP_PHP_JIT: "off" });
+            assert.deepStrictEqual([on.v.TUNE_OPCACHE_MB, on.v.TUNE_PHP_JIT_MB, off.v.TUNE_PHP_JIT_MB], [opcache, jit, 0], mem);
+            // the buffer comes out of opcache's share: a JIT never costs a worker (the 512 MB host keeps its 2)
+            assert.strictEqual(on.v.TUNE_PHP_MAX_CHILDREN, off.v.TUNE_PHP_MAX_CHILDREN, mem);
+        }
+        assert.strictEqual(tune({ LEMP_TUNE_MEM_MB: "1024", LEMP_PHP_JIT: "function" }).v.TUNE_PHP_JIT_MB, 16);
+        const bad = tune({ LEMP_TUNE_MEM_MB: "1024", LEMP_PHP_JIT: "1255" });
+        assert.strictEqual(bad.code, 1);
+        assert.match(bad.stderr, /LEMP_PHP_JIT: expected tracing, function or off/);
+    });
+
     it("config: the keys reach each host's steps; a bad value is refused naming the key", () => {
         const c = loadConfig({ tuneMemoryMb: "1024", phpMaxChildren: "12", lbServerMaxConn: "20" });
-        assert.deepStrictEqual(c.tuning, { memoryMb: 1024, phpMaxChildren: 12, phpWorkerMb: 48, dbBufferPoolMb: "auto", lbServerMaxConn: 20, lbQueueTimeout: 10 });
+        assert.deepStrictEqual(c.tuning, { memoryMb: 1024, phpMaxChildren: 12, phpWorkerMb: 48, phpJit: "tracing", dbBufferPoolMb: "auto", lbServerMaxConn: 20, lbQueueTimeout: 10 });
+        assert.strictEqual(buildTopology(loadConfig({ phpJit: "off" })).hosts[0].tuning.LEMP_PHP_JIT, "off");
         const node = buildTopology(c).hosts[0];
         assert.deepStrictEqual(
             [node.tuning.LEMP_TUNE_MEM_MB, node.tuning.LEMP_PHP_MAX_CHILDREN, node.tuning.LEMP_TUNE_SHARED, node.tuning.LEMP_TUNE_WEB_HOSTS],
             ["1024", "12", "1", "1"],
         );
-        for (const [key, value] of [["tuneMemoryMb", "128"], ["phpMaxChildren", "0"], ["phpWorkerMb", "big"], ["dbBufferPoolMb", "32"], ["lbServerMaxConn", "0"], ["lbQueueTimeout", "-1"]]) {
+        for (const [key, value] of [["tuneMemoryMb", "128"], ["phpMaxChildren", "0"], ["phpWorkerMb", "big"], ["dbBufferPoolMb", "32"], ["lbServerMaxConn", "0"], ["lbQueueTimeout", "-1"], ["phpJit", "1255"], ["phpJit", "on"]]) {
             assert.throws(
                 () => loadConfig({ [key]: value }),
                 (e: unknown) => e instanceof ConfigError && e.key === key && e.message.includes(`seed-web:${key} = `),

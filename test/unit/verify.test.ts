@@ -235,6 +235,16 @@ describe("verify: the serving profile's drift", () => {
         assert.ok(sameBufferPool(512, 512) && !sameBufferPool(512, 128) && sameBufferPool(70000, 71000) && !sameBufferPool(70000, 72200));
     });
 
+    it("opcache's JIT: on as declared is no drift; off in what PHP-FPM reads (another ini file), or on against phpJit off, is", () => {
+        const jit = (on: 0 | 1, declared: "tracing" | "off" | undefined) =>
+            driftOf([...hardenedDeclared(), { ...php("auto"), ...(declared ? { jit: declared } : {}) } as StepFacts], observe(hard, withProfile([...AS_APPLIED, `php.fpm.jit_on ${on}`]), selfSignedTls()))
+                .filter((d) => d.fact === "php.jit")
+                .map((x) => `${x.declared} / ${x.observed}`);
+        assert.deepStrictEqual([jit(1, "tracing"), jit(0, "off"), jit(0, undefined)], [[], [], []]);
+        assert.deepStrictEqual(jit(0, "tracing"), ["opcache's JIT on (tracing) (seed-web:phpJit) / the JIT off in the configuration PHP-FPM reads (php-fpm -i)"]);
+        assert.deepStrictEqual(jit(1, "off"), ["opcache's JIT off (seed-web:phpJit) / the JIT on in the configuration PHP-FPM reads (php-fpm -i)"]);
+    });
+
         it("a declared phpMaxChildren is what the pool must hold", () => {
         assert.deepStrictEqual(drift(AS_APPLIED, 24), []);
         assert.deepStrictEqual(drift(AS_APPLIED, 30).map((x) => `${x.declared} / ${x.observed}`), ["pm.max_children = 30 (seed-web:phpMaxChildren) / pm.max_children = 24 in the www pool"]);

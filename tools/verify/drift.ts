@@ -2,7 +2,8 @@
 // sides. Pure: declared facts from the capture, observed facts from ./observe.ts. An observed value that is unknown
 // is not drift (it is "cannot decide", reported by the evaluation); a step the program does not observe live (app,
 // smoke, certbot, replication) is not compared. Of php, the serving profile is: the pool's pm.max_children against
-// what the step computed (or the stack declares), and the database's buffer pool and max_connections live.
+// what the step computed (or the stack declares), opcache's JIT on or off as declared; and the database's buffer pool
+// and max_connections live.
 
 import type { DatabaseFacts, FirewallFacts, LbFacts, MonitoringFacts, NginxFacts, PhpFacts, StepFacts, StepName } from "@seed-web/facts";
 import { isLoopback } from "../../policy/lib/net";
@@ -57,6 +58,10 @@ function profileDrift(d: PhpFacts | DatabaseFacts, p: Record<string, number> | u
         const have = p["php.pool.max_children"];
         if (want !== undefined && have !== undefined && want !== have) {
             add("php", "php.maxChildren", `pm.max_children = ${want} (${why})`, `pm.max_children = ${have} in the www pool`);
+        }
+        const jitOn = p["php.fpm.jit_on"];
+        if (d.jit !== undefined && jitOn !== undefined && (d.jit !== "off") !== (jitOn === 1)) {
+            add("php", "php.jit", `opcache's JIT ${d.jit === "off" ? "off" : `on (${d.jit})`} (seed-web:phpJit)`, `the JIT ${jitOn === 1 ? "on" : "off"} in the configuration PHP-FPM reads (php-fpm -i)`);
         }
         return;
     }

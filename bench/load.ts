@@ -1,0 +1,118 @@
+// The load generators the benchmarks share (bench:serve, bench:scale): Debian's wrk for throughput, and an open-loop
+// generator of this file's own for latency at a constant rate (one request every 1/rate s, whatever the answers: no
+// coordinated omission), counting 503s with and without Retry-After, other statuses and socket errors apart.
+// All traffic goes to the test hosts on the bridge (10.200.0.0/24), with the site's Host header, port 80.
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+
+export const WWW = "www.foobar.com";
+/** wrk's connections: the same in every run of every benchmark. */
+export const CONNECTIONS = 64;
+const MAX_SOCKETS = 1000;
+/** What one Node process on a shared 2-core runner sends on time: constant rates above it are capped (and said so). */
+export const MAX_RATE = 600;
+
+/** wrk is there (Debian's package), or a message saying how to get it. */
+export async function haveWrk(): Promise<string | undefined> {
+    try {
+        await run("wrk", ["--version"], 10_000);
+    } catch (e) {
+        if (/ENOENT/.test((e as Error).message)) return "needs Debian's wrk on this machine: apt-get install wrk";
+    }
+    return undefined;
+}
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The runner, named in every benchmark's output: CPUs, memory, kernel. */
+export async function machine(): Promise<string> {
+    const mem = Math.round(Number(/MemTotal:\s+(\d+)/.exec(fs.readFileSync("/proc/meminfo", "utf8"))?.[1]) / 1024);
+    return `${(await run("nproc", [], 5000)).trim()} CPUs, ${mem} MB, ${(await run("uname", ["-r"], 5000)).trim()}`;
+}
+
+export interface WrkResult { rps: number; p99ms: number; non2xx: number; errors: number }
+
+export function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
+    return new Promise((resolve, reject) =>
+        execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, out, stderr) => (err ? reject(new Error(`${cmd}: ${err.message}\n${stderr}`)) : resolve(out))),
+    );
+}
+
+const ms = (v: string, unit: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000, m: 60000 }[unit] ?? NaN);
+
+export async function wrk(ip: string, path: string, seconds: number, connections = CONNECTIONS): Promise<WrkResult> {
+    const out = await run("wrk", ["-t2", `-c${connections}`, `-d${seconds}s`, "--latency", "--timeout", "30s", "-H", `Host: ${WWW}`, `http://${ip}${path}`], (seconds + 60) * 1000);
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+    const p99 = /\s99%\s+([\d.]+)(us|ms|s|m)/.exec(out);
+    const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+    const e = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+    if (!Number.isFinite(rps) || !p99) throw new Error(`wrk output not understood:\n${out}`);
+    return { rps, p99ms: ms(p99[1], p99[2]), non2xx, errors: e ? e.slice(1).reduce((s, n) => s + Number(n), 0) : 0 };
+}
+
+export interface RateResult { sent: number; ok: number; busy: number; busyWithoutRetryAfter: number; bad: number; errors: Map<string, number>; p99ms: number; bodies: Set<string> }
+
+/** Open-loop load: `rate` requests a second for `seconds`, each sent on time whatever the earlier ones did. */
+export async function constantRate(ip: string, path: string, rate: number, seconds: number): Promise<RateResult> {
+    // at most MAX_SOCKETS connections at once (a client's file descriptors are finite): a request due while they are
+    // all busy waits for one, and its latency counts from when it was due (no coordinated omission)
+    const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+    const r: RateResult = { sent: 0, ok: 0, busy: 0, busyWithoutRetryAfter: 0, bad: 0, errors: new Map(), p99ms: 0, bodies: new Set() };
+    const lat: number[] = [];
+    const pending: Promise<void>[] = [];
+    const start = process.hrtime.bigint();
+    const total = Math.round(rate * seconds);
+    const one = () =>
+        new Promise<void>((resolve) => {
+            const t0 = start + BigInt(Math.round((r.sent / rate) * 1e9));
+            const req = http.get({ host: ip, port: 80, path, headers: { Host: WWW }, agent, timeout: 30_000 }, (res) => {
+                let body = "";
+                res.on("data", (c: Buffer) => {
+                    if (body.length < 200) body += c.toString();
+                });
+                res.on("end", () => {
+                    const status = res.statusCode ?? 0;
+                    if (status === 200) {
+                        r.ok++;
+                        lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+                    } else if (status === 503) {
+                        r.busy++;
+                        if (!res.headers["retry-after"]) r.busyWithoutRetryAfter++;
+                    } else {
+                        r.bad++;
+                        if (r.bodies.size < 5) r.bodies.add(`${status}: ${body.trim().slice(0, 160)}`);
+                        r.errors.set(`HTTP ${status}`, (r.errors.get(`HTTP ${status}`) ?? 0) + 1);
+                    }
+                    resolve();
+                });
+            });
+            req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })));
+            req.on("error", (e: NodeJS.ErrnoException) => {
+                r.bad++;
+                const k = e.code ?? e.message;
+                r.errors.set(k, (r.errors.get(k) ?? 0) + 1);
+                resolve();
+            });
+        });
+    while (r.sent < total) {
+        const due = Number(process.hrtime.bigint() - start) / 1e9;
+        const target = Math.min(total, Math.floor(due * rate) + 1);
+        while (r.sent < target) {
+            pending.push(one());
+            r.sent++;
+        }
+        await new Promise((res) => setTimeout(res, 2));
+    }
+    await Promise.all(pending);
+    agent.destroy();
+    lat.sort((a, b) => a - b);
+    r.p99ms = lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] : NaN;
+    return r;
+}
+
+export function oomKills(): number {
+    const m = /^oom_kill (\d+)$/m.exec(fs.readFileSync("/proc/vmstat", "utf8"));
+    return m ? Number(m[1]) : 0;
+}
+
