@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as cli from "../tools/cli";
-import type { TestHost, UpOptions } from "../test/e2e/lib";
+import type { UpOptions } from "../test/e2e/lib";
 
 const USAGE = `usage: npm run bench:deploy [-- --rate N] [-- --strict]
   boots bd-lb 10.200.0.70, bd-w1..3 10.200.0.71-73 and bd-db 10.200.0.74 with test/e2e/hosts.sh, measures, and
@@ -30,14 +30,10 @@ async function main(argv: string[]): Promise<number> {
     if (!/^[1-9][0-9]{0,4}$/.test(values.rate)) throw new cli.CliInputError("--rate must be a number of requests per second (1-99999)");
     const rate = Number(values.rate);
     const { bootHosts, copyToRemote, destroyHosts, onHost } = await import("../test/e2e/lib");
-    const { Deployment, releaseDir, slowAtEachRelease } = await import("../test/e2e/deploy-lib");
+    const { Deployment, releaseDir, rollingHosts, slowAtEachRelease } = await import("../test/e2e/deploy-lib");
     const { withLoad } = await import("../test/e2e/load");
-    const lb: TestHost = { name: "bd-lb", ip: "10.200.0.70", roles: ["lb"], rootfs: "warm" };
-    const webs: TestHost[] = [1, 2, 3].map((i) => ({ name: `bd-w${i}`, ip: `10.200.0.7${i}`, roles: ["web", "app"], rootfs: "warm" }));
-    const db: TestHost = { name: "bd-db", ip: "10.200.0.74", roles: ["db"], rootfs: "warm" };
-    const list = [lb, ...webs, db];
+    const { lb, webs, list, settings } = rollingHosts("bd", "10.200.0.7");
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-bench-deploy-"));
-    const settings = { dbBindAddress: "auto", appDocRoot: "public", appShared: '["storage"]', appHealthPath: "/health", appFrontController: "true" };
     const stack = new Deployment(list, settings);
     const deploy = (extra: Record<string, string>, options: UpOptions = {}) => stack.up("", extra, options);
     destroyHosts(list);

@@ -11,6 +11,7 @@ import { HostNode, DOCKER_SUBNET } from "../lib/topology";
 import { PROJECT } from "../lib/config";
 import { shQuote, UndoOptions } from "../lib/steps";
 import { PROJECT_DIR } from "../lib/root";
+import { HTTP_PORT, HTTPS_PORT } from "@seed-web/facts";
 
 export type Connection = command.types.input.remote.ConnectionArgs;
 
@@ -135,15 +136,15 @@ export class Host extends pulumi.ComponentResource {
                 dialErrorLimit: 10,
                 perDialTimeout: 15,
             });
-            this.endpoint = pulumi.output({ address: spec.address, sshPort: spec.port, httpPort: 80, httpsPort: 443 });
+            this.endpoint = pulumi.output({ address: spec.address, sshPort: spec.port, httpPort: HTTP_PORT, httpsPort: HTTPS_PORT });
         } else {
             const platform = args.platform;
             if (!platform) throw new Error(`host ${name}: a docker host needs the Docker platform`);
             this.user = "root";
             const publish: [number, number | undefined][] = [
                 [22, spec.sshPort],
-                [80, spec.httpPort],
-                [443, spec.httpsPort],
+                [HTTP_PORT, spec.httpPort],
+                [HTTPS_PORT, spec.httpsPort],
                 [3306, spec.dbPort],
             ];
             const ports: docker.types.input.ContainerPort[] = publish

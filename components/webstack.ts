@@ -19,6 +19,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { commandName, StepName } from "@seed-web/facts";
 import { Topology } from "../lib/topology";
 import { UndoOptions } from "../lib/steps";
 import { databasePki } from "./database-pki";
@@ -103,7 +104,7 @@ export class WebStack extends pulumi.ComponentResource {
             return step;
         };
         const child = (host: Host) => ({ parent: host });
-        const n = (host: Host, step: string) => `${host.node.name}-${step}`;
+        const n = (host: Host, step: StepName) => commandName(host.node.name, step);
 
         // row 1
         for (const host of this.hosts) {
@@ -194,7 +195,7 @@ export class WebStack extends pulumi.ComponentResource {
                 new Site(n(host, "app"), { host, web, appPassword, dbCa: web.db.tls ? dbCa : undefined, after: [last.get(host)!] }, child(host)),
             );
             if (web.app) {
-                const upload = web.app.upload ? [releaseUpload(n(host, "upload"), host, web.app.upload, [], host)] : [];
+                const upload = web.app.upload ? [releaseUpload(`${host.node.name}-upload`, host, web.app.upload, [], host)] : [];
                 const after = [last.get(host)!, ...upload, ...stages.slice(-1)];
                 stages.push(track(host, new Stage(n(host, "stage"), { host, web, after }, child(host))).command);
                 appHosts.push(host);

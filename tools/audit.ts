@@ -226,11 +226,8 @@ exit codes: 0 no mandatory violation, 5 mandatory violation(s), 2 bad input, 1 o
 export const COMMAND = {
     usage: USAGE,
     options: {
-        stack: { type: "string" },
-        config: { type: "string" },
-        "policy-pack-config": { type: "string" },
-        format: { type: "string", default: "text" },
-        output: { type: "string" },
+        ...cli.STACK_FILE_OPTIONS,
+        ...cli.REPORT_OPTIONS,
         preview: { type: "boolean", default: false },
     },
 } as const;

@@ -16,20 +16,24 @@ import { REMOTE_COMMAND_TYPE, factsOf, StepFacts } from "@seed-web/facts";
 export const SIG_KEY = pulumi.runtime.specialSigKey;
 export const SECRET_SIG = pulumi.runtime.specialSecretSig;
 
-export interface CapturedResource {
+/** A resource as the program registers it with the engine: what the capture and the analyzer's view of it share. */
+export interface RegisteredResource {
     type: string;
     name: string;
     urn: string;
     custom: boolean;
+    parent?: string;
+    /** Outputs the program asks the engine to keep secret. */
+    additionalSecretOutputs: string[];
+}
+
+export interface CapturedResource extends RegisteredResource {
     /** Inputs as registered; secret values stay wrapped (see isSecretValue / reveal). */
     inputs: Record<string, unknown>;
     /** Outputs the (mock) provider returned. */
     state: Record<string, unknown>;
-    parent?: string;
     /** URNs of the explicit dependencies (dependsOn). */
     dependsOn: string[];
-    /** Outputs the program asks the engine to keep secret. */
-    additionalSecretOutputs: string[];
     /** The options that decide a replacement's order: delete the old one first (else create the new one first). */
     deleteBeforeReplace: boolean;
     /** Inputs whose change replaces the resource (besides what the provider itself replaces on, e.g. triggers). */

@@ -62,6 +62,21 @@ export interface Command<O extends NonNullable<ParseArgsConfig["options"]>> {
     aliases?: Record<string, keyof O & string>;
 }
 
+/** The options naming the stack file: `--stack NAME` (the project's Pulumi.NAME.yaml) or `--config FILE` (any stack
+ * file; see requireStackOrConfig). */
+export const STACK_FILE_OPTIONS = {
+    stack: { type: "string" },
+    config: { type: "string" },
+} as const;
+
+/** The options of a tool that reports the policies' verdicts: their levels and settings, the report's format (text by
+ * default) and where it goes (see checkOutputFile). */
+export const REPORT_OPTIONS = {
+    "policy-pack-config": { type: "string" },
+    format: { type: "string", default: "text" },
+    output: { type: "string" },
+} as const;
+
 /**
  * Parse `argv` strictly (no positionals). `--help`/`-h` → the usage on stdout, exit 0. A bad argument → the reason
  * and the usage on stderr, exit 2 (a CliInputError carries them); an unknown option names the closest known one.

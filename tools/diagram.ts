@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError, escapeText, loadConfig, RawConfig } from "../lib/config";
-import { STEP_NAMES } from "@seed-web/facts";
+import { parseCommandName } from "@seed-web/facts";
 import { buildTopology, HostNode, NODE_EXPORTER_PORT, STATUS_PORT, Topology } from "../lib/topology";
 import { AuditInputError, defaultStackName, runAudit, stackNames } from "./audit";
 import * as cli from "./cli";
@@ -19,11 +19,9 @@ export interface MarkedViolation {
     host?: string;
 }
 
-const STEP_SUFFIX = new RegExp(`-(${STEP_NAMES.join("|")})$`);
-
 /** The host a resource belongs to: commands are named <host>-<step>, containers <host>. */
 export function hostOfResource(resourceName: string, hosts: string[]): string | undefined {
-    const name = resourceName.replace(STEP_SUFFIX, "");
+    const name = parseCommandName(resourceName)?.host ?? resourceName;
     return hosts.includes(name) ? name : undefined;
 }
 

@@ -40,16 +40,13 @@ exit codes: 0 clean, 3 a host unreachable, 5 mandatory violation(s), 6 drift wit
 export const COMMAND = {
     usage: USAGE,
     options: {
-        stack: { type: "string" },
-        config: { type: "string" },
+        ...cli.STACK_FILE_OPTIONS,
         "stack-outputs": { type: "string" },
         identity: { type: "string" },
         "known-hosts": { type: "string" },
         ca: { type: "string" },
         host: { type: "string", multiple: true },
-        "policy-pack-config": { type: "string" },
-        format: { type: "string", default: "text" },
-        output: { type: "string" },
+        ...cli.REPORT_OPTIONS,
     },
 } as const;
 

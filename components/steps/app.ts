@@ -3,7 +3,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { WebPlan } from "../../lib/topology";
-import { AppFacts } from "@seed-web/facts";
+import { AppFacts, HEALTH_PATH } from "@seed-web/facts";
 import { Host } from "../host";
 import { common, HostStep, pemLine } from "./host-step";
 
@@ -24,7 +24,7 @@ export class Site extends HostStep<AppFacts> {
             dbName: web.db.name,
             dbUser: web.db.user,
             dbTls: web.db.tls,
-            healthPath: "/health.php",
+            healthPath: HEALTH_PATH,
         };
         const env = {
             LEMP_DOC_ROOT: web.docRoot,

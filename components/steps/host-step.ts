@@ -75,6 +75,20 @@ export function tlsEnv(tls: TlsPlan): Record<string, string> {
     };
 }
 
+/** The arguments of both application steps (stage, release): the web host, the web tier's plan, the steps before. */
+export interface AppStepArgs {
+    host: Host;
+    web: WebPlan;
+    after: pulumi.Resource[];
+}
+
+/** What both application steps' facts begin with: the step's common facts, which release, where the releases live,
+ * and the document root inside a release (the order of the keys is the order of the facts in the triggers). */
+export function appFacts<S extends "stage" | "release">(host: Host, web: WebPlan, step: S) {
+    const app = web.app!;
+    return { ...common(host, step), release: app.release, base: app.base, docRoot: app.docRoot };
+}
+
 /** What both application steps read: where the releases live, which one, and how it is checked. */
 export function appEnv(web: WebPlan): Record<string, string> {
     const app = web.app!;

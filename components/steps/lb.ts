@@ -3,7 +3,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { LbPlan } from "../../lib/topology";
-import { LbFacts } from "@seed-web/facts";
+import { HTTP_PORT, LbFacts } from "@seed-web/facts";
 import { Host } from "../host";
 import { common, HostStep, list, pemLine, tlsEnv } from "./host-step";
 
@@ -23,7 +23,7 @@ export class LoadBalancer extends HostStep<LbFacts> {
             ...(lb.backendTls ? { backendTls: true } : {}),
             algorithm: "roundrobin",
             healthCheck: lb.healthCheck,
-            httpPort: 80,
+            httpPort: HTTP_PORT,
             tls: lb.tls.mode,
             ...(lb.tls.mode === "none" ? {} : { httpsPort: lb.tls.httpsPort }),
             redirectHttp: lb.tls.redirectHttp,

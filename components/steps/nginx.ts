@@ -3,7 +3,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { backendTlsName, WebPlan } from "../../lib/topology";
-import { NginxFacts } from "@seed-web/facts";
+import { HTTP_PORT, NginxFacts } from "@seed-web/facts";
 import { Host } from "../host";
 import { common, HostStep, list, pemLine, tlsEnv } from "./host-step";
 
@@ -26,7 +26,7 @@ export class WebServer extends HostStep<NginxFacts> {
             ...common(args.host, "nginx"),
             serverNames: web.serverNames,
             docRoot: web.docRoot,
-            httpPort: 80,
+            httpPort: HTTP_PORT,
             tls: web.tls.mode,
             ...(web.tls.mode === "none" ? {} : { httpsPort: web.tls.httpsPort }),
             redirectHttp: web.tls.redirectHttp,

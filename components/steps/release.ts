@@ -2,26 +2,17 @@
 // (unchanged from components/lemp.ts: it is in the engine's URNs of deployed stacks).
 
 import * as pulumi from "@pulumi/pulumi";
-import { WebPlan } from "../../lib/topology";
 import { ReleaseFacts } from "@seed-web/facts";
-import { Host } from "../host";
-import { appEnv, common, HostStep, tlsEnv } from "./host-step";
+import { appEnv, appFacts, AppStepArgs, HostStep, tlsEnv } from "./host-step";
 
 /** The user's application goes live: the staged release (Stage) checked once more, the host drained from the balancer
  * (behind one), `current` switched to it in one rename, checked live (else the previous release is put back), the old
  * releases pruned (scripts/release.sh). Each new release replaces the step. */
 export class Release extends HostStep<ReleaseFacts> {
-    constructor(
-        name: string,
-        args: { host: Host; web: WebPlan; after: pulumi.Resource[] },
-        opts?: pulumi.ComponentResourceOptions,
-    ) {
+    constructor(name: string, args: AppStepArgs, opts?: pulumi.ComponentResourceOptions) {
         const app = args.web.app!;
         const facts: ReleaseFacts = {
-            ...common(args.host, "release"),
-            release: app.release,
-            base: app.base,
-            docRoot: app.docRoot,
+            ...appFacts(args.host, args.web, "release"),
             keepReleases: app.keepReleases,
             healthPath: app.healthPath,
             frontController: app.frontController,

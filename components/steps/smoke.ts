@@ -4,7 +4,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { TlsPlan } from "../../lib/topology";
-import { SmokeFacts } from "@seed-web/facts";
+import { HEALTH_PATH, HTTP_PORT, SmokeFacts } from "@seed-web/facts";
 import { Host } from "../host";
 import { common, HostStep, tlsEnv } from "./host-step";
 
@@ -19,9 +19,9 @@ export class SmokeCheck extends HostStep<SmokeFacts> {
         const facts: SmokeFacts = {
             ...common(args.host, "smoke"),
             serverName: args.serverNames[0],
-            paths: args.appHealthPath ? ["/health.php", args.appHealthPath] : ["/", "/index.php"],
+            paths: args.appHealthPath ? [HEALTH_PATH, args.appHealthPath] : ["/", "/index.php"],
         };
-        const env: Record<string, string> = { LEMP_SERVER_NAME: facts.serverName, LEMP_HTTP_PORT: "80", ...tlsEnv(args.tls) };
+        const env: Record<string, string> = { LEMP_SERVER_NAME: facts.serverName, LEMP_HTTP_PORT: String(HTTP_PORT), ...tlsEnv(args.tls) };
         if (args.appHealthPath) env.LEMP_SMOKE_APP_PATH = args.appHealthPath;
         // One digest of everything it checks: any change re-runs it, without repeating every step's facts here.
         const digest = crypto.createHash("sha256").update(JSON.stringify(args.checks)).digest("hex");

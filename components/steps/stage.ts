@@ -4,10 +4,9 @@
 import * as command from "@pulumi/command";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { WebPlan } from "../../lib/topology";
 import { StageFacts } from "@seed-web/facts";
 import { Host } from "../host";
-import { appEnv, common, HostStep, list } from "./host-step";
+import { appEnv, appFacts, AppStepArgs, HostStep, list } from "./host-step";
 
 /** Where a release is copied to (the login user's, checked against the release id by release.sh before use). */
 export const uploadPath = (id: string) => `/tmp/seed-web-upload-${id}`;
@@ -16,13 +15,10 @@ export const uploadPath = (id: string) => `/tmp/seed-web-upload-${id}`;
  * under releases/<id> with its shared paths, composer and appMigrate (the first web host), then checked through itself
  * on a loopback-only server (scripts/stage.sh). Runs on every web host before the first of them switches (Release). */
 export class Stage extends HostStep<StageFacts> {
-    constructor(name: string, args: { host: Host; web: WebPlan; after: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: AppStepArgs, opts?: pulumi.ComponentResourceOptions) {
         const app = args.web.app!;
         const facts: StageFacts = {
-            ...common(args.host, "stage"),
-            release: app.release,
-            base: app.base,
-            docRoot: app.docRoot,
+            ...appFacts(args.host, args.web, "stage"),
             shared: app.shared,
             healthPath: app.healthPath,
             migrates: app.migrate !== "",

@@ -42,9 +42,8 @@ export interface PhpFacts extends FactsCommon<"php"> {
     dbBufferPoolMb?: "auto" | number;
 }
 
-export interface NginxFacts extends FactsCommon<"nginx"> {
-    serverNames: string[];
-    docRoot: string;
+/** How a host that answers the site's visitors serves them (Nginx on a web host, HAProxy on a balancer). */
+export interface ServingFacts {
     httpPort: number;
     /** TLS served on 443 by this host; "none" = plain HTTP only. */
     tls: TlsMode;
@@ -55,6 +54,11 @@ export interface NginxFacts extends FactsCommon<"nginx"> {
     hstsMaxAge: number;
     /** TLS versions served (set by `npm run verify` from handshakes; the program serves TLSv1.2 and TLSv1.3). */
     tlsProtocols?: TlsProtocol[];
+}
+
+export interface NginxFacts extends FactsCommon<"nginx">, ServingFacts {
+    serverNames: string[];
+    docRoot: string;
     php: boolean;
     /** Load balancer addresses whose X-Forwarded-For is trusted (empty when the host is an entry point). */
     trustedProxies: string[];
@@ -170,7 +174,7 @@ export interface FirewallFacts extends FactsCommon<"firewall"> {
     rules: FirewallRule[];
 }
 
-export interface LbFacts extends FactsCommon<"lb"> {
+export interface LbFacts extends FactsCommon<"lb">, ServingFacts {
     engine: "haproxy";
     /** Backend web hosts, by host name. */
     backends: string[];
@@ -179,13 +183,6 @@ export interface LbFacts extends FactsCommon<"lb"> {
     backendTls?: boolean;
     algorithm: "roundrobin";
     healthCheck: string;
-    httpPort: number;
-    tls: TlsMode;
-    httpsPort?: number;
-    redirectHttp: boolean;
-    hstsMaxAge: number;
-    /** As NginxFacts.tlsProtocols. */
-    tlsProtocols?: TlsProtocol[];
     /** The port of the web hosts' agents (HAProxy agent-check: a web host drains itself for a release switch). */
     agentPort?: number;
 }

@@ -22,61 +22,68 @@ export interface StackCheck<T> {
     report(message: string, urn?: string): void;
 }
 
-export interface StackPolicyDefinition<T> {
+/** What every policy declares. */
+interface PolicyDefinition<T> {
     metadata: PolicyMetadata;
     description: string;
-    settings: SettingsSpec<T>;
+    /** Its settings (configSchema + defaults); absent when it takes none (only enforcementLevel). */
+    settings?: SettingsSpec<T>;
     /** Completes "cannot check <what> of <hosts> until ...". */
     what: string;
+}
+
+export interface StackPolicyDefinition<T> extends PolicyDefinition<T> {
     check(ctx: StackCheck<T>): void;
 }
 
-function policyFields(metadata: PolicyMetadata, description: string) {
-    return {
-        name: metadata.name,
-        description,
-        enforcementLevel: metadata.defaultLevel,
-        severity: metadata.severity,
-        remediationSteps: metadata.remediationSteps,
-        tags: ["seed-web", "lemp"],
-    };
-}
-
-export function stackPolicy<T>(def: StackPolicyDefinition<T>): StackValidationPolicy {
-    return {
-        ...policyFields(def.metadata, def.description),
-        configSchema: configSchema(def.settings),
-        validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
-            const settings = readSettings(def.metadata.name, def.settings, args.getConfig<Record<string, unknown>>());
-            const model = StackModel.from(args.resources);
-            if (model.isEmpty) {
-                args.notApplicable("the stack has no seed-web hosts (no remote command carries seed-web facts)");
-            }
-            const undecided = new Undecided(def.what);
-            def.check({ model, settings, undecided, report: (message, urn) => reportViolation(message, urn) });
-            undecided.finish();
-        },
-    };
-}
-
-export interface ResourcePolicyDefinition<T> {
-    metadata: PolicyMetadata;
-    description: string;
-    settings: SettingsSpec<T>;
-    what: string;
+export interface ResourcePolicyDefinition<T> extends PolicyDefinition<T> {
     check(args: ResourceValidationArgs, ctx: { settings: T; undecided: Undecided; report(message: string): void }): void;
 }
 
-export function resourcePolicy<T>(def: ResourcePolicyDefinition<T>): ResourceValidationPolicy {
+/** A policy's own fields, and the frame each of its validations runs in: its settings read (the defaults under what
+ * the config gives; a bad value throws), the subjects it could not decide collected, then "cannot decide yet". */
+function frame<T>(def: PolicyDefinition<T>) {
+    const spec = def.settings ?? ({} as SettingsSpec<T>);
     return {
-        ...policyFields(def.metadata, def.description),
-        configSchema: configSchema(def.settings),
-        validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
-            const settings = readSettings(def.metadata.name, def.settings, args.getConfig<Record<string, unknown>>());
+        fields: {
+            name: def.metadata.name,
+            description: def.description,
+            enforcementLevel: def.metadata.defaultLevel,
+            severity: def.metadata.severity,
+            remediationSteps: def.metadata.remediationSteps,
+            tags: ["seed-web", "lemp"],
+            configSchema: configSchema(spec),
+        },
+        validate(given: Record<string, unknown> | undefined, body: (settings: T, undecided: Undecided) => void): void {
+            const settings = readSettings(def.metadata.name, spec, given);
             const undecided = new Undecided(def.what);
-            def.check(args, { settings, undecided, report: (message) => reportViolation(message) });
+            body(settings, undecided);
             undecided.finish();
         },
+    };
+}
+
+export function stackPolicy<T = Record<string, never>>(def: StackPolicyDefinition<T>): StackValidationPolicy {
+    const { fields, validate } = frame(def);
+    return {
+        ...fields,
+        validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) =>
+            validate(args.getConfig<Record<string, unknown>>(), (settings, undecided) => {
+                const model = StackModel.from(args.resources);
+                if (model.isEmpty) {
+                    args.notApplicable("the stack has no seed-web hosts (no remote command carries seed-web facts)");
+                }
+                def.check({ model, settings, undecided, report: (message, urn) => reportViolation(message, urn) });
+            }),
+    };
+}
+
+export function resourcePolicy<T = Record<string, never>>(def: ResourcePolicyDefinition<T>): ResourceValidationPolicy {
+    const { fields, validate } = frame(def);
+    return {
+        ...fields,
+        validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) =>
+            validate(args.getConfig<Record<string, unknown>>(), (settings, undecided) => def.check(args, { settings, undecided, report: (message) => reportViolation(message) })),
     };
 }
 

@@ -66,6 +66,11 @@ export class Undecided {
         }
     }
 
+    /** `fn` for each subject, each in a `check` scope of its own: one left undecided does not stop the others. */
+    each(subjects: Iterable<string>, fn: (subject: string) => void): void {
+        for (const subject of subjects) this.check(subject, () => fn(subject));
+    }
+
     add(subject: string, error: UnknownValueErrorLike): void {
         this.items.push({ subject, reason: error.message, error });
     }

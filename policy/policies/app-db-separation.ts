@@ -18,11 +18,10 @@ export const appDbSeparationMetadata: PolicyMetadata = {
     security: true,
 };
 
-export const appDbSeparation = stackPolicy<Record<string, never>>({
+export const appDbSeparation = stackPolicy({
     metadata: appDbSeparationMetadata,
     description: "The database runs on a host of its own, not on a web/application host.",
     what: "app/database separation",
-    settings: {},
     check({ model, undecided, report }) {
         undecided.check("the db role", () => {
             for (const host of model.hostsWithRole("db")) {

@@ -17,22 +17,19 @@ export const backupsEnabledMetadata: PolicyMetadata = {
     security: false,
 };
 
-export const backupsEnabled = stackPolicy<Record<string, never>>({
+export const backupsEnabled = stackPolicy({
     metadata: backupsEnabledMetadata,
     description: "The database host backs the database up on a schedule.",
     what: "backups",
-    settings: {},
     check({ model, undecided, report }) {
         undecided.check("the db role", () => {
-            for (const host of model.hostsWithRole("db")) {
-                undecided.check(host, () => {
-                    if (model.step(host, "backup")) return;
-                    // A replica holds a copy of its primary's data: backing up the primary is enough.
-                    const rep = model.step(host, "database")?.facts.replication;
-                    if (rep?.role === "replica" && rep.primary && model.step(rep.primary, "backup")) return;
-                    report(`the database on ${host} is not backed up: losing ${host} loses all data. Fix: ${SWITCH.backups}.`, model.urn(host, "database"));
-                });
-            }
+            undecided.each(model.hostsWithRole("db"), (host) => {
+                if (model.step(host, "backup")) return;
+                // A replica holds a copy of its primary's data: backing up the primary is enough.
+                const rep = model.step(host, "database")?.facts.replication;
+                if (rep?.role === "replica" && rep.primary && model.step(rep.primary, "backup")) return;
+                report(`the database on ${host} is not backed up: losing ${host} loses all data. Fix: ${SWITCH.backups}.`, model.urn(host, "database"));
+            });
         });
     },
 });

@@ -10,6 +10,7 @@
 //   published port reaches nothing.
 // A database on its own host that only the application hosts may reach is fine.
 
+import { commandName } from "@seed-web/facts";
 import { list, stackPolicy } from "../lib/define";
 import { PolicyMetadata, SWITCH } from "../lib/metadata";
 import { isAnywhere, isLoopback, isSingleHost } from "../lib/net";
@@ -52,64 +53,62 @@ export const databaseNotExposed = stackPolicy<DatabaseNotExposedSettings>({
         const hosts = model.hosts();
 
         // 1. Where MySQL listens, against the firewall of its host.
-        for (const host of hosts) {
-            undecided.check(host, () => {
-                const db = model.step(host, "database");
-                if (!db) {
-                    if (model.hasRole(host, "db")) {
-                        report(
-                            `${host} has the db role but no database step carrying facts, so nothing shows MySQL is not ` +
-                                `exposed; the program must attach DatabaseFacts to ${host}-database.`,
-                            model.urn(host),
-                        );
-                    }
-                    return;
-                }
-                const { bindAddress, port } = db.facts;
-                if (isLoopback(bindAddress)) return;
-                const shared = model.hasRole(host, "app") || model.hasRole(host, "web");
-                const fix = shared
-                    ? `${SWITCH.dbBind} (the application runs on ${host} too), or ${SWITCH.firewall}`
-                    : `${SWITCH.firewall} (the firewall then opens ${port} only to the application hosts)`;
-                const fw = model.step(host, "firewall");
-                const denies = fw?.facts.defaultInbound === "deny";
-                if (!fw || !denies) {
+        undecided.each(hosts, (host) => {
+            const db = model.step(host, "database");
+            if (!db) {
+                if (model.hasRole(host, "db")) {
                     report(
-                        `MySQL on ${host} listens on ${bindAddress}:${port} and ${host} has ${fw ? "a firewall that accepts inbound traffic by default" : "no firewall"}: ` +
-                            `anyone who reaches ${host} can connect to the database. Fix: ${fix}.`,
-                        db.urn,
-                    );
-                    return;
-                }
-                const rules = fw.facts.rules.filter((r) => r.port === port);
-                const open = rules.filter((r) => isAnywhere(r.from));
-                if (open.length > 0) {
-                    report(
-                        `MySQL on ${host} listens on ${bindAddress}:${port} and ${host}'s firewall opens ${port} to everybody. ` +
-                            `Fix: remove ${port} from ${SWITCH.firewallAllowPorts}${shared ? `, or ${SWITCH.dbBind} (the application runs on ${host} too)` : ""}.`,
-                        fw.urn,
-                    );
-                    return;
-                }
-                const addressOf = (h: string) => model.step(h, "base")?.facts.privateAddress ?? h;
-                const appAddresses = model.hostsWithRole("app").map(addressOf);
-                // Replication: a replica connects to its primary's MySQL port (and the primary's facts name it).
-                const rep = db.facts.replication;
-                const peerAddresses = [...(rep?.primary ? [rep.primary] : []), ...(rep?.replicas ?? [])].map(addressOf);
-                const strangers = rules
-                    .map((r) => r.from)
-                    .filter((from) => !isLoopback(from) && ![...appAddresses, ...peerAddresses].some((a) => isSingleHost(from, a)));
-                if (strangers.length > 0) {
-                    report(
-                        `MySQL on ${host} listens on ${bindAddress}:${port} and ${host}'s firewall lets ${list(strangers)} reach ` +
-                            `${port}, which ${strangers.length > 1 ? "are not application hosts" : "is not an application host"} ` +
-                            `(${list(appAddresses) || "none"}${peerAddresses.length ? `; replication peers: ${list(peerAddresses)}` : ""}). Fix: allow ${port} only from the application hosts ` +
-                            `(the program's own firewall rules do; remove other rules for ${port}).`,
-                        fw.urn,
+                        `${host} has the db role but no database step carrying facts, so nothing shows MySQL is not ` +
+                            `exposed; the program must attach DatabaseFacts to ${commandName(host, "database")}.`,
+                        model.urn(host),
                     );
                 }
-            });
-        }
+                return;
+            }
+            const { bindAddress, port } = db.facts;
+            if (isLoopback(bindAddress)) return;
+            const shared = model.hasRole(host, "app") || model.hasRole(host, "web");
+            const fix = shared
+                ? `${SWITCH.dbBind} (the application runs on ${host} too), or ${SWITCH.firewall}`
+                : `${SWITCH.firewall} (the firewall then opens ${port} only to the application hosts)`;
+            const fw = model.step(host, "firewall");
+            const denies = fw?.facts.defaultInbound === "deny";
+            if (!fw || !denies) {
+                report(
+                    `MySQL on ${host} listens on ${bindAddress}:${port} and ${host} has ${fw ? "a firewall that accepts inbound traffic by default" : "no firewall"}: ` +
+                        `anyone who reaches ${host} can connect to the database. Fix: ${fix}.`,
+                    db.urn,
+                );
+                return;
+            }
+            const rules = fw.facts.rules.filter((r) => r.port === port);
+            const open = rules.filter((r) => isAnywhere(r.from));
+            if (open.length > 0) {
+                report(
+                    `MySQL on ${host} listens on ${bindAddress}:${port} and ${host}'s firewall opens ${port} to everybody. ` +
+                        `Fix: remove ${port} from ${SWITCH.firewallAllowPorts}${shared ? `, or ${SWITCH.dbBind} (the application runs on ${host} too)` : ""}.`,
+                    fw.urn,
+                );
+                return;
+            }
+            const addressOf = (h: string) => model.step(h, "base")?.facts.privateAddress ?? h;
+            const appAddresses = model.hostsWithRole("app").map(addressOf);
+            // Replication: a replica connects to its primary's MySQL port (and the primary's facts name it).
+            const rep = db.facts.replication;
+            const peerAddresses = [...(rep?.primary ? [rep.primary] : []), ...(rep?.replicas ?? [])].map(addressOf);
+            const strangers = rules
+                .map((r) => r.from)
+                .filter((from) => !isLoopback(from) && ![...appAddresses, ...peerAddresses].some((a) => isSingleHost(from, a)));
+            if (strangers.length > 0) {
+                report(
+                    `MySQL on ${host} listens on ${bindAddress}:${port} and ${host}'s firewall lets ${list(strangers)} reach ` +
+                        `${port}, which ${strangers.length > 1 ? "are not application hosts" : "is not an application host"} ` +
+                        `(${list(appAddresses) || "none"}${peerAddresses.length ? `; replication peers: ${list(peerAddresses)}` : ""}). Fix: allow ${port} only from the application hosts ` +
+                        `(the program's own firewall rules do; remove other rules for ${port}).`,
+                    fw.urn,
+                );
+            }
+        });
 
         // 2. Database ports a container publishes on the Docker machine's network.
         for (const container of model.containers) {

@@ -42,35 +42,33 @@ export const firewallRequired = stackPolicy<FirewallRequiredSettings>({
         },
     },
     check({ model, settings, undecided, report }) {
-        for (const host of model.hosts()) {
-            undecided.check(host, () => {
-                const fw = model.step(host, "firewall");
-                if (!fw) {
-                    report(
-                        `${host} has no firewall: every port it listens on is reachable from the network. ` +
-                            `Fix: ${SWITCH.firewall}.`,
-                        model.urn(host),
-                    );
-                    return;
-                }
-                const { defaultInbound, rules } = fw.facts;
-                if (defaultInbound !== "deny") {
-                    report(
-                        `${host}'s firewall accepts inbound traffic by default (defaultInbound ${defaultInbound}), so it ` +
-                            `blocks nothing. Fix: ${SWITCH.firewall} (the program sets a deny-by-default policy).`,
-                        fw.urn,
-                    );
-                }
-                const extra = [...new Set(rules.filter((r) => isAnywhere(r.from) && !settings.publicPorts.includes(r.port)).map((r) => r.port))];
-                if (extra.length > 0) {
-                    report(
-                        `${host}'s firewall opens port${extra.length > 1 ? "s" : ""} ${extra.join(", ")} to everybody; only ` +
-                            `${settings.publicPorts.join(", ")} may be public. Fix: remove ${extra.join(", ")} from ` +
-                            `${SWITCH.firewallAllowPorts} (or add them to this policy's publicPorts if they are meant to be public).`,
-                        fw.urn,
-                    );
-                }
-            });
-        }
+        undecided.each(model.hosts(), (host) => {
+            const fw = model.step(host, "firewall");
+            if (!fw) {
+                report(
+                    `${host} has no firewall: every port it listens on is reachable from the network. ` +
+                        `Fix: ${SWITCH.firewall}.`,
+                    model.urn(host),
+                );
+                return;
+            }
+            const { defaultInbound, rules } = fw.facts;
+            if (defaultInbound !== "deny") {
+                report(
+                    `${host}'s firewall accepts inbound traffic by default (defaultInbound ${defaultInbound}), so it ` +
+                        `blocks nothing. Fix: ${SWITCH.firewall} (the program sets a deny-by-default policy).`,
+                    fw.urn,
+                );
+            }
+            const extra = [...new Set(rules.filter((r) => isAnywhere(r.from) && !settings.publicPorts.includes(r.port)).map((r) => r.port))];
+            if (extra.length > 0) {
+                report(
+                    `${host}'s firewall opens port${extra.length > 1 ? "s" : ""} ${extra.join(", ")} to everybody; only ` +
+                        `${settings.publicPorts.join(", ")} may be public. Fix: remove ${extra.join(", ")} from ` +
+                        `${SWITCH.firewallAllowPorts} (or add them to this policy's publicPorts if they are meant to be public).`,
+                    fw.urn,
+                );
+            }
+        });
     },
 });

@@ -17,11 +17,10 @@ export const horizontalScalingMetadata: PolicyMetadata = {
     security: false,
 };
 
-export const horizontalScaling = stackPolicy<Record<string, never>>({
+export const horizontalScaling = stackPolicy({
     metadata: horizontalScalingMetadata,
     description: "A load balancer fronts the web tier, so web hosts can be added to absorb traffic.",
     what: "load balancing",
-    settings: {},
     check({ model, undecided, report }) {
         undecided.check("the web tier", () => {
             const web = model.hostsWithRole("web");

@@ -47,53 +47,51 @@ export const httpsRequired = stackPolicy<HttpsRequiredSettings>({
             viaLb = lbs.length > 0;
             entryPoints = viaLb ? lbs : model.hostsWithRole("web");
         });
-        for (const host of entryPoints) {
-            undecided.check(host, () => {
-                const step = viaLb ? model.step(host, "lb") : model.step(host, "nginx");
-                const what = viaLb ? "load balancer" : "web host";
-                if (!step) {
-                    report(
-                        `entry point ${host} (${what}) has no ${viaLb ? "lb" : "nginx"} step carrying facts, so nothing ` +
-                            `shows it serves HTTPS. Fix: ${SWITCH.tls}; the program must attach its facts.`,
-                        model.urn(host),
-                    );
-                    return;
-                }
-                const { tls, redirectHttp } = step.facts;
-                if (tls === "none") {
-                    report(
-                        `entry point ${host} (${what}) serves plain HTTP only: no TLS on ${settings.httpsPort}, ` +
-                            `no redirect to HTTPS. Fix: ${SWITCH.tls}.`,
-                        step.urn,
-                    );
-                    return;
-                }
-                const httpsPort = step.facts.httpsPort ?? 443;
-                if (httpsPort !== settings.httpsPort) {
-                    report(
-                        `entry point ${host} (${what}) serves TLS on port ${httpsPort}, not ${settings.httpsPort}. ` +
-                            `Fix: serve HTTPS on ${settings.httpsPort} (${SWITCH.tls}).`,
-                        step.urn,
-                    );
-                }
-                if (redirectHttp !== true) {
-                    report(
-                        `entry point ${host} (${what}) serves TLS (${tls}) but answers plain HTTP without redirecting ` +
-                            `to HTTPS. Fix: ${SWITCH.tls} (the program redirects HTTP whenever TLS is on).`,
-                        step.urn,
-                    );
-                }
-                // Observed by `npm run verify` (the program serves TLS 1.2 and 1.3 only and records no versions).
-                const weak = (step.facts.tlsProtocols ?? []).filter((p) => p === "TLSv1" || p === "TLSv1.1");
-                if (weak.length > 0) {
-                    report(
-                        `entry point ${host} (${what}) accepts ${weak.join(" and ")} handshakes, protocol versions with ` +
-                            `known weaknesses. Fix: serve TLSv1.2 and TLSv1.3 only (apply the program again: its ` +
-                            `${viaLb ? "HAProxy" : "Nginx"} configuration does).`,
-                        step.urn,
-                    );
-                }
-            });
-        }
+        undecided.each(entryPoints, (host) => {
+            const step = viaLb ? model.step(host, "lb") : model.step(host, "nginx");
+            const what = viaLb ? "load balancer" : "web host";
+            if (!step) {
+                report(
+                    `entry point ${host} (${what}) has no ${viaLb ? "lb" : "nginx"} step carrying facts, so nothing ` +
+                        `shows it serves HTTPS. Fix: ${SWITCH.tls}; the program must attach its facts.`,
+                    model.urn(host),
+                );
+                return;
+            }
+            const { tls, redirectHttp } = step.facts;
+            if (tls === "none") {
+                report(
+                    `entry point ${host} (${what}) serves plain HTTP only: no TLS on ${settings.httpsPort}, ` +
+                        `no redirect to HTTPS. Fix: ${SWITCH.tls}.`,
+                    step.urn,
+                );
+                return;
+            }
+            const httpsPort = step.facts.httpsPort ?? 443;
+            if (httpsPort !== settings.httpsPort) {
+                report(
+                    `entry point ${host} (${what}) serves TLS on port ${httpsPort}, not ${settings.httpsPort}. ` +
+                        `Fix: serve HTTPS on ${settings.httpsPort} (${SWITCH.tls}).`,
+                    step.urn,
+                );
+            }
+            if (redirectHttp !== true) {
+                report(
+                    `entry point ${host} (${what}) serves TLS (${tls}) but answers plain HTTP without redirecting ` +
+                        `to HTTPS. Fix: ${SWITCH.tls} (the program redirects HTTP whenever TLS is on).`,
+                    step.urn,
+                );
+            }
+            // Observed by `npm run verify` (the program serves TLS 1.2 and 1.3 only and records no versions).
+            const weak = (step.facts.tlsProtocols ?? []).filter((p) => p === "TLSv1" || p === "TLSv1.1");
+            if (weak.length > 0) {
+                report(
+                    `entry point ${host} (${what}) accepts ${weak.join(" and ")} handshakes, protocol versions with ` +
+                        `known weaknesses. Fix: serve TLSv1.2 and TLSv1.3 only (apply the program again: its ` +
+                        `${viaLb ? "HAProxy" : "Nginx"} configuration does).`,
+                    step.urn,
+                );
+            }
+        });
     },
 });

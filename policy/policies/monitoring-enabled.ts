@@ -17,17 +17,14 @@ export const monitoringEnabledMetadata: PolicyMetadata = {
     security: false,
 };
 
-export const monitoringEnabled = stackPolicy<Record<string, never>>({
+export const monitoringEnabled = stackPolicy({
     metadata: monitoringEnabledMetadata,
     description: "Every host is monitored.",
     what: "monitoring",
-    settings: {},
     check({ model, undecided, report }) {
-        for (const host of model.hosts()) {
-            undecided.check(host, () => {
-                if (model.step(host, "monitoring")) return;
-                report(`${host} is not monitored: a failure goes unnoticed until users report it. Fix: ${SWITCH.monitoring}.`, model.urn(host));
-            });
-        }
+        undecided.each(model.hosts(), (host) => {
+            if (model.step(host, "monitoring")) return;
+            report(`${host} is not monitored: a failure goes unnoticed until users report it. Fix: ${SWITCH.monitoring}.`, model.urn(host));
+        });
     },
 });

@@ -60,21 +60,18 @@ export function memoryShortfall(php: PhpFacts | undefined, db: DatabaseFacts | u
     return `needs ${used} MB (${parts.join(" + ")}), more than its ${memory} MB`;
 }
 
-export const poolsFitMemory = stackPolicy<Record<string, never>>({
+export const poolsFitMemory = stackPolicy({
     metadata: poolsFitMemoryMetadata,
     description: "The PHP-FPM pool and the database declared for a host fit the memory declared for it (seed-web:tuneMemoryMb).",
     what: "the serving profile",
-    settings: {},
     check({ model, undecided, report }) {
         undecided.check("the hosts", () => {
-            for (const host of model.hosts()) {
-                undecided.check(host, () => {
-                    const php = model.step(host, "php")?.facts;
-                    const db = model.step(host, "database")?.facts;
-                    const short = memoryShortfall(php, db);
-                    if (short) report(`${host} ${short}. Fix: ${poolsFitMemoryMetadata.fix}.`, model.urn(host, php ? "php" : "database"));
-                });
-            }
+            undecided.each(model.hosts(), (host) => {
+                const php = model.step(host, "php")?.facts;
+                const db = model.step(host, "database")?.facts;
+                const short = memoryShortfall(php, db);
+                if (short) report(`${host} ${short}. Fix: ${poolsFitMemoryMetadata.fix}.`, model.urn(host, php ? "php" : "database"));
+            });
         });
     },
 });

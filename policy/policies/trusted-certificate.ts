@@ -20,11 +20,10 @@ export const trustedCertificateMetadata: PolicyMetadata = {
     security: true,
 };
 
-export const trustedCertificate = resourcePolicy<Record<string, never>>({
+export const trustedCertificate = resourcePolicy({
     metadata: trustedCertificateMetadata,
     description: "HTTPS is served with a certificate browsers trust, not a self-signed one.",
     what: "the certificate",
-    settings: {},
     check(args, { undecided, report }) {
         if (args.type !== REMOTE_COMMAND_TYPE) return;
         undecided.check(args.name, () => {

@@ -17,7 +17,7 @@ import { captureProgram } from "../../tools/capture";
 import { readStackFile } from "../../tools/stack-config";
 import { AnalyzedResource, analyzedResources, evaluate, Violation } from "../../tools/audit/evaluate";
 import { readPolicyConfigFile, reconcilePolicyConfig, ReconciledConfig } from "../../tools/audit/policy-config";
-import { ROOT } from "./helpers";
+import { describeResource, ROOT } from "./helpers";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const PROTO = path.dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"));
@@ -190,22 +190,12 @@ describe("the policy pack over the real analyzer protocol", function () {
                 }
             };
             for (const r of resources) {
-                const req = new pb.AnalyzeRequest();
-                req.setType(r.type);
-                req.setName(r.name);
-                req.setUrn(r.urn);
-                req.setProperties(struct(r.inputs));
-                req.setOptions(options(r));
+                const req = describeResource(new pb.AnalyzeRequest(), r, struct(r.inputs), options(r));
                 collect((await call<{ getDiagnosticsList(): Diagnostic[] }>(client, "analyze", req)).getDiagnosticsList());
             }
             const sreq = new pb.AnalyzeStackRequest();
             sreq.setResourcesList(resources.map((r) => {
-                const a = new pb.AnalyzerResource();
-                a.setType(r.type);
-                a.setName(r.name);
-                a.setUrn(r.urn);
-                a.setProperties(struct(r.outputs));
-                a.setOptions(options(r));
+                const a = describeResource(new pb.AnalyzerResource(), r, struct(r.outputs), options(r));
                 if (r.parent) a.setParent(r.parent);
                 a.setDependenciesList(r.dependencies);
                 return a;

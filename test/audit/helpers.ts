@@ -76,3 +76,28 @@ export function summary(vs: readonly { policy: string; level: string }[]): strin
 }
 
 export { DEV_VERDICTS } from "../policy/fixtures";
+
+/** What an AnalyzeRequest and an AnalyzeStackRequest's AnalyzerResource both carry (the analyzer protocol's messages). */
+export interface AnalyzerResourceMessage {
+    setType(v: string): void;
+    setName(v: string): void;
+    setUrn(v: string): void;
+    setProperties(v: unknown): void;
+    setOptions(v: unknown): void;
+}
+
+/** `message` filled the way the engine fills it: the resource's type, name and URN, its properties (a Struct: its
+ * inputs for Analyze, its outputs for AnalyzeStack) and its options. */
+export function describeResource<T extends AnalyzerResourceMessage>(
+    message: T,
+    r: { type: string; name: string; urn: string },
+    properties: unknown,
+    options: unknown,
+): T {
+    message.setType(r.type);
+    message.setName(r.name);
+    message.setUrn(r.urn);
+    message.setProperties(properties);
+    message.setOptions(options);
+    return message;
+}

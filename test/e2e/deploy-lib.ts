@@ -5,7 +5,7 @@ import * as path from "path";
 import { releaseTree } from "../../lib/release";
 import { PROJECT_DIR } from "../../lib/root";
 import { PlannedCommand } from "../../tools/capture";
-import { EngineRun, onHost, planFor, TestHost, up, UpOptions } from "./lib";
+import { bootHosts, destroyHosts, EngineRun, onHost, planFor, TestHost, up, UpOptions } from "./lib";
 import type { SlowAnswer } from "./load";
 
 /** A copy of the test application (test/fixtures/app) whose code says `mark`: each mark is a release of its own. */
@@ -19,6 +19,33 @@ export function releaseDir(root: string, mark: string, extra: Record<string, str
     const t = releaseTree(dir);
     if ("error" in t) throw new Error(t.error);
     return { dir, id: t.id };
+}
+
+/** The settings that deploy the test application (test/fixtures/app): its document root, its shared storage, its
+ * health path, its front controller. */
+export const APP_SETTINGS = { appDocRoot: "public", appShared: '["storage"]', appHealthPath: "/health", appFrontController: "true" };
+
+/** The rolling deploy's hosts (deploy-rolling.test.ts and bench/deploy.ts): a balancer, 3 web hosts and a database
+ * host (warm), named <prefix>-lb, <prefix>-w1..3 and <prefix>-db, at <net>0, <net>1..3 and <net>4; and its settings. */
+export function rollingHosts(prefix: string, net: string): { lb: TestHost; webs: TestHost[]; db: TestHost; list: TestHost[]; settings: Record<string, string> } {
+    const lb: TestHost = { name: `${prefix}-lb`, ip: `${net}0`, roles: ["lb"], rootfs: "warm" };
+    const webs: TestHost[] = [1, 2, 3].map((i) => ({ name: `${prefix}-w${i}`, ip: `${net}${i}`, roles: ["web", "app"], rootfs: "warm" }));
+    const db: TestHost = { name: `${prefix}-db`, ip: `${net}4`, roles: ["db"], rootfs: "warm" };
+    return { lb, webs, db, list: [lb, ...webs, db], settings: { dbBindAddress: "auto", ...APP_SETTINGS } };
+}
+
+/** A deploy suite's mocha hooks: its hosts booted and the first release deployed before its tests (within
+ * `timeoutMs`); the hosts destroyed and the work directory (the releases) removed after. */
+export function deploySuite(stack: Deployment, work: string, first: { dir: string }, timeoutMs: number): void {
+    before(async function () {
+        this.timeout(timeoutMs);
+        await bootHosts(stack.hosts);
+        await stack.up("up with release v1", { appSource: first.dir });
+    });
+    after(() => {
+        destroyHosts(stack.hosts);
+        fs.rmSync(work, { recursive: true, force: true });
+    });
 }
 
 /** A stack on test hosts, deployed `up` after `up`: the state (commands, passwords, certificates) kept between them as

@@ -5,8 +5,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Deployment, releaseDir, slowAtEachRelease } from "./deploy-lib";
-import { bootHosts, destroyHosts, EngineRun, onHost, StepFailed, summary, TestHost, UpOptions } from "./lib";
+import { deploySuite, Deployment, releaseDir, rollingHosts, slowAtEachRelease } from "./deploy-lib";
+import { EngineRun, onHost, StepFailed, summary, UpOptions } from "./lib";
 import { LoadReport, withLoad } from "./load";
 import type { ReleaseFacts } from "@seed-web/facts";
 
@@ -19,12 +19,8 @@ function report(what: string, r: LoadReport): void {
 }
 
 describe("e2e: a rolling deploy behind the balancer (drain, switch, check, back; a failing release; a rollback)", function () {
-    const lb: TestHost = { name: "dp-lb", ip: "10.200.0.60", roles: ["lb"], rootfs: "warm" };
-    const webs: TestHost[] = [1, 2, 3].map((i) => ({ name: `dp-w${i}`, ip: `10.200.0.6${i}`, roles: ["web", "app"], rootfs: "warm" }));
-    const db: TestHost = { name: "dp-db", ip: "10.200.0.64", roles: ["db"], rootfs: "warm" };
-    const list = [lb, ...webs, db];
+    const { lb, webs, list, settings } = rollingHosts("dp", "10.200.0.6");
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-rolling-"));
-    const settings = { dbBindAddress: "auto", appDocRoot: "public", appShared: '["storage"]', appHealthPath: "/health", appFrontController: "true" };
     const stack = new Deployment(list, settings, log);
     const deploy = (what: string, extra: Record<string, string>, options: UpOptions = {}) => stack.up(what, extra, options);
     const releasesServed = async () => {
@@ -34,16 +30,8 @@ describe("e2e: a rolling deploy behind the balancer (drain, switch, check, back;
     const v1 = releaseDir(work, "v1");
     const v2 = releaseDir(work, "v2");
 
-    before(async function () {
-        this.timeout(1_200_000);
-        await bootHosts(list);
-        // the first up: no balancer yet when the web hosts switch, so no drain
-        await deploy("up with release v1", { appSource: v1.dir });
-    });
-    after(() => {
-        destroyHosts(list);
-        fs.rmSync(work, { recursive: true, force: true });
-    });
+    // the first up: no balancer yet when the web hosts switch, so no drain
+    deploySuite(stack, work, v1, 1_200_000);
 
     it("a rolling deploy through the balancer under load: 0 failed, each host drained then back, one host at a time", async function () {
         this.timeout(900_000);

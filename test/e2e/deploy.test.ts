@@ -8,8 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import { releaseTree } from "../../lib/release";
 import { PROJECT_DIR } from "../../lib/root";
-import { Deployment, releaseDir } from "./deploy-lib";
-import { bootHosts, destroyHosts, EngineRun, onHost, StepFailed, summary, TestHost } from "./lib";
+import { APP_SETTINGS, deploySuite, Deployment, releaseDir } from "./deploy-lib";
+import { EngineRun, onHost, StepFailed, summary, TestHost } from "./lib";
 import { LoadReport, withLoad } from "./load";
 
 const WWW = "www.foobar.com";
@@ -39,22 +39,14 @@ describe("e2e: deploy your application (releases, switch under load, failed chec
     const one: TestHost = { name: "dp-one", ip: "10.200.0.65", roles: ["web", "app", "db"], rootfs: "warm" };
     const list = [one];
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-deploy-"));
-    const settings = { appDocRoot: "public", appShared: '["storage"]', appHealthPath: "/health", appKeepReleases: "5", appFrontController: "true" };
+    const settings = { ...APP_SETTINGS, appKeepReleases: "5" };
     const stack = new Deployment(list, settings, log);
     const deploy = (what: string, extra: Record<string, string>) => stack.up(what, extra);
     const v1 = releaseDir(work, "v1");
     const v2 = releaseDir(work, "v2");
     let rowsAcknowledged = 0;
 
-    before(async function () {
-        this.timeout(900_000);
-        await bootHosts(list);
-        await deploy("up with release v1", { appSource: v1.dir });
-    });
-    after(() => {
-        destroyHosts(list);
-        fs.rmSync(work, { recursive: true, force: true });
-    });
+    deploySuite(stack, work, v1, 900_000);
 
     it("the first up serves the release: its files root's, its shared storage www-data's, /health.php the stack's own", async function () {
         this.timeout(120_000);

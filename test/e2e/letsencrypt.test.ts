@@ -4,41 +4,21 @@
 // acmeServer); the host under test trusts Pebble's API certificate and Pebble's root in its system trust store, the
 // way a real server trusts Let's Encrypt through ca-certificates.
 import * as assert from "assert";
-import * as tls from "tls";
 import { PlannedCommand } from "../../tools/capture";
 import { ACME, ACME_DIRECTORY, installPebble, pebbleOrders, startPebble, trust } from "./acme";
-import { apply, bootHosts, destroyHosts, httpGet, onHost, planFor, StepRun, TestHost } from "./lib";
+import { apply, bootHosts, destroyHosts, httpGet, httpsGet, HttpsAnswer, onHost, planFor, StepRun, TestHost } from "./lib";
 
 const NAMES = ["foobar.com", "www.foobar.com"];
 const WWW = "www.foobar.com";
 const SETTINGS = { tls: "letsencrypt", acmeEmail: "admin@foobar.com", acmeServer: ACME_DIRECTORY };
 
-interface Served {
-    cert: tls.PeerCertificate;
-    status: number;
-    headers: string;
-}
-
 /** GET / over TLS by address, SNI and Host = www, the chain verified against `root` only (rejected otherwise). */
-function verifiedGet(ip: string, root: string, path = "/"): Promise<Served> {
-    return new Promise((resolve, reject) => {
-        const socket = tls.connect({ host: ip, port: 443, servername: WWW, ca: [root], rejectUnauthorized: true, timeout: 10_000 }, () =>
-            socket.write(`GET ${path} HTTP/1.1\r\nHost: ${WWW}\r\nConnection: close\r\n\r\n`),
-        );
-        let raw = "";
-        socket.setEncoding("utf8");
-        socket.on("data", (d) => (raw += d));
-        socket.on("timeout", () => socket.destroy(new Error(`https://${ip}${path}: timed out`)));
-        socket.on("error", reject);
-        socket.on("end", () => {
-            const head = raw.split("\r\n\r\n")[0];
-            resolve({ cert: socket.getPeerCertificate(), status: Number(head.split(" ")[1]), headers: head.toLowerCase() });
-        });
-    });
+function verifiedGet(ip: string, root: string, path = "/"): Promise<HttpsAnswer> {
+    return httpsGet(ip, path, WWW, { ca: [root], rejectUnauthorized: true });
 }
 
 /** Poll until the served certificate's fingerprint differs from `old` (after a reload old workers may answer first). */
-async function waitNewCert(ip: string, root: string, old: string, ms = 15_000): Promise<Served> {
+async function waitNewCert(ip: string, root: string, old: string, ms = 15_000): Promise<HttpsAnswer> {
     const until = Date.now() + ms;
     for (;;) {
         const s = await verifiedGet(ip, root);
@@ -145,7 +125,7 @@ describe("e2e: Let's Encrypt (tls: letsencrypt) against a local ACME server (Peb
             assert.strictEqual(s.status, 200);
             assert.match(String(s.cert.issuer.CN), /^Pebble Intermediate CA /);
             assert.deepStrictEqual(String(s.cert.subjectaltname).split(", ").sort(), NAMES.map((n) => `DNS:${n}`).sort());
-            assert.match(s.headers, /strict-transport-security: max-age=31536000/);
+            assert.match(s.head.toLowerCase(), /strict-transport-security: max-age=31536000/);
             // the ACME account (as Pebble has it) carries the configured e-mail
             assert.match(await onHost(web.ip, `certbot show_account --server ${ACME_DIRECTORY} 2>&1`), /admin@foobar\.com/);
         });
@@ -199,7 +179,7 @@ describe("e2e: Let's Encrypt (tls: letsencrypt) against a local ACME server (Peb
             assert.strictEqual(s.status, 200);
             assert.match(String(s.cert.issuer.CN), /^Pebble Intermediate CA /);
             assert.deepStrictEqual(String(s.cert.subjectaltname).split(", ").sort(), NAMES.map((n) => `DNS:${n}`).sort());
-            assert.match(s.headers, /x-served-by: le-w1/);
+            assert.match(s.head.toLowerCase(), /x-served-by: le-w1/);
             const plain = await httpGet(lb.ip, "/", WWW);
             assert.strictEqual(plain.status, 301);
             assert.strictEqual(plain.headers.location, `https://${WWW}/`);

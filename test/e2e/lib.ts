@@ -118,6 +118,18 @@ export async function planFor(
     return { capture, plan: plannedCommands(capture) };
 }
 
+/** A suite's hosts: booted, and the program's commands for them planned (with `extra` settings), before its tests;
+ * destroyed after. The returned `plan` is filled in by the time the tests run. */
+export function plannedSuite(list: TestHost[], extra: Record<string, string> = {}): { plan: PlannedCommand[] } {
+    const suite = { plan: [] as PlannedCommand[] };
+    before(async () => {
+        await bootHosts(list);
+        suite.plan = (await planFor(list, extra)).plan;
+    });
+    after(() => destroyHosts(list));
+    return suite;
+}
+
 /** No host key check: for inspection (onHost) and targets that pin none. */
 export const SSH_OPTS = [
     "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
@@ -279,6 +291,43 @@ export function httpGet(ip: string, urlPath: string, hostHeader: string, port = 
         });
         req.on("timeout", () => req.destroy(new Error(`GET http://${ip}:${port}${urlPath}: timed out`)));
         req.on("error", reject);
+    });
+}
+
+export interface HttpsAnswer {
+    status: number;
+    /** The header lines by lower-cased name. */
+    headers: Record<string, string>;
+    /** The status line and the header lines, as received. */
+    head: string;
+    body: string;
+    protocol: string;
+    cert: tls.PeerCertificate;
+}
+
+/** GET `urlPath` over TLS from `ip`:443 with SNI and Host set to `servername` (HTTP/1.1, read by hand: the handshake
+ * is the test's to choose). `options`: tls.connect's (ca, rejectUnauthorized, minVersion, maxVersion), and a timeout. */
+export function httpsGet(ip: string, urlPath: string, servername: string, options: tls.ConnectionOptions & { timeoutMs?: number } = {}): Promise<HttpsAnswer> {
+    const { timeoutMs = 10_000, ...tlsOptions } = options;
+    return new Promise((resolve, reject) => {
+        const socket = tls.connect({ host: ip, port: 443, servername, timeout: timeoutMs, ...tlsOptions }, () =>
+            socket.write(`GET ${urlPath} HTTP/1.1\r\nHost: ${servername}\r\nConnection: close\r\n\r\n`),
+        );
+        let raw = "";
+        socket.setEncoding("utf8");
+        socket.on("data", (d) => (raw += d));
+        socket.on("timeout", () => socket.destroy(new Error(`https://${ip}${urlPath}: timed out`)));
+        socket.on("error", reject);
+        socket.on("end", () => {
+            const [head, ...rest] = raw.split("\r\n\r\n");
+            const [statusLine, ...lines] = head.split("\r\n");
+            const headers: Record<string, string> = {};
+            for (const l of lines) {
+                const i = l.indexOf(":");
+                headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+            }
+            resolve({ status: Number(statusLine.split(" ")[1]), headers, head, body: rest.join("\r\n\r\n"), protocol: socket.getProtocol() ?? "", cert: socket.getPeerCertificate() });
+        });
     });
 }
 

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PlannedCommand } from "../../tools/capture";
-import { apply, bootHosts, destroyHosts, hosts, httpGet, onHost, planFor, sshRun, StepFailed, StepRun, tcpGreeting, TestHost, waitForPage } from "./lib";
+import { apply, bootHosts, destroyHosts, hosts, httpGet, onHost, planFor, plannedSuite, sshRun, StepFailed, StepRun, tcpGreeting, TestHost, waitForPage } from "./lib";
 
 const SITE = "foobar.com";
 const WWW = "www.foobar.com";
@@ -170,16 +170,10 @@ SQL`,
 
 describe("e2e: a host without systemd (like the Docker host of the dev stack)", function () {
     const host: TestHost = { name: "plain", ip: "10.200.0.3", roles: ["web", "app", "db"], init: "simple" };
-    let plan: PlannedCommand[];
-
-    before(async () => {
-        await bootHosts([host]);
-        ({ plan } = await planFor([host]));
-    });
-    after(() => destroyHosts([host]));
+    const planned = plannedSuite([host]);
 
     it("provisions the same stack, and the pages answer from outside", async () => {
-        const runs = await apply(plan);
+        const runs = await apply(planned.plan);
         console.log(`      apply without systemd: ${stepTimes(runs)}`);
         assert.strictEqual(await onHost(host.ip, "test -d /run/systemd/system && echo systemd || echo none"), "none\n");
         await waitForPage(host.ip, "/", SITE, "seed-web:static");
@@ -187,12 +181,12 @@ describe("e2e: a host without systemd (like the Docker host of the dev stack)", 
     });
 
     it("a second apply changes nothing", async () => {
-        const second = await apply(plan);
+        const second = await apply(planned.plan);
         assert.deepStrictEqual(second.filter((r) => r.changed !== 0).map((r) => r.name), []);
     });
 
     it("a host that is not a supported release stops at the first step with a clear error listing them", async () => {
-        const base = plan.find((p) => p.name === "plain-base")!;
+        const base = planned.plan.find((p) => p.name === "plain-base")!;
         await onHost(host.ip, "mv /etc/os-release /root/os-release.saved && printf 'NAME=\"Ubuntu\"\\nID=ubuntu\\nVERSION_ID=\"20.04\"\\nPRETTY_NAME=\"Ubuntu 20.04.6 LTS\"\\n' > /etc/os-release");
         try {
             const r = await sshRun(base, base.create);
@@ -206,22 +200,16 @@ describe("e2e: a host without systemd (like the Docker host of the dev stack)", 
 
 describe("e2e: faults", function () {
     const host: TestHost = { name: "fault", ip: "10.200.0.4", roles: ["web", "app", "db"] };
-    let plan: PlannedCommand[];
-
-    before(async () => {
-        await bootHosts([host]);
-        ({ plan } = await planFor([host]));
-    });
-    after(() => destroyHosts([host]));
+    const planned = plannedSuite([host]);
 
     it("SSH sessions cut in the middle of the package install and of the database step: applying again converges", async () => {
-        const step = (name: string) => plan.find((p) => p.name === name)!;
+        const step = (name: string) => planned.plan.find((p) => p.name === name)!;
         // 1. base installs every package of the host in one apt transaction: cut it 4 s into the install.
         const base = step("fault-base");
         const cutBase = await sshRun(base, base.create, { killWhen: /\[lemp:base\] installing /, killDelayMs: 4_000 });
         assert.strictEqual(cutBase.signal, "SIGKILL", `base finished before the cut (${cutBase.ms} ms)`);
         // The remote side may go on (sshd hangs up on it, apt may outlive it); the next run must cope either way.
-        await apply(plan, (p) => ["fault-base", "fault-php", "fault-nginx"].includes(p.name));
+        await apply(planned.plan, (p) => ["fault-base", "fault-php", "fault-nginx"].includes(p.name));
         // 2. the database step: cut right after it rewrote the server's configuration, before the restart and the SQL.
         const db = step("fault-database");
         const cut = await sshRun(db, db.create, { stdin: db.stdin, killWhen: /changed: wrote \S*99-seed-web\.cnf/ });
@@ -229,13 +217,13 @@ describe("e2e: faults", function () {
         // Wait until the cut script is gone, so two database steps never run at once. ([l] keeps pgrep from
         // matching this very command.)
         await onHost(host.ip, "for i in $(seq 1 50); do pgrep -f '[l]emp-database$' >/dev/null || exit 0; sleep 1; done; exit 1");
-        const runs = await apply(plan);
-        assert.deepStrictEqual(runs.map((r) => r.name).sort(), plan.map((p) => p.name).sort());
+        const runs = await apply(planned.plan);
+        assert.deepStrictEqual(runs.map((r) => r.name).sort(), planned.plan.map((p) => p.name).sort());
         await waitForPage(host.ip, "/index.php", WWW, "Hello from MySQL");
     });
 
     it("bad hosts get clear errors: a wrong key, an address where no host answers", async () => {
-        const base = plan.find((p) => p.name === "fault-base")!;
+        const base = planned.plan.find((p) => p.name === "fault-base")!;
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-key-"));
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "k")]);
         const wrong = await sshRun(base, base.create, { key: path.join(dir, "k") });

@@ -400,20 +400,24 @@ export async function runPack(rs: PolicyResource[], packConfig: Record<string, P
 }
 
 /** "policy:level" per violation, sorted: compact assertions. */
-/** The dev stack's verdicts (the seed design): the three mandatory issues and the single-server advisories. MySQL on
- * 0.0.0.0 without a firewall is the one database-not-exposed (3306 is published on 127.0.0.1 only). */
-export const DEV_VERDICTS = [
+/** The seed design's verdicts ("policy:level", sorted): exactly the documented issues, at their default levels. */
+export const SEED_VERDICTS = [
     "app-db-separation:advisory",
     "backups-enabled:advisory",
-    "database-not-exposed:mandatory",
+    "database-not-exposed:mandatory", // MySQL on 0.0.0.0 with no firewall
+    "database-not-exposed:mandatory", // the container publishes 3306 on 0.0.0.0
     "firewall-required:mandatory",
     "horizontal-scaling:advisory",
     "https-required:mandatory",
     "monitoring-enabled:advisory",
-    "no-single-point-of-failure:advisory",
-    "no-single-point-of-failure:advisory",
+    "no-single-point-of-failure:advisory", // web/app
+    "no-single-point-of-failure:advisory", // database
     "zero-downtime-maintenance:advisory",
 ];
+
+/** The dev stack's verdicts: the seed design's, with one database-not-exposed fewer. MySQL on 0.0.0.0 without a
+ * firewall is its one database-not-exposed (3306 is published on 127.0.0.1 only). */
+export const DEV_VERDICTS = SEED_VERDICTS.filter((_, i) => i !== SEED_VERDICTS.indexOf("database-not-exposed:mandatory"));
 
 export function summary(violations: Violation[]): string[] {
     return violations.map((v) => `${v.policy}:${v.level}`).sort();

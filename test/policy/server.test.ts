@@ -3,7 +3,8 @@
 
 import * as assert from "assert";
 import { catalog, PACK_NAME, policies } from "../../policy/policies";
-import { rawFacts, rawResources, RawResource, seedDesign, urnOf, UNKNOWN } from "./fixtures";
+import { AnalyzerResourceMessage, describeResource } from "../audit/helpers";
+import { rawFacts, rawResources, RawResource, SEED_VERDICTS, seedDesign, urnOf, UNKNOWN } from "./fixtures";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const server = require("@pulumi/policy/server") as {
@@ -26,53 +27,36 @@ interface Resp {
 
 const LEVEL: Record<number, string> = { 0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate" };
 
-function analyzerResource(r: RawResource) {
-    const a = new analyzerpb.AnalyzerResource();
-    a.setType(r.type);
-    a.setName(r.name);
-    a.setUrn(urnOf(r.type, r.name));
-    a.setProperties(Struct.fromJavaScript(JSON.parse(JSON.stringify(r.props))));
-    a.setOptions(new analyzerpb.AnalyzerResourceOptions());
-    return a;
+/** A diagnostic as the CLI shows it: the policy, its level by name, the message. */
+type Answer = { policy: string; level: string; message: string };
+
+/** Run one of the server's handlers on `request`: the diagnostics it answers, with their levels by name. */
+async function diagnostics(make: typeof server.makeAnalyzeRpcFun, request: unknown): Promise<Answer[]> {
+    const fn = make(PACK_NAME, "0.1.0", "advisory", policies);
+    const resp = await new Promise<Resp>((resolve, reject) => fn({ request }, (err, r) => (err ? reject(err) : resolve(r))));
+    return resp.getDiagnosticsList().map((d) => ({ policy: d.getPolicyname(), level: LEVEL[d.getEnforcementlevel()], message: d.getMessage() }));
 }
 
-async function analyzeStack(rs: RawResource[]): Promise<{ policy: string; level: string; message: string }[]> {
+/** `message` filled as the engine fills it for the resource (its props as a Struct, default options). */
+function described<T extends AnalyzerResourceMessage>(message: T, r: RawResource): T {
+    const props = Struct.fromJavaScript(JSON.parse(JSON.stringify(r.props)));
+    return describeResource(message, { type: r.type, name: r.name, urn: urnOf(r.type, r.name) }, props, new analyzerpb.AnalyzerResourceOptions());
+}
+
+function analyzeStack(rs: RawResource[]): Promise<Answer[]> {
     const req = new analyzerpb.AnalyzeStackRequest();
-    req.setResourcesList(rs.map(analyzerResource));
-    const fn = server.makeAnalyzeStackRpcFun(PACK_NAME, "0.1.0", "advisory", policies);
-    const resp = await new Promise<Resp>((resolve, reject) => fn({ request: req }, (err, r) => (err ? reject(err) : resolve(r))));
-    return resp.getDiagnosticsList().map((d) => ({ policy: d.getPolicyname(), level: LEVEL[d.getEnforcementlevel()], message: d.getMessage() }));
+    req.setResourcesList(rs.map((r) => described(new analyzerpb.AnalyzerResource(), r)));
+    return diagnostics(server.makeAnalyzeStackRpcFun, req);
 }
 
-async function analyze(r: RawResource): Promise<{ policy: string; level: string; message: string }[]> {
-    const req = new analyzerpb.AnalyzeRequest();
-    req.setType(r.type);
-    req.setName(r.name);
-    req.setUrn(urnOf(r.type, r.name));
-    req.setProperties(Struct.fromJavaScript(JSON.parse(JSON.stringify(r.props))));
-    req.setOptions(new analyzerpb.AnalyzerResourceOptions());
-    const fn = server.makeAnalyzeRpcFun(PACK_NAME, "0.1.0", "advisory", policies);
-    const resp = await new Promise<Resp>((resolve, reject) => fn({ request: req }, (err, r2) => (err ? reject(err) : resolve(r2))));
-    return resp.getDiagnosticsList().map((d) => ({ policy: d.getPolicyname(), level: LEVEL[d.getEnforcementlevel()], message: d.getMessage() }));
+function analyze(r: RawResource): Promise<Answer[]> {
+    return diagnostics(server.makeAnalyzeRpcFun, described(new analyzerpb.AnalyzeRequest(), r));
 }
 
 describe("policy pack through the @pulumi/policy server handlers", () => {
     it("the seed design: the documented violations at their default levels", async () => {
         const ds = await analyzeStack(rawResources(seedDesign()));
-        const byPolicy = ds.map((d) => `${d.policy}:${d.level}`).sort();
-        assert.deepStrictEqual(byPolicy, [
-            "app-db-separation:advisory",
-            "backups-enabled:advisory",
-            "database-not-exposed:mandatory",
-            "database-not-exposed:mandatory",
-            "firewall-required:mandatory",
-            "horizontal-scaling:advisory",
-            "https-required:mandatory",
-            "monitoring-enabled:advisory",
-            "no-single-point-of-failure:advisory",
-            "no-single-point-of-failure:advisory",
-            "zero-downtime-maintenance:advisory",
-        ]);
+        assert.deepStrictEqual(ds.map((d) => `${d.policy}:${d.level}`).sort(), SEED_VERDICTS);
         const fw = ds.find((d) => d.policy === "firewall-required")!;
         const description = catalog.find((c) => c.policy.name === "firewall-required")!.policy.description;
         assert.strictEqual(fw.message, `${description}\nweb-01 has no firewall: every port it listens on is reachable from the network. Fix: \`pulumi config set seed-web:firewall true\`.`);

@@ -26,7 +26,7 @@ import type {
 } from "@pulumi/policy";
 import { isResourcePolicy, isStackPolicy, SeedPolicy } from "../../policy/policies";
 import { isUnknownValueError } from "../../policy/lib/unknown";
-import { Capture, isSecretValue, SECRET_SIG, SIG_KEY } from "../capture";
+import { Capture, isSecretValue, RegisteredResource, SECRET_SIG, SIG_KEY } from "../capture";
 import { ReconciledConfig } from "./policy-config";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -40,17 +40,11 @@ const proxy = require("@pulumi/policy/proxy") as {
 export const UNKNOWN = proxy.unknownStringValue;
 
 /** A resource as the engine hands it to the analyzer. */
-export interface AnalyzedResource {
-    type: string;
-    name: string;
-    urn: string;
-    custom: boolean;
+export interface AnalyzedResource extends RegisteredResource {
     /** Wire form: secrets are `{ [sig]: secretSig, value }` objects, unknowns are the sentinel strings. */
     inputs: Record<string, unknown>;
     outputs: Record<string, unknown>;
-    parent?: string;
     dependencies: string[];
-    additionalSecretOutputs: string[];
 }
 
 export type ViolationLevel = "advisory" | "mandatory";

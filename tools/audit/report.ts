@@ -4,7 +4,7 @@
 
 import * as crypto from "crypto";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
-import { STEP_NAMES } from "@seed-web/facts";
+import { parseCommandName } from "@seed-web/facts";
 import type { Severity } from "@pulumi/policy";
 import type * as sarif from "sarif";
 import type { PolicyMetadata } from "../../policy/policies";
@@ -135,7 +135,8 @@ function isSecurity(p: AuditResult["policies"][number]): boolean {
     return p.metadata?.security ?? false;
 }
 
-function toPascal(name: string): string {
+/** "host-unreachable" → "HostUnreachable": a SARIF rule's name from its id. */
+export function toPascal(name: string): string {
     return name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
 }
 
@@ -164,11 +165,9 @@ export function lineOf(text: string, keys: string[], host?: string): number {
     return 1;
 }
 
-const STEP_SUFFIX = new RegExp(`-(${STEP_NAMES.join("|")})$`);
-
 function hostOf(v: Violation): string | undefined {
     // Resource names are `<host>-<step>` for commands, `<host>` for hosts and containers.
-    return v.resourceName.replace(STEP_SUFFIX, "");
+    return parseCommandName(v.resourceName)?.host ?? v.resourceName;
 }
 
 export function toSarif(r: AuditResult): sarif.Log {

@@ -9,7 +9,7 @@
 // The probe's text is read into records by parse.ts; this file maps those records to facts, one function per step.
 
 import type { Role } from "../../lib/config";
-import { FACTS_SCHEMA, TLS_PROTOCOLS } from "@seed-web/facts";
+import { FACTS_SCHEMA, HTTP_PORT, HTTPS_PORT, NODE_EXPORTER_PORT, TLS_PROTOCOLS } from "@seed-web/facts";
 import type { BackupFacts, BaseFacts, DatabaseFacts, FirewallFacts, LbFacts, MonitoringFacts, NginxFacts, ReleaseFacts, StepFacts, StepName, TlsProtocol } from "@seed-web/facts";
 import { UNKNOWN } from "../audit/evaluate";
 import { FilterUnreadable, PacketFilter, parseIptables, parseNft } from "./packet-filter";
@@ -203,7 +203,7 @@ export function observeHost(host: HostTarget, probe: ProbeOutput, ctx: ObserveCo
         roles: [...host.roles],
         listeners,
         units: parseUnits(s.get("units")),
-        sslOwner: (listeners ?? []).find((l) => l.port === 443)?.process,
+        sslOwner: (listeners ?? []).find((l) => l.port === HTTPS_PORT)?.process,
         facts: [],
         undecidedSteps: [],
         notes: {},
@@ -348,15 +348,15 @@ function observeNginx(o: Seen): void {
         const handshake = !!runner.tls && Object.values(runner.tls.protocols).some(Boolean);
         const nginxOwns443 = sslOwner === undefined || /nginx/.test(sslOwner);
         // (a handshake on the port of the balancer's TLS server, when no other TLS server is configured, is that one's)
-        const servesTls = nginxOwns443 && (cfg.sslListen || (handshake && cfg.backendTlsPort !== 443));
+        const servesTls = nginxOwns443 && (cfg.sslListen || (handshake && cfg.backendTlsPort !== HTTPS_PORT));
         const observedTls = servesTls ? tlsModeOf(runner) : "none";
         const f: NginxFacts = {
             ...common(host, "nginx", roles),
             serverNames: cfg.serverNames,
             docRoot: cfg.docRoot ?? unknown(),
-            httpPort: 80,
+            httpPort: HTTP_PORT,
             tls: observedTls ?? unknown(),
-            ...(servesTls ? { httpsPort: 443 } : {}),
+            ...(servesTls ? { httpsPort: HTTPS_PORT } : {}),
             redirectHttp: redirectOf(runner) ?? cfg.redirectsToHttps,
             hstsMaxAge: servesTls ? (runner.tls?.hstsMaxAge ?? cfg.hstsMaxAge) : cfg.hstsMaxAge,
             ...(servesTls ? { tlsProtocols: servedProtocols(runner) ?? cfg.protocols } : {}),
@@ -403,9 +403,9 @@ function observeLb(o: Seen): void {
             backendTls: cfg.backendTls,
             algorithm: "roundrobin",
             healthCheck: cfg.healthCheck ?? unknown(),
-            httpPort: 80,
+            httpPort: HTTP_PORT,
             tls: lbTls ? (tlsModeOf(runner) ?? unknown()) : "none",
-            ...(lbTls ? { httpsPort: 443, tlsProtocols: servedProtocols(runner) ?? cfg.protocols } : {}),
+            ...(lbTls ? { httpsPort: HTTPS_PORT, tlsProtocols: servedProtocols(runner) ?? cfg.protocols } : {}),
             redirectHttp: redirectOf(runner) ?? cfg.redirectsToHttps,
             hstsMaxAge: runner.tls?.hstsMaxAge ?? cfg.hstsMaxAge,
         };
@@ -429,10 +429,10 @@ function observeMonitoring(o: Seen): void {
     if (!marker(exp) && exp) {
         const [addr, n] = exp.trim().split(/\s+/);
         if (Number(n) > 0) {
-            const m: MonitoringFacts = { ...common(host, "monitoring", roles), exporter: "prometheus-node-exporter", listen: addr, port: 9100, allowFrom: unknown() };
+            const m: MonitoringFacts = { ...common(host, "monitoring", roles), exporter: "prometheus-node-exporter", listen: addr, port: NODE_EXPORTER_PORT, allowFrom: unknown() };
             facts.push(m);
-            notes.monitoring = `node exporter answering on ${addr}:9100${unitNote(expUnit)}`;
-        } else notes.monitoring = `node exporter listening on ${addr}:9100 but not answering with metrics${unitNote(expUnit)}`;
+            notes.monitoring = `node exporter answering on ${addr}:${NODE_EXPORTER_PORT}${unitNote(expUnit)}`;
+        } else notes.monitoring = `node exporter listening on ${addr}:${NODE_EXPORTER_PORT} but not answering with metrics${unitNote(expUnit)}`;
     } else if (marker(exp)?.kind === "unavailable") {
         undecidedSteps.push({ step: "monitoring", reason: marker(exp)!.why });
     } else notes.monitoring = `node exporter not answering${unitNote(expUnit) || " (not installed)"}`;

@@ -10,7 +10,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as tls from "tls";
-import { TLS_PROTOCOLS, TlsProtocol } from "@seed-web/facts";
+import { HTTP_PORT, HTTPS_PORT, TLS_PROTOCOLS, TlsProtocol } from "@seed-web/facts";
 import { PROJECT_DIR } from "../stack-config";
 import { CertificateInfo, HostTarget, RunnerProbe } from "./observe";
 
@@ -212,16 +212,16 @@ function httpProbe(host: string, port: number, servername: string, ms: number): 
  * runner, and is not connected to (the runner's own services on that port are not the host's). */
 export async function runnerProbe(address: string, servername: string, o: { ca?: string; ports: number[]; timeoutMs?: number; published?: Record<number, number> }): Promise<RunnerProbe> {
     const ms = o.timeoutMs ?? 1200;
-    const ports = [...new Set([22, 80, 443, ...o.ports])];
+    const ports = [...new Set([22, HTTP_PORT, HTTPS_PORT, ...o.ports])];
     const at = (p: number): number | undefined => (o.published ? o.published[p] : p);
     let from: string | undefined;
     const open = await Promise.all(ports.map((p) => (at(p) === undefined ? Promise.resolve(false) : portOpen(address, at(p)!, ms, (a) => (from ??= a)))));
     const out: RunnerProbe = { ports: Object.fromEntries(ports.map((p, i) => [p, open[i]])), ...(from ? { from } : {}) };
     const jobs: Promise<void>[] = [];
-    if (out.ports[443]) {
+    if (out.ports[HTTPS_PORT]) {
         jobs.push(
             // a refused version fails at once (an alert); the longer timeout only matters on a busy host or runner
-            Promise.all(TLS_PROTOCOLS.map((v) => handshake(address, at(443)!, servername, v, Math.max(ms, 3000), o.ca, v === "TLSv1.2" || v === "TLSv1.3"))).then((hs) => {
+            Promise.all(TLS_PROTOCOLS.map((v) => handshake(address, at(HTTPS_PORT)!, servername, v, Math.max(ms, 3000), o.ca, v === "TLSv1.2" || v === "TLSv1.3"))).then((hs) => {
                 const withCert = hs[3].cert ? hs[3] : hs[2];
                 out.tls = {
                     protocols: Object.fromEntries(TLS_PROTOCOLS.map((v, i) => [v, hs[i].ok])),
@@ -231,7 +231,7 @@ export async function runnerProbe(address: string, servername: string, o: { ca?:
             }),
         );
     }
-    if (out.ports[80]) jobs.push(httpProbe(address, at(80)!, servername, ms).then((h) => void (h && (out.http = h))));
+    if (out.ports[HTTP_PORT]) jobs.push(httpProbe(address, at(HTTP_PORT)!, servername, ms).then((h) => void (h && (out.http = h))));
     await Promise.all(jobs);
     return out;
 }

@@ -3,7 +3,8 @@
 // results of two more rules).
 
 import * as crypto from "crypto";
-import { formatText, toJson, toSarif } from "../audit/report";
+import { formatText, toJson, toPascal, toSarif } from "../audit/report";
+import { commandName } from "@seed-web/facts";
 import type * as sarif from "sarif";
 import { VerifyResult, verifyExitCode } from "./run";
 
@@ -79,6 +80,19 @@ export function toVerifyJson(r: VerifyResult): object {
     };
 }
 
+/** One of the two rules verify adds to the policies' (always enabled): its id (and name), its tag, its level, what
+ * it finds and the fix. */
+function verifyRule(id: string, tag: string, level: "warning" | "error", finds: string, fix: string): sarif.ReportingDescriptor {
+    return {
+        id,
+        name: toPascal(id),
+        shortDescription: { text: finds },
+        help: { text: fix },
+        defaultConfiguration: { enabled: true, level },
+        properties: { tags: ["pulumi", tag] },
+    };
+}
+
 export function toVerifySarif(r: VerifyResult): sarif.Log {
     const log = toSarif(r.live);
     const run = log.runs[0];
@@ -87,22 +101,12 @@ export function toVerifySarif(r: VerifyResult): sarif.Log {
     run.tool.driver.fullName = (run.tool.driver.fullName ?? "").replace("offline audit", "verify of the live hosts");
     const base = rules.length;
     rules.push(
-        {
-            id: "drift",
-            name: "Drift",
-            shortDescription: { text: "A fact the stack declares is contradicted by the live host." },
-            help: { text: "Apply the program again (pulumi up), or change the stack so it declares what the host should be." },
-            defaultConfiguration: { enabled: true, level: "warning" },
-            properties: { tags: ["pulumi", "drift"] },
-        },
-        {
-            id: "host-unreachable",
-            name: "HostUnreachable",
-            shortDescription: { text: "A host of the stack could not be reached over SSH: nothing about it is verified." },
-            help: { text: "Check the host's address, its SSH host key and the key or agent used." },
-            defaultConfiguration: { enabled: true, level: "error" },
-            properties: { tags: ["pulumi", "reachability"] },
-        },
+        verifyRule("drift", "drift", "warning",
+            "A fact the stack declares is contradicted by the live host.",
+            "Apply the program again (pulumi up), or change the stack so it declares what the host should be."),
+        verifyRule("host-unreachable", "reachability", "error",
+            "A host of the stack could not be reached over SSH: nothing about it is verified.",
+            "Check the host's address, its SSH host key and the key or agent used."),
     );
     const loc = (name: string, urn: string) => [
         {
@@ -117,7 +121,7 @@ export function toVerifySarif(r: VerifyResult): sarif.Log {
             ruleIndex: base,
             level: "warning",
             message: { text },
-            locations: loc(`${d.host}-${d.step}`, d.urn),
+            locations: loc(commandName(d.host, d.step), d.urn),
             partialFingerprints: { "seedWebDrift/v1": crypto.createHash("sha256").update(`${d.host}\0${d.fact}\0${d.declared}`).digest("hex") },
             properties: { host: d.host, step: d.step, fact: d.fact, declared: d.declared, observed: d.observed },
         });

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError, HostSpec, loadConfig, PROJECT, StackConfig } from "../../lib/config";
-import { factsOf, REMOTE_COMMAND_TYPE, STEP_NAMES, StepFacts, StepName } from "@seed-web/facts";
+import { BACKUP_DIR, commandName, factsOf, HTTP_PORT, HTTPS_PORT, NODE_EXPORTER_PORT, REMOTE_COMMAND_TYPE, STATUS_PORT, STEP_NAMES, StepFacts, StepName } from "@seed-web/facts";
 import { policies } from "../../policy/policies";
 import { SettingsError } from "../../policy/lib/settings";
 import { AuditInputError, packIdentity, runAudit } from "../audit";
@@ -92,7 +92,7 @@ function targetOf(h: HostSpec): HostTarget {
     // A local Docker host: reached as the program reaches it (its sshd on the published port, 0.0.0.0 as loopback),
     // and from the runner only on the ports it publishes (the same map as components/host.ts).
     const published: Record<number, number> = {};
-    for (const [inside, outside] of [[22, c.sshPort], [80, c.httpPort], [443, c.httpsPort], [3306, c.dbPort]] as const) {
+    for (const [inside, outside] of [[22, c.sshPort], [HTTP_PORT, c.httpPort], [HTTPS_PORT, c.httpsPort], [3306, c.dbPort]] as const) {
         if (outside !== undefined) published[inside] = outside;
     }
     return { name: h.name, roles: h.roles, address: c.bindAddress === "0.0.0.0" ? "127.0.0.1" : c.bindAddress, port: c.sshPort, user: "root", privateAddress: h.name, published };
@@ -129,12 +129,12 @@ export function observedResources(
         out.push({ type: REMOTE_COMMAND_TYPE, name, urn, custom: true, inputs: props, outputs: props, parent: root, dependencies: [], additionalSecretOutputs: [] });
     };
     for (const o of observed) {
-        for (const f of o.facts) add(`${o.host}-${f.step}`, [f]);
-        for (const u of o.undecidedSteps) if (!o.facts.some((f) => f.step === u.step)) add(`${o.host}-${u.step}`, UNKNOWN);
+        for (const f of o.facts) add(commandName(o.host, f.step), [f]);
+        for (const u of o.undecidedSteps) if (!o.facts.some((f) => f.step === u.step)) add(commandName(o.host, u.step), UNKNOWN);
     }
     for (const h of undecidedHosts) {
-        add(`${h.name}-base`, [{ schema: "seed-web.facts/v1", step: "base", host: h.name, roles: h.roles, provider: "ssh", privateAddress: h.privateAddress, preinstall: [] }]);
-        for (const s of STEP_NAMES) if (s !== "base") add(`${h.name}-${s}`, UNKNOWN);
+        add(commandName(h.name, "base"), [{ schema: "seed-web.facts/v1", step: "base", host: h.name, roles: h.roles, provider: "ssh", privateAddress: h.privateAddress, preinstall: [] }]);
+        for (const s of STEP_NAMES) if (s !== "base") add(commandName(h.name, s), UNKNOWN);
     }
     return out;
 }
@@ -198,14 +198,14 @@ async function verifyHosts(
     const names = all.map((h) => h.name);
     const selected = o.hosts?.length ? all.filter((h) => o.hosts!.includes(h.name)) : all;
     const { facts: declared, urns } = declaredFacts(capture);
-    const backupDir = (declared.find((f) => f.step === "backup") as { directory?: string } | undefined)?.directory ?? "/var/backups/seed-web";
+    const backupDir = (declared.find((f) => f.step === "backup") as { directory?: string } | undefined)?.directory ?? BACKUP_DIR;
 
     const reports: HostReport[] = [];
     const observed: Observed[] = [];
     await Promise.all(
         selected.map(async (h) => {
             const t0 = Date.now();
-            const ports = [config.db.port, 9100, 8081];
+            const ports = [config.db.port, NODE_EXPORTER_PORT, STATUS_PORT];
             try {
                 const [text, runner] = await Promise.all([
                     (o.probes?.ssh ?? sshProbe)(h, { identity: o.identity, knownHosts: o.knownHosts, backupDir }),
@@ -245,7 +245,7 @@ async function verifyHosts(
     }
     const drift = handBuilt
         ? []
-        : observed.flatMap((obs) => driftOf(declared, obs)).map((d) => ({ ...d, urn: urns.get(`${d.host}-${d.step}`) ?? urns.get(`${d.host}-base`) ?? "" }));
+        : observed.flatMap((obs) => driftOf(declared, obs)).map((d) => ({ ...d, urn: urns.get(commandName(d.host, d.step)) ?? urns.get(commandName(d.host, "base")) ?? "" }));
     const live: AuditResult = { ...offline, resourceCount: resources.length, violations };
     return { live, offline, handBuilt, hosts: reports, drift };
 }
