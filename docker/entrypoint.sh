@@ -9,7 +9,7 @@ shopt -s nullglob
 log() { printf '[entrypoint] %s\n' "$*" >&2; }
 
 STATE_DIR=/var/lib/seed-web
-BOOT_SERVICES=$STATE_DIR/boot-services          # written by lemp_service_enable_start (scripts/lib.sh)
+BOOT_SERVICES=$STATE_DIR/boot-services          # written by lemp_service_enable_start (scripts/lib/services.sh)
 HOST_KEY=/etc/ssh/seed-web/ssh_host_ed25519_key # uploaded by the program (components/host.ts), pinned by it
 
 if [ -n "${SSH_AUTHORIZED_KEY:-}" ]; then

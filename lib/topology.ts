@@ -150,7 +150,7 @@ export interface HostNode {
     firewall?: FirewallPlan;
     monitoring?: MonitoringPlan;
     backup?: BackupPlan;
-    /** The serving profile's settings for this host's steps (LEMP_TUNE_* and the overrides; scripts/lib.sh lemp_tune). */
+    /** The serving profile's settings for this host's steps (LEMP_TUNE_* and the overrides; scripts/lib/tune.sh lemp_tune). */
     tuning: Record<string, string>;
 }
 

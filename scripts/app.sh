@@ -6,7 +6,7 @@
 #           from stdin; default 0; only for a database on another host), LEMP_DB_REPLICAS_KEPT (the db hosts that
 #           stay replicas in this change without being named in dbReseed; "localhost": this host).
 # Refused (exit 4, nothing changed): a switch to another database server that lacks the current one's tables or
-# rows, or away from one that stays a replica (lemp_db_switch_refusal in lib.sh).
+# rows, or away from one that stays a replica (lemp_db_switch_refusal in lib/db-switch.sh).
 # Stdin: the application user's password (first line); with LEMP_DB_TLS=1, the CA certificate (PEM in base64, on
 # one line).
 # Pages: /index.php (the greeting row; no versions, no database address), /health.php (200 "ok" when PHP runs and
@@ -43,7 +43,7 @@ fi
 getent group www-data >/dev/null || lemp_die "group www-data missing: run php.sh first"
 
 # A switch of database server: never onto one that lacks the current one's tables or rows, nor away from one that
-# stays a replica with rows of its own (lemp_db_switch_refusal in lib.sh): refused before anything here changes.
+# stays a replica with rows of its own (lemp_db_switch_refusal in lib/db-switch.sh): refused before anything here changes.
 ca_check=""
 if [ "$LEMP_DB_TLS" = 1 ]; then
   ca_check=$(umask 077 && mktemp /tmp/.lemp-ca.XXXXXX)

@@ -49,7 +49,7 @@ case "$LEMP_ACME_MODE" in
     ;;
 esac
 
-# what was there before the stack's first apply (lemp_before_* in lib.sh): a certbot.timer already enabled renews
+# what was there before the stack's first apply (lemp_before_* in lib/preexisting.sh): a certbot.timer already enabled renews
 # other certificates of the host, and the undo leaves it so
 if lemp_before_first; then
   lemp_before_save < <(if lemp_has_systemd && systemctl is-enabled --quiet certbot.timer 2>/dev/null; then echo "timer enabled"; fi)

@@ -14,7 +14,7 @@
 # base64 on one line.
 # Root uses the unix socket (auth_socket / unix_socket).
 # Refused (before any change): reserved database names and reserved or system accounts as LEMP_DB_USER (the lists
-# LEMP_RESERVED_DATABASES and LEMP_RESERVED_USERS of lib.sh, which the program's validation reads too): the
+# LEMP_RESERVED_DATABASES and LEMP_RESERVED_USERS of lib/input.sh, which the program's validation reads too): the
 # clean-up below would drop them or the grants would hand out the server itself.
 # Replication: row-based binary log and GTIDs (MySQL: gtid_mode; MariaDB: always on). A replica without its
 # completion marker gets an initial copy (mysqldump of the application database with its GTID position; a partial
@@ -85,7 +85,7 @@ if [ "$LEMP_DB_TLS" = 1 ]; then
 fi
 REPL_USER=repl
 
-# a server already running before the stack's first apply is its administrators' (lemp_before_* in lib.sh): the
+# a server already running before the stack's first apply is its administrators' (lemp_before_* in lib/preexisting.sh): the
 # undo leaves it running with its own configuration and its data. Noted before anything is installed or started (a
 # first run cut short keeps what it saw: the next one finds the server the stack started)
 db_was_running=0
@@ -105,7 +105,7 @@ lemp_install_step_packages database
 # A replica drops its local database only when it is a copy cut short (a "copy started" marker without its
 # "done") or when the host is named for re-seeding in this change (dbReseed: LEMP_DB_RESEED=1); a database it did
 # not copy from this primary (a former primary or standalone, a copy of another primary) may hold the only copy of
-# its rows: refused here, nothing changed. (lemp_db_copy_plan in lib.sh.)
+# its rows: refused here, nothing changed. (lemp_db_copy_plan in lib/db-accounts.sh.)
 LEMP_DB_RESEED=${LEMP_DB_RESEED:-0}
 lemp_require LEMP_DB_RESEED '^[01]$' '1 or 0'
 LEMP_DB_DATADIR=/var/lib/mysql
@@ -198,7 +198,7 @@ elif [ -n "$early_rs" ]; then
 fi
 
 # --- server configuration, sized from memory ---
-# the serving profile (scripts/lib.sh, lemp_tune): the buffer pool a share of the memory (25 % beside PHP, 50 % on a
+# the serving profile (scripts/lib/tune.sh, lemp_tune): the buffer pool a share of the memory (25 % beside PHP, 50 % on a
 # host of its own), max_connections what the web hosts' PHP pools can open
 lemp_tune db
 mem=$TUNE_MEM_MB
@@ -394,7 +394,7 @@ writable_end() {
 # kept out of the binary log (a replica replaying a DROP of what it never had would stop). It never touches the
 # application's own database or user (reserved names are refused above; checked here again).
 # What the server held before the stack's first apply is its administrators': a remote root account, a `test`
-# database holding tables, grants on test databases. The first apply records them (lemp_before_* in lib.sh) and every
+# database holding tables, grants on test databases. The first apply records them (lemp_before_* in lib/preexisting.sh) and every
 # apply keeps them and reports them (facts kept=...); LEMP_REMOVE_PREEXISTING=1 removes them too. What appears after
 # the first apply, and anonymous accounts and an empty `test` database (the distributions' defaults) at any time, go.
 local_q() { q "SET SESSION sql_log_bin = 0; $1"; }

@@ -130,7 +130,7 @@ fi
 
 lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here: settings checked, nothing read from stdin, nothing changed
 
-# --- what ufw was before the stack's first apply (lemp_before_* in lib.sh): its state and its rules, kept ---
+# --- what ufw was before the stack's first apply (lemp_before_* in lib/preexisting.sh): its state and its rules, kept ---
 policy() { sed -n "s/^$1=\"\\{0,1\\}\\([A-Z]*\\)\"\\{0,1\\}\$/\\1/p" /etc/default/ufw; }
 if lemp_before_first; then
   lemp_before_save < <(

@@ -97,7 +97,7 @@ if [ "$LEMP_PHP" = 1 ]; then
   [ -d "/etc/php/$LEMP_PHP_VERSION/fpm" ] || lemp_die "PHP-FPM $LEMP_PHP_VERSION is not installed: run php.sh before nginx.sh"
   # index.html first: "/" is the static page, /index.php the dynamic one (both are checked by smoke.sh)
   index="index.html index.php"
-  # the serving profile (lib.sh, lemp_tune): at most max_children + the pool's backlog requests at PHP at once, the
+  # the serving profile (lib/tune.sh, lemp_tune): at most max_children + the pool's backlog requests at PHP at once, the
   # next ones answered 503 with Retry-After at once (never a 502 from a full socket); no gzip on dynamic pages (BREACH)
   release_params=""
   if [ -n "$LEMP_APP_BASE" ]; then

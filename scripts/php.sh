@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Step "php": PHP-FPM + the MySQL extension for the OS's PHP version, www pool sized from memory.
 # Settings: LEMP_PHP_MAX_CHILDREN ("auto", the default, or a number 1-1000), LEMP_PHP_JIT (tracing, the default,
-# function or off: opcache's JIT compiler, its buffer a quarter of opcache's share), the LEMP_TUNE_* of lib.sh's lemp_tune.
+# function or off: opcache's JIT compiler, its buffer a quarter of opcache's share), the LEMP_TUNE_* of lib/tune.sh's lemp_tune.
 # The pool's status page is on (pm.status_path = /fpm-status): only reachable through nginx.sh's status server
 # (LEMP_STATUS_ALLOW), the site itself never passes that path to PHP-FPM.
 # /etc/php/<V>/fpm/conf.d/99-seed-web.ini: expose_php = Off (no X-Powered-By header; Ubuntu's php.ini has it On).
@@ -13,7 +13,7 @@ fi
 lemp_init php
 lemp_os
 
-# The serving profile (scripts/lib.sh, lemp_tune): max_children from the memory left after the system, the database
+# The serving profile (scripts/lib/tune.sh, lemp_tune): max_children from the memory left after the system, the database
 # (on a shared host) and opcache, divided by a worker's size; the queue (listen.backlog) in front of the workers.
 if [ "${LEMP_PHP_MAX_CHILDREN:-auto}" != auto ]; then
   lemp_require LEMP_PHP_MAX_CHILDREN '^([1-9][0-9]{0,2}|1000)$' '"auto" or a number from 1 to 1000'
@@ -61,7 +61,7 @@ lemp_write_file "/etc/php/$V/fpm/conf.d/99-seed-web.ini" 0644 root:root <<INI
 ; no X-Powered-By header (the PHP version) on the responses
 expose_php = Off
 ; profile: pm.max_children = $max_children ($TUNE_MEM_MB MB, $TUNE_CPUS CPUs; npm run verify compares the pool with it)
-; opcache sized by the serving profile (scripts/lib.sh, lemp_tune); timestamps checked every 2 s, so a deploy's new
+; opcache sized by the serving profile (scripts/lib/tune.sh, lemp_tune); timestamps checked every 2 s, so a deploy's new
 ; files are picked up without a restart
 opcache.enable = 1
 opcache.memory_consumption = $((TUNE_OPCACHE_MB - TUNE_PHP_JIT_MB))

@@ -156,7 +156,7 @@ for f in /etc/mysql/seed-web-tls/server.pem /etc/mysql/seed-web-tls/ca.pem; do
   else echo "!unavailable $f unreadable"; fi
 done
 
-# what the steps found on the host before the stack's first apply and keep (scripts/lib.sh, lemp_before_*): one
+# what the steps found on the host before the stack's first apply and keep (scripts/lib/preexisting.sh, lemp_before_*): one
 # "STEP KIND VALUE" line each
 section kept
 if [ -d /var/lib/seed-web/before ]; then
@@ -166,7 +166,7 @@ if [ -d /var/lib/seed-web/before ]; then
   done
 fi
 
-# the serving profile (scripts/lib.sh, lemp_tune): what the steps computed at apply (the comment php.sh writes in its
+# the serving profile (scripts/lib/tune.sh, lemp_tune): what the steps computed at apply (the comment php.sh writes in its
 # ini, the values database.sh writes in its cnf) next to what the host runs (the pool file, the server's variables);
 # one "KEY VALUE" line each
 section profile

@@ -31,7 +31,7 @@ export interface StackConfig {
     acmeServer: string;
     hstsMaxAge: number;
     db: {
-        /** The server on every database host: auto = the distribution's own (scripts/lib.sh, lemp_os). */
+        /** The server on every database host: auto = the distribution's own (scripts/platform.sh, lemp_os). */
         engine: DbEngine;
         /** An address, or "auto": loopback when nothing else needs to reach it, else the host's private address. */
         bindAddress: string;
@@ -60,7 +60,7 @@ export interface StackConfig {
     /** Hosts (by name, still in `hosts`) whose resources the engine is to drop without running their deletes once
      * they leave `hosts` (retainOnDelete): a host that is gone, or that the program cannot reach any more. */
     forget: string[];
-    /** The serving profile's overrides (README "Performance"; the arithmetic is scripts/lib.sh's lemp_tune). */
+    /** The serving profile's overrides (README "Performance"; the arithmetic is scripts/lib/tune.sh's lemp_tune). */
     tuning: TuningConfig;
     /** The user's application (README "Deploy your application"); absent: the demo page. */
     app?: AppConfig;

@@ -4,7 +4,7 @@ import { RawConfig } from "./read";
 import { readSetting } from "./settings";
 import { PhpJit } from "./vocabulary";
 
-/** "auto" = computed on each host at apply time from its CPUs and memory (scripts/lib.sh, lemp_tune). */
+/** "auto" = computed on each host at apply time from its CPUs and memory (scripts/lib/tune.sh, lemp_tune). */
 export interface TuningConfig {
     /** The memory (MB) the scripts take each host to have, instead of MemTotal / the cgroup limit. */
     memoryMb: "auto" | number;

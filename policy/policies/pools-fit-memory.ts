@@ -1,6 +1,6 @@
 // pools-fit-memory: the PHP-FPM pool and the database declared for a host fit the memory declared for it.
 //
-// The same arithmetic as the serving profile the steps compute on the host (scripts/lib.sh lemp_tune, README
+// The same arithmetic as the serving profile the steps compute on the host (scripts/lib/tune.sh lemp_tune, README
 // "Performance"): a system reserve, the database's share on a host that also runs PHP, opcache, then the workers.
 // Decidable only where the stack declares the memory (seed-web:tuneMemoryMb); with "auto" the steps read the host's
 // memory when they run and refuse a host too small themselves, and `npm run verify` compares the live profile.
@@ -23,7 +23,7 @@ export const poolsFitMemoryMetadata: PolicyMetadata = {
     security: false,
 };
 
-/** The MB of the profile's arithmetic (scripts/lib.sh lemp_tune). */
+/** The MB of the profile's arithmetic (scripts/lib/tune.sh lemp_tune). */
 export const PROFILE = { reserveMb: 128, dbOverheadMb: 96, minWorkers: 2 } as const;
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 export const opcacheMb = (memoryMb: number) => clamp(Math.floor(memoryMb / 16), 64, 256);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Shared functions of the provisioning steps. The program sends this file followed by a step's script as one
-# `bash -c` command; run by hand, a step sources this file from its own directory. See README.md.
+# Shared functions of the provisioning steps, one file per concern in this directory (this one first: messages,
+# facts, lemp_init). The program sends platform.sh, these files in ../lib.sh's order and a step's script as one
+# `bash -c` command; run by hand, a step sources ../lib.sh from its own directory, which sources them. See README.md.
 #
 # Conventions: human messages go to stderr as "[lemp:<step>] ...", each change as "[lemp:<step>] changed: <what>";
 # facts go to stdout as key=value; lemp_finish prints "changed=N" as the last line of stdout.

@@ -1,9 +1,5 @@
-# --- the platform data (scripts/platform.sh: releases, engines, packages) --------------------------------------------
-# The program sends platform.sh before this file; run by hand, a step sources this file, and this file platform.sh.
-if ! declare -F lemp_os >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=platform.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/platform.sh"
-fi
+# --- the host: its memory and CPUs (the platform data, lemp_os and its kin, is scripts/platform.sh's: the program
+# sends it before the library, and ../lib.sh sources it first when a step runs by hand) -----------------------------
 
 # Memory in MB: MemTotal, or the cgroup (container) limit when that is lower (cgroup v2 memory.max, or v1
 # memory/memory.limit_in_bytes). LEMP_TUNE_MEM_MB (the config key tuneMemoryMb) replaces what the host reports: a

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Undo of step "app" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
+# Undo of step "app" (the delete of its remote command; see lemp_undo_begin in lib/undo.sh for the generation rule).
 # Live generation: the database settings (/etc/seed-web/app-db.ini, app-db.php, db-ca.pem) and the pages
 # (index.php, health.php) removed; the database and its data are database.sh's. Replaced generation: its pages
 # only, when the live one has another document root.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Undo of step "backup" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
+# Undo of step "backup" (the delete of its remote command; see lemp_undo_begin in lib/undo.sh for the generation rule).
 # The timer (or cron entry), its service, seed-web-backup, seed-web-restore and the metric file removed. The dumps
 # stay (restore one by hand: zcat FILE | mysql DB), whatever LEMP_DESTROY_DATA says (the primary's rows).
 # gzip is never purged (an essential package).

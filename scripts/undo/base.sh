@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Undo of step "base" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
+# Undo of step "base" (the delete of its remote command; see lemp_undo_begin in lib/undo.sh for the generation rule).
 # Removes the apt stamp. Packages stay (curl, ca-certificates: the system uses them, even with purgePackages).
 set -euo pipefail
 if ! declare -F lemp_init >/dev/null; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Undo of step "certbot" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
+# Undo of step "certbot" (the delete of its remote command; see lemp_undo_begin in lib/undo.sh for the generation rule).
 # Live generation: renewal stopped (certbot.timer disabled, unless it was enabled before the stack's first apply: it
 # renews the host's other certificates; without systemd the package's /etc/cron.d/certbot stays),
 # the deploy hook and the links in /etc/seed-web/tls/<site>/ removed. The certificate stays in /etc/letsencrypt

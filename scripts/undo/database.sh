@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Undo of step "database" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
+# Undo of step "database" (the delete of its remote command; see lemp_undo_begin in lib/undo.sh for the generation rule).
 # Live generation: the server stopped and disabled, the seed-web configuration (99-seed-web.cnf) and the TLS
 # material of the connections between hosts (/etc/mysql/seed-web-tls/) removed. The data stays (the data directory,
 # the application's database and accounts); LEMP_DESTROY_DATA=1 removes it on a replica only (LEMP_DB_ROLE=replica:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Undo of step "firewall" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
+# Undo of step "firewall" (the delete of its remote command; see lemp_undo_begin in lib/undo.sh for the generation rule).
 # ufw goes back to what the step's first apply found (recorded in /var/lib/seed-web/before/firewall, see
-# lemp_before_* in lib.sh): the stack's rules deleted and the rules it found put back; ufw active before stays active
+# lemp_before_* in lib/preexisting.sh): the stack's rules deleted and the rules it found put back; ufw active before stays active
 # (with its default policies as they were), otherwise it is disabled first (nothing filters any more, so the SSH path
 # can never be cut) and then the rules are deleted. While ufw stays active, the rules allowing the ports sshd listens
 # on stay too (reported) unless the rules found allow them: the undo must not cut its own session.

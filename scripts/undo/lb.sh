@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Undo of step "lb" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
+# Undo of step "lb" (the delete of its remote command; see lemp_undo_begin in lib/undo.sh for the generation rule).
 # Live generation: HAProxy stopped and disabled, the site's haproxy.pem, the stack's CA certificate for the backends
 # (backend.invalid/ca.pem) and the waiting TLS configuration removed
 # (haproxy.cfg, the package's file that lb.sh rewrote, stays for the stopped service; purgePackages purges it with

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Undo of step "monitoring" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
+# Undo of step "monitoring" (the delete of its remote command; see lemp_undo_begin in lib/undo.sh for the generation rule).
 # The node exporter stopped and disabled, its ARGS back to the package's (empty). purgePackages: purged.
 set -euo pipefail
 if ! declare -F lemp_init >/dev/null; then

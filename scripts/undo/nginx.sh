@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Undo of step "nginx" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
+# Undo of step "nginx" (the delete of its remote command; see lemp_undo_begin in lib/undo.sh for the generation rule).
 # Live generation: the site (sites-available + link), conf.d/seed-web.conf, the static page, the waiting TLS
 # configuration, the dummy default certificate and the balancer → web certificate (backend.invalid) removed, the
 # package's default site enabled again, nginx stopped and disabled. The site's certificates (/etc/seed-web/tls/<site>/) stay unless LEMP_DESTROY_DATA=1. purgePackages:

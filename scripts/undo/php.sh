@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Undo of step "php" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
+# Undo of step "php" (the delete of its remote command; see lemp_undo_begin in lib/undo.sh for the generation rule).
 # The seed-web ini removed, the www pool back to the package's sizes without the status path, PHP-FPM stopped and
 # disabled. purgePackages: php-fpm and php-mysql purged.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Undo of step "release" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
+# Undo of step "release" (the delete of its remote command; see lemp_undo_begin in lib/undo.sh for the generation rule).
 # Live generation (the application switched off, or destroy): the releases, the `current` link and the balancer's
 # agent (seed-web-lb-agent) removed; the
 # shared paths (the application's uploads and storage: the owner's data) only with LEMP_DESTROY_DATA=1, else kept

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Undo of step "replication" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
+# Undo of step "replication" (the delete of its remote command; see lemp_undo_begin in lib/undo.sh for the generation rule).
 # On the primary: the replication account 'repl' at each replica it served is dropped (live generation: all of
 # them, the replicas are gone; replaced generation: those the live one no longer lists). Its server must be running
 # (on destroy this runs before the database's undo); when it is not, there is no account to reach: nothing done.

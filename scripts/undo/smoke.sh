@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Undo of step "smoke" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
+# Undo of step "smoke" (the delete of its remote command; see lemp_undo_begin in lib/undo.sh for the generation rule).
 # Nothing to undo: the check changes nothing on the host.
 set -euo pipefail
 if ! declare -F lemp_init >/dev/null; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Undo of step "stage" (the delete of its remote command; see lemp_undo_begin in lib.sh for the generation rule).
+# Undo of step "stage" (the delete of its remote command; see lemp_undo_begin in lib/undo.sh for the generation rule).
 # Live generation (the application switched off, or destroy): when no release is live here (the release step, whose
 # undo runs first, removed it, or never ran: a deploy stopped at a later host's stage), the staged releases are
 # removed, and the shared paths (the application's uploads and storage: the owner's data) only with

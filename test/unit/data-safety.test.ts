@@ -1,6 +1,6 @@
 // Issue 19, under test doubles: what keeps a live site's rows. The restore command refuses a dump that would not land
 // whole in the fresh database (before it touches the server: a fake `mysql` records any call); the database step's
-// decision on a replica's local database (lib.sh lemp_db_copy_plan); the escaped database name of every GRANT; the
+// decision on a replica's local database (lib/db-accounts.sh lemp_db_copy_plan); the escaped database name of every GRANT; the
 // named primary (dbPrimary) and the hosts named for re-seeding (dbReseed), through the real program under mocks.
 import * as assert from "assert";
 import { spawnSync } from "child_process";

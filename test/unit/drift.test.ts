@@ -4,7 +4,7 @@
 // For each setting: boundary values and values generated from a seeded PRNG, each kept only when loadConfig accepts
 // it. Configs combine them (the i-th accepted value of every setting), the real program runs under mocks
 // (captureProgram), and each remote command runs here in bash exactly as it would on a host, with LEMP_CHECK_ONLY=1
-// (scripts/lib.sh: lemp_inputs_checked stops each step right after its settings checks, before stdin or any change)
+// (scripts/lib/input.sh: lemp_inputs_checked stops each step right after its settings checks, before stdin or any change)
 // and LEMP_OS_RELEASE pointing at the os-release file of each supported release (test/fixtures/releases/).
 
 import * as assert from "assert";

@@ -1,4 +1,4 @@
-// One list of reserved database and user names (issue 23): scripts/lib.sh holds it (LEMP_RESERVED_DATABASES,
+// One list of reserved database and user names (issue 23): scripts/lib/input.sh holds it (LEMP_RESERVED_DATABASES,
 // LEMP_RESERVED_USERS), lib/config.ts reads it. For every name of the lists (patterns instantiated), in other letter
 // cases, and for near misses, the program's validation and scripts/database.sh's own check (run for real, with
 // LEMP_CHECK_ONLY=1: nothing touched) give the same verdict, both ways: nothing the config accepts is refused in the

@@ -1,4 +1,4 @@
-// The serving profile's arithmetic (scripts/lib.sh, lemp_tune), run by bash at the edges: a 512 MB host, a 64-core
+// The serving profile's arithmetic (scripts/lib/tune.sh, lemp_tune), run by bash at the edges: a 512 MB host, a 64-core
 // host, the database on the same host or not; the memory read from MemTotal, a cgroup v1 or v2 limit, or the
 // override; the config keys that feed it refused with the key named.
 import * as assert from "assert";
@@ -28,7 +28,7 @@ function tune(env: Record<string, string>, forStep = "php"): { code: number | nu
     return { code: r.status, v, stderr: r.stderr };
 }
 
-describe("the serving profile (lib.sh lemp_tune)", function () {
+describe("the serving profile (lib/tune.sh lemp_tune)", function () {
     this.timeout(90000);
 
     it("a 512 MB host: 2 workers beside the database, 6 without it; a smaller shared host is an error naming what to change", () => {

@@ -46,7 +46,7 @@ export function certCovers(certName: string, name: string): boolean {
 }
 
 /**
- * The serving profile (scripts/lib.sh lemp_tune) against what the host runs: PHP-FPM's pool against the value the php
+ * The serving profile (scripts/lib/tune.sh lemp_tune) against what the host runs: PHP-FPM's pool against the value the php
  * step computed (or the stack's phpMaxChildren), the database server's variables against the values its step wrote
  * (a SET GLOBAL, or another option file read after ours, is drift). Nothing is compared where the probe saw nothing.
  */
