@@ -47,7 +47,7 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
             "grep -h '^pm.max_children\\|^listen.backlog\\|^pm.max_requests\\|^request_terminate_timeout' /etc/php/*/fpm/pool.d/www.conf; " +
                 "grep -h '^process_control_timeout' /etc/php/*/fpm/php-fpm.conf; grep -h '^opcache.memory_consumption\\|^opcache.jit' /etc/php/*/fpm/conf.d/99-seed-web.ini; " +
                 "grep -h 'innodb_buffer_pool_size\\|max_connections' /etc/mysql/mariadb.conf.d/99-seed-web.cnf; grep -o 'worker_connections [0-9]*' /etc/nginx/nginx.conf; " +
-                "echo somaxconn = $(cat /proc/sys/net/core/somaxconn)",
+                "echo somaxconn = $(cat /proc/sys/net/core/somaxconn); echo open_file_cache lines = $(grep -c '^open_file_cache' /etc/nginx/conf.d/seed-web.conf)",
         );
         return out.trim().split("\n").map((l) => l.trim());
     };
@@ -78,7 +78,7 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
         assert.deepStrictEqual(await profile(), [
             "pm.max_children = 10", "pm.max_requests = 500", "listen.backlog = 128", "request_terminate_timeout = 60s",
             "process_control_timeout = 30s", "opcache.memory_consumption = 48", "opcache.jit = tracing", "opcache.jit_buffer_size = 16M",
-            "innodb_buffer_pool_size = 256M", "max_connections = 90", "worker_connections 1184", "somaxconn = 4096",
+            "innodb_buffer_pool_size = 256M", "max_connections = 90", "worker_connections 1184", "somaxconn = 4096", "open_file_cache lines = 4",
         ]);
         await go("up at 2048 MB", { tuneMemoryMb: "2048" });
         // (2048 - 128 - (512 + 96) - 128) / 48 = 24
