@@ -51,14 +51,14 @@ export async function wrk(ip: string, path: string, seconds: number, connections
     return { rps, p99ms: ms(p99[1], p99[2]), non2xx, errors: e ? e.slice(1).reduce((s, n) => s + Number(n), 0) : 0 };
 }
 
-export interface RateResult { sent: number; ok: number; busy: number; busyWithoutRetryAfter: number; bad: number; errors: Map<string, number>; p99ms: number; bodies: Set<string> }
+export interface RateResult { sent: number; ok: number; busy: number; busyWithoutRetryAfter: number; bad: number; errors: Map<string, number>; p99ms: number; bodies: Set<string>; latencies: number[] }
 
 /** Open-loop load: `rate` requests a second for `seconds`, each sent on time whatever the earlier ones did. */
 export async function constantRate(ip: string, path: string, rate: number, seconds: number): Promise<RateResult> {
     // at most MAX_SOCKETS connections at once (a client's file descriptors are finite): a request due while they are
     // all busy waits for one, and its latency counts from when it was due (no coordinated omission)
     const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
-    const r: RateResult = { sent: 0, ok: 0, busy: 0, busyWithoutRetryAfter: 0, bad: 0, errors: new Map(), p99ms: 0, bodies: new Set() };
+    const r: RateResult = { sent: 0, ok: 0, busy: 0, busyWithoutRetryAfter: 0, bad: 0, errors: new Map(), p99ms: 0, bodies: new Set(), latencies: [] };
     const lat: number[] = [];
     const pending: Promise<void>[] = [];
     const start = process.hrtime.bigint();
@@ -106,8 +106,8 @@ export async function constantRate(ip: string, path: string, rate: number, secon
     }
     await Promise.all(pending);
     agent.destroy();
-    lat.sort((a, b) => a - b);
-    r.p99ms = lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] : NaN;
+    r.latencies = lat;
+    r.p99ms = p99(lat);
     return r;
 }
 
@@ -116,3 +116,42 @@ export function oomKills(): number {
     return m ? Number(m[1]) : 0;
 }
 
+
+function p99(latencies: number[]): number {
+    const lat = [...latencies].sort((a, b) => a - b);
+    return lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] : NaN;
+}
+
+/**
+ * constantRate at any rate: above MAX_RATE, the rate split over as many processes (this file, run with --worker) as
+ * it takes for each to send at most MAX_RATE a second on time; their counts added, the p99 of all their latencies.
+ */
+export async function constantRateSplit(ip: string, path: string, rate: number, seconds: number): Promise<RateResult> {
+    const n = Math.ceil(rate / MAX_RATE);
+    if (n === 1) return constantRate(ip, path, rate, seconds);
+    const parts = await Promise.all(
+        Array.from({ length: n }, () =>
+            run(process.execPath, [__filename, "--worker", ip, path, String(rate / n), String(seconds)], (seconds + 120) * 1000).then((out) => {
+                const o = JSON.parse(out) as Omit<RateResult, "errors" | "bodies"> & { errors: [string, number][]; bodies: string[] };
+                return { ...o, errors: new Map(o.errors), bodies: new Set(o.bodies) } as RateResult;
+            }),
+        ),
+    );
+    const sum = (k: "sent" | "ok" | "busy" | "busyWithoutRetryAfter" | "bad") => parts.reduce((a, x) => a + x[k], 0);
+    const errors = new Map<string, number>();
+    for (const x of parts) for (const [k, v] of x.errors) errors.set(k, (errors.get(k) ?? 0) + v);
+    const latencies = parts.flatMap((x) => x.latencies);
+    return {
+        sent: sum("sent"), ok: sum("ok"), busy: sum("busy"), busyWithoutRetryAfter: sum("busyWithoutRetryAfter"), bad: sum("bad"),
+        errors, bodies: new Set(parts.flatMap((x) => [...x.bodies]).slice(0, 5)), latencies, p99ms: p99(latencies),
+    };
+}
+
+// one share of constantRateSplit: `node load.js --worker IP PATH RATE SECONDS`, the result as JSON on stdout
+if (require.main === module && process.argv[2] === "--worker") {
+    const [ip, path, rate, seconds] = process.argv.slice(3);
+    if (!/^10\.200\.0\.\d{1,3}$/.test(ip)) throw new Error(`--worker: ${ip} is not a test host's address (10.200.0.0/24)`);
+    void constantRate(ip, path, Number(rate), Number(seconds)).then((r) =>
+        process.stdout.write(JSON.stringify({ ...r, errors: [...r.errors], bodies: [...r.bodies] })),
+    );
+}
