@@ -476,10 +476,19 @@ restore_previous() {
 before=$LEMP_CHANGED
 lemp_mkdir /etc/nginx/conf.d 0755 root:root
 lemp_write_file "$http_file" 0644 root:root < <(http_conf)
-# worker_processes auto (one per CPU) is the package's; the connections per worker from the profile
+# worker_processes auto (one per CPU) is the package's; the connections per worker from the profile, and the
+# descriptors a worker may open for them (worker_rlimit_nofile, after worker_processes: the unit's soft limit is 1024,
+# fewer than worker_connections, and a worker out of descriptors answers 500; bench:serve's overload saw 782). A
+# worker_rlimit_nofile of the administrator's own (a line without "# seed-web") is theirs: kept, none added.
 if [ -f /etc/nginx/nginx.conf ]; then
-  lemp_write_file /etc/nginx/nginx.conf 0644 root:root < <(sed -E \
-    "s/^([[:space:]]*)worker_connections[[:space:]]+[0-9]+;/\1worker_connections $TUNE_NGINX_WORKER_CONNECTIONS;/" /etc/nginx/nginx.conf)
+  nofile_line="worker_rlimit_nofile $TUNE_NGINX_NOFILE;   # seed-web: 2 descriptors per connection + files (scripts/nginx.sh)"
+  if grep -E '^[[:space:]]*worker_rlimit_nofile[[:space:]]' /etc/nginx/nginx.conf | grep -qv '# seed-web'; then nofile_line=""; fi
+  lemp_write_file /etc/nginx/nginx.conf 0644 root:root < <(awk -v wc="$TUNE_NGINX_WORKER_CONNECTIONS" -v line="$nofile_line" '
+    /^[[:space:]]*worker_rlimit_nofile[[:space:]].*# seed-web/ { next }
+    /^[[:space:]]*worker_connections[[:space:]]+[0-9]+;/ { sub(/worker_connections[[:space:]]+[0-9]+;/, "worker_connections " wc ";") }
+    { print }
+    /^[[:space:]]*worker_processes[[:space:]]/ && line != "" && !done { print line; done = 1 }
+  ' /etc/nginx/nginx.conf)
 fi
 lemp_tune_sysctl
 lemp_remove /etc/nginx/sites-enabled/default

@@ -65,6 +65,7 @@ lemp_tune() {   # php|db|nginx|lb: the step that asks, checked for room (a host 
   TUNE_PHP_CONTROL_S=30              # process_control_timeout: a reload lets in-flight requests finish
   TUNE_NGINX_WORKER_CONNECTIONS=$(lemp_clamp $((TUNE_PHP_MAX_CHILDREN * 16 + 1024)) 1024 16384)
   TUNE_NGINX_QUEUE=$((TUNE_PHP_MAX_CHILDREN + TUNE_PHP_BACKLOG / 2))
+  TUNE_NGINX_NOFILE=$((TUNE_NGINX_WORKER_CONNECTIONS * 2 + 1024))   # a worker's descriptors: 2 per proxied request + files
   TUNE_SOMAXCONN=4096
   TUNE_DB_MAX_CONNECTIONS=$(lemp_clamp $(( 2 * ${LEMP_TUNE_WEB_HOSTS:-1} * ceiling + 10 )) 50 5000)
 }
@@ -72,7 +73,7 @@ lemp_tune() {   # php|db|nginx|lb: the step that asks, checked for room (a host 
 lemp_tune_report() {   # the profile as facts (stdout) and one log line
   lemp_fact tune_mem_mb "$TUNE_MEM_MB"
   lemp_fact tune_cpus "$TUNE_CPUS"
-  lemp_log "profile: ${TUNE_MEM_MB} MB, ${TUNE_CPUS} CPUs: php max_children=$TUNE_PHP_MAX_CHILDREN (${TUNE_PHP_WORKER_MB} MB each) backlog=$TUNE_PHP_BACKLOG opcache=${TUNE_OPCACHE_MB}M (jit ${TUNE_PHP_JIT_MB}M); nginx worker_connections=$TUNE_NGINX_WORKER_CONNECTIONS queue=$TUNE_NGINX_QUEUE; db buffer_pool=${TUNE_DB_BUFFER_POOL_MB}M max_connections=$TUNE_DB_MAX_CONNECTIONS; somaxconn=$TUNE_SOMAXCONN"
+  lemp_log "profile: ${TUNE_MEM_MB} MB, ${TUNE_CPUS} CPUs: php max_children=$TUNE_PHP_MAX_CHILDREN (${TUNE_PHP_WORKER_MB} MB each) backlog=$TUNE_PHP_BACKLOG opcache=${TUNE_OPCACHE_MB}M (jit ${TUNE_PHP_JIT_MB}M); nginx worker_connections=$TUNE_NGINX_WORKER_CONNECTIONS nofile=$TUNE_NGINX_NOFILE queue=$TUNE_NGINX_QUEUE; db buffer_pool=${TUNE_DB_BUFFER_POOL_MB}M max_connections=$TUNE_DB_MAX_CONNECTIONS; somaxconn=$TUNE_SOMAXCONN"
 }
 
 # lemp_tune_sysctl: the kernel's accept backlog (net.core.somaxconn, per network namespace) at least TUNE_SOMAXCONN.

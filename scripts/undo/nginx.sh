@@ -45,10 +45,11 @@ fi
 
 remove_site
 lemp_remove /etc/nginx/conf.d/seed-web.conf
-# the package's worker_connections (768) and kernel backlog back
+# the package's worker_connections (768) and kernel backlog back, the stack's worker_rlimit_nofile line gone
 if [ -f /etc/nginx/nginx.conf ]; then
   lemp_write_file /etc/nginx/nginx.conf 0644 root:root < <(sed -E \
-    "s/^([[:space:]]*)worker_connections[[:space:]]+[0-9]+;/\1worker_connections 768;/" /etc/nginx/nginx.conf)
+    -e "s/^([[:space:]]*)worker_connections[[:space:]]+[0-9]+;/\1worker_connections 768;/" \
+    -e "/^[[:space:]]*worker_rlimit_nofile[[:space:]].*# seed-web/d" /etc/nginx/nginx.conf)
 fi
 lemp_remove /etc/sysctl.d/60-seed-web.conf
 lemp_remove_tree "$LEMP_TLS_ROOT/default.invalid"

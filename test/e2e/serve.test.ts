@@ -47,6 +47,7 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
             "grep -h '^pm.max_children\\|^listen.backlog\\|^pm.max_requests\\|^request_terminate_timeout' /etc/php/*/fpm/pool.d/www.conf; " +
                 "grep -h '^process_control_timeout' /etc/php/*/fpm/php-fpm.conf; grep -h '^opcache.memory_consumption\\|^opcache.jit' /etc/php/*/fpm/conf.d/99-seed-web.ini; " +
                 "grep -h 'innodb_buffer_pool_size\\|max_connections' /etc/mysql/mariadb.conf.d/99-seed-web.cnf; grep -o 'worker_connections [0-9]*' /etc/nginx/nginx.conf; " +
+                "grep -o '^worker_rlimit_nofile [0-9]*' /etc/nginx/nginx.conf; echo nginx worker $(grep 'open files' /proc/$(pgrep -f 'nginx: worker' | head -1)/limits | awk '{print $4}'); " +
                 "echo somaxconn = $(cat /proc/sys/net/core/somaxconn); echo open_file_cache lines = $(grep -c '^open_file_cache' /etc/nginx/conf.d/seed-web.conf)",
         );
         return out.trim().split("\n").map((l) => l.trim());
@@ -78,7 +79,8 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
         assert.deepStrictEqual(await profile(), [
             "pm.max_children = 10", "pm.max_requests = 500", "listen.backlog = 128", "request_terminate_timeout = 60s",
             "process_control_timeout = 30s", "opcache.memory_consumption = 48", "opcache.jit = tracing", "opcache.jit_buffer_size = 16M",
-            "innodb_buffer_pool_size = 256M", "max_connections = 90", "worker_connections 1184", "somaxconn = 4096", "open_file_cache lines = 4",
+            "innodb_buffer_pool_size = 256M", "max_connections = 90", "worker_connections 1184", "worker_rlimit_nofile 3392", "nginx worker 3392",
+            "somaxconn = 4096", "open_file_cache lines = 4",
         ]);
         await go("up at 2048 MB", { tuneMemoryMb: "2048" });
         // (2048 - 128 - (512 + 96) - 128) / 48 = 24
@@ -163,10 +165,10 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
         const out = await onHost(
             web.ip,
             "grep -h '^pm.max_children\\|^listen.backlog\\|^pm.max_requests' /etc/php/*/fpm/pool.d/www.conf; grep -ch '^process_control_timeout' /etc/php/*/fpm/php-fpm.conf || true; " +
-                "grep -o 'worker_connections [0-9]*' /etc/nginx/nginx.conf; ls /etc/sysctl.d/60-seed-web.conf 2>&1 | grep -c 'No such' || true; " +
+                "grep -o 'worker_connections [0-9]*' /etc/nginx/nginx.conf; grep -c worker_rlimit_nofile /etc/nginx/nginx.conf || true; ls /etc/sysctl.d/60-seed-web.conf 2>&1 | grep -c 'No such' || true; " +
                 "ls /etc/haproxy/errors/seed-web-503.http 2>/dev/null | wc -l",
         );
-        assert.deepStrictEqual(out.trim().split("\n"), ["pm.max_children = 5", "0", "worker_connections 768", "1", "0"]);
+        assert.deepStrictEqual(out.trim().split("\n"), ["pm.max_children = 5", "0", "worker_connections 768", "0", "1", "0"]);
         assert.strictEqual((await onHost(lb.ip, "ls /etc/haproxy/errors/seed-web-503.http 2>/dev/null | wc -l")).trim(), "0");
     });
 });

@@ -13,7 +13,7 @@ import { buildTopology } from "../../lib/topology";
 const LIB = path.join(SCRIPTS_DIR, "lib.sh");
 const VARS = [
     "TUNE_MEM_MB", "TUNE_CPUS", "TUNE_PHP_MAX_CHILDREN", "TUNE_PHP_BACKLOG", "TUNE_OPCACHE_MB", "TUNE_DB_BUFFER_POOL_MB",
-    "TUNE_DB_MAX_CONNECTIONS", "TUNE_NGINX_QUEUE", "TUNE_NGINX_WORKER_CONNECTIONS", "TUNE_PHP_MAX_REQUESTS", "TUNE_PHP_JIT_MB",
+    "TUNE_DB_MAX_CONNECTIONS", "TUNE_NGINX_QUEUE", "TUNE_NGINX_WORKER_CONNECTIONS", "TUNE_PHP_MAX_REQUESTS", "TUNE_PHP_JIT_MB", "TUNE_NGINX_NOFILE",
 ];
 
 /** lemp_tune FOR under `env`; the TUNE_* values, or the error. */
@@ -60,6 +60,8 @@ describe("the serving profile (lib/tune.sh lemp_tune)", function () {
         // 64 cores, 4 GB shared: the memory decides ((4096 - 128 - 1120 - 256) / 48 = 54)
         const mem = tune({ LEMP_TUNE_MEM_MB: "4096", LEMP_TUNE_CPUS: "64", LEMP_TUNE_SHARED: "1" });
         assert.deepStrictEqual([mem.v.TUNE_PHP_MAX_CHILDREN, mem.v.TUNE_DB_BUFFER_POOL_MB], [54, 1024]);
+        // nginx's descriptors follow its connections: 2 per connection (client + PHP) and 1024 for files
+        assert.deepStrictEqual([big.v.TUNE_NGINX_WORKER_CONNECTIONS, big.v.TUNE_NGINX_NOFILE], [5120, 2 * 5120 + 1024]);
         // 1 core, plenty of memory: the CPUs decide (16 x 1 + 8)
         assert.strictEqual(tune({ LEMP_TUNE_MEM_MB: "65536", LEMP_TUNE_CPUS: "1", LEMP_TUNE_SHARED: "0" }).v.TUNE_PHP_MAX_CHILDREN, 24);
     });
