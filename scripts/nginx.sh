@@ -182,7 +182,9 @@ CONF
   echo
   echo "# default server: a Host header that is none of the site's names gets the connection closed"
   echo "server {"
-  http_listen default_server
+  # the accept queue of each listening socket: the profile's somaxconn (nginx's own default is 511 whatever the
+  # kernel allows; bench:serve's overload overflowed it: resets); set once per address, on the default server
+  http_listen "default_server backlog=$TUNE_SOMAXCONN"
   echo "    server_name _;"
   echo "    access_log off;"
   echo "    return 444;"
@@ -190,7 +192,7 @@ CONF
   if [ "$LEMP_TLS" != none ]; then
     echo
     echo "server {"
-    https_listen default_server
+    https_listen "default_server backlog=$TUNE_SOMAXCONN"
     echo "    server_name _;"
     echo "    access_log off;"
     echo "    ssl_protocols TLSv1.2 TLSv1.3;"
@@ -373,7 +375,7 @@ CONF
     echo
     echo "# the site for the load balancer, over TLS (its certificate from the stack's CA, for this host's private address)"
     echo "server {"
-    listen_lines "$LEMP_BACKEND_TLS_PORT" ssl
+    listen_lines "$LEMP_BACKEND_TLS_PORT" "ssl backlog=$TUNE_SOMAXCONN"   # the only server on this port (LEMP_TLS=none)
     cat <<CONF
     server_name $LEMP_SERVER_NAMES $LEMP_BACKEND_TLS_NAME;
     ssl_certificate $backend_dir/fullchain.pem;

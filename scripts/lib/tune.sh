@@ -63,7 +63,10 @@ lemp_tune() {   # php|db|nginx|lb: the step that asks, checked for room (a host 
   TUNE_PHP_BACKLOG=$(lemp_clamp $((TUNE_PHP_MAX_CHILDREN * 8)) 128 4096)
   TUNE_PHP_TERMINATE_S=60            # request_terminate_timeout: a stuck request ends; Nginx waits longer (fastcgi_read_timeout 75s)
   TUNE_PHP_CONTROL_S=30              # process_control_timeout: a reload lets in-flight requests finish
-  TUNE_NGINX_WORKER_CONNECTIONS=$(lemp_clamp $((TUNE_PHP_MAX_CHILDREN * 16 + 1024)) 1024 16384)
+  # a worker's connections: the clients' (mostly idle keep-alive ones) and PHP's, 4 per MB of memory, at least
+  # children x 16 + 1024; a worker out of connections closes idle keep-alive ones under the clients' feet (resets:
+  # wrk -c3000 at 1664 per worker gave 1888 read errors, at 8192 none)
+  TUNE_NGINX_WORKER_CONNECTIONS=$(lemp_clamp $((mem * 4 > TUNE_PHP_MAX_CHILDREN * 16 + 1024 ? mem * 4 : TUNE_PHP_MAX_CHILDREN * 16 + 1024)) 1024 16384)
   TUNE_NGINX_QUEUE=$((TUNE_PHP_MAX_CHILDREN + TUNE_PHP_BACKLOG / 2))
   TUNE_NGINX_NOFILE=$((TUNE_NGINX_WORKER_CONNECTIONS * 2 + 1024))   # a worker's descriptors: 2 per proxied request + files
   TUNE_SOMAXCONN=4096

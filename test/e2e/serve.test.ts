@@ -48,7 +48,7 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
                 "grep -h '^process_control_timeout' /etc/php/*/fpm/php-fpm.conf; grep -h '^opcache.memory_consumption\\|^opcache.jit' /etc/php/*/fpm/conf.d/99-seed-web.ini; " +
                 "grep -h 'innodb_buffer_pool_size\\|max_connections' /etc/mysql/mariadb.conf.d/99-seed-web.cnf; grep -o 'worker_connections [0-9]*' /etc/nginx/nginx.conf; " +
                 "grep -o '^worker_rlimit_nofile [0-9]*' /etc/nginx/nginx.conf; echo nginx worker $(grep 'open files' /proc/$(pgrep -f 'nginx: worker' | head -1)/limits | awk '{print $4}'); " +
-                "echo somaxconn = $(cat /proc/sys/net/core/somaxconn); echo open_file_cache lines = $(grep -c '^open_file_cache' /etc/nginx/conf.d/seed-web.conf)",
+                "echo somaxconn = $(cat /proc/sys/net/core/somaxconn); echo listen backlog $(ss -Hltn 'sport = :443' | awk '{print $3}' | sort -u); echo open_file_cache lines = $(grep -c '^open_file_cache' /etc/nginx/conf.d/seed-web.conf)",
         );
         return out.trim().split("\n").map((l) => l.trim());
     };
@@ -79,13 +79,13 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
         assert.deepStrictEqual(await profile(), [
             "pm.max_children = 10", "pm.max_requests = 500", "listen.backlog = 128", "request_terminate_timeout = 60s",
             "process_control_timeout = 30s", "opcache.memory_consumption = 48", "opcache.jit = tracing", "opcache.jit_buffer_size = 16M",
-            "innodb_buffer_pool_size = 256M", "max_connections = 90", "worker_connections 1184", "worker_rlimit_nofile 3392", "nginx worker 3392",
-            "somaxconn = 4096", "open_file_cache lines = 4",
+            "innodb_buffer_pool_size = 256M", "max_connections = 90", "worker_connections 4096", "worker_rlimit_nofile 9216", "nginx worker 9216",
+            "somaxconn = 4096", "listen backlog 4096", "open_file_cache lines = 4",
         ]);
         await go("up at 2048 MB", { tuneMemoryMb: "2048" });
         // (2048 - 128 - (512 + 96) - 128) / 48 = 24
         const p = await profile();
-        for (const l of ["pm.max_children = 24", "listen.backlog = 192", "opcache.memory_consumption = 96", "opcache.jit_buffer_size = 32M", "innodb_buffer_pool_size = 512M", "worker_connections 1408"]) {
+        for (const l of ["pm.max_children = 24", "listen.backlog = 192", "opcache.memory_consumption = 96", "opcache.jit_buffer_size = 32M", "innodb_buffer_pool_size = 512M", "worker_connections 8192"]) {
             assert.ok(p.includes(l), `${l} in ${JSON.stringify(p)}`);
         }
         // the running PHP-FPM compiles with it (not only the file says so)

@@ -61,7 +61,12 @@ describe("the serving profile (lib/tune.sh lemp_tune)", function () {
         const mem = tune({ LEMP_TUNE_MEM_MB: "4096", LEMP_TUNE_CPUS: "64", LEMP_TUNE_SHARED: "1" });
         assert.deepStrictEqual([mem.v.TUNE_PHP_MAX_CHILDREN, mem.v.TUNE_DB_BUFFER_POOL_MB], [54, 1024]);
         // nginx's descriptors follow its connections: 2 per connection (client + PHP) and 1024 for files
-        assert.deepStrictEqual([big.v.TUNE_NGINX_WORKER_CONNECTIONS, big.v.TUNE_NGINX_NOFILE], [5120, 2 * 5120 + 1024]);
+        assert.deepStrictEqual([big.v.TUNE_NGINX_WORKER_CONNECTIONS, big.v.TUNE_NGINX_NOFILE], [16384, 2 * 16384 + 1024]);
+        // nginx's connections: 4 per MB (a 1 GB host 4096), at least the PHP queue's worth (children x 16 + 1024)
+        const small = tune({ LEMP_TUNE_MEM_MB: "1024", LEMP_TUNE_CPUS: "2", LEMP_TUNE_SHARED: "1" });
+        assert.deepStrictEqual([small.v.TUNE_NGINX_WORKER_CONNECTIONS, small.v.TUNE_NGINX_NOFILE], [4096, 9216]);
+        const tiny = tune({ LEMP_TUNE_MEM_MB: "256", LEMP_TUNE_CPUS: "1", LEMP_TUNE_SHARED: "0", LEMP_PHP_MAX_CHILDREN: "40" });
+        assert.strictEqual(tiny.v.TUNE_NGINX_WORKER_CONNECTIONS, 40 * 16 + 1024);
         // 1 core, plenty of memory: the CPUs decide (16 x 1 + 8)
         assert.strictEqual(tune({ LEMP_TUNE_MEM_MB: "65536", LEMP_TUNE_CPUS: "1", LEMP_TUNE_SHARED: "0" }).v.TUNE_PHP_MAX_CHILDREN, 24);
     });
