@@ -23,6 +23,30 @@ lemp_mem_mb() {   # (builtins only: the database and PHP steps read it on every 
   echo "$mb"
 }
 
+# Open files a service's processes may have at most: their hard limit, which a process not privileged cannot raise (nginx's
+# worker_rlimit_nofile above it fails, "setrlimit(RLIMIT_NOFILE) failed", and its workers keep the soft 1024). systemd
+# gives a unit its LimitNOFILE (Debian's default hard limit 524288), but not more than PID 1 holds where PID 1 cannot
+# raise its own (a container, or a test host booted by a shell with a lower limit: bench:serve's host got 20000, and
+# its nginx answered 2053 x 500 "Too many open files" under overload); LEMP_TUNE_NOFILE_MAX replaces it, for a test.
+lemp_nofile_max() {   # $1 = the unit (nginx)
+  if [ "${LEMP_TUNE_NOFILE_MAX:-auto}" != auto ]; then
+    [[ $LEMP_TUNE_NOFILE_MAX =~ ^[1-9][0-9]{2,7}$ ]] || lemp_die "LEMP_TUNE_NOFILE_MAX: expected auto or a number of files (100-99999999)"
+    echo "$LEMP_TUNE_NOFILE_MAX"; return 0
+  fi
+  local max=1048576 name f1 f2 hard unit="" limits=${LEMP_PROC1_LIMITS:-/proc/1/limits}
+  # /proc/1/limits: "Max open files            1024                 524288               files"
+  if [ -r "$limits" ]; then
+    while read -r name f1 f2 _ hard _; do
+      if [ "$name $f1 $f2" = "Max open files" ] && [[ $hard =~ ^[0-9]{1,9}$ ]] && [ "$hard" -lt "$max" ]; then max=$hard; fi
+    done <"$limits"
+  fi
+  if [ -d /run/systemd/system ] && [ -n "${1:-}" ]; then
+    unit=$(systemctl show -p LimitNOFILE --value "$1" 2>/dev/null || true)
+    if [[ $unit =~ ^[0-9]{1,9}$ ]] && [ "$unit" -lt "$max" ]; then max=$unit; fi
+  fi
+  echo "$max"
+}
+
 # CPUs: the online ones, fewer when the host's cgroup holds it to a CPU quota (v2 cpu.max "QUOTA PERIOD", v1
 # cpu.cfs_quota_us / cpu.cfs_period_us; a container run with --cpus 1.5 counts 2); LEMP_TUNE_CPUS replaces them, for a test.
 lemp_cpus() {

@@ -7,6 +7,7 @@
 #   LEMP_PHP_MAX_CHILDREN  auto | 1-1000      LEMP_TUNE_PHP_WORKER_MB  MB one PHP-FPM worker takes (default 48:
 #                                              PHP 8.2 with opcache, measured RSS of the demo app's workers ~30-40 MB)
 #   LEMP_DB_BUFFER_POOL_MB auto | 64-1048576  LEMP_TUNE_MEM_MB / LEMP_TUNE_CPUS (what the host is taken to have)
+#   LEMP_TUNE_NOFILE_MAX   (a test) the open files nginx's unit may have, instead of lemp_nofile_max's reading
 # The arithmetic (MB):
 #   reserve   = 128 (the OS, Nginx, sshd)
 #   pool      = database's InnoDB buffer pool: 25 % of memory when shared with PHP, 50 % on a host of its own, >= 64
@@ -17,6 +18,9 @@
 #               => the host is too small (error, not a swapping server)
 #   php backlog = clamp(children x 8, 128, 4096); nginx queue (limit_conn) = children + php backlog / 2 (measured: a full socket
 #               answered 502 before children + backlog requests were in; half the backlog leaves the margin)
+#   nginx     worker_connections = clamp(4 x memory, children x 16 + 1024, 16384); worker_rlimit_nofile = 2 x that
+#               + 1024; where that is more than the unit may have, the limit itself, and the connections what it leaves
+#               (2 each, after a third of it or 1024 for files)
 #   max_connections = 2 x web hosts x the children ceiling of a host + 10, 50 .. 5000 (twice: the server thread of a
 #               connection PHP closed lingers a moment after the worker opened the next; measured with bench:serve, 40
 #               workers at 1200 requests/s went past 50 connections, "Too many connections")
@@ -69,6 +73,12 @@ lemp_tune() {   # php|db|nginx|lb: the step that asks, checked for room (a host 
   TUNE_NGINX_WORKER_CONNECTIONS=$(lemp_clamp $((mem * 4 > TUNE_PHP_MAX_CHILDREN * 16 + 1024 ? mem * 4 : TUNE_PHP_MAX_CHILDREN * 16 + 1024)) 1024 16384)
   TUNE_NGINX_QUEUE=$((TUNE_PHP_MAX_CHILDREN + TUNE_PHP_BACKLOG / 2))
   TUNE_NGINX_NOFILE=$((TUNE_NGINX_WORKER_CONNECTIONS * 2 + 1024))   # a worker's descriptors: 2 per proxied request + files
+  # no more than the unit may have (lemp_nofile_max): past it, fewer connections, the files' share at most a third
+  TUNE_NOFILE_MAX=$(lemp_nofile_max nginx)
+  if [ "$TUNE_NGINX_NOFILE" -gt "$TUNE_NOFILE_MAX" ]; then
+    TUNE_NGINX_NOFILE=$TUNE_NOFILE_MAX
+    TUNE_NGINX_WORKER_CONNECTIONS=$(( (TUNE_NOFILE_MAX - (TUNE_NOFILE_MAX / 3 < 1024 ? TUNE_NOFILE_MAX / 3 : 1024)) / 2 ))
+  fi
   TUNE_SOMAXCONN=4096
   TUNE_DB_MAX_CONNECTIONS=$(lemp_clamp $(( 2 * ${LEMP_TUNE_WEB_HOSTS:-1} * ceiling + 10 )) 50 5000)
 }
@@ -76,7 +86,7 @@ lemp_tune() {   # php|db|nginx|lb: the step that asks, checked for room (a host 
 lemp_tune_report() {   # the profile as facts (stdout) and one log line
   lemp_fact tune_mem_mb "$TUNE_MEM_MB"
   lemp_fact tune_cpus "$TUNE_CPUS"
-  lemp_log "profile: ${TUNE_MEM_MB} MB, ${TUNE_CPUS} CPUs: php max_children=$TUNE_PHP_MAX_CHILDREN (${TUNE_PHP_WORKER_MB} MB each) backlog=$TUNE_PHP_BACKLOG opcache=${TUNE_OPCACHE_MB}M (jit ${TUNE_PHP_JIT_MB}M); nginx worker_connections=$TUNE_NGINX_WORKER_CONNECTIONS nofile=$TUNE_NGINX_NOFILE queue=$TUNE_NGINX_QUEUE; db buffer_pool=${TUNE_DB_BUFFER_POOL_MB}M max_connections=$TUNE_DB_MAX_CONNECTIONS; somaxconn=$TUNE_SOMAXCONN"
+  lemp_log "profile: ${TUNE_MEM_MB} MB, ${TUNE_CPUS} CPUs: php max_children=$TUNE_PHP_MAX_CHILDREN (${TUNE_PHP_WORKER_MB} MB each) backlog=$TUNE_PHP_BACKLOG opcache=${TUNE_OPCACHE_MB}M (jit ${TUNE_PHP_JIT_MB}M); nginx worker_connections=$TUNE_NGINX_WORKER_CONNECTIONS nofile=$TUNE_NGINX_NOFILE (of $TUNE_NOFILE_MAX) queue=$TUNE_NGINX_QUEUE; db buffer_pool=${TUNE_DB_BUFFER_POOL_MB}M max_connections=$TUNE_DB_MAX_CONNECTIONS; somaxconn=$TUNE_SOMAXCONN"
 }
 
 # lemp_tune_sysctl: the kernel's accept backlog (net.core.somaxconn, per network namespace) at least TUNE_SOMAXCONN.

@@ -27,6 +27,10 @@
 # stops. bench:scale gives each web host the same share of the runner's CPUs. The host still counts the runner's CPUs
 # (getconf): a quota is not a CPU count.
 #
+# NOFILE=N with "up" boots the host with N as its open-files limit (soft and hard; 1024 up to this shell's own hard
+# limit), the way a container's runtime sets one: its PID 1 cannot raise it, so no service may have more. Remembered
+# like INIT. serve.test.ts boots its web host with less than the profile of 2048 MB asks for nginx.
+#
 # SUITE=trixie (Debian 13) or SUITE=sid (unstable: Oracle MySQL) with "up" picks the release: one cached rootfs tarball
 # per suite, and the host's apt sources follow its suite. The SUITE of a host is remembered like its INIT.
 #
@@ -333,6 +337,12 @@ up() {   # $1 = name, $2 = ip
   local cg=""
   if [ -n "${CPU_QUOTA:-}" ]; then cg=$(cpu_quota_make "$NAME" "$CPU_QUOTA"); echo "$CPU_QUOTA" >"$STATE/$NAME/cpu-quota"
   else rm -f "$STATE/$NAME/cpu-quota"; fi
+  if [ -n "${NOFILE:-}" ]; then
+    local hard; hard=$(ulimit -Hn)
+    { [[ $NOFILE =~ ^[1-9][0-9]{3,6}$ ]] && [ "$NOFILE" -ge 1024 ] && { [ "$hard" = unlimited ] || [ "$NOFILE" -le "$hard" ]; }; } ||
+      die "NOFILE must be a number of files from 1024 to this shell's hard limit ($hard), not '$NOFILE'"
+    echo "$NOFILE" >"$STATE/$NAME/nofile"
+  else rm -f "$STATE/$NAME/nofile"; fi
   ip netns add "$NS"
   ip link add "$VH" type veth peer name eth0 netns "$NS"
   ip link set "$VH" master "$BR" up
@@ -345,10 +355,10 @@ up() {   # $1 = name, $2 = ip
     install -D -m 0755 "$ENTRYPOINT" "$R/usr/local/sbin/seed-web-entrypoint"
   fi
   # unshare --kill-child: SIGKILL to unshare => SIGKILL to the host's PID 1 => the whole PID namespace dies.
-  # The shell in front enters the host's CPU cgroup (CPU_QUOTA) first, before `ip netns exec` (which mounts a /sys of
+  # The shell in front sets the open-files limit (NOFILE) and enters the host's CPU cgroup (CPU_QUOTA) first, before `ip netns exec` (which mounts a /sys of
   # its own, without the cgroup trees): every process of the host is born in it.
   # shellcheck disable=SC2016  # $$ and $CG are that shell's own
-  CG="$cg" /bin/sh -c '[ -z "$CG" ] || echo $$ >"$CG/cgroup.procs"; exec "$@"' cg ip netns exec "$NS" \
+  CG="$cg" NF="${NOFILE:-}" /bin/sh -c '[ -z "$CG" ] || echo $$ >"$CG/cgroup.procs"; [ -z "$NF" ] || ulimit -n "$NF"; exec "$@"' cg ip netns exec "$NS" \
     unshare --pid --fork --mount --uts --ipc --cgroup --propagation private --kill-child \
     env -i R="$R" NAME="$NAME" container=other PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=dumb \
     /bin/bash -euc "$BOOT$pid1" </dev/null >"$STATE/$NAME.console.log" 2>&1 &
@@ -404,7 +414,7 @@ start() {   # $1 = name: boot again with the address and init of the last "up"
   ip=$(cat "$STATE/$1/ip" 2>/dev/null) || die "$1 has never been up (no $STATE/$1/ip)"
   INIT=$(cat "$STATE/$1/init" 2>/dev/null || echo "${INIT:-systemd}") \
     SUITE=$(cat "$STATE/$1/suite" 2>/dev/null || echo bookworm) \
-    CPU_QUOTA=$(cat "$STATE/$1/cpu-quota" 2>/dev/null || true) up "$1" "$ip"
+    CPU_QUOTA=$(cat "$STATE/$1/cpu-quota" 2>/dev/null || true) NOFILE=$(cat "$STATE/$1/nofile" 2>/dev/null || true) up "$1" "$ip"
 }
 
 destroy() {   # $1 = name

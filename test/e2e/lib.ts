@@ -34,6 +34,8 @@ export interface TestHost {
     connect?: { address: string; port: number };
     /** Held to this percent of one CPU (hosts.sh CPU_QUOTA): bench:scale's web hosts, each the same share. */
     cpuQuota?: number;
+    /** Booted with this open-files limit, soft and hard (hosts.sh NOFILE): a container's, which no service can raise. */
+    nofile?: number;
 }
 
 /** Run hosts.sh (as root); its log goes to the test output on failure. */
@@ -59,7 +61,7 @@ export async function bootHosts(list: TestHost[]): Promise<void> {
             (h) =>
                 new Promise<void>((resolve, reject) =>
                     // the first warm host of a run builds the warm rootfs, the first of a suite its debootstrap (the others wait)
-                    execFile("bash", [HOSTS_SH, "up", h.name, h.ip], { env: { ...process.env, STATE, INIT: h.init ?? "systemd", SUITE: h.suite ?? "bookworm", WARM: h.rootfs === "warm" ? "1" : "0", CPU_QUOTA: h.cpuQuota ? String(h.cpuQuota) : "" }, timeout: 900_000 }, (err, _out, stderr) =>
+                    execFile("bash", [HOSTS_SH, "up", h.name, h.ip], { env: { ...process.env, STATE, INIT: h.init ?? "systemd", SUITE: h.suite ?? "bookworm", WARM: h.rootfs === "warm" ? "1" : "0", CPU_QUOTA: h.cpuQuota ? String(h.cpuQuota) : "", NOFILE: h.nofile ? String(h.nofile) : "" }, timeout: 900_000 }, (err, _out, stderr) =>
                         err ? reject(new Error(`hosts.sh up ${h.name} ${h.ip} failed: ${err.message}\n${stderr}`)) : resolve(),
                     ),
                 ),

@@ -13,13 +13,14 @@ import { buildTopology } from "../../lib/topology";
 const LIB = path.join(SCRIPTS_DIR, "lib.sh");
 const VARS = [
     "TUNE_MEM_MB", "TUNE_CPUS", "TUNE_PHP_MAX_CHILDREN", "TUNE_PHP_BACKLOG", "TUNE_OPCACHE_MB", "TUNE_DB_BUFFER_POOL_MB",
-    "TUNE_DB_MAX_CONNECTIONS", "TUNE_NGINX_QUEUE", "TUNE_NGINX_WORKER_CONNECTIONS", "TUNE_PHP_MAX_REQUESTS", "TUNE_PHP_JIT_MB", "TUNE_NGINX_NOFILE",
+    "TUNE_DB_MAX_CONNECTIONS", "TUNE_NGINX_QUEUE", "TUNE_NGINX_WORKER_CONNECTIONS", "TUNE_PHP_MAX_REQUESTS", "TUNE_PHP_JIT_MB", "TUNE_NGINX_NOFILE", "TUNE_NOFILE_MAX",
 ];
 
 /** lemp_tune FOR under `env`; the TUNE_* values, or the error. */
 function tune(env: Record<string, string>, forStep = "php"): { code: number | null; v: Record<string, number>; stderr: string } {
     const script = `. ${JSON.stringify(LIB)}\nLEMP_STEP=t\nlemp_tune ${forStep}\n${VARS.map((k) => `echo ${k}=$${k}`).join("\n")}`;
-    const r = spawnSync("bash", ["-c", script], { env: { PATH: process.env.PATH, ...env }, encoding: "utf8" });
+    // the open files nginx may have: this runner's own limit unless the case names one
+    const r = spawnSync("bash", ["-c", script], { env: { PATH: process.env.PATH, LEMP_TUNE_NOFILE_MAX: "524288", ...env }, encoding: "utf8" });
     const v: Record<string, number> = {};
     for (const line of r.stdout.split("\n")) {
         const m = /^(\w+)=(\d+)$/.exec(line);
@@ -65,6 +66,13 @@ describe("the serving profile (lib/tune.sh lemp_tune)", function () {
         // nginx's connections: 4 per MB (a 1 GB host 4096), at least the PHP queue's worth (children x 16 + 1024)
         const small = tune({ LEMP_TUNE_MEM_MB: "1024", LEMP_TUNE_CPUS: "2", LEMP_TUNE_SHARED: "1" });
         assert.deepStrictEqual([small.v.TUNE_NGINX_WORKER_CONNECTIONS, small.v.TUNE_NGINX_NOFILE], [4096, 9216]);
+        // ...but no more descriptors than the unit may have (a hard limit of 20000: nginx's setrlimit above it fails and
+        // its workers keep 1024): the limit itself, and the connections what it leaves after 1024 for files
+        const capped = tune({ LEMP_TUNE_MEM_MB: "262144", LEMP_TUNE_CPUS: "64", LEMP_TUNE_SHARED: "0", LEMP_TUNE_NOFILE_MAX: "20000" });
+        assert.deepStrictEqual([capped.v.TUNE_NGINX_WORKER_CONNECTIONS, capped.v.TUNE_NGINX_NOFILE], [(20000 - 1024) / 2, 20000]);
+        const low = tune({ LEMP_TUNE_MEM_MB: "1024", LEMP_TUNE_CPUS: "2", LEMP_TUNE_SHARED: "1", LEMP_TUNE_NOFILE_MAX: "1200" });
+        assert.deepStrictEqual([low.v.TUNE_NGINX_WORKER_CONNECTIONS, low.v.TUNE_NGINX_NOFILE], [(1200 - 400) / 2, 1200]);
+        assert.match(tune({ LEMP_TUNE_NOFILE_MAX: "lots" }).stderr, /LEMP_TUNE_NOFILE_MAX: expected auto or a number/);
         const tiny = tune({ LEMP_TUNE_MEM_MB: "256", LEMP_TUNE_CPUS: "1", LEMP_TUNE_SHARED: "0", LEMP_PHP_MAX_CHILDREN: "40" });
         assert.strictEqual(tiny.v.TUNE_NGINX_WORKER_CONNECTIONS, 40 * 16 + 1024);
         // 1 core, plenty of memory: the CPUs decide (16 x 1 + 8)
@@ -106,6 +114,27 @@ describe("the serving profile (lib/tune.sh lemp_tune)", function () {
             const bad = tune({ LEMP_TUNE_MEM_MB: "lots" });
             assert.strictEqual(bad.code, 1);
             assert.match(bad.stderr, /LEMP_TUNE_MEM_MB: expected auto or a number of MB/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("open files nginx may have: PID 1's hard limit (a container's, where PID 1 cannot raise it), replaced by the override", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-tune-nofile-"));
+        try {
+            const limits = path.join(dir, "limits");
+            const head = "Limit                     Soft Limit           Hard Limit           Units     \nMax processes             95704                95704                processes \n";
+            // no override: read from the file (the systemd unit's LimitNOFILE, read where systemd runs, is no lower here)
+            const max = () => tune({ LEMP_TUNE_MEM_MB: "4096", LEMP_PROC1_LIMITS: limits, LEMP_TUNE_NOFILE_MAX: "auto" }).v.TUNE_NOFILE_MAX;
+            fs.writeFileSync(limits, head + "Max open files            20000                20000                files     \n");
+            const systemd = fs.existsSync("/run/systemd/system");
+            if (!systemd) assert.strictEqual(max(), 20000);
+            else assert.ok(max() <= 20000);
+            fs.writeFileSync(limits, head + "Max open files            1024                 4194304              files     \n");
+            if (!systemd) assert.strictEqual(max(), 1048576, "at most the kernel's default nr_open");
+            fs.writeFileSync(limits, head);
+            if (!systemd) assert.strictEqual(max(), 1048576, "no line: no limit read");
+            assert.strictEqual(tune({ LEMP_TUNE_NOFILE_MAX: "8192" }).v.TUNE_NOFILE_MAX, 8192, "the override");
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
