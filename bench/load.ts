@@ -51,6 +51,43 @@ export async function wrk(ip: string, path: string, seconds: number, connections
     return { rps, p99ms: ms(p99[1], p99[2]), non2xx, errors: e ? e.slice(1).reduce((s, n) => s + Number(n), 0) : 0 };
 }
 
+/** The median run of each measure (req/s, p99), and the runs' non-2xx answers and socket errors added. */
+export function medianRun(runs: WrkResult[]): WrkResult {
+    return {
+        rps: median(runs.map((x) => x.rps)),
+        p99ms: median(runs.map((x) => x.p99ms)),
+        non2xx: runs.reduce((a, x) => a + x.non2xx, 0),
+        errors: runs.reduce((a, x) => a + x.errors, 0),
+    };
+}
+
+/** A wrk result on one line: req/s, p99, and the bad answers if any. */
+export const formatWrk = (w: WrkResult) =>
+    `${w.rps.toFixed(0).padStart(6)}/s p99 ${w.p99ms.toFixed(1).padStart(6)} ms${w.non2xx + w.errors ? ` (${w.non2xx} non-2xx, ${w.errors} errors)` : ""}`;
+
+/**
+ * The program's req/s at an equal or lower p99 than the default's (issue 21's ratio): `program` as measured at the same
+ * connections when its p99 is no higher; else measured again (`measure(connections)`, a median) with fewer connections,
+ * in proportion to the p99s and 5 % under, at least 8, at most twice. At saturation a closed loop's latency grows with
+ * its connections and its req/s does not. Each remeasure is passed to `seen`; the last one is returned (its p99 may
+ * still be the higher: the caller says so).
+ */
+export async function atEqualP99(
+    dflt: WrkResult,
+    program: WrkResult,
+    measure: (connections: number) => Promise<WrkResult>,
+    seen: (connections: number, w: WrkResult) => void = () => undefined,
+    connections = CONNECTIONS,
+): Promise<WrkResult> {
+    let g = program;
+    for (let attempt = 0, c = connections; attempt < 2 && g.p99ms > dflt.p99ms && c > 8; attempt++) {
+        c = Math.max(8, Math.floor(((c * dflt.p99ms) / g.p99ms) * 0.95));
+        g = await measure(c);
+        seen(c, g);
+    }
+    return g;
+}
+
 export interface RateResult { sent: number; ok: number; busy: number; busyWithoutRetryAfter: number; bad: number; errors: Map<string, number>; p99ms: number; bodies: Set<string>; latencies: number[] }
 
 /** Open-loop load: `rate` requests a second for `seconds`, each sent on time whatever the earlier ones did. */

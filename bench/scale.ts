@@ -13,7 +13,7 @@
 import * as fs from "fs";
 import * as cli from "../tools/cli";
 import type { TestHost } from "../test/e2e/lib";
-import { constantRate, CONNECTIONS, haveWrk, machine, median, RateResult, wrk, WrkResult } from "./load";
+import { constantRate, CONNECTIONS, formatWrk, haveWrk, machine, medianRun, RateResult, wrk, WrkResult } from "./load";
 
 const USAGE = `usage: npm run bench:scale [-- --quota N] [-- --seconds N] [-- --rate N] [-- --drain-seconds N]
   boots sc-lb 10.200.0.205, sc-w1 .206, sc-w2 .207 (web hosts, each held to --quota % of one CPU) and sc-db .208 with
@@ -105,11 +105,10 @@ async function main(argv: string[]): Promise<number> {
             await state("ready");
             twos.push(await wrk(lb.ip, PAGE, seconds, 2 * CONNECTIONS));
         }
-        const med = (w: WrkResult[]): WrkResult => ({ rps: median(w.map((x) => x.rps)), p99ms: median(w.map((x) => x.p99ms)), non2xx: w.reduce((s, x) => s + x.non2xx, 0), errors: w.reduce((s, x) => s + x.errors, 0) });
-        const one = med(ones);
-        const two = med(twos);
+        const one = medianRun(ones);
+        const two = medianRun(twos);
         const ratio = two.rps / one.rps;
-        const f = (w: WrkResult) => `${w.rps.toFixed(0).padStart(6)}/s p99 ${w.p99ms.toFixed(1).padStart(6)} ms${w.non2xx + w.errors ? ` (${w.non2xx} non-2xx, ${w.errors} errors)` : ""}`;
+        const f = formatWrk;
         console.log(`  db      ${PAGE.padEnd(14)} ${f(one)}  ${f(two)}  ${ratio.toFixed(2)}x   (runs: ${ones.map((w) => w.rps.toFixed(0)).join(", ")} / ${twos.map((w) => w.rps.toFixed(0)).join(", ")})`);
         const th = throttled().map((n, i) => n - th0[i]);
         console.log(`  the quota held: sc-w1 and sc-w2 throttled in ${th.join(" and ")} periods of 100 ms over ${2 * ROUNDS * seconds} s of load`);

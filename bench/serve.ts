@@ -14,7 +14,7 @@
 // All traffic goes from the runner to the hosts on the test bridge (10.200.0.0/24), nowhere else.
 import * as cli from "../tools/cli";
 import type { TestHost } from "../test/e2e/lib";
-import { constantRate, constantRateSplit, CONNECTIONS, haveWrk, machine, MAX_RATE, median, oomKills, RateResult, wrk, WrkResult } from "./load";
+import { atEqualP99, constantRate, constantRateSplit, CONNECTIONS, formatWrk, haveWrk, machine, MAX_RATE, median, medianRun, oomKills, RateResult, wrk, WrkResult } from "./load";
 
 const USAGE = `usage: npm run bench:serve [-- --overload-seconds N] [-- --seconds N] [-- --help]
   boots twin warm Debian 12 hosts (sv2-a 10.200.0.112 built by the program, sv2-b 10.200.0.113 a default install of the
@@ -121,22 +121,23 @@ async function main(argv: string[]): Promise<number> {
                 ds.push(await wrk(dflt.ip, PAGES[p], seconds));
                 gs.push(await wrk(prog.ip, PAGES[p], seconds));
             }
-            const med = (w: WrkResult[]): WrkResult => ({ rps: median(w.map((x) => x.rps)), p99ms: median(w.map((x) => x.p99ms)), non2xx: w.reduce((a, x) => a + x.non2xx, 0), errors: w.reduce((a, x) => a + x.errors, 0) });
-            const d = med(ds);
-            let g = med(gs);
-            const f = (w: WrkResult) => `${w.rps.toFixed(0).padStart(6)}/s p99 ${w.p99ms.toFixed(1).padStart(6)} ms${w.non2xx + w.errors ? ` (${w.non2xx} non-2xx, ${w.errors} errors)` : ""}`;
+            const d = medianRun(ds);
+            let g = medianRun(gs);
+            const f = formatWrk;
             console.log(`  ${p.padEnd(7)} ${PAGES[p].padEnd(20)} ${f(d)}  ${f(g)}  ${(g.rps / d.rps).toFixed(2)}x${g.p99ms > d.p99ms ? " (higher p99)" : ""}`);
             sat[p] = g.rps;
-            // The ratio is req/s at an equal or lower p99 (issue 21): where the program's p99 is the higher, its req/s
-            // where its p99 is no higher than the default's, with fewer connections (at saturation a closed loop's
-            // latency grows with its connections, its req/s does not), at most twice, each 3 runs, medians
-            for (let attempt = 0, c = CONNECTIONS; attempt < 2 && g.p99ms > d.p99ms; attempt++) {
-                c = Math.max(8, Math.floor((c * d.p99ms) / g.p99ms * 0.95));
-                const cs: WrkResult[] = [];
-                for (let i = 0; i < ROUNDS; i++) cs.push(await wrk(prog.ip, PAGES[p], seconds, c));
-                g = med(cs);
-                console.log(`  ${"".padEnd(28)} program at ${String(c).padStart(2)} connections:${"".padStart(2)} ${f(g)}  ${(g.rps / d.rps).toFixed(2)}x${g.p99ms > d.p99ms ? " (higher p99)" : ""}`);
-            }
+            // the ratio is req/s at an equal or lower p99 (issue 21): where the program's p99 is the higher, its req/s
+            // again with fewer connections, each ROUNDS runs, medians
+            g = await atEqualP99(
+                d,
+                g,
+                async (c) => {
+                    const cs: WrkResult[] = [];
+                    for (let i = 0; i < ROUNDS; i++) cs.push(await wrk(prog.ip, PAGES[p], seconds, c));
+                    return medianRun(cs);
+                },
+                (c, w) => console.log(`  ${"".padEnd(28)} program at ${String(c).padStart(2)} connections:  ${f(w)}  ${(w.rps / d.rps).toFixed(2)}x${w.p99ms > d.p99ms ? " (higher p99)" : ""}`),
+            );
             ratios[p] = g.rps / d.rps;
             (sat as Record<string, number>)[`${p}:default`] = d.rps;
         }
