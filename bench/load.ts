@@ -153,7 +153,6 @@ export function oomKills(): number {
     return m ? Number(m[1]) : 0;
 }
 
-
 function p99(latencies: number[]): number {
     const lat = [...latencies].sort((a, b) => a - b);
     return lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] : NaN;

@@ -108,8 +108,7 @@ async function main(argv: string[]): Promise<number> {
         const one = medianRun(ones);
         const two = medianRun(twos);
         const ratio = two.rps / one.rps;
-        const f = formatWrk;
-        console.log(`  db      ${PAGE.padEnd(14)} ${f(one)}  ${f(two)}  ${ratio.toFixed(2)}x   (runs: ${ones.map((w) => w.rps.toFixed(0)).join(", ")} / ${twos.map((w) => w.rps.toFixed(0)).join(", ")})`);
+        console.log(`  db      ${PAGE.padEnd(14)} ${formatWrk(one)}  ${formatWrk(two)}  ${ratio.toFixed(2)}x   (runs: ${ones.map((w) => w.rps.toFixed(0)).join(", ")} / ${twos.map((w) => w.rps.toFixed(0)).join(", ")})`);
         const th = throttled().map((n, i) => n - th0[i]);
         console.log(`  the quota held: sc-w1 and sc-w2 throttled in ${th.join(" and ")} periods of 100 ms over ${2 * ROUNDS * seconds} s of load`);
 

@@ -355,8 +355,8 @@ up() {   # $1 = name, $2 = ip
     install -D -m 0755 "$ENTRYPOINT" "$R/usr/local/sbin/seed-web-entrypoint"
   fi
   # unshare --kill-child: SIGKILL to unshare => SIGKILL to the host's PID 1 => the whole PID namespace dies.
-  # The shell in front sets the open-files limit (NOFILE) and enters the host's CPU cgroup (CPU_QUOTA) first, before `ip netns exec` (which mounts a /sys of
-  # its own, without the cgroup trees): every process of the host is born in it.
+  # The shell in front sets the open-files limit (NOFILE) and enters the host's CPU cgroup (CPU_QUOTA) first, before
+  # `ip netns exec` (which mounts a /sys of its own, without the cgroup trees): every process of the host is born in it.
   # shellcheck disable=SC2016  # $$ and $CG are that shell's own
   CG="$cg" NF="${NOFILE:-}" /bin/sh -c '[ -z "$CG" ] || echo $$ >"$CG/cgroup.procs"; [ -z "$NF" ] || ulimit -n "$NF"; exec "$@"' cg ip netns exec "$NS" \
     unshare --pid --fork --mount --uts --ipc --cgroup --propagation private --kill-child \
