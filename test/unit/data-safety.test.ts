@@ -115,6 +115,39 @@ describe("data safety (under test doubles)", function () {
             assert.match(undo("database", { LEMP_DESTROY_DATA: "1", LEMP_DB_ROLE: "replica" }).stdout, /remove-tree \/var\/lib\/mysql/);
             assert.doesNotMatch(undo("database", { LEMP_DESTROY_DATA: "0", LEMP_DB_ROLE: "replica" }).stdout, /remove-tree \/var\/lib\/mysql/);
         });
+        // lemp_app_remove (lib/releases.sh), the undo of the stage and release steps, on a real tree: the releases and
+        // the links go; the shared paths (the owner's uploads) only with destroyData; what else the directory holds,
+        // and anything beside it, never
+        it("the application's undo: releases and current removed; shared only with destroyData; nothing else in or beside the base", () => {
+            for (const destroy of ["0", "1"]) {
+                const root = fs.mkdtempSync(path.join(os.tmpdir(), "seed-web-app-"));
+                try {
+                    const base = path.join(root, "foobar.com-app");
+                    const id = "0123456789abcdef0123";
+                    fs.mkdirSync(path.join(base, "releases", id), { recursive: true });
+                    fs.writeFileSync(path.join(base, "releases", id, "index.php"), "<?php");
+                    fs.mkdirSync(path.join(base, "shared", "storage"), { recursive: true });
+                    fs.writeFileSync(path.join(base, "shared", "storage", "upload.jpg"), "the owner's");
+                    fs.symlinkSync(`releases/${id}`, path.join(base, "current"));
+                    fs.writeFileSync(path.join(base, ".previous"), id);
+                    fs.writeFileSync(path.join(base, "notes.txt"), "the administrator's own");
+                    fs.mkdirSync(path.join(root, "releases"));
+                    fs.mkdirSync(path.join(root, "shared"));
+                    const r = bash(`. ${JSON.stringify(LIB)}\nLEMP_STEP=t LEMP_CHANGED=0\nlemp_app_remove ${JSON.stringify(base)}`, { LEMP_DESTROY_DATA: destroy });
+                    assert.strictEqual(r.code, 0, r.stderr);
+                    const left = fs.readdirSync(base).sort();
+                    assert.deepStrictEqual(left, destroy === "1" ? ["notes.txt"] : ["notes.txt", "shared"], `destroyData ${destroy}`);
+                    if (destroy === "0") {
+                        assert.strictEqual(fs.readFileSync(path.join(base, "shared", "storage", "upload.jpg"), "utf8"), "the owner's");
+                        assert.match(r.stderr, /kept: .*\/shared/);
+                    }
+                    assert.deepStrictEqual(fs.readdirSync(root).sort(), ["foobar.com-app", "releases", "shared"], "beside the base: untouched");
+                } finally {
+                    fs.rmSync(root, { recursive: true, force: true });
+                }
+            }
+        });
+
         it("backup: the dumps stay with destroyData", () => {
             const r = undo("backup", { LEMP_DESTROY_DATA: "1", LEMP_BACKUP_DIR: "/var/backups/seed-web" });
             assert.strictEqual(r.code, 0, r.stderr);
