@@ -12,10 +12,8 @@
 # Pages: /index.php (the greeting row; no versions, no database address), /health.php (200 "ok" when PHP runs and
 # SELECT 1 succeeds over the application's own connection, else 503; no details).
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lemp_init app
 lemp_os
 

@@ -13,10 +13,8 @@
 #           names a database (USE, CREATE DATABASE) is refused, nothing changed). Schedule: seed-web-backup.timer (systemd; a failed dump
 #           leaves the service failed) or /etc/cron.d/seed-web-backup (cron, without).
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lemp_init backup
 lemp_os
 

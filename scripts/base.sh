@@ -4,10 +4,8 @@
 #           install now, in one apt transaction); LEMP_DB_ENGINE (auto | mysql | mariadb: the database server's
 #           package); LEMP_OS_RELEASE (default /etc/os-release, for tests).
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lemp_init base
 
 lemp_os   # first: a release platform.sh does not know stops here with exit code 3

@@ -12,10 +12,8 @@
 # moves the web server's waiting TLS configuration (/etc/seed-web/pending/...) in place; renewal by certbot.timer
 # (systemd) or the package's /etc/cron.d/certbot (cron, started here, without systemd).
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lemp_init certbot
 lemp_os
 

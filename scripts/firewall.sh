@@ -11,10 +11,8 @@
 #           a port the rules would not allow: the next step could not connect any more. Enabling ufw keeps the
 #           running session (established connections stay allowed).
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lemp_init firewall
 lemp_os
 

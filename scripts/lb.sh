@@ -22,10 +22,8 @@
 # port 80); until the certificate exists HAProxy serves plain HTTP and the TLS configuration waits in
 # /etc/seed-web/pending/haproxy/haproxy.cfg for certbot.sh's deploy hook.
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lemp_init lb
 lemp_os
 

@@ -4,10 +4,8 @@
 # program sends the same text as one command: platform.sh, the parts concatenated in this order (lib/steps.ts reads
 # the order from the lines below), then the step's script. See README.md.
 _lemp_lib=$(dirname "${BASH_SOURCE[0]}")
-if ! declare -F lemp_os >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=platform.sh
-  . "$_lemp_lib/platform.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=platform.sh
+declare -F lemp_os >/dev/null || . "$_lemp_lib/platform.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/core.sh
 . "$_lemp_lib/lib/core.sh"          # messages, facts, lemp_init, lemp_finish
 # shellcheck source-path=SCRIPTDIR source=lib/host.sh

@@ -6,10 +6,8 @@
 # Who may reach it is the firewall's business (firewall.sh: 9100 from the allowed addresses only). The textfile
 # collector reads /var/lib/prometheus/node-exporter/*.prom (backup.sh's seed_web_backup_* metrics).
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lemp_init monitoring
 lemp_os
 

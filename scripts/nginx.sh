@@ -34,10 +34,8 @@
 # HTTPS redirect names the site's own server name, never the request's Host. A new configuration goes live only
 # after `nginx -t` accepts it: on failure the previous files are put back and the step fails saying so.
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lemp_init nginx
 lemp_os
 

@@ -6,10 +6,8 @@
 # (LEMP_STATUS_ALLOW), the site itself never passes that path to PHP-FPM.
 # /etc/php/<V>/fpm/conf.d/99-seed-web.ini: expose_php = Off (no X-Powered-By header; Ubuntu's php.ini has it On).
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lemp_init php
 lemp_os
 

@@ -11,10 +11,8 @@
 # Runnable by hand: `sudo bash scripts/probe.sh` (it sources platform.sh from its own directory).
 set -euo pipefail
 export LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-if ! declare -F lemp_os_release >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=platform.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/platform.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=platform.sh
+declare -F lemp_os_release >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/platform.sh"
 # platform.sh's functions stop on what they do not know: here in a subshell, whose output is then left out
 lemp_log() { :; }
 lemp_die() {

@@ -16,10 +16,8 @@
 # paths), and the releases past LEMP_APP_KEEP are removed (never the live one, nor the one before it: the rollback).
 # Idempotent: the live release again changes nothing and checks nothing.
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lemp_init release
 lemp_os
 

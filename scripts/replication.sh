@@ -6,10 +6,8 @@
 # Settings: LEMP_DB_NAME, LEMP_DB_REPLICA_HOSTS (space-separated replica addresses, as database.sh had them),
 #           LEMP_DB_ENGINE (auto | mysql | mariadb, as database.sh had it).
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lemp_init replication
 lemp_os
 

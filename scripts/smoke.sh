@@ -10,10 +10,8 @@
 # certificate verified, except self-signed), then http answering 301 to https://NAME when LEMP_REDIRECT_HTTP=1.
 # The same on a web host (Nginx) and on the load balancer (HAProxy in front of the web hosts).
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lemp_init smoke
 
 LEMP_HTTP_PORT=${LEMP_HTTP_PORT:-80}

@@ -18,10 +18,8 @@
 # switched to it (the release steps run after every host's stage).
 # Idempotent: a release staged already is not copied again; the live release again changes nothing and checks nothing.
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lemp_init stage
 lemp_os
 

@@ -4,10 +4,8 @@
 # stay (restore one by hand: zcat FILE | mysql DB), whatever LEMP_DESTROY_DATA says (the primary's rows).
 # gzip is never purged (an essential package).
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=../lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 lemp_undo_begin backup
 lemp_os
 LEMP_BACKUP_DIR=${LEMP_BACKUP_DIR:-/var/backups/seed-web}

@@ -2,10 +2,8 @@
 # Undo of step "base" (the delete of its remote command; see lemp_undo_begin in lib/undo.sh for the generation rule).
 # Removes the apt stamp. Packages stay (curl, ca-certificates: the system uses them, even with purgePackages).
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=../lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 lemp_undo_begin base
 lemp_os
 lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here

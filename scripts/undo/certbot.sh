@@ -6,10 +6,8 @@
 # unless LEMP_DESTROY_DATA=1 (certbot delete). purgePackages: certbot purged. Replaced generation: its links only,
 # when the live one has another site name.
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=../lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 lemp_undo_begin certbot
 lemp_os
 lemp_require LEMP_SERVER_NAMES '^[A-Za-z0-9.-]+( [A-Za-z0-9.-]+)*$' 'space-separated server names (no wildcards)'

@@ -10,10 +10,8 @@
 # apply (recorded in /var/lib/seed-web/before/database) keeps running on its own configuration, with all its data,
 # whatever LEMP_DESTROY_DATA and LEMP_PURGE_PACKAGES say (reported as left=...).
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=../lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 lemp_undo_begin database
 lemp_os
 lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here

@@ -8,10 +8,8 @@
 # With LEMP_REMOVE_PREEXISTING=1 (removePreexisting) the stack owns ufw: disabled and every rule deleted, as the
 # apply deleted those it found. purgePackages: ufw purged, unless it was there before.
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=../lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 lemp_undo_begin firewall
 lemp_os
 lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here

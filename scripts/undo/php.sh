@@ -3,10 +3,8 @@
 # The seed-web ini removed, the www pool back to the package's sizes without the status path, PHP-FPM stopped and
 # disabled. purgePackages: php-fpm and php-mysql purged.
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=../lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 lemp_undo_begin php
 lemp_os
 lemp_inputs_checked   # LEMP_CHECK_ONLY=1 stops here

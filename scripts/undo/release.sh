@@ -5,10 +5,8 @@
 # shared paths (the application's uploads and storage: the owner's data) only with LEMP_DESTROY_DATA=1, else kept
 # and reported. Replaced generation (every deploy replaces the step): nothing, the live one owns the releases.
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=../lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 lemp_undo_begin release
 lemp_os
 lemp_require LEMP_APP_BASE '^/[A-Za-z0-9._/-]+$' 'an absolute path (letters, digits, . _ - /)'

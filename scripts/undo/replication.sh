@@ -4,10 +4,8 @@
 # them, the replicas are gone; replaced generation: those the live one no longer lists). Its server must be running
 # (on destroy this runs before the database's undo); when it is not, there is no account to reach: nothing done.
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=../lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 lemp_undo_begin replication
 lemp_os
 lemp_require LEMP_DB_REPLICA_HOSTS '^[A-Za-z0-9.%_:-]+( [A-Za-z0-9.%_:-]+)*$' 'space-separated replica addresses'

@@ -6,10 +6,8 @@
 # LEMP_DESTROY_DATA=1, else kept and reported. A live release is the release step's: left alone.
 # Replaced generation (every deploy replaces the step): nothing.
 set -euo pipefail
-if ! declare -F lemp_init >/dev/null; then
-  # shellcheck source-path=SCRIPTDIR source=../lib.sh
-  . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-fi
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+declare -F lemp_init >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 lemp_undo_begin stage
 lemp_os
 lemp_require LEMP_APP_BASE '^/[A-Za-z0-9._/-]+$' 'an absolute path (letters, digits, . _ - /)'
