@@ -1,8 +1,9 @@
 import * as assert from "assert";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { STEP_NAMES } from "@seed-web/facts";
+import { PROJECT_DIR } from "../../lib/root";
 import { buildCommand, libraryParts, scriptSha256, scriptText, SCRIPTS_DIR, shQuote } from "../../lib/steps";
 
 const nasty = ["plain", "", "it's", "a b\tc\nd", "$(touch /tmp/pwned)", "`id`", "\\'\"", "'; rm -rf / #", "ünïcödé ✓"];
@@ -54,6 +55,18 @@ describe("steps: from scripts to command text", () => {
         assert.match(byHand, /declare -f lemp_tune\n/);
         assert.match(byHand, /declare -f lemp_os\n/);
         assert.strictEqual(byHand, sent);
+    });
+
+    it("every step and undo script run by hand from its file sources lib.sh itself: its settings checks answer, no function is missing", () => {
+        const release = path.join(PROJECT_DIR, "test", "fixtures", "releases", "debian-13.os-release");
+        for (const file of STEP_NAMES.flatMap((s) => [`${s}.sh`, `undo/${s}.sh`])) {
+            // no settings and LEMP_CHECK_ONLY=1: each stops at its settings checks (as root, on a missing setting or
+            // at lemp_inputs_checked; else at lemp_init's "must run as root"), through the library's own functions
+            const r = spawnSync("bash", [path.join(SCRIPTS_DIR, file)], { encoding: "utf8", env: { PATH: process.env.PATH, LEMP_CHECK_ONLY: "1", LEMP_OS_RELEASE: release } });
+            assert.doesNotMatch(r.stderr, /command not found|No such file/, file);
+            assert.ok(r.status === 0 || r.status === 1, `${file}: exit ${r.status}: ${r.stderr}`);
+            assert.match(`${r.stdout}${r.stderr}`, /inputs_checked=1|\[lemp:[a-z]+\] error: (LEMP_[A-Z_]+ |must run as root)/, file);
+        }
     });
 
     it("every step script is real bash that parses, with set -euo pipefail", () => {
