@@ -36,7 +36,7 @@ export interface RemoteStepArgs {
 //     dependency order).
 // Design: create-before-delete everywhere (no gap: the site keeps serving during a replacement), and generations:
 // each create records the id of its own inputs on the host (LEMP_GENERATION, lemp_generation_record in
-// scripts/lib.sh) and each delete (scripts/undo/<step>.sh) undoes everything only when the host still carries its
+// scripts/lib/undo.sh) and each delete (scripts/undo/<step>.sh) undoes everything only when the host still carries its
 // generation. After a replacement the host carries the new one, so the old delete leaves the live configuration
 // alone and removes only what the new generation no longer uses (e.g. the old site's files after a domain change).
 // deleteBeforeReplace is not used: it would leave a gap (nginx or the database stopped, the firewall off) during

@@ -88,8 +88,8 @@ export interface UndoOptions {
 
 /**
  * The generation of a step: an id of its own inputs (what its triggers hold, its settings, the login user). The create
- * records it on the host (LEMP_GENERATION, see lemp_generation_record in scripts/lib.sh); the delete undoes only when
- * the host still carries it. No secret goes in (secrets travel on stdin and are not part of it).
+ * records it on the host (LEMP_GENERATION, see lemp_generation_record in scripts/lib/undo.sh); the delete undoes only
+ * when the host still carries it. No secret goes in (secrets travel on stdin and are not part of it).
  */
 export function generationOf(triggers: unknown[], env: Record<string, string>, user: string): string {
     return crypto.createHash("sha256").update(JSON.stringify({ triggers, env, user })).digest("hex").slice(0, 32);

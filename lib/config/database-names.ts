@@ -1,4 +1,4 @@
-// Reserved database and user names: one list, scripts/lib.sh's, which scripts/database.sh checks too.
+// Reserved database and user names: one list, scripts/lib/input.sh's, which scripts/database.sh checks too.
 
 import * as fs from "fs";
 import * as path from "path";

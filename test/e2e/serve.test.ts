@@ -74,7 +74,7 @@ describe("e2e: the serving profile (sizes, second apply, overload, undo)", funct
     });
     after(() => destroyHosts(list));
 
-    it("1024 MB, then 2048 MB: the documented arithmetic (scripts/lib.sh lemp_tune), applied to every server, nginx's descriptors within the host's limit", async function () {
+    it("1024 MB, then 2048 MB: the documented arithmetic (scripts/lib/tune.sh lemp_tune), applied to every server, nginx's descriptors within the host's limit", async function () {
         this.timeout(600_000);
         // 1024 MB beside the database: (1024 - 128 - (256 + 96) - 64) / 48 = 10 workers; 2 CPUs cap at 40; opcache's
         // 64 MB share: 16 MB for the JIT, 48 for the opcodes

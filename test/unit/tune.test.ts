@@ -19,7 +19,8 @@ const VARS = [
 /** lemp_tune FOR under `env`; the TUNE_* values, or the error. */
 function tune(env: Record<string, string>, forStep = "php"): { code: number | null; v: Record<string, number>; stderr: string } {
     const script = `. ${JSON.stringify(LIB)}\nLEMP_STEP=t\nlemp_tune ${forStep}\n${VARS.map((k) => `echo ${k}=$${k}`).join("\n")}`;
-    // the open files nginx may have: this runner's own limit unless the case names one
+    // the open files nginx may have: a fixed 524288 (Debian's default hard limit), not this runner's, unless the case
+    // names one
     const r = spawnSync("bash", ["-c", script], { env: { PATH: process.env.PATH, LEMP_TUNE_NOFILE_MAX: "524288", ...env }, encoding: "utf8" });
     const v: Record<string, number> = {};
     for (const line of r.stdout.split("\n")) {
